@@ -1,0 +1,1 @@
+"""Adapters: the boundary between a chat platform and the core."""
