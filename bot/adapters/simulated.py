@@ -1,0 +1,202 @@
+"""A group chat held in memory: the console adapter and the test harness are built on it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.adapters.base import EventSink
+from bot.clock import Clock
+from bot.events import (
+    Capabilities,
+    GroupInfo,
+    IncomingMessage,
+    MemberJoined,
+    MemberLeft,
+    Outgoing,
+    Sent,
+)
+
+_MENTION = re.compile(r"@([^\s@\u2005]+)[\s\u2005]*")
+
+
+@dataclass
+class SimGroup:
+    id: str
+    name: str
+    timezone: ZoneInfo
+    members: dict[str, str] = field(default_factory=dict)  # id → display name
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message the bot sent, as the simulated platform received it."""
+
+    text: str
+    kind: str
+    at: datetime  # local time of the group (or of the bot, for direct messages)
+    group_id: str | None = None
+    group_name: str | None = None
+    to: str | None = None
+    mentions: tuple[str, ...] = ()
+    image_path: str | None = None
+
+    def as_json(self) -> str:
+        record = {
+            "group": self.group_id,
+            "group_name": self.group_name,
+            "text": self.text,
+            "mentions": list(self.mentions),
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "to": self.to,
+        }
+        if self.image_path:
+            record["image"] = self.image_path
+        return json.dumps(record, ensure_ascii=False)
+
+    def render(self, bot_name: str) -> str:
+        """How a member would see it: mentions first, as WeChat shows them."""
+        prefix = "".join(f"@{m} " for m in self.mentions)
+        where = self.group_name if self.group_id else f"私信→{self.to}"
+        image = f"\n[图片] {self.image_path}" if self.image_path else ""
+        return f"[{where}] {bot_name}: {prefix}{self.text}{image}"
+
+
+class SimulatedChat:
+    """Groups, members and the bot's sent messages; turns typed lines into events."""
+
+    def __init__(self, bot_name: str, clock: Clock, timezone: ZoneInfo) -> None:
+        self.bot_name, self.clock, self.timezone = bot_name, clock, timezone
+        self.groups: dict[str, SimGroup] = {}
+        self.sent: list[Delivery] = []
+        self._ids = itertools.count(1)
+
+    def add_group(
+        self, group_id: str, name: str, timezone: ZoneInfo, members: dict[str, str] | None = None
+    ) -> SimGroup:
+        group = self.groups.setdefault(group_id, SimGroup(group_id, name, timezone))
+        group.members.update(members or {})
+        return group
+
+    def find_group(self, key: str) -> SimGroup | None:
+        return self.groups.get(key) or next(
+            (g for g in self.groups.values() if g.name == key), None
+        )
+
+    def message(
+        self,
+        group_id: str,
+        member_id: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        name: str | None = None,
+    ) -> IncomingMessage:
+        group = self.groups[group_id]
+        group.members.setdefault(member_id, name or member_id)
+        mentions_bot, mention_ids, cleaned = self._mentions(text)
+        return IncomingMessage(
+            id=message_id or f"sim-{next(self._ids)}",
+            group_id=group_id,
+            sender_id=member_id,
+            sender_name=group.members[member_id],
+            text=cleaned,
+            at=self.clock.now(),
+            mentions_bot=mentions_bot,
+            mention_ids=mention_ids,
+        )
+
+    def _mentions(self, text: str) -> tuple[bool, tuple[str, ...], str]:
+        mentions_bot = False
+        others: list[str] = []
+
+        def strip_bot(match: re.Match[str]) -> str:
+            nonlocal mentions_bot
+            if match.group(1) == self.bot_name:
+                mentions_bot = True
+                return ""
+            others.append(match.group(1))
+            return match.group(0)
+
+        cleaned = _MENTION.sub(strip_bot, text).strip()
+        return mentions_bot, tuple(dict.fromkeys(others)), cleaned
+
+    def join(self, group_id: str, member_id: str, name: str | None = None) -> MemberJoined:
+        self.groups[group_id].members[member_id] = name or member_id
+        return MemberJoined(
+            group_id=group_id,
+            member_id=member_id,
+            member_name=name or member_id,
+            at=self.clock.now(),
+        )
+
+    def leave(self, group_id: str, member_id: str, remover_id: str | None = None) -> MemberLeft:
+        name = self.groups[group_id].members.pop(member_id, member_id)
+        return MemberLeft(
+            group_id=group_id,
+            member_id=member_id,
+            member_name=name,
+            at=self.clock.now(),
+            remover_id=remover_id,
+        )
+
+    def record(self, outgoing: Outgoing) -> Delivery:
+        group = self.groups.get(outgoing.group_id or "")
+        timezone = group.timezone if group else self.timezone
+        delivery = Delivery(
+            text=outgoing.text,
+            kind=outgoing.kind.value,
+            at=self.clock.now().astimezone(timezone),
+            group_id=outgoing.group_id,
+            group_name=group.name if group else outgoing.group_id,
+            to=outgoing.to,
+            mentions=outgoing.mentions,
+            image_path=outgoing.image_path,
+        )
+        self.sent.append(delivery)
+        return delivery
+
+
+class SimulatedAdapter:
+    """The Adapter protocol over a SimulatedChat; `on_send` shows each delivery."""
+
+    name = "console"
+    capabilities = Capabilities(remove_member=True, send_image=True, direct_message=True)
+
+    def __init__(
+        self, chat: SimulatedChat, on_send: Callable[[Delivery], None] = lambda _: None
+    ) -> None:
+        self.chat, self.on_send = chat, on_send
+        self._closed = asyncio.Event()
+
+    async def run(self, sink: EventSink) -> None:
+        await self._closed.wait()
+
+    async def send(self, message: Outgoing) -> Sent:
+        self.on_send(self.chat.record(message))
+        return Sent(message_id=f"bot-{len(self.chat.sent)}")
+
+    async def close(self) -> None:
+        self._closed.set()
+
+    async def group_info(self, group_id: str) -> GroupInfo | None:
+        group = self.chat.groups.get(group_id)
+        if group is None:
+            return None
+        return GroupInfo(id=group.id, name=group.name, member_count=len(group.members))
+
+    async def list_groups(self) -> list[GroupInfo]:
+        return [
+            GroupInfo(id=g.id, name=g.name, member_count=len(g.members))
+            for g in self.chat.groups.values()
+        ]
+
+    async def remove_member(self, group_id: str, member_id: str) -> None:
+        self.chat.leave(group_id, member_id)

@@ -1,0 +1,139 @@
+"""Assembles a runnable bot from the config: adapter, clock and runtime."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.adapters.base import Adapter, AdapterError
+from bot.adapters.console import ConsoleAdapter, first_time, parse_script
+from bot.adapters.simulated import SimulatedChat
+from bot.builtin import builtin
+from bot.clock import Clock, ManualClock, RunningClock, SystemClock
+from bot.config import LoadedConfig, load_config
+from bot.plugin import Plugin
+from bot.runtime import BotRuntime
+from plugins import ALL as PLUGINS
+
+BUILTINS: tuple[Plugin[Any], ...] = (builtin,)
+
+log = logging.getLogger("bot.app")
+
+
+def load(path: str | Path) -> LoadedConfig:
+    return load_config(path, PLUGINS, BUILTINS)
+
+
+@dataclass
+class RunOptions:
+    adapter: str | None = None
+    script: Path | None = None
+    jsonl: bool = False
+    database_url: str | None = None
+    out: TextIO = sys.stdout
+
+
+def simulated_chat(config: LoadedConfig, clock: Clock) -> SimulatedChat:
+    chat = SimulatedChat(config.config.bot.name, clock, ZoneInfo(config.config.bot.timezone))
+    for group in config.groups.values():
+        members = {m: m for m in (group.owner, *sorted(group.admins)) if m}
+        chat.add_group(group.id, group.name, group.timezone, members)
+    return chat
+
+
+def build_console(config: LoadedConfig, options: RunOptions) -> BotRuntime:
+    steps = None
+    if options.script is not None:
+        text = options.script.read_text(encoding="utf-8")
+        steps = parse_script(
+            text, str(options.script), lambda key: config.find_group(key) is not None
+        )
+        clock: ManualClock = ManualClock(_script_start(config, steps))
+    else:
+        clock = RunningClock()
+    chat = simulated_chat(config, clock)
+    adapter = ConsoleAdapter(chat, out=options.out, jsonl=options.jsonl, steps=steps)
+    database_url = options.database_url
+    if database_url is None and steps is not None:
+        # A transcript starts from an empty database, so it plays the same every time.
+        scratch = Path(tempfile.mkdtemp(prefix="qunbot-script-")) / "script.db"
+        database_url = f"sqlite+aiosqlite:///{scratch}"
+    runtime = BotRuntime(config, PLUGINS, BUILTINS, adapter, clock, database_url=database_url)
+    adapter.time = runtime
+    return runtime
+
+
+def _script_start(config: LoadedConfig, steps: list[Any]) -> datetime:
+    first = first_time(steps)
+    if first is None:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    first_group = next((s.subject for s in steps if s.action == "group"), None)
+    group = config.find_group(first_group) if first_group else None
+    timezone = (
+        group.timezone
+        if group
+        else (
+            next(iter(config.groups.values())).timezone
+            if config.groups
+            else ZoneInfo(config.config.bot.timezone)
+        )
+    )
+    return first.replace(tzinfo=timezone)
+
+
+def build_wechaty(config: LoadedConfig, options: RunOptions) -> BotRuntime:
+    adapter = make_wechaty_adapter(config)
+    return BotRuntime(
+        config, PLUGINS, BUILTINS, adapter, SystemClock(), database_url=options.database_url
+    )
+
+
+def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
+    settings = config.config.wechaty
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or settings.endpoint
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or settings.token
+    if not endpoint:
+        raise AdapterError(
+            "the wechaty adapter needs a puppet-service endpoint: set wechaty.endpoint in "
+            "bot.yaml or WECHATY_PUPPET_SERVICE_ENDPOINT (host:port). Token-only discovery "
+            "needs the internet and is not supported."
+        )
+    if not token:
+        raise AdapterError(
+            "the wechaty adapter needs a token: set wechaty.token in bot.yaml or "
+            "WECHATY_PUPPET_SERVICE_TOKEN (the gateway's token)"
+        )
+    try:
+        from bot.adapters.wechaty import WechatyAdapter
+    except ImportError as exc:
+        raise AdapterError(
+            f"the wechaty packages are not installed ({exc}); run: pip install -e '.[wechaty]'"
+        ) from None
+    return WechatyAdapter(
+        endpoint=endpoint, token=token, data_dir=config.base_dir / "data", port=settings.web_port
+    )
+
+
+def build(config: LoadedConfig, options: RunOptions) -> BotRuntime:
+    adapter = options.adapter or config.config.adapter
+    if adapter == "console":
+        return build_console(config, options)
+    if adapter == "wechaty":
+        return build_wechaty(config, options)
+    raise AdapterError(f"unknown adapter {adapter!r}; known: console, wechaty")
+
+
+async def run(config: LoadedConfig, options: RunOptions) -> None:
+    runtime = build(config, options)
+    await runtime.start()
+    try:
+        await runtime.wait()
+    finally:
+        await runtime.stop()

@@ -1,0 +1,127 @@
+"""The `bot` command: run the bot, check the config, migrate the database, list plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.adapters.base import AdapterError
+from bot.adapters.console import ScriptError
+from bot.config import ConfigError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="qunbot: a bot for WeChat group operators."
+)
+config_app = typer.Typer(no_args_is_help=True, help="Check the configuration.")
+db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+DEFAULT_CONFIG = os.environ.get("QUNBOT_CONFIG", "bot.yaml")
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="path to bot.yaml")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path):
+    from bot.app import load
+
+    try:
+        return load(path)
+    except ConfigError as exc:
+        _fail(f"配置有误 / invalid configuration ({len(exc.issues)} problem(s)):\n{exc}")
+
+
+def _logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command()
+def run(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    adapter: Annotated[str | None, typer.Option(help="console or wechaty")] = None,
+    script: Annotated[Path | None, typer.Option(help="play a transcript and exit")] = None,
+    jsonl: Annotated[bool, typer.Option(help="one JSON object per sent message")] = False,
+    database: Annotated[str | None, typer.Option(help="database URL override")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the bot (the console adapter unless the config or --adapter says otherwise)."""
+    from bot.app import RunOptions
+    from bot.app import run as run_bot
+
+    _logging(verbose, quiet=script is not None or (adapter or "console") == "console")
+    loaded = _load(config)
+    if script is not None and not script.is_file():
+        _fail(f"no such script: {script}")
+    options = RunOptions(adapter=adapter, script=script, jsonl=jsonl, database_url=database)
+    try:
+        asyncio.run(run_bot(loaded, options))
+    except (ScriptError, AdapterError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument()] = Path(DEFAULT_CONFIG)) -> None:
+    """Validate bot.yaml and everything it references."""
+    loaded = _load(path)
+    groups = len(loaded.groups)
+    typer.echo(f"{path}: OK ({groups} group(s), {len(loaded.config.operators)} operator(s))")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    database: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Apply database migrations (the bot also does this when it starts)."""
+    from bot.storage import Database
+
+    loaded = _load(config)
+
+    async def upgrade() -> str:
+        db = Database(database or loaded.config.database.url, loaded.base_dir)
+        try:
+            await db.migrate()
+        finally:
+            await db.close()
+        return db.url
+
+    url = asyncio.run(upgrade())
+    typer.echo(f"database is up to date: {url}")
+
+
+@app.command("plugins")
+def list_plugins() -> None:
+    """List the plugins and their commands."""
+    from bot.app import BUILTINS, PLUGINS
+
+    for plugin in (*BUILTINS, *PLUGINS):
+        typer.echo(
+            f"{plugin.name} — {plugin.title}" + (" (always on)" if plugin in BUILTINS else "")
+        )
+        for command in plugin.commands:
+            words = "、".join(command.aliases)
+            role = "" if command.role == 0 else f" [{command.role.name.lower()}+]"
+            typer.echo(
+                f"  /{command.name}"
+                + (f"（{words}）" if words else "")
+                + f"{role} — {command.help}"
+            )
+
+
+def main() -> None:
+    app()

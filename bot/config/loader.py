@@ -1,0 +1,321 @@
+"""Load bot.yaml into validated models; every problem names file, line and key path."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.config.models import BotConfig, GroupConfig, PluginBlocks
+from bot.groups import EnabledPlugin, GroupSetup, build_command_table, group_setup
+from bot.plugin import Plugin
+
+Loc = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    file: Path
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        return f"{where}: {self.path or '(top level)'}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+@dataclass
+class LoadedConfig:
+    """A validated configuration, ready to run: what each configured group runs."""
+
+    config: BotConfig
+    path: Path
+    groups: dict[str, GroupSetup]
+    default_plugins: tuple[EnabledPlugin, ...]
+    prefixes: tuple[str, ...]
+    _unlisted: dict[str, GroupSetup] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def setup_for(self, group_id: str, name: str | None = None) -> GroupSetup:
+        """The group's setup; a group missing from the config gets built-ins and defaults."""
+        if group_id in self.groups:
+            return self.groups[group_id]
+        if group_id not in self._unlisted:
+            setup = group_setup(group_id, self.config, None, self.default_plugins, name)
+            build_command_table(setup, {}, self.prefixes)
+            self._unlisted[group_id] = setup
+        return self._unlisted[group_id]
+
+    def find_group(self, key: str) -> GroupSetup | None:
+        """A configured group by id or by name."""
+        return self.groups.get(key) or next(
+            (g for g in self.groups.values() if g.name == key), None
+        )
+
+    @property
+    def operator_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.config.operators)
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """Records the line of every key path and refuses duplicate keys."""
+
+
+def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigIssue(path, None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigIssue(path, None, "", f"cannot read: {exc}")]) from None
+    loader = _MarkedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        lines: dict[Loc, int] = {}
+        problems: list[ConfigIssue] = []
+        _walk(node, (), lines, problems, path)
+        if problems:
+            raise ConfigError(problems)
+        return loader.construct_document(node), lines
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigIssue(path, line, "", f"invalid YAML: {reason}")]) from None
+    finally:
+        loader.dispose()
+
+
+def _walk(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[ConfigIssue], path: Path
+) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(
+                    ConfigIssue(
+                        path,
+                        key_node.start_mark.line + 1,
+                        ".".join((*loc, key)),
+                        "duplicate key (the earlier one would be silently ignored)",
+                    )
+                )
+            seen.add(key)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*loc, key), lines, problems, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, str(index)), lines, problems, path)
+
+
+def load_config(
+    path: str | Path, plugins: Sequence[Plugin[Any]], builtins: Sequence[Plugin[Any]] = ()
+) -> LoadedConfig:
+    """Read and validate bot.yaml; raise ConfigError listing every problem found."""
+    path = Path(path).resolve()
+    data, lines = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(path, 1, "", "the file must be a mapping of settings")])
+    _apply_env(data)
+    try:
+        config = BotConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_issues(exc, path, lines, (), BotConfig)) from None
+    return _assemble(config, path, lines, plugins, builtins)
+
+
+def _apply_env(data: dict[str, Any]) -> None:
+    """Environment overrides for secrets and deployment, so they stay out of the YAML."""
+    if url := os.environ.get("QUNBOT_DATABASE_URL"):
+        data.setdefault("database", {})
+        if isinstance(data["database"], dict):
+            data["database"]["url"] = url
+
+
+def _assemble(
+    config: BotConfig,
+    path: Path,
+    lines: dict[Loc, int],
+    plugins: Sequence[Plugin[Any]],
+    builtins: Sequence[Plugin[Any]],
+) -> LoadedConfig:
+    known = {p.name: p for p in plugins}
+    issues: list[ConfigIssue] = []
+    builtin_enabled = tuple(EnabledPlugin(p, p.settings()) for p in builtins)
+    defaults = builtin_enabled + _enable(
+        config.defaults.plugins, ("defaults", "plugins"), known, path, lines, issues
+    )
+    groups: dict[str, GroupSetup] = {}
+    for group_id, group in config.groups.items():
+        loc = ("groups", group_id)
+        enabled = builtin_enabled + _enable(
+            group.plugins, (*loc, "plugins"), known, path, lines, issues
+        )
+        setup = group_setup(group_id, config, group, enabled)
+        issues += _group_checks(setup, group, config, loc, path, lines)
+        groups[group_id] = setup
+    issues += _duplicate_names(config, path, lines)
+    if issues:
+        raise ConfigError(issues)
+    return LoadedConfig(config, path, groups, defaults, tuple(config.bot.command_prefixes))
+
+
+def _group_checks(
+    setup: GroupSetup,
+    group: GroupConfig,
+    config: BotConfig,
+    loc: Loc,
+    path: Path,
+    lines: dict[Loc, int],
+) -> list[ConfigIssue]:
+    issues = [
+        ConfigIssue(path, _line(lines, (*loc, "aliases")), ".".join((*loc, "aliases")), problem)
+        for problem in build_command_table(setup, group.aliases, config.bot.command_prefixes)
+    ]
+    for enabled in setup.plugins:
+        if enabled.plugin.check_content is None:
+            continue
+        where = (*loc, "plugins", enabled.plugin.name)
+        for problem in enabled.plugin.check_content(enabled.settings, path.parent):
+            issues.append(ConfigIssue(path, _line(lines, where), ".".join(where), problem))
+    return issues
+
+
+def _duplicate_names(config: BotConfig, path: Path, lines: dict[Loc, int]) -> list[ConfigIssue]:
+    seen: dict[str, str] = {}
+    issues = []
+    for group_id, group in config.groups.items():
+        if group.name in seen:
+            loc = ("groups", group_id, "name")
+            issues.append(
+                ConfigIssue(
+                    path,
+                    _line(lines, loc),
+                    ".".join(loc),
+                    f"name {group.name!r} is also used by group {seen[group.name]!r}",
+                )
+            )
+        seen[group.name] = group_id
+    return issues
+
+
+def _enable(
+    blocks: PluginBlocks,
+    loc: Loc,
+    known: dict[str, Plugin[Any]],
+    path: Path,
+    lines: dict[Loc, int],
+    issues: list[ConfigIssue],
+) -> tuple[EnabledPlugin, ...]:
+    enabled = []
+    for name, block in blocks.items():
+        where = (*loc, name)
+        plugin = known.get(name)
+        if plugin is None:
+            issues.append(
+                ConfigIssue(
+                    path, _line(lines, where), ".".join(where), _unknown_plugin(name, sorted(known))
+                )
+            )
+            continue
+        try:
+            enabled.append(EnabledPlugin(plugin, plugin.settings.model_validate(block or {})))
+        except ValidationError as exc:
+            issues += _issues(exc, path, lines, where, plugin.settings)
+    return tuple(enabled)
+
+
+def _unknown_plugin(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown plugin {name!r}{hint}; known plugins: {', '.join(known)}"
+
+
+def _issues(
+    exc: ValidationError, path: Path, lines: dict[Loc, int], prefix: Loc, model: type[BaseModel]
+) -> list[ConfigIssue]:
+    issues = []
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key" + _suggest(model, loc)
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        issues.append(
+            ConfigIssue(path, _line(lines, (*prefix, *loc)), ".".join((*prefix, *loc)), message)
+        )
+    return issues
+
+
+def _line(lines: dict[Loc, int], loc: Loc) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _suggest(model: type[BaseModel], loc: Loc) -> str:
+    parent = _model_at(model, loc[:-1])
+    if parent is None:
+        return ""
+    valid = list(parent.model_fields)
+    close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; valid keys: {', '.join(valid)}"
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at `loc` (to list its valid keys)."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field_info = current.model_fields.get(part)
+            if field_info is None:
+                return None
+            current = field_info.annotation
+        elif typing.get_origin(current) in (dict, list, tuple):
+            current = typing.get_args(current)[-1]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] / X | None / Annotated[X, ...] → X (the first model arm of a union)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            arms = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in arms if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = (models or arms)[0]
+        else:
+            return annotation

@@ -1,0 +1,117 @@
+"""The shape of bot.yaml. Every model forbids unknown keys so a typo is an error, not a no-op."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from bot.clock import parse_duration
+from bot.i18n import Language
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {name!r} (use an IANA name such as Asia/Shanghai)"
+        ) from None
+    return name
+
+
+TimeZoneName = Annotated[str, BeforeValidator(lambda v: check_timezone(str(v)))]
+MemberId = Annotated[str, BeforeValidator(lambda v: str(v))]
+
+
+class BotSettings(Strict):
+    name: str = "小助手"
+    language: Language = "zh"
+    timezone: TimeZoneName = "Asia/Shanghai"
+    command_prefixes: list[str] = Field(default_factory=lambda: ["/", "／"], min_length=1)
+
+
+class Person(Strict):
+    id: MemberId
+    name: str = ""
+
+
+class WechatySettings(Strict):
+    endpoint: str | None = None
+    token: str | None = None
+    web_port: int | None = None
+
+
+class DatabaseSettings(Strict):
+    url: str = "sqlite+aiosqlite:///data/qunbot.db"
+
+
+class OutboxSettings(Strict):
+    """The send budget. WeChat bans accounts that burst ("发送消息过于频繁")."""
+
+    per_minute: float = Field(20, gt=0)
+    burst: int = Field(5, ge=1)
+    daily_cap: int = Field(3000, ge=1)
+    group_jitter: tuple[Duration, Duration] = (timedelta(seconds=1), timedelta(seconds=3))
+    max_attempts: int = Field(5, ge=1)
+    retry_after: Duration = timedelta(seconds=10)
+
+
+class LimitSettings(Strict):
+    commands_per_minute: int = Field(10, ge=1)
+
+
+class SchedulerSettings(Strict):
+    grace: Duration = timedelta(minutes=30)
+
+
+PluginBlocks = dict[str, dict[str, Any] | None]
+
+
+class DefaultsSettings(Strict):
+    """What groups missing from `groups:` get: built-in commands only, unless listed here."""
+
+    plugins: PluginBlocks = Field(default_factory=dict)
+
+
+class GroupConfig(Strict):
+    name: str
+    owner: MemberId | None = None
+    admins: list[MemberId] = Field(default_factory=list)
+    language: Language | None = None
+    timezone: TimeZoneName | None = None
+    tags: list[str] = Field(default_factory=list)
+    plugins: PluginBlocks = Field(default_factory=dict)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class BotConfig(Strict):
+    bot: BotSettings = Field(default_factory=BotSettings)
+    adapter: Literal["console", "wechaty"] = "console"
+    wechaty: WechatySettings = Field(default_factory=WechatySettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    operators: list[Person] = Field(default_factory=list)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
+    groups: dict[str, GroupConfig] = Field(default_factory=dict)
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _ids_are_text(cls, value: object) -> object:
+        # A numeric id in YAML (`12345:`) is still an id, not a number.
+        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value

@@ -1,0 +1,127 @@
+"""What a handler or job is handed: one typed context with everything it may use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.events import Capabilities, IncomingMessage, MemberJoined, MemberLeft, Outgoing, OutKind
+from bot.groups import GroupSetup
+from bot.plugin import Plugin, Role, S
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
+    from bot.runtime import Services
+
+
+@dataclass
+class _Base(Generic[S]):
+    plugin: Plugin[S]
+    group: GroupSetup
+    settings: S
+    now: datetime
+    services: Services
+    _session: AsyncSession | None = field(default=None, init=False)
+
+    @property
+    def local_now(self) -> datetime:
+        """`now` in the group's timezone: what "today" means for this group."""
+        return self.now.astimezone(self.group.timezone)
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        return logging.LoggerAdapter(
+            logging.getLogger(f"plugins.{self.plugin.name}"), {"group": self.group.id}
+        )
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.services.outbox
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.services.capabilities
+
+    def t(self, key: str, **values: object) -> str:
+        """This plugin's text `key` in the group's language."""
+        return self.plugin.texts.get(self.group.language, key, **values)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A database transaction; nested calls share the outer one (commit at its end)."""
+        if self._session is not None:
+            yield self._session
+            return
+        async with self.services.db.transaction() as session:
+            self._session = session
+            try:
+                yield session
+            finally:
+                self._session = None
+
+    def _queue(self, text: str, kind: OutKind, mentions: tuple[str, ...] = ()) -> None:
+        self.outbox.put(Outgoing(text=text, kind=kind, group_id=self.group.id, mentions=mentions))
+
+    async def post(self, text: str, mentions: tuple[str, ...] = ()) -> None:
+        """Post to the group (timed or bulk content: lowest send priority)."""
+        self._queue(text, OutKind.POST, mentions)
+
+    async def notice(self, text: str, mentions: tuple[str, ...] = ()) -> None:
+        """A moderation notice: sent before replies and posts."""
+        self._queue(text, OutKind.NOTICE, mentions)
+
+    async def dm(self, to: str, text: str, image_path: str | None = None) -> None:
+        self.outbox.put(Outgoing(text=text, kind=OutKind.DM, to=to, image_path=image_path))
+
+
+@dataclass
+class Context(_Base[S]):
+    """A message handler's context: the message, who sent it and with what role."""
+
+    message: IncomingMessage = field(kw_only=True)
+    role: Role = field(kw_only=True, default=Role.MEMBER)
+    args: str = field(kw_only=True, default="")
+    command_word: str = field(kw_only=True, default="")
+
+    @property
+    def sender_id(self) -> str:
+        return self.message.sender_id
+
+    @property
+    def sender_name(self) -> str:
+        return self.message.sender_name
+
+    async def reply(self, text: str, *, mention: bool = True, also: tuple[str, ...] = ()) -> None:
+        """Answer the sender in the group, @-mentioning them unless mention=False."""
+        mentions = ((self.sender_id,) if mention else ()) + also
+        self._queue(text, OutKind.REPLY, mentions)
+
+
+@dataclass
+class JobContext(_Base[S]):
+    """A scheduled job's context: the slot it runs for and the schedule's payload."""
+
+    slot: datetime = field(kw_only=True)
+    payload: Any = field(kw_only=True, default=None)
+    late: bool = field(kw_only=True, default=False)  # caught up after downtime
+
+
+@dataclass
+class EventContext(_Base[S]):
+    """A member joined or left the group."""
+
+    event: MemberJoined | MemberLeft = field(kw_only=True)
+
+    @property
+    def member_id(self) -> str:
+        return self.event.member_id
+
+    @property
+    def member_name(self) -> str:
+        return self.event.member_name

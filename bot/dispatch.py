@@ -1,0 +1,228 @@
+"""Routes each event to the plugins a group enabled, in phases: guard → command → passive.
+
+Also the core's promises to members: duplicates and the bot's own echoes are dropped,
+roles are enforced, command floods are slowed, and a failing plugin is isolated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections import OrderedDict, deque
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.context import Context, EventContext
+from bot.events import Event, IncomingMessage, MemberJoined, MemberLeft
+from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
+from bot.i18n import Texts
+from bot.plugin import Role
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
+
+log = logging.getLogger("bot.dispatch")
+
+CORE_TEXTS = Texts(
+    zh={
+        "apology": "抱歉，「{title}」出了点问题，已经记下来了，请稍后再试。",
+        "forbidden": "「{word}」只有{role}可以用哦。",
+        "slow_down": "发得太快啦，请 {seconds} 秒后再试。",
+        "unknown": "没有「{word}」这个命令。{hint}发送 /help 查看本群可用的命令。",
+        "did_you_mean": "你是不是想用 {suggestion}？",
+        "role.1": "管理员",
+        "role.2": "群主",
+        "role.3": "运营",
+    },
+    en={
+        "apology": "Sorry, “{title}” ran into a problem. It has been logged; please try later.",
+        "forbidden": "Only {role} can use “{word}”.",
+        "slow_down": "Too fast! Please try again in {seconds} s.",
+        "unknown": "There is no command “{word}”. {hint}Send /help for this group's commands.",
+        "did_you_mean": "Did you mean {suggestion}? ",
+        "role.1": "admins",
+        "role.2": "the owner",
+        "role.3": "operators",
+    },
+)
+
+_FIRST_WORD = re.compile(r"\s+")
+
+
+class RecentIds:
+    """Message ids seen lately; platforms redeliver, and adapters replay after reconnecting."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    def seen_before(self, message_id: str) -> bool:
+        if message_id in self._ids:
+            return True
+        self._ids[message_id] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return False
+
+
+class CommandRate:
+    """At most N commands per member per minute; the first refusal says so, then silence."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._recent: dict[tuple[str, str], deque[datetime]] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    def check(self, key: tuple[str, str], now: datetime) -> tuple[bool, bool, int]:
+        """(allowed, warn now, seconds to wait)."""
+        window = self._recent.setdefault(key, deque())
+        while window and now - window[0] >= timedelta(minutes=1):
+            window.popleft()
+        if len(window) < self.per_minute:
+            window.append(now)
+            self._warned.discard(key)
+            return True, False, 0
+        wait = int((window[0] + timedelta(minutes=1) - now).total_seconds()) + 1
+        first = key not in self._warned
+        self._warned.add(key)
+        return False, first, wait
+
+
+def split_command(
+    text: str, group: GroupSetup, prefixes: tuple[str, ...]
+) -> tuple[CommandBinding | None, str, str]:
+    """(binding or None, the command word as typed, the rest) for a message's text."""
+    parts = _FIRST_WORD.split(text.strip(), maxsplit=1)
+    head, rest = parts[0], (parts[1] if len(parts) > 1 else "")
+    for prefix in prefixes:
+        if head.startswith(prefix) and len(head) > len(prefix):
+            name = head[len(prefix) :]
+            # "/打卡" works as well as "/checkin" and "打卡"
+            return group.slash.get(name.lower()) or group.keywords.get(name), head, rest
+    return group.keywords.get(head), head, rest
+
+
+class Dispatcher:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.recent = RecentIds()
+        self.rate = CommandRate(services.config.config.limits.commands_per_minute)
+
+    async def handle(self, event: Event) -> None:
+        try:
+            if isinstance(event, IncomingMessage):
+                await self._message(event)
+            elif isinstance(event, MemberJoined | MemberLeft):
+                await self._member_event(event)
+        except Exception:
+            log.exception("dispatch failed for %r", event)
+
+    async def _message(self, message: IncomingMessage) -> None:
+        if message.from_self or self.recent.seen_before(message.id):
+            return
+        group = self.services.config.setup_for(message.group_id)
+        role = await self.services.roles.role_of(group, message.sender_id)
+        for enabled, guard in group.guards():
+            if await self._call(enabled, guard(self._context(enabled, group, message, role))):
+                return
+        binding, word, args = split_command(message.text, group, self.services.config.prefixes)
+        if binding is not None:
+            await self._command(binding, group, message, role, word, args)
+            return
+        for enabled, passive in group.passives():
+            if await self._call(enabled, passive(self._context(enabled, group, message, role))):
+                return
+        if word[:1] in self.services.config.prefixes and group.configured:
+            await self._unknown(group, message, role, word)
+
+    async def _command(
+        self,
+        binding: CommandBinding,
+        group: GroupSetup,
+        message: IncomingMessage,
+        role: Role,
+        word: str,
+        args: str,
+    ) -> None:
+        ctx = self._context(binding.enabled, group, message, role, word, args)
+        if role < binding.command.role:
+            role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
+            await ctx.reply(CORE_TEXTS.get(group.language, "forbidden", word=word, role=role_name))
+            return
+        if role < Role.OPERATOR:
+            allowed, warn, wait = self.rate.check((group.id, message.sender_id), ctx.now)
+            if not allowed:
+                if warn:
+                    await ctx.reply(CORE_TEXTS.get(group.language, "slow_down", seconds=wait))
+                return
+        await self._call(binding.enabled, binding.command.handler(ctx), ctx)
+
+    async def _unknown(
+        self, group: GroupSetup, message: IncomingMessage, role: Role, word: str
+    ) -> None:
+        builtin = group.plugins[0]
+        ctx = self._context(builtin, group, message, role, word)
+        names = ["/" + name for name in group.slash]
+        close = difflib.get_close_matches(
+            "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
+        )
+        hint = CORE_TEXTS.get(group.language, "did_you_mean", suggestion=close[0]) if close else ""
+        await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=word, hint=hint))
+
+    async def _member_event(self, event: MemberJoined | MemberLeft) -> None:
+        group = self.services.config.setup_for(event.group_id)
+        handlers = (
+            group.join_handlers() if isinstance(event, MemberJoined) else group.leave_handlers()
+        )
+        for enabled, handler in handlers:
+            ctx = EventContext(
+                enabled.plugin,
+                group,
+                enabled.settings,
+                self.services.clock.now(),
+                self.services,
+                event=event,
+            )
+            await self._call(enabled, handler(ctx))
+
+    def _context(
+        self,
+        enabled: EnabledPlugin,
+        group: GroupSetup,
+        message: IncomingMessage,
+        role: Role,
+        word: str = "",
+        args: str = "",
+    ) -> Context[Any]:
+        return Context(
+            enabled.plugin,
+            group,
+            enabled.settings,
+            self.services.clock.now(),
+            self.services,
+            message=message,
+            role=role,
+            args=args,
+            command_word=word,
+        )
+
+    async def _call(
+        self, enabled: EnabledPlugin, call: Awaitable[Any], ctx: Context[Any] | None = None
+    ) -> Any:
+        """Run one plugin's handler; its failure is logged and apologized for, never spread."""
+        try:
+            return await call
+        except Exception:
+            log.exception("plugin %s failed", enabled.plugin.name)
+            if ctx is not None:
+                title = (
+                    enabled.plugin.title_en if ctx.group.language == "en" else enabled.plugin.title
+                )
+                await ctx.reply(
+                    CORE_TEXTS.get(
+                        ctx.group.language, "apology", title=title or enabled.plugin.title
+                    )
+                )
+            return None

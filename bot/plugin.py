@@ -1,0 +1,152 @@
+"""The plugin API: a plugin is one value assembled from explicit lists.
+
+Nothing registers itself at import time; `plugins/__init__.py` lists the plugins the bot
+ships, and a group's YAML says which of them it enables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import time
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.i18n import Texts
+
+if TYPE_CHECKING:
+    from bot.context import Context, EventContext, JobContext
+
+
+class Role(IntEnum):
+    """Who may run a command; each role may do what the roles below it may."""
+
+    MEMBER = 0
+    ADMIN = 1
+    OWNER = 2
+    OPERATOR = 3
+
+
+class NoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+S = TypeVar("S", bound=BaseModel)
+
+Handler = Callable[["Context[Any]"], Awaitable[None]]
+# Guards and passive handlers return True when they consumed the message (stops the chain).
+Filter = Callable[["Context[Any]"], Awaitable[bool]]
+JobHandler = Callable[["JobContext[Any]"], Awaitable[None]]
+MemberHandler = Callable[["EventContext[Any]"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # the slash form without its prefix: "checkin" answers "/checkin"
+    handler: Handler
+    aliases: tuple[str, ...] = ()  # keyword forms: "打卡", "签到"
+    role: Role = Role.MEMBER
+    help: str = ""
+    help_en: str = ""
+
+
+@dataclass
+class Router:
+    """Collects a module's handlers; a plugin lists its routers explicitly."""
+
+    commands: list[Command] = field(default_factory=list)
+    guards: list[Filter] = field(default_factory=list)
+    passives: list[Filter] = field(default_factory=list)
+    join_handlers: list[MemberHandler] = field(default_factory=list)
+    leave_handlers: list[MemberHandler] = field(default_factory=list)
+
+    def command(
+        self, name: str, *aliases: str, role: Role = Role.MEMBER, help: str = "", help_en: str = ""
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands.append(Command(name, handler, aliases, role, help, help_en))
+            return handler
+
+        return register
+
+    def guard(self, handler: Filter) -> Filter:
+        """Sees every message before commands (moderation); True stops it there."""
+        self.guards.append(handler)
+        return handler
+
+    def passive(self, handler: Filter) -> Filter:
+        """Sees messages that were not commands (quiz answers, questions to the bot)."""
+        self.passives.append(handler)
+        return handler
+
+    def on_join(self, handler: MemberHandler) -> MemberHandler:
+        self.join_handlers.append(handler)
+        return handler
+
+    def on_leave(self, handler: MemberHandler) -> MemberHandler:
+        self.leave_handlers.append(handler)
+        return handler
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a job runs for one group: daily at a local time, or a 5-field cron line."""
+
+    key: str  # unique within the job for one group; part of the delivery ledger's slot key
+    at: time | None = None
+    cron: str | None = None
+    weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day
+    payload: Any = None
+
+    def __post_init__(self) -> None:
+        if (self.at is None) == (self.cron is None):
+            raise ValueError("a schedule needs exactly one of `at` and `cron`")
+
+
+@dataclass(frozen=True)
+class Job(Generic[S]):
+    name: str
+    run: JobHandler
+    when: Callable[[S], Iterable[Schedule]]
+
+
+ContentCheck = Callable[[Any, Path], list[str]]
+
+
+@dataclass(frozen=True)
+class Plugin(Generic[S]):
+    name: str
+    title: str
+    settings: type[S] = NoSettings  # type: ignore[assignment]
+    routers: Sequence[Router] = ()
+    jobs: Sequence[Job[S]] = ()
+    texts: Texts = field(default_factory=lambda: Texts(zh={}))
+    title_en: str = ""
+    # Validates content files the settings point at; returns problems as text.
+    check_content: ContentCheck | None = None
+
+    @property
+    def commands(self) -> list[Command]:
+        return [command for router in self.routers for command in router.commands]
+
+    def _all(self, attribute: str) -> list[Any]:
+        return [item for router in self.routers for item in getattr(router, attribute)]
+
+    @property
+    def guards(self) -> list[Filter]:
+        return self._all("guards")
+
+    @property
+    def passives(self) -> list[Filter]:
+        return self._all("passives")
+
+    @property
+    def join_handlers(self) -> list[MemberHandler]:
+        return self._all("join_handlers")
+
+    @property
+    def leave_handlers(self) -> list[MemberHandler]:
+        return self._all("leave_handlers")

@@ -1,0 +1,198 @@
+"""Start-up and shutdown in one place: database → plugins → scheduler → outbox → adapter.
+
+Wiring only. The same runtime serves the console, the real adapter and the test harness;
+what differs is the clock (manual or system) and who drives time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.adapters.base import Adapter
+from bot.clock import Clock, ManualClock
+from bot.config import ConfigError, LoadedConfig, load_config
+from bot.context import JobContext
+from bot.dispatch import Dispatcher
+from bot.events import Capabilities, Outgoing, OutKind
+from bot.groups import EnabledPlugin, GroupSetup
+from bot.outbox import Outbox
+from bot.plugin import Job, Plugin, Schedule
+from bot.roles import Roles
+from bot.scheduler import ScheduledJob, Scheduler, make_trigger
+from bot.storage import Database
+
+log = logging.getLogger("bot.runtime")
+
+
+@dataclass
+class Services:
+    """What handlers and jobs may use; handed in through their context, never imported."""
+
+    db: Database
+    clock: Clock
+    outbox: Outbox
+    scheduler: Scheduler
+    roles: Roles
+    capabilities: Capabilities
+    config: LoadedConfig
+    runtime: BotRuntime
+
+    async def reload(self) -> list[str]:
+        return await self.runtime.reload()
+
+
+class BotRuntime:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        plugins: Sequence[Plugin[Any]],
+        builtins: Sequence[Plugin[Any]],
+        adapter: Adapter,
+        clock: Clock,
+        *,
+        database_url: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config, self.plugins, self.builtins = config, tuple(plugins), tuple(builtins)
+        self.adapter, self.clock = adapter, clock
+        self.simulated = isinstance(clock, ManualClock)
+        self.db = Database(database_url or config.config.database.url, config.base_dir)
+        self.outbox = Outbox(
+            self.db,
+            clock,
+            config.config.outbox,
+            account=adapter.name,
+            timezone=ZoneInfo(config.config.bot.timezone),
+            may_send=self._may_send,
+            rng=rng,
+        )
+        self.outbox.attach(adapter.send)
+        self.scheduler = Scheduler(self.db, clock, config.config.scheduler.grace)
+        roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
+        self.services = Services(
+            self.db, clock, self.outbox, self.scheduler, roles, adapter.capabilities, config, self
+        )
+        self.dispatcher = Dispatcher(self.services)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, *, run_adapter: bool = True) -> None:
+        await self.db.migrate()
+        await self.outbox.load()
+        self.scheduler.set_jobs(self._scheduled_jobs())
+        await self.scheduler.catch_up()
+        if self.simulated:
+            await self.outbox.drain()
+        else:
+            self.scheduler.start()
+            self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+            self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
+        if run_adapter:
+            self._tasks.append(
+                asyncio.create_task(
+                    self.adapter.run(self.dispatcher.handle), name=f"adapter-{self.adapter.name}"
+                )
+            )
+
+    async def stop(self) -> None:
+        self.scheduler.shutdown()
+        await self.adapter.close()
+        for task in reversed(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        try:
+            await self.outbox.flush()
+            await self.scheduler.heartbeat()
+        finally:
+            await self.db.close()
+
+    async def wait(self) -> None:
+        """Until the adapter stops (the console's script ended, or the platform closed)."""
+        adapter_tasks = [t for t in self._tasks if t.get_name().startswith("adapter-")]
+        if adapter_tasks:
+            await adapter_tasks[0]
+
+    async def reload(self) -> list[str]:
+        """Re-read the config; an invalid one is refused and the running one kept."""
+        try:
+            new = await asyncio.to_thread(
+                load_config, self.config.path, self.plugins, self.builtins
+            )
+        except ConfigError as exc:
+            return [str(issue) for issue in exc.issues]
+        self.config = self.services.config = new
+        self.dispatcher.rate.per_minute = new.config.limits.commands_per_minute
+        self.scheduler.set_jobs(self._scheduled_jobs())
+        log.info("config reloaded from %s", new.path)
+        return []
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            try:
+                await self.scheduler.heartbeat()
+            except Exception:
+                log.warning("could not record the heartbeat", exc_info=True)
+
+    # -- time -----------------------------------------------------------------------------
+
+    async def advance_to(self, target: datetime) -> None:
+        """Simulated time: fire every job due up to `target`, sending as it goes."""
+        await self.scheduler.advance_to(target)
+        await self.outbox.drain()
+
+    async def jump_to(self, target: datetime) -> None:
+        """Simulated time: set the clock without firing what lies between."""
+        await self.scheduler.jump_to(target)
+        await self.outbox.drain()
+
+    async def settle(self) -> None:
+        """Simulated time: send whatever the budget allows now."""
+        await self.outbox.drain()
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _scheduled_jobs(self) -> list[ScheduledJob]:
+        jobs = []
+        for group in self.config.groups.values():
+            for enabled in group.plugins:
+                for job in enabled.plugin.jobs:
+                    for schedule in job.when(enabled.settings):
+                        jobs.append(self._scheduled(group, enabled, job, schedule))
+        return jobs
+
+    def _scheduled(
+        self, group: GroupSetup, enabled: EnabledPlugin, job: Job[Any], schedule: Schedule
+    ) -> ScheduledJob:
+        async def run(slot: datetime, late: bool) -> None:
+            ctx = JobContext(
+                enabled.plugin,
+                group,
+                enabled.settings,
+                self.clock.now(),
+                self.services,
+                slot=slot,
+                payload=schedule.payload,
+                late=late,
+            )
+            await job.run(ctx)
+            if self.simulated:
+                await self.outbox.drain()
+            else:
+                await self.outbox.flush()  # a timed post is persisted before anything else
+
+        key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
+        return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run)
+
+    def _may_send(self, outgoing: Outgoing) -> bool:
+        """Posts only go to groups set up in the config; replies answer whoever asked."""
+        if outgoing.kind is OutKind.POST:
+            return outgoing.group_id in self.config.groups
+        return True

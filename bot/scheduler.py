@@ -1,0 +1,291 @@
+"""Timed jobs: APScheduler triggers, a delivery ledger, and catch-up after downtime.
+
+APScheduler's AsyncIOScheduler drives jobs in real time. Under a simulated clock
+(console, tests) the same triggers are walked by `advance_to`, firing every due slot in
+order. Either way a slot goes through `fire`, which claims it in the `job_runs` ledger
+first, so a slot never runs twice for a group — not even across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock, ManualClock
+from bot.plugin import Schedule
+from bot.storage import Database
+from bot.storage.models import CoreState, JobRun
+
+HEARTBEAT = "scheduler.alive"
+
+log = logging.getLogger("bot.scheduler")
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CRON_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # crontab: 0 and 7 = Sunday
+
+
+def make_trigger(schedule: Schedule, timezone: ZoneInfo) -> CronTrigger:
+    if schedule.cron is not None:
+        return cron_trigger(schedule.cron, timezone)
+    assert schedule.at is not None
+    days = ",".join(WEEKDAY_NAMES[d] for d in sorted(set(schedule.weekdays))) or "*"
+    return CronTrigger(
+        hour=schedule.at.hour,
+        minute=schedule.at.minute,
+        second=schedule.at.second,
+        day_of_week=days,
+        timezone=timezone,
+    )
+
+
+def cron_trigger(expression: str, timezone: ZoneInfo) -> CronTrigger:
+    """A standard 5-field crontab line (0 or 7 = Sunday, unlike APScheduler 3's own numbering)."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_crontab_weekdays(dow),
+        timezone=timezone,
+    )
+
+
+def _crontab_weekdays(field: str) -> str:
+    def name(match: re.Match[str]) -> str:
+        number = int(match.group(0))
+        if number > 7:
+            raise ValueError(f"weekday {number} is out of range 0-7")
+        return _CRON_DOW[number]
+
+    parts = []
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        base = re.sub(r"\d+", name, base)
+        parts.append(f"{base}/{step}" if step else base)
+    return ",".join(parts)
+
+
+FireFn = Callable[[datetime, bool], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One job for one group: `key` names the slot series in the ledger."""
+
+    key: str  # plugin.job.schedule-key
+    group_id: str
+    trigger: CronTrigger
+    run: FireFn  # (slot, late) → runs the job's handler
+
+    @property
+    def id(self) -> str:
+        return f"{self.key}@{self.group_id}"
+
+    def next_slot(self, after: datetime) -> datetime | None:
+        """The first slot at or after `after`."""
+        return self.trigger.get_next_fire_time(None, after)
+
+    def last_slot(self, at_or_before: datetime, lookback: timedelta) -> datetime | None:
+        slot, cursor = None, at_or_before - lookback
+        while (nxt := self.next_slot(cursor)) is not None and nxt <= at_or_before:
+            slot, cursor = nxt, nxt + timedelta(microseconds=1)
+        return slot
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock, grace: timedelta) -> None:
+        self.db, self.clock, self.grace = db, clock, grace
+        self._jobs: dict[str, ScheduledJob] = {}
+        self._next: dict[str, datetime | None] = {}
+        self._cursor = clock.now()  # simulated time: slots up to here have been walked
+        self._aps: AsyncIOScheduler | None = None
+
+    @property
+    def jobs(self) -> list[ScheduledJob]:
+        return list(self._jobs.values())
+
+    def set_jobs(self, jobs: Sequence[ScheduledJob]) -> None:
+        """Reconcile with the config: add new jobs, replace changed ones, drop the rest."""
+        self._jobs = {job.id: job for job in jobs}
+        now = self._cursor = self.clock.now()
+        self._next = {job.id: job.next_slot(now) for job in jobs}
+        if self._aps is not None:
+            self._sync_apscheduler()
+
+    async def fire(self, job: ScheduledJob, slot: datetime, late: bool = False) -> bool:
+        """Claim the slot in the ledger, then run; False if it had already run."""
+        if not await self._claim(job, slot, "late" if late else "fired"):
+            return False
+        try:
+            await job.run(slot, late)
+        except Exception:
+            log.exception("job %s failed for slot %s", job.id, slot.isoformat())
+            await self._set_outcome(job, slot, "failed")
+        return True
+
+    async def _claim(self, job: ScheduledJob, slot: datetime, outcome: str) -> bool:
+        try:
+            async with self.db.transaction() as session:
+                session.add(
+                    JobRun(
+                        job=job.key,
+                        group_id=job.group_id,
+                        slot_at=slot,
+                        fired_at=self.clock.now(),
+                        outcome=outcome,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def _set_outcome(self, job: ScheduledJob, slot: datetime, outcome: str) -> None:
+        async with self.db.transaction() as session:
+            run = await session.scalar(
+                select(JobRun).where(
+                    JobRun.job == job.key, JobRun.group_id == job.group_id, JobRun.slot_at == slot
+                )
+            )
+            if run is not None:
+                run.outcome = outcome
+
+    async def heartbeat(self) -> None:
+        """Remember that the bot is alive now: catch-up only considers slots after this."""
+        async with self.db.transaction() as session:
+            await session.merge(CoreState(key=HEARTBEAT, at=self.clock.now()))
+
+    async def _last_alive(self) -> datetime | None:
+        async with self.db.transaction() as session:
+            state = await session.get(CoreState, HEARTBEAT)
+            return state.at if state else None
+
+    async def catch_up(self) -> None:
+        """After downtime: the latest missed slot of each job runs once if within the grace.
+
+        Slots from before the bot's first start are not "missed": nothing is caught up on a
+        fresh install.
+        """
+        now, last_alive = self.clock.now(), await self._last_alive()
+        if last_alive is not None:
+            for job in list(self._jobs.values()):
+                await self._catch_up_job(job, last_alive, now)
+        await self.heartbeat()
+
+    async def _catch_up_job(self, job: ScheduledJob, last_alive: datetime, now: datetime) -> None:
+        slot = job.last_slot(now, now - last_alive)
+        if slot is None or slot <= last_alive:
+            return
+        if now - slot <= self.grace:
+            if await self.fire(job, slot, late=slot < now):
+                log.info("caught up %s for slot %s", job.id, slot.isoformat())
+        elif await self._claim(job, slot, "skipped"):
+            log.warning(
+                "skipped %s: its slot %s passed more than %s ago while the bot was down",
+                job.id,
+                slot.isoformat(),
+                self.grace,
+            )
+
+    # -- simulated time -------------------------------------------------------------------
+
+    async def advance_to(self, target: datetime) -> None:
+        """Move a manual clock to `target`, firing every slot due on the way, in order."""
+        assert isinstance(self.clock, ManualClock), "advance_to needs a manual clock"
+        if target < self._cursor:  # moved back: nothing fires
+            await self.jump_to(target)
+            return
+        while True:
+            due = sorted((t, i) for i, t in self._next.items() if t is not None and t <= target)
+            if not due:
+                break
+            slot, job_id = due[0]
+            if slot > self.clock.now():
+                self.clock.set(slot)
+            self._next[job_id] = self._jobs[job_id].next_slot(slot + timedelta(microseconds=1))
+            await self.fire(self._jobs[job_id], slot)
+        self.clock.set(target)
+        self._cursor = target
+
+    async def jump_to(self, target: datetime) -> None:
+        """Set a manual clock to `target`; slots skipped over do not fire."""
+        assert isinstance(self.clock, ManualClock), "jump_to needs a manual clock"
+        self.clock.set(target)
+        self._cursor = target
+        self._next = {i: j.next_slot(target) for i, j in self._jobs.items()}
+
+    # -- real time --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._aps = AsyncIOScheduler(
+            executors={"default": _SlotExecutor()},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.grace.total_seconds()),
+            },
+        )
+        self._sync_apscheduler()
+        self._aps.start()
+
+    def shutdown(self) -> None:
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        self._aps = None
+
+    def _sync_apscheduler(self) -> None:
+        assert self._aps is not None
+        wanted = self._jobs
+        for existing in self._aps.get_jobs():
+            if existing.id not in wanted:
+                existing.remove()
+        for job_id, job in wanted.items():
+            self._aps.add_job(
+                self._fire_by_id,
+                trigger=job.trigger,
+                id=job_id,
+                args=[job_id],
+                replace_existing=True,
+            )
+
+    async def _fire_by_id(self, job_id: str, slot: datetime) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None:
+            await self.fire(job, slot, late=self.clock.now() - slot > timedelta(minutes=1))
+
+
+class _SlotExecutor(BaseExecutor):
+    """Like APScheduler's asyncio executor, but hands the job its scheduled slot."""
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        super().start(scheduler, alias)
+        self._loop = scheduler._eventloop
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        async def run() -> None:
+            await job.func(*job.args, run_times[-1])
+
+        def done(future: Any) -> None:
+            try:
+                future.result()
+            except BaseException:
+                self._run_job_error(job.id, *sys.exc_info()[1:])
+            else:
+                self._run_job_success(job.id, [])
+
+        self._loop.create_task(run()).add_done_callback(done)

@@ -1,0 +1,88 @@
+"""The async database: SQLite (WAL, busy timeout) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class Database:
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            url = _sqlite_url(parsed.database, base_dir or Path.cwd())
+        self.url = url
+        self.engine = create_async_engine(url, **self._engine_options())
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer; one shared connection turns lock errors into a queue.
+        self._sqlite_lock = asyncio.Lock() if self.is_sqlite else None
+
+    def _engine_options(self) -> dict[str, Any]:
+        if self.is_sqlite:
+            return {"poolclass": StaticPool, "connect_args": {"timeout": 30}}
+        return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back on error."""
+        if self._sqlite_lock is None:
+            async with self._sessions.begin() as session:
+                yield session
+            return
+        async with self._sqlite_lock, self._sessions.begin() as session:
+            yield session
+
+    async def migrate(self) -> None:
+        """Apply Alembic migrations up to head (the bot does this on every start)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_url(database: str | None, base_dir: Path) -> str:
+    if not database or database == ":memory:":
+        return "sqlite+aiosqlite:///:memory:"
+    path = Path(database)
+    if not path.is_absolute():
+        path = base_dir / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")

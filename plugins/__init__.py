@@ -1,0 +1,10 @@
+"""The plugins qunbot ships. A group's YAML enables them by name; nothing else registers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.plugin import Plugin
+from plugins.timed_posts import plugin as timed_posts
+
+ALL: tuple[Plugin[Any], ...] = (timed_posts,)
