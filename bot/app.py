@@ -65,7 +65,9 @@ def build_console(config: LoadedConfig, options: RunOptions) -> BotRuntime:
         # A transcript starts from an empty database, so it plays the same every time.
         scratch = Path(tempfile.mkdtemp(prefix="qunbot-script-")) / "script.db"
         database_url = f"sqlite+aiosqlite:///{scratch}"
-    runtime = BotRuntime(config, PLUGINS, BUILTINS, adapter, clock, database_url=database_url)
+    runtime = BotRuntime(
+        config, PLUGINS, BUILTINS, adapter, clock, database_url=database_url, send_budget=False
+    )
     adapter.time = runtime
     return runtime
 

@@ -11,13 +11,14 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, LoadedConfig, load_config
+from bot.config.models import OutboxSettings
 from bot.context import JobContext
 from bot.dispatch import Dispatcher
 from bot.events import Capabilities, Outgoing, OutKind
@@ -29,6 +30,9 @@ from bot.scheduler import ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database
 
 log = logging.getLogger("bot.runtime")
+
+# The console simulates a chat, not a WeChat account: nothing there to protect from bans.
+UNLIMITED = OutboxSettings(per_minute=1e9, burst=10**9, group_jitter=(timedelta(), timedelta()))
 
 
 @dataclass
@@ -59,6 +63,7 @@ class BotRuntime:
         *,
         database_url: str | None = None,
         rng: random.Random | None = None,
+        send_budget: bool = True,
     ) -> None:
         self.config, self.plugins, self.builtins = config, tuple(plugins), tuple(builtins)
         self.adapter, self.clock = adapter, clock
@@ -67,7 +72,7 @@ class BotRuntime:
         self.outbox = Outbox(
             self.db,
             clock,
-            config.config.outbox,
+            config.config.outbox if send_budget else UNLIMITED,
             account=adapter.name,
             timezone=ZoneInfo(config.config.bot.timezone),
             may_send=self._may_send,

@@ -1,0 +1,152 @@
+"""The test harness: the whole bot over a simulated group chat with a clock you move.
+
+    chat = await FakeChat.start(tmp_path, CONFIG)
+    replies = await chat.say("alice", "打卡 今天读完第三章")
+    posts = await chat.advance("1d")      # every job due on the way fires, in order
+
+Everything real runs — config loading, migrations, dispatcher, plugins, outbox, scheduler
+and the database — only the platform and the clock are simulated.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from plugins import ALL as PLUGINS
+
+from bot.adapters.simulated import Delivery, SimulatedAdapter, SimulatedChat
+from bot.app import BUILTINS, simulated_chat
+from bot.clock import ManualClock, parse_duration
+from bot.config import load_config
+from bot.plugin import Plugin
+from bot.runtime import BotRuntime
+
+# Tests see every message at once unless they test the send budget itself.
+UNLIMITED_OUTBOX = {"per_minute": 1_000_000, "burst": 1_000_000, "group_jitter": ["0s", "0s"]}
+
+
+def write_config(directory: Path, config: dict[str, Any] | str) -> Path:
+    data = yaml.safe_load(config) if isinstance(config, str) else dict(config)
+    data.setdefault("outbox", UNLIMITED_OUTBOX)
+    path = directory / "bot.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class FakeChat:
+    def __init__(self, directory: Path, runtime: BotRuntime, chat: SimulatedChat,
+                 clock: ManualClock, database_url: str, plugins: Sequence[Plugin[Any]]) -> None:
+        self.directory, self.runtime, self.chat, self.clock = directory, runtime, chat, clock
+        self.database_url, self.plugins = database_url, tuple(plugins)
+        self.group = next(iter(chat.groups), "")
+
+    @classmethod
+    async def start(cls, directory: Path, config: dict[str, Any] | str | None = None, *,
+                    now: str | datetime = "2026-11-23 08:00", database_url: str | None = None,
+                    plugins: Sequence[Plugin[Any]] = PLUGINS) -> FakeChat:
+        """Write the config (if given) into `directory` and start a bot over it."""
+        path = write_config(directory, config) if config is not None else directory / "bot.yaml"
+        loaded = load_config(path, plugins, BUILTINS)
+        first = next(iter(loaded.groups.values()), None)
+        timezone = first.timezone if first else None
+        start = now if isinstance(now, datetime) else datetime.fromisoformat(now)
+        if start.tzinfo is None and timezone is not None:
+            start = start.replace(tzinfo=timezone)
+        clock = ManualClock(start)
+        return await cls._boot(directory, loaded, clock,
+                               database_url or f"sqlite+aiosqlite:///{directory / 'bot.db'}",
+                               plugins)
+
+    @classmethod
+    async def _boot(cls, directory: Path, loaded: Any, clock: ManualClock, database_url: str,
+                    plugins: Sequence[Plugin[Any]]) -> FakeChat:
+        chat = simulated_chat(loaded, clock)
+        adapter = SimulatedAdapter(chat)
+        runtime = BotRuntime(loaded, plugins, BUILTINS, adapter, clock,
+                             database_url=database_url, rng=random.Random(7))
+        await runtime.start(run_adapter=False)
+        return cls(directory, runtime, chat, clock, database_url, plugins)
+
+    async def restart(self, after: str | timedelta = "0s", *,
+                      adapter: SimulatedAdapter | None = None) -> FakeChat:
+        """Stop this bot, let time pass while it is down, and start a new one on the same DB."""
+        await self.stop()
+        delta = parse_duration(after) if isinstance(after, str) else after
+        self.clock.set(self.clock.now() + delta)
+        loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
+        fresh = await self._boot(self.directory, loaded, self.clock, self.database_url,
+                                 self.plugins)
+        fresh.chat.groups = self.chat.groups  # the same people are still in the groups
+        fresh.group = self.group
+        return fresh
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+
+    @property
+    def sent(self) -> list[Delivery]:
+        return self.chat.sent
+
+    def _new(self, before: int) -> list[Delivery]:
+        return self.chat.sent[before:]
+
+    async def say(self, member: str, text: str, *, group: str | None = None,
+                  message_id: str | None = None) -> list[Delivery]:
+        """`member` posts `text`; returns what the bot sent in response."""
+        before = len(self.chat.sent)
+        event = self.chat.message(self._group(group), member, text, message_id=message_id)
+        await self.runtime.dispatcher.handle(event)
+        await self.runtime.settle()
+        return self._new(before)
+
+    async def join(self, member: str, *, group: str | None = None) -> list[Delivery]:
+        before = len(self.chat.sent)
+        await self.runtime.dispatcher.handle(self.chat.join(self._group(group), member))
+        await self.runtime.settle()
+        return self._new(before)
+
+    async def leave(self, member: str, *, group: str | None = None) -> list[Delivery]:
+        before = len(self.chat.sent)
+        await self.runtime.dispatcher.handle(self.chat.leave(self._group(group), member))
+        await self.runtime.settle()
+        return self._new(before)
+
+    async def advance(self, delta: str | timedelta) -> list[Delivery]:
+        """Move the clock on; every job due on the way fires. Returns what was sent."""
+        before = len(self.chat.sent)
+        step = parse_duration(delta) if isinstance(delta, str) else delta
+        await self.runtime.advance_to(self.clock.now() + step)
+        return self._new(before)
+
+    async def advance_to(self, local: str) -> list[Delivery]:
+        """Move the clock on to a local time of the current group ("2026-11-24 09:00")."""
+        before = len(self.chat.sent)
+        target = datetime.fromisoformat(local)
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=self.chat.groups[self.group].timezone)
+        await self.runtime.advance_to(target)
+        return self._new(before)
+
+    def use_group(self, key: str) -> None:
+        self.group = self._group(key)
+
+    def _group(self, key: str | None) -> str:
+        if key is None:
+            return self.group
+        found = self.chat.find_group(key)
+        if found is None:
+            raise KeyError(f"no group {key!r} in the test config")
+        return found.id
+
+    def write_config(self, config: dict[str, Any] | str) -> None:
+        """Replace bot.yaml on disk (then `/reload` picks it up)."""
+        write_config(self.directory, config)
+
+
+def texts(deliveries: Sequence[Delivery]) -> list[str]:
+    return [d.text for d in deliveries]

@@ -1,0 +1,88 @@
+"""Fixtures every test shares: the fake-chat harness and the two databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.testing import FakeChat
+
+PG_ENV = "QUNBOT_TEST_PG_URL"
+
+ChatFactory = Callable[..., Awaitable[FakeChat]]
+
+
+@pytest.fixture
+async def make_chat(tmp_path) -> AsyncIterator[ChatFactory]:
+    """Start bots over a simulated chat; each is stopped when the test ends."""
+    started: list[FakeChat] = []
+
+    async def factory(config: Any = None, **options: Any) -> FakeChat:
+        chat = await FakeChat.start(tmp_path, config, **options)
+        started.append(chat)
+        return chat
+
+    yield factory
+    for chat in started:
+        try:
+            await chat.stop()
+        except Exception:  # already stopped by the test (restart)
+            pass
+
+
+def pg_admin_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{PG_ENV} must point at a PostgreSQL server in CI (see .ci/run)")
+    return None
+
+
+async def _pg_execute(admin_url: str, statement: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    connection = await asyncpg.connect(user=url.username, password=url.password,
+                                       host=url.host, port=url.port or 5432,
+                                       database=url.database or "postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database of this test's own, dropped afterwards."""
+    admin = pg_admin_url()
+    if admin is None:
+        pytest.skip(f"set {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres)")
+    name = f"qunbot_test_{uuid.uuid4().hex[:12]}"
+    await _pg_execute(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request, tmp_path) -> AsyncIterator[str]:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    admin = pg_admin_url()
+    if admin is None:
+        pytest.skip(f"set {PG_ENV} to run the PostgreSQL variant")
+    name = f"qunbot_test_{uuid.uuid4().hex[:12]}"
+    await _pg_execute(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,90 @@
+"""The console adapter's transcript mode, exactly as users and CI run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.adapters.console import ScriptError, parse_script
+from bot.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", "run", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_core_example_runs_help_plugins_reload_and_a_timed_post():
+    result = _run("--script", "examples/core.txt", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(line) for line in result.stdout.splitlines()]
+    by_text = {m["text"].splitlines()[0]: m for m in sent}
+    assert "「读书会」可用的命令：" in by_text and "「读书会」启用的功能：" in by_text
+    assert by_text["「/reload」只有管理员可以用哦。"]["mentions"] == ["dave"]
+    assert "配置已重新加载。" in by_text
+    morning = next(m for m in sent if m["text"].startswith("早上好"))
+    assert morning == {**morning, "kind": "post", "group": "demo-reading",
+                       "at": "2026-11-23T08:30:00+08:00", "mentions": [], "to": None}
+    assert "2026-11-23 星期一" in morning["text"]
+    assert any(m["text"].startswith("Commands in “English Corner”") for m in sent)
+    assert [m["kind"] for m in sent].count("post") == 1
+
+
+def test_plain_output_shows_group_bot_name_and_mentions():
+    result = _run("--script", "examples/core.txt")
+    assert result.returncode == 0, result.stderr
+    assert "[读书会] 小助手: @dave 「/reload」只有管理员可以用哦。" in result.stdout.splitlines()
+
+
+def test_a_malformed_line_stops_the_script_naming_its_line(tmp_path):
+    script = tmp_path / "bad.txt"
+    script.write_text("@group 读书会\nalice: /help\n@advance soon\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--config", str(ROOT / "bot.yaml"),
+                                      "--script", str(script)])
+    assert result.exit_code == 2
+    assert f"{script}:3: invalid duration 'soon'" in result.output
+    assert "可用的命令" not in result.output  # nothing ran before the error was found
+
+
+def test_script_grammar():
+    steps = parse_script(
+        "# comment\n@group 读书会   # trailing comment\n@at 2026-11-23 08:59\n@advance 1d\n"
+        "@join carol\n@leave carol\nalice: 打卡 今天读完第三章    # note\n"
+        "bob：@小助手 怎么退群?\nchen: #话题 标签不是注释\n",
+        "s.txt", lambda key: key == "读书会")
+    assert [s.action for s in steps] == ["group", "at", "advance", "join", "leave", "say", "say",
+                                         "say"]
+    assert steps[0].subject == "读书会"
+    assert steps[5].text == "打卡 今天读完第三章"
+    assert steps[6].subject == "bob" and steps[6].text == "@小助手 怎么退群?"
+    assert steps[7].text == "#话题 标签不是注释"
+
+
+def test_script_errors_name_each_kind_of_mistake():
+    cases = {
+        "@group 不存在的群": "no group '不存在的群'",
+        "@teleport now": "unknown directive @teleport",
+        "@at tomorrow": "invalid time",
+        "just some words": "expected `member: message`",
+        "alice:": "expected `member: message`",
+    }
+    for line, message in cases.items():
+        try:
+            parse_script(f"# first\n{line}\n", "s.txt", lambda key: key == "读书会")
+        except ScriptError as exc:
+            assert exc.line == 2 and message in str(exc), line
+        else:
+            raise AssertionError(f"accepted {line!r}")
+
+
+async def test_mentions_of_the_bot_are_stripped_and_others_become_ids(make_chat):
+    chat = await make_chat({"bot": {"name": "小助手"}, "groups": {"g": {"name": "群"}}})
+    event = chat.chat.message("g", "bob", "@小助手 请问 @alice 在吗")
+    assert event.mentions_bot and event.text == "请问 @alice 在吗"
+    assert event.mention_ids == ("alice",)

@@ -1,0 +1,34 @@
+"""The Alembic history builds exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+import bot.storage.models  # noqa: F401
+import plugins  # noqa: F401  (registers every plugin's models)
+from bot.storage import Base, Database
+
+
+async def test_an_empty_database_upgraded_to_head_matches_the_models(database_url, tmp_path):
+    db = Database(database_url, tmp_path)
+    try:
+        await db.migrate()
+        async with db.engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await db.close()
+    assert differences == []
+    assert set(Base.metadata.tables) <= tables
+
+
+async def test_upgrading_twice_is_harmless(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'twice.db'}", tmp_path)
+    try:
+        await db.migrate()
+        await db.migrate()
+    finally:
+        await db.close()
