@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from bot.i18n import Texts
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.context import Context, EventContext, JobContext
 
 
@@ -117,6 +119,32 @@ ContentCheck = Callable[[Any, Path], list[str]]
 
 
 @dataclass(frozen=True)
+class DigestQuery:
+    """What the operators' digest asks every plugin for: figures per group and local day."""
+
+    group_ids: tuple[str, ...]
+    days: tuple[date, ...]  # local dates, oldest first; the last one is the digest's day
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # "checkin.count"
+    label: str  # what operators read: "打卡人数"
+    values: dict[tuple[str, date], float]  # (group id, local day) → value; missing = 0
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class DigestContribution:
+    metrics: list[Metric] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # group id → lines to show
+
+
+# One query for all groups at once: the digest covers thousands of groups.
+DigestSource = Callable[["AsyncSession", DigestQuery], Awaitable[DigestContribution]]
+
+
+@dataclass(frozen=True)
 class Plugin(Generic[S]):
     name: str
     title: str
@@ -127,6 +155,8 @@ class Plugin(Generic[S]):
     title_en: str = ""
     # Validates content files the settings point at; returns problems as text.
     check_content: ContentCheck | None = None
+    # Adds this plugin's figures to the operators' daily digest.
+    digest: DigestSource | None = None
 
     @property
     def commands(self) -> list[Command]:

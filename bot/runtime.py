@@ -86,6 +86,7 @@ class BotRuntime:
         )
         self.dispatcher = Dispatcher(self.services)
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
 
     async def start(self, *, run_adapter: bool = True) -> None:
         await self.db.migrate()
@@ -106,6 +107,10 @@ class BotRuntime:
             )
 
     async def stop(self) -> None:
+        """Tear down in reverse order; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.scheduler.shutdown()
         await self.adapter.close()
         for task in reversed(self._tasks):

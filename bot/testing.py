@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from plugins import ALL as PLUGINS
 
 from bot.adapters.simulated import Delivery, SimulatedAdapter, SimulatedChat
 from bot.app import BUILTINS, simulated_chat
@@ -25,6 +24,7 @@ from bot.clock import ManualClock, parse_duration
 from bot.config import load_config
 from bot.plugin import Plugin
 from bot.runtime import BotRuntime
+from plugins import ALL as PLUGINS
 
 # Tests see every message at once unless they test the send budget itself.
 UNLIMITED_OUTBOX = {"per_minute": 1_000_000, "burst": 1_000_000, "group_jitter": ["0s", "0s"]}
@@ -39,16 +39,29 @@ def write_config(directory: Path, config: dict[str, Any] | str) -> Path:
 
 
 class FakeChat:
-    def __init__(self, directory: Path, runtime: BotRuntime, chat: SimulatedChat,
-                 clock: ManualClock, database_url: str, plugins: Sequence[Plugin[Any]]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        runtime: BotRuntime,
+        chat: SimulatedChat,
+        clock: ManualClock,
+        database_url: str,
+        plugins: Sequence[Plugin[Any]],
+    ) -> None:
         self.directory, self.runtime, self.chat, self.clock = directory, runtime, chat, clock
         self.database_url, self.plugins = database_url, tuple(plugins)
         self.group = next(iter(chat.groups), "")
 
     @classmethod
-    async def start(cls, directory: Path, config: dict[str, Any] | str | None = None, *,
-                    now: str | datetime = "2026-11-23 08:00", database_url: str | None = None,
-                    plugins: Sequence[Plugin[Any]] = PLUGINS) -> FakeChat:
+    async def start(
+        cls,
+        directory: Path,
+        config: dict[str, Any] | str | None = None,
+        *,
+        now: str | datetime = "2026-11-23 08:00",
+        database_url: str | None = None,
+        plugins: Sequence[Plugin[Any]] = PLUGINS,
+    ) -> FakeChat:
         """Write the config (if given) into `directory` and start a bot over it."""
         path = write_config(directory, config) if config is not None else directory / "bot.yaml"
         loaded = load_config(path, plugins, BUILTINS)
@@ -58,29 +71,48 @@ class FakeChat:
         if start.tzinfo is None and timezone is not None:
             start = start.replace(tzinfo=timezone)
         clock = ManualClock(start)
-        return await cls._boot(directory, loaded, clock,
-                               database_url or f"sqlite+aiosqlite:///{directory / 'bot.db'}",
-                               plugins)
+        return await cls._boot(
+            directory,
+            loaded,
+            clock,
+            database_url or f"sqlite+aiosqlite:///{directory / 'bot.db'}",
+            plugins,
+        )
 
     @classmethod
-    async def _boot(cls, directory: Path, loaded: Any, clock: ManualClock, database_url: str,
-                    plugins: Sequence[Plugin[Any]]) -> FakeChat:
+    async def _boot(
+        cls,
+        directory: Path,
+        loaded: Any,
+        clock: ManualClock,
+        database_url: str,
+        plugins: Sequence[Plugin[Any]],
+    ) -> FakeChat:
         chat = simulated_chat(loaded, clock)
         adapter = SimulatedAdapter(chat)
-        runtime = BotRuntime(loaded, plugins, BUILTINS, adapter, clock,
-                             database_url=database_url, rng=random.Random(7))
+        runtime = BotRuntime(
+            loaded,
+            plugins,
+            BUILTINS,
+            adapter,
+            clock,
+            database_url=database_url,
+            rng=random.Random(7),
+        )
         await runtime.start(run_adapter=False)
         return cls(directory, runtime, chat, clock, database_url, plugins)
 
-    async def restart(self, after: str | timedelta = "0s", *,
-                      adapter: SimulatedAdapter | None = None) -> FakeChat:
+    async def restart(
+        self, after: str | timedelta = "0s", *, adapter: SimulatedAdapter | None = None
+    ) -> FakeChat:
         """Stop this bot, let time pass while it is down, and start a new one on the same DB."""
         await self.stop()
         delta = parse_duration(after) if isinstance(after, str) else after
         self.clock.set(self.clock.now() + delta)
         loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
-        fresh = await self._boot(self.directory, loaded, self.clock, self.database_url,
-                                 self.plugins)
+        fresh = await self._boot(
+            self.directory, loaded, self.clock, self.database_url, self.plugins
+        )
         fresh.chat.groups = self.chat.groups  # the same people are still in the groups
         fresh.group = self.group
         return fresh
@@ -95,8 +127,9 @@ class FakeChat:
     def _new(self, before: int) -> list[Delivery]:
         return self.chat.sent[before:]
 
-    async def say(self, member: str, text: str, *, group: str | None = None,
-                  message_id: str | None = None) -> list[Delivery]:
+    async def say(
+        self, member: str, text: str, *, group: str | None = None, message_id: str | None = None
+    ) -> list[Delivery]:
         """`member` posts `text`; returns what the bot sent in response."""
         before = len(self.chat.sent)
         event = self.chat.message(self._group(group), member, text, message_id=message_id)

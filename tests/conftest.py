@@ -29,10 +29,7 @@ async def make_chat(tmp_path) -> AsyncIterator[ChatFactory]:
 
     yield factory
     for chat in started:
-        try:
-            await chat.stop()
-        except Exception:  # already stopped by the test (restart)
-            pass
+        await chat.stop()
 
 
 def pg_admin_url() -> str | None:

@@ -55,3 +55,8 @@ class CoreState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+from bot.ledger import PointsAccount, PointsEntry  # noqa: E402  (the ledger's tables are core)
+
+__all__ = ["CoreState", "JobRun", "OutboxMessage", "PointsAccount", "PointsEntry"]
