@@ -85,4 +85,4 @@ def alembic_config(connection: Connection | None = None) -> Any:
 def _upgrade(connection: Connection) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection), "heads")
