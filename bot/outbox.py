@@ -1,9 +1,13 @@
 """Every message the bot sends goes through here: prioritized, budgeted, persisted, retried.
 
 WeChat bans accounts that burst ("发送消息过于频繁", 12-hour bans after ~100 rooms), so
-sends obey a token bucket, a daily cap and a random pause when switching groups. Queued
-messages are written to the database in small batches, so a restart loses none; a sent
-message is marked right after the send (batched only while more sends are ready at once).
+sends obey a token bucket, a daily cap and a random pause when switching groups.
+
+Persistence is write-behind: a message still queued at the next flush (every 0.1 s in real
+time) is written to the database, so a restart loses none; the runtime flushes timed posts
+at once. A reply sent within that moment never costs a write — the hot path stays free of
+I/O. A persisted message is marked sent right after the send (batched while more sends
+are ready at once), which keeps the window for a duplicate after a crash to one send.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ class _Item:
     row_id: int | None = field(default=None, compare=False)
     attempts: int = field(default=0, compare=False)
     not_before: datetime | None = field(default=None, compare=False)
+    status: str = field(default="queued", compare=False)
+    last_error: str | None = field(default=None, compare=False)
+    saving: bool = field(default=False, compare=False)  # its INSERT is under way
 
 
 @dataclass
@@ -95,7 +102,7 @@ class Outbox:
         self._transport: Transport | None = None
         self._ready: list[_Item] = []
         self._delayed: list[tuple[datetime, int, _Item]] = []  # retries, by due time
-        self._unsaved: list[_Item] = []
+        self._unsaved: dict[int, _Item] = {}  # by seq: queued, not yet in the database
         self._finished: list[tuple[_Item, str, str | None]] = []  # (item, status, error)
         self._seq = itertools.count()
         self._bucket = TokenBucket(settings.per_minute, settings.burst, clock.now())
@@ -116,7 +123,7 @@ class Outbox:
             return
         item = _Item(PRIORITY[outgoing.kind], next(self._seq), outgoing)
         heapq.heappush(self._ready, item)
-        self._unsaved.append(item)
+        self._unsaved[item.seq] = item
         self._wakeup.set()
 
     @property
@@ -173,15 +180,21 @@ class Outbox:
     async def flush(self) -> None:
         """Write new messages and finished sends to the database in one transaction."""
         async with self._save_lock:
-            unsaved, finished = self._unsaved, self._finished
+            unsaved, finished = list(self._unsaved.values()), self._finished
             if not unsaved and not finished:
                 return
-            self._unsaved, self._finished = [], []
+            self._unsaved, self._finished = {}, []
+            for item in unsaved:
+                item.saving = True
             try:
                 await self._save(unsaved, finished)
             except Exception:
-                self._unsaved, self._finished = unsaved + self._unsaved, finished + self._finished
+                self._unsaved = {**{i.seq: i for i in unsaved}, **self._unsaved}
+                self._finished = finished + self._finished
                 raise
+            finally:
+                for item in unsaved:
+                    item.saving = False
 
     async def _save(
         self, unsaved: list[_Item], finished: list[tuple[_Item, str, str | None]]
@@ -218,8 +231,10 @@ class Outbox:
             kind=o.kind.value,
             image_path=o.image_path,
             priority=item.priority,
-            status="queued",
+            status=item.status,
             attempts=item.attempts,
+            not_before=item.not_before,
+            last_error=item.last_error,
             created_at=now,
         )
 
@@ -260,7 +275,7 @@ class Outbox:
             return wait
         heapq.heappop(self._ready)
         await self._send(item, now)
-        if (
+        if self._finished and (
             not self._ready
             or self._wait_for(self._ready[0], self.clock.now()) > 0
             or len(self._finished) >= FLUSH_BATCH
@@ -268,12 +283,19 @@ class Outbox:
             await self.flush()
         return 0.0
 
+    def _record(self, item: _Item, status: str, error: str | None = None) -> None:
+        """Note an outcome; only what reached the database needs an UPDATE."""
+        item.status, item.last_error = status, error
+        if item.row_id is None and not item.saving:
+            if status in ("sent", "dropped"):
+                self._unsaved.pop(item.seq, None)  # never written, nothing to remember
+            return  # a retry or failure is written with its status by the next flush
+        self._finished.append((item, status, error))
+
     async def _send(self, item: _Item, now: datetime) -> None:
-        if item in self._unsaved:
-            await self.flush()  # the row must exist before it can be marked sent
         if not self.may_send(item.outgoing):
             self.stats.dropped += 1
-            self._finished.append((item, "dropped", "group no longer set up"))
+            self._record(item, "dropped", "group no longer set up")
             return
         assert self._transport is not None, "outbox has no transport attached"
         try:
@@ -291,7 +313,7 @@ class Outbox:
         low, high = self.settings.group_jitter
         self._switch_ok_at = now + low + (high - low) * self.rng.random()
         self.stats.sent += 1
-        self._finished.append((item, "sent", None))
+        self._record(item, "sent")
 
     def _count_day(self, now: datetime) -> None:
         today = now.astimezone(self.timezone).date()
@@ -307,12 +329,12 @@ class Outbox:
                 item.attempts,
                 error,
             )
-            self._finished.append((item, "failed", error))
+            self._record(item, "failed", error)
             return
         self.stats.retried += 1
         item.not_before = now + self.settings.retry_after * 2 ** (item.attempts - 1)
         self._queue(item)
-        self._finished.append((item, "queued", error))
+        self._record(item, "queued", error)
 
     async def drain(self) -> int:
         """Send everything the budget allows right now (tests and the simulated clock)."""
@@ -331,6 +353,7 @@ class Outbox:
                 log.exception("outbox step failed; retrying in a second")
                 delay = 1.0
             if delay == 0:
+                await asyncio.sleep(0)  # a fast transport must not starve the event loop
                 continue
             self._wakeup.clear()
             timeout = flush_every if delay is None else min(delay, flush_every)

@@ -32,7 +32,9 @@ from bot.storage import Database
 log = logging.getLogger("bot.runtime")
 
 # The console simulates a chat, not a WeChat account: nothing there to protect from bans.
-UNLIMITED = OutboxSettings(per_minute=1e9, burst=10**9, group_jitter=(timedelta(), timedelta()))
+UNLIMITED = OutboxSettings(
+    per_minute=1e9, burst=10**9, daily_cap=10**9, group_jitter=(timedelta(), timedelta())
+)
 
 
 @dataclass

@@ -27,7 +27,9 @@ from bot.runtime import BotRuntime
 from plugins import ALL as PLUGINS
 
 # Tests see every message at once unless they test the send budget itself.
-UNLIMITED_OUTBOX = {"per_minute": 1_000_000, "burst": 1_000_000, "group_jitter": ["0s", "0s"]}
+UNLIMITED_OUTBOX = {
+    "per_minute": 1_000_000, "burst": 1_000_000, "daily_cap": 10**9, "group_jitter": ["0s", "0s"]
+}
 
 
 def write_config(directory: Path, config: dict[str, Any] | str) -> Path:
