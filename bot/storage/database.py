@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.storage.inline_sqlite import inline_creator
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -32,7 +34,8 @@ class Database:
 
     def _engine_options(self) -> dict[str, Any]:
         if self.is_sqlite:
-            return {"poolclass": StaticPool, "connect_args": {"timeout": 30}}
+            path = make_url(self.url).database or ":memory:"
+            return {"poolclass": StaticPool, "async_creator": inline_creator(path, timeout=30)}
         return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
     @asynccontextmanager
