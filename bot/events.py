@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class Frozen(BaseModel):
@@ -102,5 +102,3 @@ class Sent(Frozen):
 
     message_id: str | None = None
 
-
-_ = Field  # re-exported for adapters that build models with defaults
