@@ -40,9 +40,14 @@ from bot.events import Capabilities, GroupInfo, IncomingMessage, Outgoing, Sent 
 N_USERS, N_GROUPS = 1000, 100
 CHECKIN_TEXT = "/checkin"
 CHATTER_TEXTS = [
-    "hello everyone, what's up today?", "lol that is so funny", "早上好，今天天气不错",
-    "哈哈哈哈哈", "anyone played the new game? lol", "hello? is the bot alive",
-    "周末一起去吃饭吗 哈哈", "早上好呀各位",
+    "hello everyone, what's up today?",
+    "lol that is so funny",
+    "早上好，今天天气不错",
+    "哈哈哈哈哈",
+    "anyone played the new game? lol",
+    "hello? is the bot alive",
+    "周末一起去吃饭吗 哈哈",
+    "早上好呀各位",
 ]
 
 
@@ -87,11 +92,10 @@ class NullAdapter:
 
 def bench_plugins(dummy_commands: int) -> tuple[list[Any], str]:
     """The shipped plugins, a `/checkin` provider, and K never-matching commands."""
-    from plugins import ALL
-
     from bot import ledger
     from bot.context import Context
     from bot.plugin import Plugin, Router
+    from plugins import ALL
 
     plugins = list(ALL)
     provider = "checkin"
@@ -102,8 +106,13 @@ def bench_plugins(dummy_commands: int) -> tuple[list[Any], str]:
         @router.command("checkin")
         async def checkin(ctx: Context[Any]) -> None:
             async with ctx.transaction() as session:
-                total = await ledger.change(session, ctx.group.id, ctx.sender_id, 1,
-                                            ledger.Change("bench", "bench", ctx.now))
+                total = await ledger.change(
+                    session,
+                    ctx.group.id,
+                    ctx.sender_id,
+                    1,
+                    ledger.Change("bench", "bench", ctx.now),
+                )
             await ctx.reply(f"签到成功，积分 {total}")
 
         plugins.append(Plugin(name="bench_checkin", title="bench", routers=[router]))
@@ -125,10 +134,17 @@ def write_config(directory: Path, plugin_names: list[str]) -> Path:
 
     config = {
         "database": {"url": f"sqlite+aiosqlite:///{directory / 'bench.db'}"},
-        "outbox": {"per_minute": 1e9, "burst": 10**9, "daily_cap": 10**9, "group_jitter": ["0s", "0s"]},
+        "outbox": {
+            "per_minute": 1e9,
+            "burst": 10**9,
+            "daily_cap": 10**9,
+            "group_jitter": ["0s", "0s"],
+        },
         "limits": {"commands_per_minute": 10**6},
-        "groups": {f"g{g}": {"name": f"群{g}", "plugins": dict.fromkeys(plugin_names)}
-                   for g in range(N_GROUPS)},
+        "groups": {
+            f"g{g}": {"name": f"群{g}", "plugins": dict.fromkeys(plugin_names)}
+            for g in range(N_GROUPS)
+        },
     }
     path = directory / "bot.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -136,19 +152,30 @@ def write_config(directory: Path, plugin_names: list[str]) -> Path:
 
 
 def pct(values: list[float], q: float) -> float:
-    k = max(0, min(len(values) - 1, int(round(q * len(values) + 0.5)) - 1))
+    k = max(0, min(len(values) - 1, round(q * len(values) + 0.5) - 1))
     return values[k]
 
 
 def summarize(latencies: list[float], timed: float, n: int) -> dict[str, Any]:
     lat = sorted(latencies)
-    return {"events": n, "msgs_per_s": round(n / timed, 1), "p50_ms": round(pct(lat, .5) * 1e3, 4),
-            "p99_ms": round(pct(lat, .99) * 1e3, 4), "max_ms": round(lat[-1] * 1e3, 4)}
+    return {
+        "events": n,
+        "msgs_per_s": round(n / timed, 1),
+        "p50_ms": round(pct(lat, 0.5) * 1e3, 4),
+        "p99_ms": round(pct(lat, 0.99) * 1e3, 4),
+        "max_ms": round(lat[-1] * 1e3, 4),
+    }
 
 
 def event(seq: int, g: int, u: int, text: str, variant: str) -> IncomingMessage:
-    return IncomingMessage(id=f"{variant}-{seq}", group_id=f"g{g}", sender_id=f"u{u}",
-                           sender_name=f"user{u}", text=text, at=datetime.now(UTC))
+    return IncomingMessage(
+        id=f"{variant}-{seq}",
+        group_id=f"g{g}",
+        sender_id=f"u{u}",
+        sender_name=f"user{u}",
+        text=text,
+        at=datetime.now(UTC),
+    )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -167,8 +194,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     handle = runtime.dispatcher.handle
     plan = make_plan(args.n, args.seed)
     expected = sum(1 for *_, t in plan if t == CHECKIN_TEXT)
-    out: dict[str, Any] = {"checkin_provider": provider, "plugins_enabled": names,
-                           "commands": sum(len(p.commands) for p in plugins)}
+    out: dict[str, Any] = {
+        "checkin_provider": provider,
+        "plugins_enabled": names,
+        "commands": sum(len(p.commands) for p in plugins),
+    }
     for i, item in enumerate(make_plan(args.warmup, args.seed + 1)):
         await handle(event(i, *item, "warm"))
     await _drain(runtime)
@@ -186,14 +216,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 latencies[i] = time.perf_counter() - t0
                 timed += latencies[i]
         else:
-            async def one(i: int, ev: IncomingMessage, t0: float) -> None:
+
+            async def one(i: int, ev: IncomingMessage, t0: float, out: list[float]) -> None:
                 await handle(ev)
-                latencies[i] = time.perf_counter() - t0
+                out[i] = time.perf_counter() - t0
 
             for start in range(0, len(events), args.batch):
                 t0 = time.perf_counter()
-                await asyncio.gather(*(one(start + j, ev, t0) for j, ev in
-                                       enumerate(events[start:start + args.batch])))
+                await asyncio.gather(
+                    *(
+                        one(start + j, ev, t0, latencies)
+                        for j, ev in enumerate(events[start : start + args.batch])
+                    )
+                )
                 timed += time.perf_counter() - t0
         await _drain(runtime)
         result = summarize(latencies, timed, len(events))
@@ -219,31 +254,58 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--seed", type=int, default=12345)
-    parser.add_argument("--all-plugins", action="store_true",
-                        help="enable every shipped plugin in every group")
-    parser.add_argument("--dummy-commands", type=int, default=0,
-                        help="extra never-matching commands (dispatch scaling)")
-    parser.add_argument("--nonebot-python", help="a python with nonebot2 installed: run the "
-                        "peer benchmark too and print the ratios")
+    parser.add_argument(
+        "--all-plugins", action="store_true", help="enable every shipped plugin in every group"
+    )
+    parser.add_argument(
+        "--dummy-commands",
+        type=int,
+        default=0,
+        help="extra never-matching commands (dispatch scaling)",
+    )
+    parser.add_argument(
+        "--nonebot-python",
+        help="a python with nonebot2 installed: run the peer benchmark too and print the ratios",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    line = {"bench": "qunbot_dispatch", "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()} cpus={os.cpu_count()}",
-            "n": args.n, "dummy_commands": args.dummy_commands, **result,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    line = {
+        "bench": "qunbot_dispatch",
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()} cpus={os.cpu_count()}",
+        "n": args.n,
+        "dummy_commands": args.dummy_commands,
+        **result,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
     print(json.dumps(line, ensure_ascii=False), flush=True)
     if args.nonebot_python:
         peer = _run_nonebot(args)
         print(json.dumps(peer, ensure_ascii=False))
-        print(json.dumps({"ratio_qunbot_over_nonebot": {
-            v: round(line[v]["msgs_per_s"] / peer[v]["msgs_per_s"], 2)
-            for v in ("sequential", "concurrent")}}))
+        print(
+            json.dumps(
+                {
+                    "ratio_qunbot_over_nonebot": {
+                        v: round(line[v]["msgs_per_s"] / peer[v]["msgs_per_s"], 2)
+                        for v in ("sequential", "concurrent")
+                    }
+                }
+            )
+        )
 
 
 def _run_nonebot(args: argparse.Namespace) -> dict[str, Any]:
     script = ROOT.parent / "shared" / "bench" / "nonebot_dispatch.py"
-    command = [args.nonebot_python, str(script), "--n", str(args.n), "--seed", str(args.seed),
-               "--dummy-matchers", str(args.dummy_commands)]
+    command = [
+        args.nonebot_python,
+        str(script),
+        "--n",
+        str(args.n),
+        "--seed",
+        str(args.seed),
+        "--dummy-matchers",
+        str(args.dummy_commands),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -263,9 +263,11 @@ class Scheduler:
                 replace_existing=True,
             )
 
-    async def _fire_by_id(self, job_id: str, slot: datetime) -> None:
+    async def _fire_by_id(self, job_id: str, slot: datetime | None = None) -> None:
+        # `slot` comes from _SlotExecutor; the default only satisfies APScheduler's
+        # signature check, which sees just `args=[job_id]`.
         job = self._jobs.get(job_id)
-        if job is not None:
+        if job is not None and slot is not None:
             await self.fire(job, slot, late=self.clock.now() - slot > timedelta(minutes=1))
 
 

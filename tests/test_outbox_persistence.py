@@ -1,0 +1,250 @@
+"""The outbox: the send budget, priorities, retries, and nothing lost or repeated on restart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.adapters.base import SendError
+from bot.clock import ManualClock
+from bot.config.models import OutboxSettings
+from bot.events import Outgoing, OutKind, Sent
+from bot.outbox import Outbox
+from bot.storage import Database
+from bot.storage.models import OutboxMessage
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+
+
+class Platform:
+    """A fake transport: records sends, or fails while `down`."""
+
+    def __init__(self, down: bool = False, permanent: bool = False) -> None:
+        self.down, self.permanent = down, permanent
+        self.sent: list[Outgoing] = []
+        self.calls = 0
+
+    async def send(self, message: Outgoing) -> Sent:
+        self.calls += 1
+        if self.down:
+            raise SendError("platform unavailable", permanent=self.permanent)
+        self.sent.append(message)
+        return Sent()
+
+
+async def _outbox(
+    url: str, tmp_path, clock: ManualClock, platform: Platform, **settings: object
+) -> tuple[Outbox, Database]:
+    db = Database(url, tmp_path)
+    await db.migrate()
+    budget = {
+        "per_minute": 6000,
+        "burst": 1000,
+        "group_jitter": (timedelta(), timedelta()),
+        **settings,
+    }
+    outbox = Outbox(
+        db,
+        clock,
+        OutboxSettings(**budget),
+        account="wx",
+        timezone=SHANGHAI,
+        may_send=lambda o: o.kind is not OutKind.POST or o.group_id != "stranger",
+    )
+    outbox.attach(platform.send)
+    await outbox.load()
+    return outbox, db
+
+
+def _msg(text: str, kind: OutKind = OutKind.REPLY, group: str = "g1") -> Outgoing:
+    return Outgoing(text=text, kind=kind, group_id=group)
+
+
+async def test_queued_messages_survive_a_restart_and_go_out_exactly_once(database_url, tmp_path):
+    clock = ManualClock(START)
+    down = Platform(down=True)
+    outbox, db = await _outbox(database_url, tmp_path, clock, down)
+    for text in ("一", "二", "三"):
+        outbox.put(_msg(text))
+    await outbox.drain()
+    assert down.calls == 3 and down.sent == []  # tried once each, now waiting to retry
+    await db.close()  # the process dies here
+
+    clock.set(START + timedelta(minutes=5))
+    up = Platform()
+    outbox, db = await _outbox(database_url, tmp_path, clock, up)
+    await outbox.drain()
+    assert [m.text for m in up.sent] == ["一", "二", "三"]
+    await db.close()
+
+    again = Platform()
+    outbox, db = await _outbox(database_url, tmp_path, clock, again)
+    await outbox.drain()
+    assert again.sent == []  # a second restart sends nothing twice
+    await db.close()
+
+
+async def test_a_graceful_stop_keeps_what_the_budget_held_back(tmp_path):
+    clock = ManualClock(START)
+    first = Platform()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'o.db'}"
+    outbox, db = await _outbox(url, tmp_path, clock, first, per_minute=1, burst=2)
+    for text in ("a", "b", "c", "d"):
+        outbox.put(_msg(text))
+    await outbox.drain()
+    await outbox.flush()
+    await db.close()
+    assert [m.text for m in first.sent] == ["a", "b"]
+
+    clock.set(START + timedelta(minutes=10))
+    second = Platform()
+    outbox, db = await _outbox(url, tmp_path, clock, second)
+    await outbox.drain()
+    await db.close()
+    assert [m.text for m in second.sent] == ["c", "d"]
+
+
+async def test_notices_go_before_replies_before_posts(tmp_path):
+    clock = ManualClock(START)
+    platform = Platform()
+    outbox, db = await _outbox(
+        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
+        tmp_path,
+        clock,
+        platform,
+        per_minute=60,
+        burst=1,
+    )
+    outbox.put(_msg("post", OutKind.POST))
+    outbox.put(_msg("reply"))
+    outbox.put(_msg("notice", OutKind.NOTICE))
+    outbox.put(_msg("dm", OutKind.DM))
+    for _ in range(4):
+        await outbox.drain()
+        clock.set(clock.now() + timedelta(seconds=1))
+    await db.close()
+    assert [m.text for m in platform.sent] == ["notice", "reply", "dm", "post"]
+
+
+async def test_the_token_bucket_releases_messages_as_time_passes(tmp_path):
+    clock = ManualClock(START)
+    platform = Platform()
+    outbox, db = await _outbox(
+        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", tmp_path, clock, platform, per_minute=6, burst=2
+    )
+    for i in range(5):
+        outbox.put(_msg(str(i)))
+    assert await outbox.drain() == 2  # the burst
+    clock.set(START + timedelta(seconds=9))
+    assert await outbox.drain() == 0  # one token takes 10 s at 6 a minute
+    clock.set(START + timedelta(seconds=10))
+    assert await outbox.drain() == 1
+    clock.set(START + timedelta(seconds=30))
+    assert await outbox.drain() == 2
+    await db.close()
+
+
+async def test_the_daily_cap_defers_to_the_next_local_day(tmp_path):
+    clock = ManualClock(datetime(2026, 11, 23, 23, 50, tzinfo=SHANGHAI))
+    platform = Platform()
+    outbox, db = await _outbox(
+        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", tmp_path, clock, platform, daily_cap=2
+    )
+    for i in range(3):
+        outbox.put(_msg(str(i)))
+    assert await outbox.drain() == 2
+    clock.set(datetime(2026, 11, 23, 23, 59, tzinfo=SHANGHAI))
+    assert await outbox.drain() == 0
+    clock.set(datetime(2026, 11, 24, 0, 0, 1, tzinfo=SHANGHAI))
+    assert await outbox.drain() == 1
+    await db.close()
+
+
+async def test_switching_groups_waits_a_random_pause(tmp_path):
+    clock = ManualClock(START)
+    platform = Platform()
+    outbox, db = await _outbox(
+        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
+        tmp_path,
+        clock,
+        platform,
+        group_jitter=(timedelta(seconds=2), timedelta(seconds=4)),
+    )
+    outbox.put(_msg("a1", group="a"))
+    outbox.put(_msg("a2", group="a"))
+    outbox.put(_msg("b1", group="b"))
+    assert await outbox.drain() == 2  # same group: no pause
+    clock.set(START + timedelta(seconds=1.9))
+    assert await outbox.drain() == 0
+    clock.set(START + timedelta(seconds=4))
+    assert await outbox.drain() == 1
+    await db.close()
+
+
+async def test_retries_back_off_then_give_up_and_count_the_failure(tmp_path):
+    clock = ManualClock(START)
+    platform = Platform(down=True)
+    outbox, db = await _outbox(
+        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
+        tmp_path,
+        clock,
+        platform,
+        max_attempts=3,
+        retry_after=timedelta(seconds=10),
+    )
+    outbox.put(_msg("x"))
+    await outbox.drain()
+    assert platform.calls == 1
+    clock.set(START + timedelta(seconds=9))
+    await outbox.drain()
+    assert platform.calls == 1  # not before 10 s
+    clock.set(START + timedelta(seconds=10))
+    await outbox.drain()
+    assert platform.calls == 2
+    clock.set(START + timedelta(seconds=29))
+    await outbox.drain()
+    assert platform.calls == 2  # the second wait is 20 s
+    clock.set(START + timedelta(seconds=30))
+    await outbox.drain()
+    assert platform.calls == 3 and outbox.stats.failed == 1 and outbox.pending == 0
+    async with db.transaction() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row is not None and (row.status, row.attempts) == ("failed", 3)
+        assert row.last_error == "platform unavailable"
+    await db.close()
+
+
+async def test_a_permanent_failure_is_not_retried(tmp_path):
+    clock = ManualClock(START)
+    platform = Platform(down=True, permanent=True)
+    outbox, db = await _outbox(
+        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", tmp_path, clock, platform
+    )
+    outbox.put(_msg("x"))
+    await outbox.drain()
+    clock.set(START + timedelta(hours=1))
+    await outbox.drain()
+    assert platform.calls == 1 and outbox.stats.failed == 1
+    await db.close()
+
+
+async def test_posts_never_reach_a_group_the_config_does_not_set_up(make_chat):
+    chat = await make_chat({"groups": {"g1": {"name": "读书会"}}})
+    chat.chat.add_group("stranger", "陌生群", chat.chat.timezone)
+    chat.runtime.outbox.put(_msg("广告", OutKind.POST, group="stranger"))
+    chat.runtime.outbox.put(_msg("早安", OutKind.POST, group="g1"))
+    await chat.runtime.settle()
+    assert [(d.group_id, d.text) for d in chat.sent] == [("g1", "早安")]
+    assert chat.runtime.outbox.stats.dropped == 1
+    [answer] = await chat.say("alice", "/群号", group="stranger")  # replies are fine
+    assert answer.group_id == "stranger"
+
+
+async def test_an_instant_reply_costs_no_database_write(make_chat):
+    chat = await make_chat({"groups": {"g1": {"name": "读书会"}}})
+    await chat.say("alice", "/help")
+    async with chat.runtime.db.transaction() as session:
+        assert (await session.scalars(select(OutboxMessage))).all() == []

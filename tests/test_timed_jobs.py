@@ -1,0 +1,218 @@
+"""Timed posts and the scheduler: local times, weekdays, cron, catch-up after downtime."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.plugin import Schedule
+from bot.scheduler import ScheduledJob, Scheduler, cron_trigger, make_trigger
+from bot.storage import Database
+from bot.storage.models import JobRun
+from bot.testing import texts
+
+SHANGHAI, LONDON = ZoneInfo("Asia/Shanghai"), ZoneInfo("Europe/London")
+
+
+def _group(name: str, posts: list[dict], **extra: object) -> dict:
+    return {"name": name, "plugins": {"timed_posts": {"posts": posts}}, **extra}
+
+
+async def test_daily_posts_fire_at_local_time_in_each_groups_timezone(make_chat):
+    chat = await make_chat(
+        {
+            "groups": {
+                "sh": _group("上海群", [{"at": "09:00", "text": "早安上海"}]),
+                "ldn": _group(
+                    "London", [{"at": "09:00", "text": "Morning London"}], timezone="Europe/London"
+                ),
+            }
+        },
+        now="2026-11-23 08:00",
+    )
+    posts = await chat.advance("1d")
+    assert [(d.text, d.at.isoformat()) for d in posts] == [
+        ("早安上海", "2026-11-23T09:00:00+08:00"),
+        ("Morning London", "2026-11-23T09:00:00+00:00"),  # 17:00 in Shanghai
+    ]
+
+
+async def test_weekdays_and_cron_sunday(make_chat):
+    chat = await make_chat(
+        {
+            "groups": {
+                "g": _group(
+                    "群",
+                    [
+                        {"at": "21:00", "weekdays": ["mon", "周三"], "text": "话题"},
+                        {"cron": "0 20 * * 0", "text": "周日小结"},
+                    ],
+                )
+            }
+        },
+        now="2026-11-23 00:00",
+    )  # a Monday
+    posts = await chat.advance("7d")
+    assert [(d.text, d.at.strftime("%a %H:%M")) for d in posts] == [
+        ("话题", "Mon 21:00"),
+        ("话题", "Wed 21:00"),
+        ("周日小结", "Sun 20:00"),
+    ]
+
+
+async def test_every_slot_of_a_long_advance_fires_in_order_with_its_own_time(make_chat):
+    chat = await make_chat(
+        {
+            "groups": {
+                "g": _group(
+                    "群",
+                    [{"at": "08:00", "text": "早 {date}"}, {"at": "20:00", "text": "晚 {weekday}"}],
+                )
+            }
+        },
+        now="2026-11-23 07:00",
+    )
+    posts = await chat.advance("3d")
+    assert texts(posts) == [
+        "早 2026-11-23",
+        "晚 星期一",
+        "早 2026-11-24",
+        "晚 星期二",
+        "早 2026-11-25",
+        "晚 星期三",
+    ]
+    assert [d.at.hour for d in posts] == [8, 20] * 3
+
+
+CATCH_UP = {
+    "scheduler": {"grace": "30m"},
+    "groups": {"g": _group("群", [{"at": "09:00", "text": "早安"}])},
+}
+
+
+async def test_a_post_missed_while_down_goes_out_once_within_the_grace(make_chat):
+    chat = await make_chat(CATCH_UP, now="2026-11-23 08:00")
+    chat = await chat.restart(after="70m")  # down from 08:00, back at 09:10
+    assert texts(chat.sent) == ["早安"]
+    assert chat.sent[0].at.strftime("%H:%M") == "09:10"
+    chat = await chat.restart(after="5m")  # another restart the same day
+    assert chat.sent == []
+    assert texts(await chat.advance("1d")) == ["早安"]  # the next day as usual
+
+
+async def test_a_post_missed_beyond_the_grace_is_skipped_and_recorded(make_chat):
+    chat = await make_chat(CATCH_UP, now="2026-11-23 08:00")
+    chat = await chat.restart(after="2h")  # back at 10:00: 60 min late > 30 min grace
+    assert chat.sent == []
+    async with chat.runtime.db.transaction() as session:
+        [run] = (await session.scalars(select(JobRun))).all()
+    assert run.outcome == "skipped"
+    assert run.slot_at == datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+
+
+async def test_a_fresh_install_does_not_catch_up_what_came_before_it(make_chat):
+    chat = await make_chat(CATCH_UP, now="2026-11-23 09:10")
+    assert chat.sent == []
+
+
+async def test_reload_reconciles_the_jobs(make_chat):
+    config = {"groups": {"g": _group("群", [{"at": "09:00", "text": "旧"}], admins=["adam"])}}
+    chat = await make_chat(config, now="2026-11-23 08:00")
+    config["groups"]["g"]["plugins"]["timed_posts"]["posts"] = [{"at": "10:00", "text": "新"}]
+    chat.write_config(config)
+    await chat.say("adam", "/reload")
+    assert texts(await chat.advance("1d")) == ["新"]
+
+
+async def test_the_timed_command_shows_the_next_times(make_chat):
+    chat = await make_chat(
+        {"groups": {"g": _group("群", [{"at": "09:00", "text": "早安"}], admins=["adam"])}},
+        now="2026-11-23 09:30",
+    )
+    [listing] = await chat.say("adam", "定时")
+    assert "下次 11-24 09:00：早安" in listing.text
+
+
+def test_crontab_weekday_numbers_follow_crontab_not_apscheduler():
+    trigger = cron_trigger("30 7 * * 1-5", SHANGHAI)
+    saturday = datetime(2026, 11, 28, 0, 0, tzinfo=SHANGHAI)
+    assert trigger.get_next_fire_time(None, saturday) == datetime(
+        2026, 11, 30, 7, 30, tzinfo=SHANGHAI
+    )  # Monday
+    sunday = cron_trigger("0 9 * * 7", SHANGHAI).get_next_fire_time(None, saturday)
+    assert sunday is not None and sunday.weekday() == 6
+
+
+def test_last_slot_finds_the_latest_slot_before_a_time():
+    job = ScheduledJob("p.j.k", "g", make_trigger(Schedule("k", at=time(9)), LONDON), _noop)
+    at = datetime(2026, 11, 23, 8, 0, tzinfo=LONDON)
+    assert job.last_slot(at, timedelta(days=2)) == datetime(2026, 11, 22, 9, 0, tzinfo=LONDON)
+
+
+async def _noop(slot: datetime, late: bool) -> None:
+    return None
+
+
+async def test_the_real_time_driver_registers_every_job_with_apscheduler(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", tmp_path)
+    await db.migrate()
+    scheduler = Scheduler(
+        db, ManualClock(datetime(2026, 11, 23, 8, tzinfo=SHANGHAI)), timedelta(minutes=30)
+    )
+    jobs = [
+        ScheduledJob(f"p.j.{k}", "g", make_trigger(Schedule(k, at=time(9)), SHANGHAI), _noop)
+        for k in ("a", "b")
+    ]
+    scheduler.set_jobs(jobs)
+    scheduler.start()
+    try:
+        assert {j.id for j in scheduler._aps.get_jobs()} == {"p.j.a@g", "p.j.b@g"}
+        scheduler.set_jobs(jobs[:1])
+        assert [j.id for j in scheduler._aps.get_jobs()] == ["p.j.a@g"]
+        nxt = scheduler._aps.get_jobs()[0].next_run_time
+        assert nxt.astimezone(SHANGHAI).strftime("%H:%M") == "09:00"
+    finally:
+        scheduler.shutdown()
+        await db.close()
+
+
+async def test_apscheduler_hands_each_job_its_scheduled_slot(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", tmp_path)
+    await db.migrate()
+    scheduler = Scheduler(
+        db, ManualClock(datetime(2026, 11, 23, 9, 0, 5, tzinfo=SHANGHAI)), timedelta(minutes=30)
+    )
+    fired: list[tuple[datetime, bool]] = []
+
+    async def record(slot: datetime, late: bool) -> None:
+        fired.append((slot, late))
+
+    job = ScheduledJob("p.j.a", "g", make_trigger(Schedule("a", at=time(9)), SHANGHAI), record)
+    scheduler.set_jobs([job])
+    scheduler.start()
+    try:
+        slot = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+        aps_job = scheduler._aps.get_job(job.id)
+        executor = scheduler._aps._lookup_executor("default")
+        executor.submit_job(aps_job, [slot])  # what APScheduler does when the slot is due
+        await _yield_until(lambda: bool(fired) and not executor._instances[job.id])
+        executor.submit_job(aps_job, [slot])  # the same slot again: the ledger refuses it
+        await _yield_until(lambda: not executor._instances[job.id])
+        assert fired == [(slot, False)]
+    finally:
+        scheduler.shutdown()
+        await db.close()
+
+
+async def _yield_until(condition: Callable[[], bool]) -> None:
+    """Let submitted tasks run (event-loop turns, no wall-clock wait)."""
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition not reached")
