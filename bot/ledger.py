@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, Integer, String, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.base import Base, UTCDateTime
+from bot.storage.base import Base, UTCDateTime, insert_if_missing
 
 
 class PointsAccount(Base):
@@ -26,6 +25,7 @@ class PointsAccount(Base):
     group_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     balance: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str | None] = mapped_column(String(128))  # display name last seen
 
 
 class PointsEntry(Base):
@@ -73,6 +73,7 @@ async def change(
     why: Change,
     *,
     allow_negative: bool = False,
+    name: str | None = None,
 ) -> int:
     """Add `amount` (negative to deduct); returns the new balance.
 
@@ -81,10 +82,13 @@ async def change(
     if amount == 0:
         return await balance(session, group_id, member_id)
     await _ensure_account(session, group_id, member_id)
+    values: dict[str, Any] = {"balance": PointsAccount.balance + amount}
+    if name:
+        values["name"] = name[:128]
     statement = (
         update(PointsAccount)
         .where(PointsAccount.group_id == group_id, PointsAccount.member_id == member_id)
-        .values(balance=PointsAccount.balance + amount)
+        .values(**values)
         .returning(PointsAccount.balance)
     )
     if not allow_negative and amount < 0:
@@ -120,13 +124,14 @@ async def transfer(
 async def leaderboard(
     session: AsyncSession, group_id: str, limit: int = 10
 ) -> list[tuple[str, int]]:
+    """(display name or id, balance), richest first."""
     rows = await session.execute(
-        select(PointsAccount.member_id, PointsAccount.balance)
+        select(PointsAccount.member_id, PointsAccount.name, PointsAccount.balance)
         .where(PointsAccount.group_id == group_id, PointsAccount.balance != 0)
         .order_by(PointsAccount.balance.desc(), PointsAccount.member_id)
         .limit(limit)
     )
-    return [(member, int(points)) for member, points in rows]
+    return [(name or member, int(points)) for member, name, points in rows]
 
 
 async def rank(session: AsyncSession, group_id: str, member_id: str) -> tuple[int, int]:
@@ -150,10 +155,5 @@ async def entries_total(session: AsyncSession, group_id: str, member_id: str) ->
 
 
 async def _ensure_account(session: AsyncSession, group_id: str, member_id: str) -> None:
-    dialect = session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(PointsAccount)
-        .values(group_id=group_id, member_id=member_id, balance=0)
-        .on_conflict_do_nothing()
-    )
+    await insert_if_missing(session, PointsAccount, group_id=group_id, member_id=member_id,
+                            balance=0)

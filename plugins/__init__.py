@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.plugin import Plugin
+from plugins.checkin import plugin as checkin
+from plugins.points import plugin as points
 from plugins.timed_posts import plugin as timed_posts
 
-ALL: tuple[Plugin[Any], ...] = (timed_posts,)
+ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin)

@@ -18,18 +18,28 @@ ChatFactory = Callable[..., Awaitable[FakeChat]]
 
 
 @pytest.fixture
-async def make_chat(tmp_path) -> AsyncIterator[ChatFactory]:
-    """Start bots over a simulated chat; each is stopped when the test ends."""
+async def started_chats() -> AsyncIterator[list[FakeChat]]:
+    """Every bot a test started; stopped before its database is dropped."""
     started: list[FakeChat] = []
+    yield started
+    await _stop_all(started)
+
+
+async def _stop_all(started: list[FakeChat]) -> None:
+    for chat in started:
+        await chat.stop()
+
+
+@pytest.fixture
+async def make_chat(tmp_path, started_chats) -> ChatFactory:
+    """Start bots over a simulated chat; each is stopped when the test ends."""
 
     async def factory(config: Any = None, **options: Any) -> FakeChat:
         chat = await FakeChat.start(tmp_path, config, **options)
-        started.append(chat)
+        started_chats.append(chat)
         return chat
 
-    yield factory
-    for chat in started:
-        await chat.stop()
+    return factory
 
 
 def pg_admin_url() -> str | None:
@@ -55,7 +65,7 @@ async def _pg_execute(admin_url: str, statement: str) -> None:
 
 
 @pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
+async def pg_url(started_chats) -> AsyncIterator[str]:
     """A fresh PostgreSQL database of this test's own, dropped afterwards."""
     admin = pg_admin_url()
     if admin is None:
@@ -65,11 +75,12 @@ async def pg_url() -> AsyncIterator[str]:
     try:
         yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
+        await _stop_all(started_chats)  # they flush to this database as they stop
         await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request, tmp_path) -> AsyncIterator[str]:
+async def database_url(request, tmp_path, started_chats) -> AsyncIterator[str]:
     """Run the test once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
@@ -82,4 +93,5 @@ async def database_url(request, tmp_path) -> AsyncIterator[str]:
     try:
         yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
+        await _stop_all(started_chats)  # they flush to this database as they stop
         await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

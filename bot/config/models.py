@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,20 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def _clock_time(value: object) -> object:
+    # YAML reads 09:00 as the number 540 (sexagesimal); accept that and "9:00".
+    if isinstance(value, int) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    if isinstance(value, str):
+        try:
+            hour, _, minute = value.strip().partition(":")
+            return time(int(hour), int(minute or 0))
+        except ValueError:
+            raise ValueError(f"invalid time {value!r}: use HH:MM, e.g. 09:00") from None
+    return value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 TimeZoneName = Annotated[str, BeforeValidator(lambda v: check_timezone(str(v)))]
 MemberId = Annotated[str, BeforeValidator(lambda v: str(v))]
 

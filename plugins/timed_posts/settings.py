@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from bot.config.models import ClockTime
 from bot.scheduler import cron_trigger
 
 _WEEKDAYS = {
@@ -29,21 +29,7 @@ def _weekday(value: object) -> int:
     return _WEEKDAYS[key]
 
 
-def _clock_time(value: object) -> object:
-    # YAML reads 09:00 as the number 540 (sexagesimal); accept that and "9:00".
-    if isinstance(value, int) and 0 <= value < 24 * 60:
-        return time(value // 60, value % 60)
-    if isinstance(value, str):
-        try:
-            hour, _, minute = value.strip().partition(":")
-            return time(int(hour), int(minute or 0))
-        except ValueError:
-            raise ValueError(f"invalid time {value!r}: use HH:MM, e.g. 09:00") from None
-    return value
-
-
 Weekday = Annotated[int, BeforeValidator(_weekday)]
-ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 
 
 class TimedPost(BaseModel):

@@ -1,8 +1,8 @@
 """points ledger
 
-Revision ID: 4cb9ab43a280
+Revision ID: 72e37983e8e6
 Revises: ffbc52de231e
-Create Date: 2026-11-22 15:01:47.357958
+Create Date: 2026-11-22 15:54:28.301663
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import bot.storage.base
 
-revision: str = '4cb9ab43a280'
+revision: str = '72e37983e8e6'
 down_revision: str | None = 'ffbc52de231e'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('group_id', sa.String(length=128), nullable=False),
     sa.Column('member_id', sa.String(length=128), nullable=False),
     sa.Column('balance', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('group_id', 'member_id', name=op.f('pk_points_accounts'))
     )
     op.create_table('points_entries',

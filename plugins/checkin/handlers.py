@@ -1,0 +1,146 @@
+"""Check-in commands and jobs: thin wrappers that call the service and phrase the answers."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import timedelta
+
+from bot.context import Context, JobContext
+from bot.plugin import Router, Schedule
+from plugins.checkin import service
+from plugins.checkin.settings import CheckinSettings
+
+router = Router()
+BAR_WIDTH = 10
+
+
+def progress_bar(done: int, goal: int) -> str:
+    filled = min(BAR_WIDTH, round(BAR_WIDTH * done / goal)) if goal else BAR_WIDTH
+    return "▓" * filled + "░" * (BAR_WIDTH - filled) + f" {done}/{goal}"
+
+
+@router.command("checkin", "打卡", "签到", help="每日打卡，可附一句今天的收获",
+                help_en="daily check-in, optionally with a note")
+async def check_in(ctx: Context[CheckinSettings]) -> None:
+    try:
+        async with ctx.transaction() as session:
+            outcome = await service.check_in(session, ctx.settings, ctx.group.id, ctx.sender_id,
+                                             ctx.sender_name, ctx.args, ctx.now,
+                                             ctx.group.timezone)
+    except service.AlreadyCheckedIn:
+        outcome = service.Refused("already")
+    if isinstance(outcome, service.Refused):
+        await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
+        return
+    await ctx.reply(_done_text(ctx, outcome))
+    if outcome.milestone is not None:
+        await ctx.post(ctx.t("milestone", days=outcome.milestone, bonus=outcome.milestone_bonus),
+                       mentions=(ctx.sender_id,))
+
+
+def _done_text(ctx: Context[CheckinSettings], done: service.Done) -> str:
+    lines = [ctx.t("done", rank=done.rank, streak=done.streak, total=done.total,
+                   points=done.points, balance=done.balance)]
+    if done.frozen_days:
+        lines.append(ctx.t("done.frozen", days=done.frozen_days))
+    if done.comeback_bonus:
+        lines.append(ctx.t("done.comeback", bonus=done.comeback_bonus))
+    if done.next_milestone is not None:
+        lines.append(ctx.t("done.next", goal=done.next_milestone,
+                           left=done.next_milestone - done.streak,
+                           bar=progress_bar(done.streak, done.next_milestone)))
+    return "\n".join(lines)
+
+
+@router.command("makeup", "补签", help="补签昨天（花积分，每月有限次）",
+                help_en="make up yesterday (costs points, limited per month)")
+async def make_up(ctx: Context[CheckinSettings]) -> None:
+    async with ctx.transaction() as session:
+        outcome = await service.make_up(session, ctx.settings, ctx.group.id, ctx.sender_id,
+                                        ctx.sender_name, ctx.now, ctx.group.timezone)
+    if isinstance(outcome, service.Refused):
+        await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
+        return
+    await ctx.reply(ctx.t("makeup.done", cost=-outcome.points, streak=outcome.streak,
+                          balance=outcome.balance))
+
+
+@router.command("mycheckin", "我的打卡", help="我的连续天数、累计和本月日历",
+                help_en="my streak, totals and this month's calendar")
+async def my_checkins(ctx: Context[CheckinSettings]) -> None:
+    async with ctx.transaction() as session:
+        mine = await service.summary(session, ctx.settings, ctx.group.id, ctx.sender_id,
+                                     ctx.now, ctx.group.timezone)
+    lines = [ctx.t("mine", streak=mine.streak, best=mine.best, total=mine.total,
+                   freezes=mine.freezes_used, allowed=ctx.settings.freezes_per_month),
+             ctx.t("calendar.header", year=mine.today.year, month=mine.today.month),
+             ctx.t("calendar.weekdays"), *month_grid(mine), ctx.t("calendar.legend")]
+    await ctx.reply("\n".join(lines))
+
+
+MARKS = {"checkin": "●", "makeup": "◐", "freeze": "❄"}
+
+
+def month_grid(mine: service.Summary) -> list[str]:
+    """One row per week, Monday first: ● done, ◐ made up, ❄ frozen, ○ missed."""
+    rows = []
+    for week in calendar.Calendar().monthdatescalendar(mine.today.year, mine.today.month):
+        cells = []
+        for day in week:
+            if day.month != mine.today.month or day > mine.today:
+                cells.append("  ")
+            else:
+                cells.append(MARKS.get(mine.month.get(day, ""), "○") + " ")
+        rows.append("".join(cells).rstrip())
+    return rows
+
+
+@router.command("checkin_top", "打卡榜", help="今日打卡顺序、连续榜和本月累计",
+                help_en="today's order, streaks and this month's totals")
+async def boards(ctx: Context[CheckinSettings]) -> None:
+    today = service.local_day(ctx.now, ctx.group.timezone, ctx.settings.day_starts_at)
+    async with ctx.transaction() as session:
+        order = await service.day_order(session, ctx.group.id, today)
+        streaks, month = await service.rankings(session, ctx.group.id, today)
+    tz = ctx.group.timezone
+    lines = [ctx.t("board.today", count=len(order))]
+    lines += [f"{n}. {name} {at.astimezone(tz):%H:%M}" for n, (name, at) in
+              enumerate(order[:20], start=1)] or [ctx.t("board.nobody")]
+    lines.append(ctx.t("board.streaks"))
+    lines += [ctx.t("board.days", n=n, name=name, days=days)
+              for n, (name, days) in enumerate(streaks, start=1)] or [ctx.t("board.nobody")]
+    lines.append(ctx.t("board.month"))
+    lines += [ctx.t("board.days", n=n, name=name, days=days)
+              for n, (name, days) in enumerate(month, start=1)] or [ctx.t("board.nobody")]
+    await ctx.reply("\n".join(lines), mention=False)
+
+
+@router.command("quiet", "免打扰", help="开关打卡提醒（不再被 @）", help_en="turn reminders off/on")
+async def toggle_quiet(ctx: Context[CheckinSettings]) -> None:
+    async with ctx.transaction() as session:
+        quiet = await service.toggle_quiet(session, ctx.group.id, ctx.sender_id, ctx.sender_name)
+    await ctx.reply(ctx.t("quiet.on" if quiet else "quiet.off"))
+
+
+def schedules(settings: CheckinSettings) -> list[Schedule]:
+    result = []
+    if settings.reminder_at is not None:
+        result.append(Schedule("reminder", at=settings.reminder_at, payload="remind"))
+    if settings.praise_at is not None:
+        result.append(Schedule("praise", at=settings.praise_at, payload="praise"))
+    return result
+
+
+async def run_job(ctx: JobContext[CheckinSettings]) -> None:
+    day = service.local_day(ctx.slot, ctx.group.timezone, ctx.settings.day_starts_at)
+    async with ctx.transaction() as session:
+        if ctx.payload == "remind":
+            members = await service.to_remind(session, ctx.group.id, day, ctx.now)
+        else:
+            members = await service.completers(session, ctx.group.id, day - timedelta(days=1))
+    # A few messages with many @-mentions each, never one message per member.
+    batch = ctx.settings.reminder_batch
+    for start in range(0, len(members), batch):
+        chunk = tuple(members[start:start + batch])
+        key = "reminder" if ctx.payload == "remind" else "praise"
+        await ctx.post(ctx.t(key, count=len(members)), mentions=chunk)

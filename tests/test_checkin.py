@@ -1,0 +1,225 @@
+"""Check-in (打卡) through the fake chat, with the clock moved by hand."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bot import ledger
+from bot.testing import FakeChat, texts
+from plugins.checkin.models import CheckinOffence, CheckinRecord
+from plugins.checkin.service import normalize_note
+
+SETTINGS = {"points": 5, "milestones": {3: 10, 7: 30, 15: 60, 21: 100}, "reminder_at": "21:00",
+            "freezes_per_month": 0, "comeback": {"bonus": 0}}
+
+
+def config(**overrides: object) -> dict:
+    return {"groups": {"g": {"name": "读书会", "admins": ["adam"], "plugins": {
+        "points": None, "checkin": {**SETTINGS, **overrides}}}}}
+
+
+async def checkin(chat: FakeChat, member: str, note: str = "") -> str:
+    [reply, *extra] = await chat.say(member, f"打卡 {note}".strip())
+    return "\n".join([reply.text, *(e.text for e in extra)])
+
+
+async def test_first_checkin_replies_with_rank_streak_total_points_and_progress(make_chat):
+    chat = await make_chat(config())
+    [reply] = await chat.say("alice", "打卡 读完第三章")
+    assert reply.mentions == ("alice",)
+    assert "今天第 1 位" in reply.text and "连续 1 天" in reply.text
+    assert "累计 1 天" in reply.text and "+5 积分" in reply.text
+    assert "还差 2 天 ▓▓▓░░░░░░░ 1/3" in reply.text
+    second = await checkin(chat, "bob")
+    assert "今天第 2 位" in second
+
+
+async def test_streak_grows_day_by_day_and_a_missed_day_resets_it(make_chat):
+    chat = await make_chat(config(reminder_at=None))
+    assert "连续 1 天" in await checkin(chat, "alice")
+    await chat.advance("1d")
+    assert "连续 2 天" in await checkin(chat, "alice")
+    await chat.advance("2d")  # one day missed
+    reply = await checkin(chat, "alice")
+    assert "连续 1 天" in reply and "累计 3 天" in reply
+
+
+async def test_each_milestone_is_celebrated_with_its_reward(make_chat):
+    chat = await make_chat(config(reminder_at=None))
+    celebrated = {}
+    for day in range(1, 22):
+        replies = await chat.say("alice", "打卡")
+        if len(replies) == 2:
+            celebrated[day] = replies[1]
+        await chat.advance("1d")
+    assert sorted(celebrated) == [3, 7, 15, 21]
+    assert "连续打卡 7 天" in celebrated[7].text and "奖励 30 积分" in celebrated[7].text
+    assert celebrated[21].kind == "post" and celebrated[21].mentions == ("alice",)
+    async with chat.runtime.db.transaction() as session:
+        balance = await ledger.balance(session, "g", "alice")
+    assert balance == 21 * 5 + 10 + 30 + 60 + 100
+
+
+async def test_the_day_boundary_counts_night_owls_for_the_day_before(make_chat):
+    chat = await make_chat(config(day_starts_at="04:00", reminder_at=None),
+                           now="2026-11-23 23:30")
+    assert "连续 1 天" in await checkin(chat, "alice")
+    await chat.advance("2h")  # 01:30 on the 24th: still the 23rd's check-in day
+    assert "已经打过卡" in await checkin(chat, "alice")
+    await chat.advance("3h")  # 04:30: a new day
+    assert "连续 2 天" in await checkin(chat, "alice")
+
+
+async def test_two_simultaneous_checkins_count_once(make_chat, database_url):
+    chat = await make_chat(config(), database_url=database_url)
+    events = [chat.chat.message("g", "alice", "打卡") for _ in range(2)]
+    await asyncio.gather(*(chat.runtime.dispatcher.handle(e) for e in events))
+    await chat.runtime.settle()
+    replies = texts(chat.sent)
+    assert sum("打卡成功" in r for r in replies) == 1
+    assert sum("已经打过卡" in r for r in replies) == 1
+    async with chat.runtime.db.transaction() as session:
+        count = await session.scalar(select(func.count()).select_from(CheckinRecord))
+        assert count == 1
+        assert await ledger.balance(session, "g", "alice") == 5
+
+
+async def test_makeup_repairs_an_existing_streak_at_a_cost(make_chat):
+    chat = await make_chat(config(reminder_at=None, makeup={"cost": 20, "per_month": 1}),
+                           now="2026-11-10 09:00")
+    await chat.say("adam", "/加分 @alice 100 启动")
+    await checkin(chat, "alice")
+    await chat.advance("2d")  # missed the 11th
+    assert "连续 1 天" in await checkin(chat, "alice")
+    [made_up] = await chat.say("alice", "补签")
+    assert "花费 20 积分" in made_up.text and "当前连续 3 天" in made_up.text
+    [again] = await chat.say("alice", "补签")
+    assert "不需要补签" in again.text
+    await chat.advance("2d")  # missed the 13th: the per-month limit is used up
+    [limit] = await chat.say("alice", "补签")
+    assert "本月补签次数（1 次）已经用完了" in limit.text
+
+
+async def test_makeup_needs_a_streak_to_repair_and_enough_points(make_chat):
+    chat = await make_chat(config(reminder_at=None), now="2026-11-10 09:00")
+    [nothing] = await chat.say("bob", "补签")
+    assert "补签接不上" in nothing.text
+    await checkin(chat, "bob")
+    await chat.advance("2d")
+    [poor] = await chat.say("bob", "补签")
+    assert "补签需要 20 积分，你现在只有 5" in poor.text
+
+
+async def test_the_reminder_mentions_only_those_who_should_be_reminded(make_chat):
+    chat = await make_chat(config(), now="2026-11-23 08:00")
+    for member in ("alice", "bob", "carol", "dave"):
+        await checkin(chat, member)
+    await chat.say("carol", "/免打扰")  # opted out
+    await chat.advance("1d")  # day 2, 08:00
+    await checkin(chat, "alice")  # already done today
+    await chat.say("erin", "大家好")  # never checked in: not nagged
+    [reminder] = await chat.advance("13h")  # 21:00
+    assert set(reminder.mentions) == {"bob", "dave"}
+    assert reminder.kind == "post" and "还没打卡" in reminder.text
+
+
+async def test_opting_out_toggles_and_back(make_chat):
+    chat = await make_chat(config(), now="2026-11-23 08:00")
+    await checkin(chat, "bob")
+    [on] = await chat.say("bob", "/免打扰")
+    [off] = await chat.say("bob", "/免打扰")
+    assert "已开启免打扰" in on.text and "已恢复" in off.text
+    await chat.advance("1d")
+    [reminder] = await chat.advance("13h")
+    assert reminder.mentions == ("bob",)
+
+
+async def test_large_groups_get_a_few_reminders_not_one_per_member(make_chat):
+    chat = await make_chat(config(reminder_batch=20), now="2026-11-23 08:00")
+    for i in range(45):
+        await checkin(chat, f"m{i:02d}")
+    await chat.advance("1d")
+    reminders = await chat.advance("13h")
+    assert [len(r.mentions) for r in reminders] == [20, 20, 5]
+
+
+async def test_a_copied_note_is_refused_and_repeat_offences_escalate(make_chat):
+    chat = await make_chat(config(anti_copy={"similarity": 85, "penalty_points": 3,
+                                             "offences_before_blackroom": 2,
+                                             "blackroom_days": 2}, reminder_at=None))
+    await chat.say("adam", "/加分 @bob 50 初始")
+    await checkin(chat, "alice", "今天读完了《人类简史》第三章，收获很大")
+    copied = await checkin(chat, "bob", "今天读完了《人类简史》第三章，收获很大！！")
+    assert "太像了" in copied and "已扣 3 积分" in copied
+    # full-width punctuation, spaces and case do not hide a copy
+    near = await checkin(chat, "bob", "今天 读完了 人类简史 第三章， 收获很大")
+    assert "小黑屋 2 天" in near
+    assert "小黑屋" in await checkin(chat, "bob", "我自己写的一句完全不同的话")
+    await chat.advance("2d")
+    assert "打卡成功" in await checkin(chat, "bob", "我自己写的一句完全不同的话")
+    async with chat.runtime.db.transaction() as session:
+        offences = (await session.scalars(select(CheckinOffence))).all()
+    assert [o.copied_from for o in offences] == ["alice", "alice"]
+
+
+async def test_repeating_your_own_habit_note_is_fine(make_chat):
+    chat = await make_chat(config(reminder_at=None))
+    assert "打卡成功" in await checkin(chat, "alice", "每天背单词三十个")
+    await chat.advance("1d")
+    assert "打卡成功" in await checkin(chat, "alice", "每天背单词三十个")
+
+
+async def test_minimum_note_length(make_chat):
+    chat = await make_chat(config(min_note_length=5, reminder_at=None))
+    assert "至少 5 个字" in await checkin(chat, "alice", "好")
+    assert "打卡成功" in await checkin(chat, "alice", "今天读了十页书")
+
+
+async def test_freeze_days_keep_a_streak_alive(make_chat):
+    chat = await make_chat(config(freezes_per_month=1, reminder_at=None), now="2026-11-20 09:00")
+    await checkin(chat, "alice")
+    await chat.advance("1d")
+    await checkin(chat, "alice")
+    await chat.advance("2d")  # the 22nd missed: one freeze covers it
+    reply = await checkin(chat, "alice")
+    assert "补给" in reply and "连续 4 天" in reply
+    await chat.advance("2d")  # missed again: no freeze left this month
+    assert "连续 1 天" in await checkin(chat, "alice")
+    [mine] = await chat.say("alice", "/我的打卡")
+    assert "本月补给 1/1" in mine.text and "❄" in mine.text
+
+
+async def test_a_comeback_bonus_surprises_a_returning_member_once(make_chat):
+    chat = await make_chat(config(comeback={"after_days": 3, "bonus": 10, "every_days": 30},
+                                  reminder_at=None))
+    await checkin(chat, "alice")
+    await chat.advance("5d")
+    assert "惊喜奖励 10 积分" in await checkin(chat, "alice")
+    await chat.advance("5d")
+    assert "惊喜" not in await checkin(chat, "alice")  # at most once per 30 days
+
+
+async def test_my_checkins_and_the_boards(make_chat):
+    chat = await make_chat(config(reminder_at=None), now="2026-11-23 08:00")
+    for _ in range(3):
+        await checkin(chat, "alice")
+        await chat.advance("1d")
+    await checkin(chat, "bob")
+    [mine] = await chat.say("alice", "/我的打卡")
+    assert "连续 3 天｜最长 3 天｜累计 3 天" in mine.text and "2026年11月" in mine.text
+    assert mine.text.count("●") == 3 + 1  # three days plus the legend
+    [board] = await chat.say("alice", "打卡榜")
+    assert "今日打卡（1 人）" in board.text and "1. bob" in board.text
+    assert "1. alice 3 天" in board.text
+
+
+async def test_english_groups_get_english(make_chat):
+    chat = await make_chat({"groups": {"g": {"name": "Corner", "language": "en",
+                                             "plugins": {"checkin": SETTINGS}}}})
+    assert "Checked in! #1 today" in await checkin(chat, "amy")
+
+
+def test_note_normalization_ignores_width_spaces_punctuation_and_case():
+    assert normalize_note("Ｈｅｌｌｏ， Ｗｏｒｌｄ！\u200b") == normalize_note("hello world")
