@@ -88,3 +88,17 @@ async def test_mentions_of_the_bot_are_stripped_and_others_become_ids(make_chat)
     event = chat.chat.message("g", "bob", "@小助手 请问 @alice 在吗")
     assert event.mentions_bot and event.text == "请问 @alice 在吗"
     assert event.mention_ids == ("alice",)
+
+
+def test_the_checkin_example_shows_streaks_a_milestone_a_reminder_and_a_refused_copy():
+    result = _run("--script", "examples/checkin.txt", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(line) for line in result.stdout.splitlines()]
+    said = [m["text"] for m in sent]
+    assert any("太像了" in t for t in said)  # carol's copied note
+    assert any("连续 3 天" in t for t in said) and any("连续 5 天" in t for t in said)
+    milestone = next(m for m in sent if "恭喜连续打卡 3 天" in m["text"])
+    assert milestone["mentions"] == ["alice"] and milestone["kind"] == "post"
+    reminders = [m for m in sent if "还没打卡" in m["text"]]
+    assert reminders and all("carol" not in m["mentions"] for m in reminders)  # opted out
+    assert any("❄" in t for t in said) and any("补签成功" in t for t in said)

@@ -1,0 +1,60 @@
+"""The points commands: balance and rank, leaderboard, admin grants and deductions."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.points.handlers import parse_adjustment
+
+CONFIG = {"groups": {"g": {"name": "读书会", "admins": ["adam"], "plugins": {"points": None}},
+                     "e": {"name": "Corner", "language": "en", "admins": ["adam"],
+                           "plugins": {"points": None}}}}
+
+
+async def test_balance_rank_and_leaderboard(make_chat):
+    chat = await make_chat(CONFIG)
+    await chat.say("adam", "/加分 @alice 30 分享干货")
+    await chat.say("adam", "/加分 @bob 50 组织活动")
+    [mine] = await chat.say("alice", "积分")
+    assert mine.text == "你的积分：30，本群第 2 名。"
+    [board] = await chat.say("carol", "积分榜")
+    assert board.text.splitlines()[1:] == ["1. bob — 50", "2. alice — 30"]
+
+
+async def test_admins_deduct_but_never_below_zero(make_chat):
+    chat = await make_chat(CONFIG)
+    await chat.say("adam", "/加分 @alice 10")
+    [short] = await chat.say("adam", "/扣分 @alice 11 刷屏")
+    assert "只有 10 积分，不够扣 11" in short.text
+    [ok] = await chat.say("adam", "/扣分 @alice 4 刷屏")
+    assert "扣 4 积分（刷屏），现有 6" in ok.text and ok.mentions == ("adam", "alice")
+
+
+async def test_members_cannot_grant_points(make_chat):
+    chat = await make_chat(CONFIG)
+    [refused] = await chat.say("alice", "/加分 @alice 1000")
+    assert "只有管理员" in refused.text
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("/加分 10 理由", "请 @ 一位成员"),
+    ("/加分 @alice", "数量要是 1 到 100000"),
+    ("/加分 @alice 十", "数量要是 1 到 100000"),
+    ("/加分 @alice -5", "数量要是 1 到 100000"),
+    ("/加分 @alice 99999999999", "数量要是 1 到 100000"),
+])
+async def test_malformed_adjustments_explain_the_usage(make_chat, command, expected):
+    chat = await make_chat(CONFIG)
+    [reply] = await chat.say("adam", command)
+    assert expected in reply.text and "用法" in reply.text
+
+
+async def test_english_group(make_chat):
+    chat = await make_chat(CONFIG)
+    [reply] = await chat.say("adam", "/加分 @amy 5 tips", group="Corner")
+    assert reply.text == "Added 5 points for amy (tips); balance 5."
+
+
+def test_parse_adjustment_takes_the_first_number_and_keeps_the_reason():
+    assert parse_adjustment("@alice 10 分享 2 篇文章") == (10, "分享 2 篇文章")
+    assert parse_adjustment("@alice 很好") == (None, "很好")
