@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Index, Integer, String, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.base import Base, UTCDateTime, insert_if_missing
+from bot.storage.base import Base, UTCDateTime
 
 
 class PointsAccount(Base):
@@ -81,20 +82,18 @@ async def change(
     """
     if amount == 0:
         return await balance(session, group_id, member_id)
-    await _ensure_account(session, group_id, member_id)
-    values: dict[str, Any] = {"balance": PointsAccount.balance + amount}
-    if name:
-        values["name"] = name[:128]
-    statement = (
-        update(PointsAccount)
-        .where(PointsAccount.group_id == group_id, PointsAccount.member_id == member_id)
-        .values(**values)
-        .returning(PointsAccount.balance)
-    )
-    if not allow_negative and amount < 0:
+    if amount > 0 or allow_negative:
+        new_balance: int | None = await _add(session, group_id, member_id, amount, name)
+    else:
         # The check and the change are one statement: safe under concurrent spenders.
-        statement = statement.where(PointsAccount.balance + amount >= 0)
-    new_balance = (await session.execute(statement)).scalar_one_or_none()
+        statement = (
+            update(PointsAccount)
+            .where(PointsAccount.group_id == group_id, PointsAccount.member_id == member_id,
+                   PointsAccount.balance + amount >= 0)
+            .values(balance=PointsAccount.balance + amount, **_name(name))
+            .returning(PointsAccount.balance)
+        )
+        new_balance = (await session.execute(statement)).scalar_one_or_none()
     if new_balance is None:
         raise InsufficientPoints(member_id, await balance(session, group_id, member_id), -amount)
     session.add(
@@ -109,6 +108,23 @@ async def change(
         )
     )
     return int(new_balance)
+
+
+def _name(name: str | None) -> dict[str, str]:
+    return {"name": name[:128]} if name else {}
+
+
+async def _add(session: AsyncSession, group_id: str, member_id: str, amount: int,
+               name: str | None) -> int:
+    """Upsert: open the account if needed and add, in one statement."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(PointsAccount).values(
+        group_id=group_id, member_id=member_id, balance=amount, **_name(name))
+    statement = statement.on_conflict_do_update(
+        index_elements=[PointsAccount.group_id, PointsAccount.member_id],
+        set_={"balance": PointsAccount.balance + amount, **_name(name)},
+    ).returning(PointsAccount.balance)
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def transfer(
@@ -152,8 +168,3 @@ async def entries_total(session: AsyncSession, group_id: str, member_id: str) ->
         )
     )
     return int(total or 0)
-
-
-async def _ensure_account(session: AsyncSession, group_id: str, member_id: str) -> None:
-    await insert_if_missing(session, PointsAccount, group_id=group_id, member_id=member_id,
-                            balance=0)

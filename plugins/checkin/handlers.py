@@ -5,6 +5,8 @@ from __future__ import annotations
 import calendar
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.context import Context, JobContext
 from bot.plugin import Router, Schedule
 from plugins.checkin import service
@@ -27,7 +29,8 @@ async def check_in(ctx: Context[CheckinSettings]) -> None:
             outcome = await service.check_in(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                              ctx.sender_name, ctx.args, ctx.now,
                                              ctx.group.timezone)
-    except service.AlreadyCheckedIn:
+    except (service.AlreadyCheckedIn, IntegrityError):
+        # Lost a race with a simultaneous check-in (same day, or the same first ever).
         outcome = service.Refused("already")
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
-from bot.storage import insert_if_missing
 from plugins.checkin.models import CheckinMember, CheckinOffence, CheckinRecord
 from plugins.checkin.settings import CheckinSettings
 
@@ -71,11 +70,14 @@ class Done:
 
 
 async def _member(session: AsyncSession, group_id: str, member_id: str, name: str) -> CheckinMember:
-    await insert_if_missing(session, CheckinMember, group_id=group_id, member_id=member_id,
-                            name=name[:128], best_streak=0, quiet=False, offences=0)
-    member = await session.get(CheckinMember, (group_id, member_id), populate_existing=True)
-    assert member is not None
-    if name:
+    member = await session.get(CheckinMember, (group_id, member_id))
+    if member is None:
+        # Written with the first record; a simultaneous first check-in of the same member
+        # then fails on the keys and is answered "already done".
+        member = CheckinMember(group_id=group_id, member_id=member_id, name=name[:128],
+                               best_streak=0, quiet=False, offences=0)
+        session.add(member)
+    if name and member.name != name[:128]:
         member.name = name[:128]
     return member
 
