@@ -80,6 +80,9 @@ class NullAdapter:
     async def close(self) -> None:
         return None
 
+    async def ready(self, timeout: float) -> None:
+        return None
+
     async def group_info(self, group_id: str) -> GroupInfo | None:
         return None
 

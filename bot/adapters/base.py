@@ -40,6 +40,9 @@ class Adapter(Protocol):
     async def close(self) -> None:
         """Stop receiving and release the connection."""
 
+    async def ready(self, timeout: float) -> None:
+        """Wait until the platform connection is up (raise AdapterError after `timeout`)."""
+
     async def group_info(self, group_id: str) -> GroupInfo | None:
         """Name, owner and admins as the platform knows them (None if unknown)."""
 

@@ -186,6 +186,9 @@ class SimulatedAdapter:
     async def close(self) -> None:
         self._closed.set()
 
+    async def ready(self, timeout: float) -> None:
+        return None  # always connected
+
     async def group_info(self, group_id: str) -> GroupInfo | None:
         group = self.chat.groups.get(group_id)
         if group is None:

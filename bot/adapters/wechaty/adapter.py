@@ -110,6 +110,13 @@ class WechatyAdapter:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._stop_client()
 
+    async def ready(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.logged_in.wait(), timeout)
+        except TimeoutError:
+            raise AdapterError(f"no login from the gateway at {self.endpoint} within "
+                               f"{timeout:.0f} s") from None
+
     async def _probe(self) -> None:
         host, _, port = self.endpoint.rpartition(":")
         try:

@@ -1,0 +1,185 @@
+"""The real Wechaty client against a fake puppet-service gateway on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.adapters.base import AdapterError
+from bot.adapters.wechaty import WechatyAdapter
+from bot.app import BUILTINS
+from bot.cli import app
+from bot.clock import SystemClock
+from bot.context import Context, EventContext
+from bot.plugin import Plugin, Router
+from bot.runtime import BotRuntime
+from bot.testing import write_config
+from plugins import ALL
+from tests.wechaty.fake_puppet import FakePuppet
+
+ROOM = "room1@chatroom"
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for the gateway to see something (network, not simulated time)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the gateway")
+        await asyncio.sleep(0.01)
+
+
+def _test_plugin() -> Plugin[Any]:
+    router = Router()
+
+    @router.on_join
+    async def welcome(ctx: EventContext[Any]) -> None:
+        await ctx.post(f"欢迎 {ctx.member_name} 加入！")
+
+    @router.command("tell_op", "告诉运营")
+    async def tell_operator(ctx: Context[Any]) -> None:
+        await ctx.dm("wxid_op", f"{ctx.sender_name} 说：{ctx.args}")
+
+    return Plugin(name="wechaty_test", title="测试", routers=[router])
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakePuppet]:
+    fake = FakePuppet()
+    for contact, name in [("wxid_alice", "Alice"), ("wxid_bob", "Bob"), ("wxid_op", "王运营"),
+                          ("wxid_carol", "Carol")]:
+        fake.add_contact(contact, name)
+    fake.add_room(ROOM, "读书会", owner="wxid_alice", members=["wxid_alice", "wxid_bob"],
+                  admins=["wxid_bob"])
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def _bot(tmp_path: Path, fake: FakePuppet, **outbox: Any) -> BotRuntime:
+    config = {"bot": {"name": "小助手"}, "adapter": "wechaty",
+              "wechaty": {"endpoint": fake.endpoint, "token": "secret"},
+              "operators": [{"id": "wxid_op"}],
+              "groups": {ROOM: {"name": "读书会", "plugins": {"checkin": None,
+                                                            "wechaty_test": None}}}}
+    if outbox:
+        config["outbox"] = {"group_jitter": ["0s", "0s"], "daily_cap": 1000, **outbox}
+    from bot.config import load_config
+
+    plugins = (*ALL, _test_plugin())
+    loaded = load_config(write_config(tmp_path, config), plugins, BUILTINS)
+    adapter = WechatyAdapter(endpoint=fake.endpoint, token="secret", data_dir=tmp_path,
+                             reconnect_delays=(0.05,))
+    runtime = BotRuntime(loaded, plugins, BUILTINS, adapter, SystemClock(),
+                         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await runtime.start()
+    await adapter.ready(10)
+    return runtime
+
+
+async def test_a_room_message_gets_a_reply_with_mentions(tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway)
+    try:
+        gateway.say_in_room(ROOM, "wxid_alice", "打卡 读完第一章")
+        await wait_until(lambda: gateway.sent)
+        [reply] = gateway.sent
+        assert reply.conversation_id == ROOM and reply.mentions == ("wxid_alice",)
+        assert "打卡成功" in reply.text and reply.text.startswith("@Alice")  # the SDK adds it
+        # @-mentioning the bot: the SDK strips "@小助手" and the command still works
+        gateway.say_in_room(ROOM, "wxid_bob", "/help", mentions=("wxid_bot",))
+        await wait_until(lambda: len(gateway.sent) == 2)
+        assert "可用的命令" in gateway.sent[1].text
+    finally:
+        await runtime.stop()
+
+
+async def test_a_room_join_reaches_the_plugins(tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway)
+    try:
+        gateway.join_room(ROOM, ["wxid_carol"], inviter="wxid_alice")
+        await wait_until(lambda: gateway.sent)
+        assert gateway.sent[0].text == "欢迎 Carol 加入！"
+    finally:
+        await runtime.stop()
+
+
+async def test_a_direct_message_goes_to_the_operator(tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway)
+    try:
+        gateway.say_in_room(ROOM, "wxid_bob", "告诉运营 群里需要新书单")
+        await wait_until(lambda: gateway.sent)
+        [dm] = gateway.sent
+        assert dm.conversation_id == "wxid_op" and dm.text == "Bob 说：群里需要新书单"
+    finally:
+        await runtime.stop()
+
+
+async def test_room_owner_and_admins_come_from_the_platform(tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway)
+    try:
+        info = await runtime.adapter.group_info(ROOM)
+        assert info is not None and (info.name, info.owner_id) == ("读书会", "wxid_alice")
+        assert info.admin_ids == ("wxid_bob",) and info.member_count == 3
+        gateway.say_in_room(ROOM, "wxid_bob", "/reload")  # an admin on WeChat only
+        await wait_until(lambda: gateway.sent)
+        assert gateway.sent[0].text.endswith("配置已重新加载。")
+    finally:
+        await runtime.stop()
+
+
+async def test_after_the_gateway_drops_the_bot_reconnects_and_handles_nothing_twice(
+        tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway)
+    adapter = runtime.adapter
+    try:
+        first = gateway.say_in_room(ROOM, "wxid_alice", "/help")
+        await wait_until(lambda: len(gateway.sent) == 1)
+        await gateway.stop()
+        await wait_until(lambda: not adapter.logged_in.is_set())
+        await gateway.start(gateway.port)
+        await adapter.ready(10)
+        assert adapter.connections == 2
+        gateway.say_in_room(ROOM, "wxid_alice", "/help", message_id=first)  # a replay
+        gateway.say_in_room(ROOM, "wxid_bob", "/plugins")
+        await wait_until(lambda: len(gateway.sent) == 2)
+        await asyncio.sleep(0.2)  # give a wrongly handled replay the chance to show up
+        assert len(gateway.sent) == 2 and "启用的功能" in gateway.sent[1].text
+    finally:
+        await runtime.stop()
+
+
+async def test_the_outbox_budget_is_observed_at_the_gateway(tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway, per_minute=600, burst=2)  # 10 a second
+    try:
+        for member in ("wxid_alice", "wxid_bob", "wxid_carol", "wxid_op"):
+            gateway.say_in_room(ROOM, member, "打卡")
+        await wait_until(lambda: len(gateway.sent) == 4)
+        gaps = [b.at - a.at for a, b in zip(gateway.sent, gateway.sent[1:], strict=False)]
+        assert gaps[1] >= 0.09 and gaps[2] >= 0.09  # after the burst of 2: one per 0.1 s
+    finally:
+        await runtime.stop()
+
+
+async def test_an_unreachable_endpoint_fails_fast_and_clearly(tmp_path):
+    adapter = WechatyAdapter(endpoint="127.0.0.1:9", token="t", data_dir=tmp_path,
+                             probe_timeout=2)
+
+    async def sink(event: Any) -> None:
+        return None
+
+    with pytest.raises(AdapterError, match="cannot reach the puppet-service gateway"):
+        await asyncio.wait_for(adapter.run(sink), 10)
+
+
+def test_run_without_an_endpoint_exits_with_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT", raising=False)
+    path = write_config(tmp_path, {"adapter": "wechaty", "wechaty": {"token": "t"}})
+    result = CliRunner().invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "needs a puppet-service endpoint" in result.output
