@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from bot.adapters.simulated import SimulatedChat
 from bot.builtin import builtin
 from bot.clock import Clock, ManualClock, RunningClock, SystemClock
 from bot.config import LoadedConfig, load_config
+from bot.events import Event, GroupInfo
 from bot.plugin import Plugin
 from bot.runtime import BotRuntime
 from plugins import ALL as PLUGINS
@@ -139,3 +141,25 @@ async def run(config: LoadedConfig, options: RunOptions) -> None:
         await runtime.wait()
     finally:
         await runtime.stop()
+
+
+async def platform_groups(config: LoadedConfig, adapter_name: str | None) -> list[GroupInfo]:
+    """The groups the bot account is in (console: the configured ones)."""
+    if (adapter_name or config.config.adapter) == "console":
+        return [GroupInfo(id=g.id, name=g.name) for g in config.groups.values()]
+    adapter = make_wechaty_adapter(config)
+
+    async def ignore(event: Event) -> None:
+        return None
+
+    running = asyncio.create_task(adapter.run(ignore))
+    try:
+        ready = asyncio.create_task(adapter.ready(30))
+        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()  # raises the adapter's error (e.g. unreachable endpoint)
+        await ready
+        return await adapter.list_groups()
+    finally:
+        await adapter.close()
+        await asyncio.gather(running, return_exceptions=True)

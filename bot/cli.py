@@ -104,6 +104,26 @@ def db_upgrade(
     typer.echo(f"database is up to date: {url}")
 
 
+@app.command("groups")
+def list_groups(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    adapter: Annotated[str | None, typer.Option(help="console or wechaty")] = None,
+) -> None:
+    """List the groups the bot account is in, with the ids to put in bot.yaml."""
+    from bot.app import platform_groups
+
+    _logging(False, quiet=True)
+    loaded = _load(config)
+    try:
+        groups = asyncio.run(platform_groups(loaded, adapter))
+    except AdapterError as exc:
+        _fail(str(exc))
+    for group in groups:
+        state = "configured" if group.id in loaded.groups else "not in bot.yaml"
+        members = f"{group.member_count} members" if group.member_count is not None else ""
+        typer.echo("\t".join([group.id, group.name, members, state]))
+
+
 @app.command("plugins")
 def list_plugins() -> None:
     """List the plugins and their commands."""

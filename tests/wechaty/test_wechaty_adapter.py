@@ -183,3 +183,20 @@ def test_run_without_an_endpoint_exits_with_a_clear_message(tmp_path, monkeypatc
     result = CliRunner().invoke(app, ["run", "--config", str(path)])
     assert result.exit_code == 2
     assert "needs a puppet-service endpoint" in result.output
+
+
+async def test_the_rooms_the_account_is_in_are_listed_with_their_ids(tmp_path, gateway):
+    from bot.app import load, platform_groups
+
+    gateway.add_room("room2@chatroom", "跑步群", owner="wxid_bob", members=["wxid_bob"])
+    path = write_config(tmp_path, {"adapter": "wechaty", "wechaty": {
+        "endpoint": gateway.endpoint, "token": "t"}, "groups": {ROOM: {"name": "读书会"}}})
+    groups = await platform_groups(load(path), None)
+    assert {(g.id, g.name, g.member_count) for g in groups} == {
+        (ROOM, "读书会", 3), ("room2@chatroom", "跑步群", 2)}
+
+
+def test_the_groups_command_lists_configured_groups_on_the_console():
+    result = CliRunner().invoke(app, ["groups", "--config", "bot.yaml"])
+    assert result.exit_code == 0
+    assert "demo-reading\t读书会" in result.output
