@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, func, select, update
+from sqlalchemy import Index, Integer, String, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,27 +86,20 @@ async def change(
         new_balance: int | None = await _add(session, group_id, member_id, amount, name)
     else:
         # The check and the change are one statement: safe under concurrent spenders.
+        accounts = PointsAccount.__table__.c
         statement = (
-            update(PointsAccount)
-            .where(PointsAccount.group_id == group_id, PointsAccount.member_id == member_id,
-                   PointsAccount.balance + amount >= 0)
-            .values(balance=PointsAccount.balance + amount, **_name(name))
-            .returning(PointsAccount.balance)
+            update(PointsAccount.__table__)
+            .where(accounts.group_id == group_id, accounts.member_id == member_id,
+                   accounts.balance + amount >= 0)
+            .values(balance=accounts.balance + amount, **_name(name))
+            .returning(accounts.balance)
         )
         new_balance = (await session.execute(statement)).scalar_one_or_none()
     if new_balance is None:
         raise InsufficientPoints(member_id, await balance(session, group_id, member_id), -amount)
-    session.add(
-        PointsEntry(
-            group_id=group_id,
-            member_id=member_id,
-            amount=amount,
-            reason=why.reason[:200],
-            source=why.source,
-            ref=why.ref,
-            created_at=why.at,
-        )
-    )
+    await session.execute(insert(PointsEntry.__table__).values(
+        group_id=group_id, member_id=member_id, amount=amount, reason=why.reason[:200],
+        source=why.source, ref=why.ref, created_at=why.at))
     return int(new_balance)
 
 
@@ -117,13 +110,14 @@ def _name(name: str | None) -> dict[str, str]:
 async def _add(session: AsyncSession, group_id: str, member_id: str, amount: int,
                name: str | None) -> int:
     """Upsert: open the account if needed and add, in one statement."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(PointsAccount).values(
+    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    accounts = PointsAccount.__table__
+    statement = upsert(accounts).values(
         group_id=group_id, member_id=member_id, balance=amount, **_name(name))
     statement = statement.on_conflict_do_update(
-        index_elements=[PointsAccount.group_id, PointsAccount.member_id],
-        set_={"balance": PointsAccount.balance + amount, **_name(name)},
-    ).returning(PointsAccount.balance)
+        index_elements=[accounts.c.group_id, accounts.c.member_id],
+        set_={"balance": accounts.c.balance + amount, **_name(name)},
+    ).returning(accounts.c.balance)
     return int((await session.execute(statement)).scalar_one())
 
 

@@ -11,7 +11,7 @@ and the database — only the platform and the clock are simulated.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from bot.adapters.simulated import Delivery, SimulatedAdapter, SimulatedChat
 from bot.app import BUILTINS, simulated_chat
 from bot.clock import ManualClock, parse_duration
 from bot.config import load_config
+from bot.events import Event
 from bot.plugin import Plugin
 from bot.runtime import BotRuntime
 from plugins import ALL as PLUGINS
@@ -126,46 +127,43 @@ class FakeChat:
     def sent(self) -> list[Delivery]:
         return self.chat.sent
 
-    def _new(self, before: int) -> list[Delivery]:
-        return self.chat.sent[before:]
-
     async def say(
         self, member: str, text: str, *, group: str | None = None, message_id: str | None = None
     ) -> list[Delivery]:
         """`member` posts `text`; returns what the bot sent in response."""
-        before = len(self.chat.sent)
         event = self.chat.message(self._group(group), member, text, message_id=message_id)
-        await self.runtime.dispatcher.handle(event)
-        await self.runtime.settle()
-        return self._new(before)
+        return await self.deliver(event)
 
     async def join(self, member: str, *, group: str | None = None) -> list[Delivery]:
-        before = len(self.chat.sent)
-        await self.runtime.dispatcher.handle(self.chat.join(self._group(group), member))
-        await self.runtime.settle()
-        return self._new(before)
+        return await self.deliver(self.chat.join(self._group(group), member))
 
     async def leave(self, member: str, *, group: str | None = None) -> list[Delivery]:
-        before = len(self.chat.sent)
-        await self.runtime.dispatcher.handle(self.chat.leave(self._group(group), member))
+        return await self.deliver(self.chat.leave(self._group(group), member))
+
+    async def deliver(self, event: Event) -> list[Delivery]:
+        """Hand the bot any event; returns what it sent in response."""
+        return await self._sent_during(self._handle(event))
+
+    async def _handle(self, event: Event) -> None:
+        await self.runtime.dispatcher.handle(event)
         await self.runtime.settle()
-        return self._new(before)
 
     async def advance(self, delta: str | timedelta) -> list[Delivery]:
         """Move the clock on; every job due on the way fires. Returns what was sent."""
-        before = len(self.chat.sent)
         step = parse_duration(delta) if isinstance(delta, str) else delta
-        await self.runtime.advance_to(self.clock.now() + step)
-        return self._new(before)
+        return await self._sent_during(self.runtime.advance_to(self.clock.now() + step))
 
     async def advance_to(self, local: str) -> list[Delivery]:
         """Move the clock on to a local time of the current group ("2026-11-24 09:00")."""
-        before = len(self.chat.sent)
         target = datetime.fromisoformat(local)
         if target.tzinfo is None:
             target = target.replace(tzinfo=self.chat.groups[self.group].timezone)
-        await self.runtime.advance_to(target)
-        return self._new(before)
+        return await self._sent_during(self.runtime.advance_to(target))
+
+    async def _sent_during(self, action: Awaitable[None]) -> list[Delivery]:
+        before = len(self.chat.sent)
+        await action
+        return self.chat.sent[before:]
 
     def use_group(self, key: str) -> None:
         self.group = self._group(key)

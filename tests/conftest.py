@@ -64,30 +64,16 @@ async def _pg_execute(admin_url: str, statement: str) -> None:
         await connection.close()
 
 
-@pytest.fixture
-async def pg_url(started_chats) -> AsyncIterator[str]:
-    """A fresh PostgreSQL database of this test's own, dropped afterwards."""
-    admin = pg_admin_url()
-    if admin is None:
-        pytest.skip(f"set {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres)")
-    name = f"qunbot_test_{uuid.uuid4().hex[:12]}"
-    await _pg_execute(admin, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _stop_all(started_chats)  # they flush to this database as they stop
-        await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request, tmp_path, started_chats) -> AsyncIterator[str]:
     """Run the test once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
         return
+    # PostgreSQL: a database of this test's own, dropped afterwards.
     admin = pg_admin_url()
     if admin is None:
-        pytest.skip(f"set {PG_ENV} to run the PostgreSQL variant")
+        pytest.skip(f"set {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres)")
     name = f"qunbot_test_{uuid.uuid4().hex[:12]}"
     await _pg_execute(admin, f'CREATE DATABASE "{name}"')
     try:

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,13 +99,33 @@ async def _count_kind_in_month(session: AsyncSession, group_id: str, member_id: 
     return int(value or 0)
 
 
+@dataclass(frozen=True)
+class MemberState:
+    """What a check-in needs to know of a member (read with one Core query)."""
+
+    exists: bool
+    name: str = ""
+    best_streak: int = 0
+    banned_until: datetime | None = None
+    last_comeback: date | None = None
+
+
+async def _member_state(session: AsyncSession, group_id: str, member_id: str) -> MemberState:
+    table = CheckinMember.__table__
+    row = (await session.execute(
+        select(table.c.name, table.c.best_streak, table.c.banned_until, table.c.last_comeback)
+        .where(table.c.group_id == group_id, table.c.member_id == member_id))).first()
+    return MemberState(True, *row) if row is not None else MemberState(False)
+
+
 async def check_in(session: AsyncSession, settings: CheckinSettings, group_id: str,
                    member_id: str, name: str, note: str, now: datetime,
                    timezone: ZoneInfo) -> Done | Refused:
+    """The hot path: Core statements only (the ORM's unit of work costs more than SQLite)."""
     day = local_day(now, timezone, settings.day_starts_at)
-    member = await _member(session, group_id, member_id, name)
-    if member.banned_until is not None and member.banned_until > now:
-        until = member.banned_until.astimezone(timezone).strftime("%m-%d %H:%M")
+    state = await _member_state(session, group_id, member_id)
+    if state.banned_until is not None and state.banned_until > now:
+        until = state.banned_until.astimezone(timezone).strftime("%m-%d %H:%M")
         return Refused("blackroom", {"until": until})
     history = await _days(session, group_id, member_id, day - timedelta(days=HISTORY_DAYS))
     if day in history and history[day] != "freeze":
@@ -115,13 +135,16 @@ async def check_in(session: AsyncSession, settings: CheckinSettings, group_id: s
         return Refused("too_short", {"min": settings.min_note_length})
     copied = await _copied_from(session, settings, group_id, member_id, note, day)
     if copied is not None:
+        member = await _member(session, group_id, member_id, name)
         return await _punish_copy(session, settings, member, note, copied, now)
-    return await _record(session, settings, member, history, day, note, now)
+    return await _record(session, settings, (group_id, member_id, name[:128]), state, history,
+                         day, note, now)
 
 
-async def _record(session: AsyncSession, settings: CheckinSettings, member: CheckinMember,
-                  history: dict[date, str], day: date, note: str, now: datetime) -> Done:
-    group_id, member_id = member.group_id, member.member_id
+async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[str, str, str],
+                  state: MemberState, history: dict[date, str], day: date, note: str,
+                  now: datetime) -> Done:
+    group_id, member_id, name = who
     earlier = [d for d in history if d < day]
     last = max(earlier) if earlier else None
     gap = (day - last).days - 1 if last else 0
@@ -129,43 +152,62 @@ async def _record(session: AsyncSession, settings: CheckinSettings, member: Chec
     if 0 < gap <= settings.freezes_per_month - await _count_kind_in_month(
             session, group_id, member_id, "freeze", day):
         frozen = gap
-    record = CheckinRecord(group_id=group_id, member_id=member_id, day=day, kind="checkin",
-                           at=now, note=note, points=0)
-    session.add(record)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise AlreadyCheckedIn from None
-    for offset in range(1, frozen + 1):
-        session.add(CheckinRecord(group_id=group_id, member_id=member_id, at=now, note="",
-                                  day=day - timedelta(days=offset), kind="freeze", points=0))
     days = set(history) | {day} | {day - timedelta(days=o) for o in range(1, frozen + 1)}
     streak = streak_through(days, day)
-    milestone = streak if streak in settings.milestones else None
     milestone_bonus = settings.milestones.get(streak, 0)
-    comeback = _comeback_bonus(settings, member, last, day) if not frozen else 0
+    comeback = 0 if frozen else _comeback_bonus(settings, state.last_comeback, last, day)
     points = settings.points + milestone_bonus + comeback
-    record.points = points
+    records = CheckinRecord.__table__
+    rows = [{"group_id": group_id, "member_id": member_id, "day": day, "kind": "checkin",
+             "at": now, "note": note, "points": points}]
+    rows += [{"group_id": group_id, "member_id": member_id, "day": day - timedelta(days=o),
+              "kind": "freeze", "at": now, "note": "", "points": 0} for o in range(1, frozen + 1)]
+    try:
+        await session.execute(insert(records), rows)
+    except IntegrityError:
+        raise AlreadyCheckedIn from None
+    await _save_member(session, who, state, streak, day if comeback else None)
     why = ledger.Change("打卡", "checkin", now, ref=day.isoformat())
-    balance = await ledger.change(session, group_id, member_id, points, why, name=member.name)
-    member.best_streak = max(member.best_streak, streak)
-    rank = await session.scalar(select(func.count()).select_from(CheckinRecord).where(
-        CheckinRecord.group_id == group_id, CheckinRecord.day == day,
-        CheckinRecord.kind == "checkin"))
+    balance = await ledger.change(session, group_id, member_id, points, why, name=name)
+    rank = await session.scalar(select(func.count()).select_from(records).where(
+        records.c.group_id == group_id, records.c.day == day, records.c.kind == "checkin"))
     total = sum(1 for kind in history.values() if kind in COUNTED) + 1
     upcoming = [m for m in settings.milestones if m > streak]
-    return Done(day, int(rank or 0), streak, total, points, balance, milestone, milestone_bonus,
-                min(upcoming) if upcoming else None, comeback, frozen)
+    return Done(day, int(rank or 0), streak, total, points, balance,
+                streak if streak in settings.milestones else None,
+                milestone_bonus, min(upcoming) if upcoming else None, comeback, frozen)
 
 
-def _comeback_bonus(settings: CheckinSettings, member: CheckinMember, last: date | None,
+async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: MemberState,
+                       streak: int, comeback_day: date | None) -> None:
+    group_id, member_id, name = who
+    table = CheckinMember.__table__
+    if not state.exists:
+        # A simultaneous first check-in of the same member fails here on the key and is
+        # answered "already done".
+        await session.execute(insert(table).values(
+            group_id=group_id, member_id=member_id, name=name, best_streak=streak,
+            quiet=False, offences=0, last_comeback=comeback_day))
+        return
+    changes: dict[str, object] = {}
+    if name and name != state.name:
+        changes["name"] = name
+    if streak > state.best_streak:
+        changes["best_streak"] = streak
+    if comeback_day is not None:
+        changes["last_comeback"] = comeback_day
+    if changes:
+        await session.execute(update(table).where(
+            table.c.group_id == group_id, table.c.member_id == member_id).values(**changes))
+
+
+def _comeback_bonus(settings: CheckinSettings, last_comeback: date | None, last: date | None,
                     day: date) -> int:
     rules = settings.comeback
     if last is None or rules.bonus == 0 or (day - last).days <= rules.after_days:
         return 0
-    if member.last_comeback is not None and (day - member.last_comeback).days < rules.every_days:
+    if last_comeback is not None and (day - last_comeback).days < rules.every_days:
         return 0
-    member.last_comeback = day
     return rules.bonus
 
 
