@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from bot import ledger
@@ -13,6 +14,16 @@ from plugins.checkin.service import normalize_note
 
 SETTINGS = {"points": 5, "milestones": {3: 10, 7: 30, 15: 60, 21: 100}, "reminder_at": "21:00",
             "freezes_per_month": 0, "comeback": {"bonus": 0}}
+
+@pytest.fixture
+def on_both(make_chat, database_url):
+    """Every test here runs once on SQLite and once on PostgreSQL."""
+
+    async def start(config: dict, **options: object) -> FakeChat:
+        return await make_chat(config, database_url=database_url, **options)
+
+    return start
+
 
 
 def config(**overrides: object) -> dict:
@@ -25,8 +36,8 @@ async def checkin(chat: FakeChat, member: str, note: str = "") -> str:
     return "\n".join([reply.text, *(e.text for e in extra)])
 
 
-async def test_first_checkin_replies_with_rank_streak_total_points_and_progress(make_chat):
-    chat = await make_chat(config())
+async def test_first_checkin_replies_with_rank_streak_total_points_and_progress(on_both):
+    chat = await on_both(config())
     [reply] = await chat.say("alice", "打卡 读完第三章")
     assert reply.mentions == ("alice",)
     assert "今天第 1 位" in reply.text and "连续 1 天" in reply.text
@@ -36,8 +47,8 @@ async def test_first_checkin_replies_with_rank_streak_total_points_and_progress(
     assert "今天第 2 位" in second
 
 
-async def test_streak_grows_day_by_day_and_a_missed_day_resets_it(make_chat):
-    chat = await make_chat(config(reminder_at=None))
+async def test_streak_grows_day_by_day_and_a_missed_day_resets_it(on_both):
+    chat = await on_both(config(reminder_at=None))
     assert "连续 1 天" in await checkin(chat, "alice")
     await chat.advance("1d")
     assert "连续 2 天" in await checkin(chat, "alice")
@@ -46,8 +57,8 @@ async def test_streak_grows_day_by_day_and_a_missed_day_resets_it(make_chat):
     assert "连续 1 天" in reply and "累计 3 天" in reply
 
 
-async def test_each_milestone_is_celebrated_with_its_reward(make_chat):
-    chat = await make_chat(config(reminder_at=None))
+async def test_each_milestone_is_celebrated_with_its_reward(on_both):
+    chat = await on_both(config(reminder_at=None))
     celebrated = {}
     for day in range(1, 22):
         replies = await chat.say("alice", "打卡")
@@ -62,8 +73,8 @@ async def test_each_milestone_is_celebrated_with_its_reward(make_chat):
     assert balance == 21 * 5 + 10 + 30 + 60 + 100
 
 
-async def test_the_day_boundary_counts_night_owls_for_the_day_before(make_chat):
-    chat = await make_chat(config(day_starts_at="04:00", reminder_at=None),
+async def test_the_day_boundary_counts_night_owls_for_the_day_before(on_both):
+    chat = await on_both(config(day_starts_at="04:00", reminder_at=None),
                            now="2026-11-23 23:30")
     assert "连续 1 天" in await checkin(chat, "alice")
     await chat.advance("2h")  # 01:30 on the 24th: still the 23rd's check-in day
@@ -72,8 +83,8 @@ async def test_the_day_boundary_counts_night_owls_for_the_day_before(make_chat):
     assert "连续 2 天" in await checkin(chat, "alice")
 
 
-async def test_two_simultaneous_checkins_count_once(make_chat, database_url):
-    chat = await make_chat(config(), database_url=database_url)
+async def test_two_simultaneous_checkins_count_once(on_both):
+    chat = await on_both(config())
     events = [chat.chat.message("g", "alice", "打卡") for _ in range(2)]
     await asyncio.gather(*(chat.runtime.dispatcher.handle(e) for e in events))
     await chat.runtime.settle()
@@ -86,8 +97,8 @@ async def test_two_simultaneous_checkins_count_once(make_chat, database_url):
         assert await ledger.balance(session, "g", "alice") == 5
 
 
-async def test_makeup_repairs_an_existing_streak_at_a_cost(make_chat):
-    chat = await make_chat(config(reminder_at=None, makeup={"cost": 20, "per_month": 1}),
+async def test_makeup_repairs_an_existing_streak_at_a_cost(on_both):
+    chat = await on_both(config(reminder_at=None, makeup={"cost": 20, "per_month": 1}),
                            now="2026-11-10 09:00")
     await chat.say("adam", "/加分 @alice 100 启动")
     await checkin(chat, "alice")
@@ -102,8 +113,8 @@ async def test_makeup_repairs_an_existing_streak_at_a_cost(make_chat):
     assert "本月补签次数（1 次）已经用完了" in limit.text
 
 
-async def test_makeup_needs_a_streak_to_repair_and_enough_points(make_chat):
-    chat = await make_chat(config(reminder_at=None), now="2026-11-10 09:00")
+async def test_makeup_needs_a_streak_to_repair_and_enough_points(on_both):
+    chat = await on_both(config(reminder_at=None), now="2026-11-10 09:00")
     [nothing] = await chat.say("bob", "补签")
     assert "补签接不上" in nothing.text
     await checkin(chat, "bob")
@@ -112,8 +123,8 @@ async def test_makeup_needs_a_streak_to_repair_and_enough_points(make_chat):
     assert "补签需要 20 积分，你现在只有 5" in poor.text
 
 
-async def test_the_reminder_mentions_only_those_who_should_be_reminded(make_chat):
-    chat = await make_chat(config(), now="2026-11-23 08:00")
+async def test_the_reminder_mentions_only_those_who_should_be_reminded(on_both):
+    chat = await on_both(config(), now="2026-11-23 08:00")
     for member in ("alice", "bob", "carol", "dave"):
         await checkin(chat, member)
     await chat.say("carol", "/免打扰")  # opted out
@@ -125,8 +136,8 @@ async def test_the_reminder_mentions_only_those_who_should_be_reminded(make_chat
     assert reminder.kind == "post" and "还没打卡" in reminder.text
 
 
-async def test_opting_out_toggles_and_back(make_chat):
-    chat = await make_chat(config(), now="2026-11-23 08:00")
+async def test_opting_out_toggles_and_back(on_both):
+    chat = await on_both(config(), now="2026-11-23 08:00")
     await checkin(chat, "bob")
     [on] = await chat.say("bob", "/免打扰")
     [off] = await chat.say("bob", "/免打扰")
@@ -136,8 +147,8 @@ async def test_opting_out_toggles_and_back(make_chat):
     assert reminder.mentions == ("bob",)
 
 
-async def test_large_groups_get_a_few_reminders_not_one_per_member(make_chat):
-    chat = await make_chat(config(reminder_batch=20), now="2026-11-23 08:00")
+async def test_large_groups_get_a_few_reminders_not_one_per_member(on_both):
+    chat = await on_both(config(reminder_batch=20), now="2026-11-23 08:00")
     for i in range(45):
         await checkin(chat, f"m{i:02d}")
     await chat.advance("1d")
@@ -145,8 +156,8 @@ async def test_large_groups_get_a_few_reminders_not_one_per_member(make_chat):
     assert [len(r.mentions) for r in reminders] == [20, 20, 5]
 
 
-async def test_a_copied_note_is_refused_and_repeat_offences_escalate(make_chat):
-    chat = await make_chat(config(anti_copy={"similarity": 85, "penalty_points": 3,
+async def test_a_copied_note_is_refused_and_repeat_offences_escalate(on_both):
+    chat = await on_both(config(anti_copy={"similarity": 85, "penalty_points": 3,
                                              "offences_before_blackroom": 2,
                                              "blackroom_days": 2}, reminder_at=None))
     await chat.say("adam", "/加分 @bob 50 初始")
@@ -164,21 +175,21 @@ async def test_a_copied_note_is_refused_and_repeat_offences_escalate(make_chat):
     assert [o.copied_from for o in offences] == ["alice", "alice"]
 
 
-async def test_repeating_your_own_habit_note_is_fine(make_chat):
-    chat = await make_chat(config(reminder_at=None))
+async def test_repeating_your_own_habit_note_is_fine(on_both):
+    chat = await on_both(config(reminder_at=None))
     assert "打卡成功" in await checkin(chat, "alice", "每天背单词三十个")
     await chat.advance("1d")
     assert "打卡成功" in await checkin(chat, "alice", "每天背单词三十个")
 
 
-async def test_minimum_note_length(make_chat):
-    chat = await make_chat(config(min_note_length=5, reminder_at=None))
+async def test_minimum_note_length(on_both):
+    chat = await on_both(config(min_note_length=5, reminder_at=None))
     assert "至少 5 个字" in await checkin(chat, "alice", "好")
     assert "打卡成功" in await checkin(chat, "alice", "今天读了十页书")
 
 
-async def test_freeze_days_keep_a_streak_alive(make_chat):
-    chat = await make_chat(config(freezes_per_month=1, reminder_at=None), now="2026-11-20 09:00")
+async def test_freeze_days_keep_a_streak_alive(on_both):
+    chat = await on_both(config(freezes_per_month=1, reminder_at=None), now="2026-11-20 09:00")
     await checkin(chat, "alice")
     await chat.advance("1d")
     await checkin(chat, "alice")
@@ -191,8 +202,8 @@ async def test_freeze_days_keep_a_streak_alive(make_chat):
     assert "本月补给 1/1" in mine.text and "❄" in mine.text
 
 
-async def test_a_comeback_bonus_surprises_a_returning_member_once(make_chat):
-    chat = await make_chat(config(comeback={"after_days": 3, "bonus": 10, "every_days": 30},
+async def test_a_comeback_bonus_surprises_a_returning_member_once(on_both):
+    chat = await on_both(config(comeback={"after_days": 3, "bonus": 10, "every_days": 30},
                                   reminder_at=None))
     await checkin(chat, "alice")
     await chat.advance("5d")
@@ -201,8 +212,8 @@ async def test_a_comeback_bonus_surprises_a_returning_member_once(make_chat):
     assert "惊喜" not in await checkin(chat, "alice")  # at most once per 30 days
 
 
-async def test_my_checkins_and_the_boards(make_chat):
-    chat = await make_chat(config(reminder_at=None), now="2026-11-23 08:00")
+async def test_my_checkins_and_the_boards(on_both):
+    chat = await on_both(config(reminder_at=None), now="2026-11-23 08:00")
     for _ in range(3):
         await checkin(chat, "alice")
         await chat.advance("1d")
@@ -215,8 +226,8 @@ async def test_my_checkins_and_the_boards(make_chat):
     assert "1. alice 3 天" in board.text
 
 
-async def test_english_groups_get_english(make_chat):
-    chat = await make_chat({"groups": {"g": {"name": "Corner", "language": "en",
+async def test_english_groups_get_english(on_both):
+    chat = await on_both({"groups": {"g": {"name": "Corner", "language": "en",
                                              "plugins": {"checkin": SETTINGS}}}})
     assert "Checked in! #1 today" in await checkin(chat, "amy")
 

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import pytest
 
+from bot.testing import FakeChat
 from plugins.points.handlers import parse_adjustment
 
 CONFIG = {"groups": {"g": {"name": "读书会", "admins": ["adam"], "plugins": {"points": None}},
                      "e": {"name": "Corner", "language": "en", "admins": ["adam"],
                            "plugins": {"points": None}}}}
 
+@pytest.fixture
+def on_both(make_chat, database_url):
+    """Every test here runs once on SQLite and once on PostgreSQL."""
 
-async def test_balance_rank_and_leaderboard(make_chat):
-    chat = await make_chat(CONFIG)
+    async def start(config: dict, **options: object) -> FakeChat:
+        return await make_chat(config, database_url=database_url, **options)
+
+    return start
+
+
+
+async def test_balance_rank_and_leaderboard(on_both):
+    chat = await on_both(CONFIG)
     await chat.say("adam", "/加分 @alice 30 分享干货")
     await chat.say("adam", "/加分 @bob 50 组织活动")
     [mine] = await chat.say("alice", "积分")
@@ -21,8 +32,8 @@ async def test_balance_rank_and_leaderboard(make_chat):
     assert board.text.splitlines()[1:] == ["1. bob — 50", "2. alice — 30"]
 
 
-async def test_admins_deduct_but_never_below_zero(make_chat):
-    chat = await make_chat(CONFIG)
+async def test_admins_deduct_but_never_below_zero(on_both):
+    chat = await on_both(CONFIG)
     await chat.say("adam", "/加分 @alice 10")
     [short] = await chat.say("adam", "/扣分 @alice 11 刷屏")
     assert "只有 10 积分，不够扣 11" in short.text
@@ -30,8 +41,8 @@ async def test_admins_deduct_but_never_below_zero(make_chat):
     assert "扣 4 积分（刷屏），现有 6" in ok.text and ok.mentions == ("adam", "alice")
 
 
-async def test_members_cannot_grant_points(make_chat):
-    chat = await make_chat(CONFIG)
+async def test_members_cannot_grant_points(on_both):
+    chat = await on_both(CONFIG)
     [refused] = await chat.say("alice", "/加分 @alice 1000")
     assert "只有管理员" in refused.text
 
@@ -43,14 +54,14 @@ async def test_members_cannot_grant_points(make_chat):
     ("/加分 @alice -5", "数量要是 1 到 100000"),
     ("/加分 @alice 99999999999", "数量要是 1 到 100000"),
 ])
-async def test_malformed_adjustments_explain_the_usage(make_chat, command, expected):
-    chat = await make_chat(CONFIG)
+async def test_malformed_adjustments_explain_the_usage(on_both, command, expected):
+    chat = await on_both(CONFIG)
     [reply] = await chat.say("adam", command)
     assert expected in reply.text and "用法" in reply.text
 
 
-async def test_english_group(make_chat):
-    chat = await make_chat(CONFIG)
+async def test_english_group(on_both):
+    chat = await on_both(CONFIG)
     [reply] = await chat.say("adam", "/加分 @amy 5 tips", group="Corner")
     assert reply.text == "Added 5 points for amy (tips); balance 5."
 
