@@ -88,7 +88,8 @@ def build_command_table(
             key = ("/" if table is group.slash else "") + word
             if key in owner_of and owner_of[key] != who:
                 problems.append(
-                    f"command word {key!r} is claimed by both {owner_of[key]} and {who}"
+                    f"命令词 {key!r} 同时被 {owner_of[key]} 和 {who} 使用 "
+                    f"(command word {key!r} is claimed by both {owner_of[key]} and {who})"
                 )
                 continue
             owner_of[key] = who
@@ -106,7 +107,10 @@ def _with_configured_aliases(
     for target, words in aliases.items():
         binding = _find_binding(bindings, target, prefixes)
         if binding is None:
-            problems.append(f"alias target {target!r} is not a command enabled in this group")
+            problems.append(
+                f"别名指向的 {target!r} 不是本群启用的命令 "
+                f"(alias target {target!r} is not a command enabled in this group)"
+            )
             continue
         extra.setdefault(id(binding), []).extend(words)
     return [

@@ -137,8 +137,8 @@ class BotRuntime:
             new = await asyncio.to_thread(
                 load_config, self.config.path, self.plugins, self.builtins
             )
-        except ConfigError as exc:
-            return [str(issue) for issue in exc.issues]
+        except ConfigError as exc:  # shown in the group: no server paths
+            return [issue.describe(issue.file.name) for issue in exc.issues]
         self.config = self.services.config = new
         self.dispatcher.rate.per_minute = new.config.limits.commands_per_minute
         self.scheduler.set_jobs(self._scheduled_jobs())

@@ -33,21 +33,22 @@ def test_the_shipped_config_is_valid_and_enables_every_plugin():
 def test_an_unknown_plugin_lists_the_known_ones_with_its_line(tmp_path):
     [problem] = _problems(tmp_path, "groups:\n  g1:\n    name: 读书会\n    plugins:\n"
                                     "      timed_post: {}\n")
-    assert "bot.yaml:5: groups.g1.plugins.timed_post: unknown plugin 'timed_post'" in problem
-    assert "did you mean 'timed_posts'" in problem
-    assert "known plugins: checkin, points, timed_posts" in problem
+    assert "bot.yaml:5: groups.g1.plugins.timed_post: 未知插件 (unknown plugin) 'timed_post'" \
+        in problem
+    assert "是不是 'timed_posts'" in problem
+    assert "可用插件 (known plugins): checkin, points, timed_posts" in problem
 
 
 def test_a_typo_in_a_key_suggests_the_closest_valid_one(tmp_path):
     [problem] = _problems(tmp_path, "bot:\n  name: 小助手\n  timezon: Asia/Shanghai\n")
-    assert "bot.yaml:3: bot.timezon: unknown key; did you mean 'timezone'?" in problem
+    assert "bot.yaml:3: bot.timezon: 未知的配置项 (unknown key); 是不是 'timezone'？" in problem
 
 
 def test_a_typo_inside_a_plugin_block_is_found_too(tmp_path):
     [problem] = _problems(tmp_path, "groups:\n  g1:\n    name: x\n    plugins:\n"
                                     "      timed_posts:\n        post: []\n")
-    assert "bot.yaml:6: groups.g1.plugins.timed_posts.post: unknown key; did you mean 'posts'?" \
-        in problem
+    assert "bot.yaml:6: groups.g1.plugins.timed_posts.post: 未知的配置项" in problem
+    assert "did you mean 'posts'?" in problem
 
 
 def test_a_bad_value_names_its_path(tmp_path):
@@ -72,7 +73,7 @@ def test_broken_yaml_names_the_line(tmp_path):
 
 def test_a_duplicate_key_is_an_error_not_a_silent_override(tmp_path):
     [problem] = _problems(tmp_path, "groups:\n  g1:\n    name: a\n  g1:\n    name: b\n")
-    assert "bot.yaml:4: groups.g1: duplicate key" in problem
+    assert "bot.yaml:4: groups.g1: 重复的键" in problem and "duplicate key" in problem
 
 
 def test_two_plugins_claiming_one_command_word_is_an_error(tmp_path):
@@ -91,7 +92,7 @@ def test_config_check_command_exits_non_zero_with_the_problems(tmp_path):
     bad.write_text("groups:\n  g1:\n    name: a\n    plugins:\n      nope: {}\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["config", "check", str(bad)])
     assert result.exit_code == 2
-    assert "unknown plugin 'nope'" in result.output
+    assert "未知插件 (unknown plugin) 'nope'" in result.output
     good = CliRunner().invoke(app, ["config", "check", str(ROOT / "bot.yaml")])
     assert good.exit_code == 0 and "OK" in good.output
 
@@ -111,7 +112,8 @@ async def test_reload_keeps_the_running_config_when_the_new_one_is_invalid(make_
     (chat.directory / "bot.yaml").write_text("groups:\n  g1:\n    name: 读书会\n    plugins:\n"
                                              "      nope: {}\n", encoding="utf-8")
     [refused] = await chat.say("adam", "/reload")
-    assert "已保留原配置" in refused.text and "unknown plugin 'nope'" in refused.text
+    assert "已保留原配置" in refused.text and "(unknown plugin) 'nope'" in refused.text
+    assert "bot.yaml:5: groups.g1.plugins.nope" in refused.text and "/tmp" not in refused.text
     posts = await chat.advance("1h")
     assert [d.text for d in posts] == ["早安"]  # the old config still runs
 

@@ -29,7 +29,10 @@ class ConfigIssue:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        return self.describe(self.file)
+
+    def describe(self, file: Path | str) -> str:
+        where = f"{file}:{self.line}" if self.line else f"{file}"
         return f"{where}: {self.path or '(top level)'}: {self.message}"
 
 
@@ -83,9 +86,9 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigIssue(path, None, "", "file not found")]) from None
+        raise ConfigError([ConfigIssue(path, None, "", "找不到文件 (file not found)")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(path, None, "", f"cannot read: {exc}")]) from None
+        raise ConfigError([ConfigIssue(path, None, "", f"无法读取 (cannot read): {exc}")]) from None
     loader = _MarkedLoader(text)
     try:
         node = loader.get_single_node()
@@ -101,7 +104,9 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([ConfigIssue(path, line, "", f"invalid YAML: {reason}")]) from None
+        raise ConfigError(
+            [ConfigIssue(path, line, "", f"YAML 格式错误 (invalid YAML): {reason}")]
+        ) from None
     finally:
         loader.dispose()
 
@@ -120,7 +125,8 @@ def _walk(
                         path,
                         key_node.start_mark.line + 1,
                         ".".join((*loc, key)),
-                        "duplicate key (the earlier one would be silently ignored)",
+                        "重复的键，前一个会被忽略 "
+                        "(duplicate key: the earlier one would be silently ignored)",
                     )
                 )
             seen.add(key)
@@ -138,7 +144,16 @@ def load_config(
     path = Path(path).resolve()
     data, lines = _read_yaml(path)
     if not isinstance(data, dict):
-        raise ConfigError([ConfigIssue(path, 1, "", "the file must be a mapping of settings")])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    path,
+                    1,
+                    "",
+                    "文件内容应是“键: 值”的映射 (the file must be a mapping of settings)",
+                )
+            ]
+        )
     _apply_env(data)
     try:
         config = BotConfig.model_validate(data)
@@ -215,7 +230,8 @@ def _duplicate_names(config: BotConfig, path: Path, lines: dict[Loc, int]) -> li
                     path,
                     _line(lines, loc),
                     ".".join(loc),
-                    f"name {group.name!r} is also used by group {seen[group.name]!r}",
+                    f"群名 {group.name!r} 已被群 {seen[group.name]!r} 使用 "
+                    f"(name {group.name!r} is also used by group {seen[group.name]!r})",
                 )
             )
         seen[group.name] = group_id
@@ -250,8 +266,8 @@ def _enable(
 
 def _unknown_plugin(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown plugin {name!r}{hint}; known plugins: {', '.join(known)}"
+    hint = f"，是不是 {close[0]!r}？(did you mean {close[0]!r}?)" if close else ""
+    return f"未知插件 (unknown plugin) {name!r}{hint}; 可用插件 (known plugins): {', '.join(known)}"
 
 
 def _issues(
@@ -260,11 +276,11 @@ def _issues(
     issues = []
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"])
-        message = error["msg"]
+        message = f"取值无效 (invalid value): {error['msg']}"
         if error["type"] == "extra_forbidden":
-            message = "unknown key" + _suggest(model, loc)
+            message = "未知的配置项 (unknown key)" + _suggest(model, loc)
         elif error["type"] == "missing":
-            message = "required key is missing"
+            message = "缺少必填项 (required key is missing)"
         issues.append(
             ConfigIssue(path, _line(lines, (*prefix, *loc)), ".".join((*prefix, *loc)), message)
         )
@@ -285,8 +301,8 @@ def _suggest(model: type[BaseModel], loc: Loc) -> str:
     valid = list(parent.model_fields)
     close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
     if close:
-        return f"; did you mean {close[0]!r}?"
-    return f"; valid keys: {', '.join(valid)}"
+        return f"; 是不是 {close[0]!r}？(did you mean {close[0]!r}?)"
+    return f"; 可用的项 (valid keys): {', '.join(valid)}"
 
 
 def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
