@@ -134,7 +134,7 @@ class Dispatcher:
         for enabled, passive in group.passives():
             if await self._call(enabled, passive(self._context(enabled, group, message, role))):
                 return
-        if word[:1] in self.services.config.prefixes and group.configured:
+        if len(word) > 1 and word[:1] in self.services.config.prefixes and group.configured:
             await self._unknown(group, message, role, word)
 
     async def _command(

@@ -98,6 +98,7 @@ async def test_an_unknown_slash_command_suggests_the_closest(make_chat):
     chat = await make_chat(CONFIG)
     [reply] = await chat.say("alice", "/hepl")
     assert "/hepl" in reply.text and "/help" in reply.text
+    assert await chat.say("alice", "/") == []  # a lone slash is not a command
 
 
 async def test_keyword_aliases_work_with_and_without_the_slash(make_chat):

@@ -81,6 +81,13 @@ class FakePuppet:
             "roomId": room_id, "inviteeIdList": invitees, "inviterId": inviter,
             "timestamp": int(time.time())})
 
+    def leave_room(self, room_id: str, leavers: list[str], remover: str = "") -> None:
+        for member in leavers:
+            self.rooms[room_id].members.remove(member)
+        self._push(pb.EventType.EVENT_TYPE_ROOM_LEAVE, {
+            "roomId": room_id, "removeeIdList": leavers, "removerId": remover or leavers[0],
+            "timestamp": int(time.time())})
+
     def _push(self, kind: pb.EventType, payload: dict[str, Any]) -> None:
         self._events.put_nowait(pb.EventResponse(type=kind, payload=json.dumps(payload)))
 

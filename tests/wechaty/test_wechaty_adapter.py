@@ -42,6 +42,10 @@ def _test_plugin() -> Plugin[Any]:
     async def welcome(ctx: EventContext[Any]) -> None:
         await ctx.post(f"欢迎 {ctx.member_name} 加入！")
 
+    @router.on_leave
+    async def farewell(ctx: EventContext[Any]) -> None:
+        await ctx.post(f"{ctx.member_name} 离开了群聊")
+
     @router.command("tell_op", "告诉运营")
     async def tell_operator(ctx: Context[Any]) -> None:
         await ctx.dm("wxid_op", f"{ctx.sender_name} 说：{ctx.args}")
@@ -105,6 +109,16 @@ async def test_a_room_join_reaches_the_plugins(tmp_path, gateway):
         gateway.join_room(ROOM, ["wxid_carol"], inviter="wxid_alice")
         await wait_until(lambda: gateway.sent)
         assert gateway.sent[0].text == "欢迎 Carol 加入！"
+    finally:
+        await runtime.stop()
+
+
+async def test_a_member_leaving_reaches_the_plugins(tmp_path, gateway):
+    runtime = await _bot(tmp_path, gateway)
+    try:
+        gateway.leave_room(ROOM, ["wxid_bob"])
+        await wait_until(lambda: gateway.sent)
+        assert gateway.sent[0].text == "Bob 离开了群聊"
     finally:
         await runtime.stop()
 
