@@ -125,14 +125,16 @@ class Dispatcher:
         group = self.services.config.setup_for(message.group_id)
         role = await self.services.roles.role_of(group, message.sender_id)
         for enabled, guard in group.guards():
-            if await self._call(enabled, guard(self._context(enabled, group, message, role))):
+            ctx = self._context(enabled, group, message, role)
+            if await self._call(enabled, guard(ctx), ctx):
                 return
         binding, word, args = split_command(message.text, group, self.services.config.prefixes)
         if binding is not None:
             await self._command(binding, group, message, role, word, args)
             return
         for enabled, passive in group.passives():
-            if await self._call(enabled, passive(self._context(enabled, group, message, role))):
+            ctx = self._context(enabled, group, message, role)
+            if await self._call(enabled, passive(ctx), ctx):
                 return
         if len(word) > 1 and word[:1] in self.services.config.prefixes and group.configured:
             await self._unknown(group, message, role, word)
@@ -157,7 +159,7 @@ class Dispatcher:
                 if warn:
                     await ctx.reply(CORE_TEXTS.get(group.language, "slow_down", seconds=wait))
                 return
-        await self._call(binding.enabled, binding.command.handler(ctx), ctx)
+        await self._call(binding.enabled, binding.command.handler(ctx), ctx, apologize=True)
 
     async def _unknown(
         self, group: GroupSetup, message: IncomingMessage, role: Role, word: str
@@ -185,7 +187,7 @@ class Dispatcher:
                 self.services,
                 event=event,
             )
-            await self._call(enabled, handler(ctx))
+            await self._call(enabled, handler(ctx), ctx)
 
     def _context(
         self,
@@ -209,14 +211,27 @@ class Dispatcher:
         )
 
     async def _call(
-        self, enabled: EnabledPlugin, call: Awaitable[Any], ctx: Context[Any] | None = None
+        self,
+        enabled: EnabledPlugin,
+        call: Awaitable[Any],
+        ctx: Context[Any] | EventContext[Any],
+        *,
+        apologize: bool = False,
     ) -> Any:
-        """Run one plugin's handler; its failure is logged and apologized for, never spread."""
+        """Run one plugin's handler; its failure is logged (and, for commands, apologized
+        for), never spread to the other plugins."""
         try:
             return await call
         except Exception:
-            log.exception("plugin %s failed", enabled.plugin.name)
-            if ctx is not None:
+            event = ctx.message if isinstance(ctx, Context) else ctx.event
+            log.exception(
+                "plugin %s failed (group %s, from %s: %r)",
+                enabled.plugin.name,
+                getattr(event, "group_id", "?"),
+                getattr(event, "sender_id", "?"),
+                getattr(event, "text", "")[:200],
+            )
+            if apologize and isinstance(ctx, Context):
                 title = (
                     enabled.plugin.title_en if ctx.group.language == "en" else enabled.plugin.title
                 )

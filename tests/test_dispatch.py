@@ -71,11 +71,13 @@ def _plugins_with_a_crash() -> tuple[Plugin[Any], ...]:
             Plugin(name="healthy", title="好插件", routers=[healthy]))
 
 
-async def test_a_crashing_plugin_is_apologized_for_and_stops_nothing_else(make_chat):
+async def test_a_crashing_plugin_is_apologized_for_and_stops_nothing_else(make_chat, caplog):
     config = {"groups": {"g1": {"name": "读书会", "plugins": {"broken": None, "healthy": None}}}}
     chat = await make_chat(config, plugins=_plugins_with_a_crash())
     [apology] = await chat.say("alice", "/boom")
     assert "坏插件" in apology.text and "出了点问题" in apology.text
+    assert "plugin broken failed (group g1, from alice: '/boom')" in caplog.text
+    assert "RuntimeError: bug in a plugin" in caplog.text
     replies = await chat.say("alice", "你好")
     assert texts(replies)[-1] == "收到：你好"  # the healthy passive still ran
     [help_reply] = await chat.say("alice", "/help")
