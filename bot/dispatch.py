@@ -123,12 +123,14 @@ class Dispatcher:
         if message.from_self or self.recent.seen_before(message.id):
             return
         group = self.services.config.setup_for(message.group_id)
+        binding, word, args = split_command(message.text, group, self.services.config.prefixes)
+        day = self.services.clock.now().astimezone(group.timezone).date()
+        self.services.activity.record(message, day, command=binding is not None)
         role = await self.services.roles.role_of(group, message.sender_id)
         for enabled, guard in group.guards():
             ctx = self._context(enabled, group, message, role)
             if await self._call(enabled, guard(ctx), ctx):
                 return
-        binding, word, args = split_command(message.text, group, self.services.config.prefixes)
         if binding is not None:
             await self._command(binding, group, message, role, word, args)
             return

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.activity import ActivityRecorder
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, LoadedConfig, load_config
@@ -46,6 +47,7 @@ class Services:
     outbox: Outbox
     scheduler: Scheduler
     roles: Roles
+    activity: ActivityRecorder
     capabilities: Capabilities
     config: LoadedConfig
     runtime: BotRuntime
@@ -83,8 +85,17 @@ class BotRuntime:
         self.outbox.attach(adapter.send)
         self.scheduler = Scheduler(self.db, clock, config.config.scheduler.grace)
         roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
+        self.activity = ActivityRecorder(self.db)
         self.services = Services(
-            self.db, clock, self.outbox, self.scheduler, roles, adapter.capabilities, config, self
+            self.db,
+            clock,
+            self.outbox,
+            self.scheduler,
+            roles,
+            self.activity,
+            adapter.capabilities,
+            config,
+            self,
         )
         self.dispatcher = Dispatcher(self.services)
         self._tasks: list[asyncio.Task[None]] = []
@@ -101,6 +112,7 @@ class BotRuntime:
             self.scheduler.start()
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
+            self._tasks.append(asyncio.create_task(self._activity_flushes(), name="activity"))
         if run_adapter:
             self._tasks.append(
                 asyncio.create_task(
@@ -121,6 +133,7 @@ class BotRuntime:
         self._tasks.clear()
         try:
             await self.outbox.flush()
+            await self.activity.flush()
             await self.scheduler.heartbeat()
         finally:
             await self.db.close()
@@ -145,6 +158,14 @@ class BotRuntime:
         log.info("config reloaded from %s", new.path)
         return []
 
+    async def _activity_flushes(self, every: float = 5.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.activity.flush()
+            except Exception:
+                log.warning("could not write activity counters; will retry", exc_info=True)
+
     async def _heartbeats(self) -> None:
         while True:
             await asyncio.sleep(60)
@@ -157,6 +178,7 @@ class BotRuntime:
 
     async def advance_to(self, target: datetime) -> None:
         """Simulated time: fire every job due up to `target`, sending as it goes."""
+        await self.activity.flush()  # jobs on the way (a digest) read the counters
         await self.scheduler.advance_to(target)
         await self.outbox.drain()
 

@@ -57,6 +57,9 @@ class CoreState(Base):
     at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-from bot.ledger import PointsAccount, PointsEntry  # noqa: E402  (the ledger's tables are core)
+from bot.activity import ActivityDaily  # noqa: E402  (core tables kept beside their code)
+from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 
-__all__ = ["CoreState", "JobRun", "OutboxMessage", "PointsAccount", "PointsEntry"]
+__all__ = [
+    "ActivityDaily", "CoreState", "JobRun", "OutboxMessage", "PointsAccount", "PointsEntry",
+]
