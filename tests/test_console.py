@@ -102,3 +102,12 @@ def test_the_checkin_example_shows_streaks_a_milestone_a_reminder_and_a_refused_
     reminders = [m for m in sent if "还没打卡" in m["text"]]
     assert reminders and all("carol" not in m["mentions"] for m in reminders)  # opted out
     assert any("❄" in t for t in said) and any("补签成功" in t for t in said)
+
+
+def test_the_qa_example_answers_points_records_and_learns():
+    result = _run("--script", "examples/qa.txt", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    said = [json.loads(line)["text"] for line in result.stdout.splitlines()]
+    assert "删除并退出" in said[0] and "刚刚回答过" in said[3]
+    assert "还不会回答" in said[4] and "关闭了 1 个待答问题" in said[6]
+    assert said[7].startswith("周末户外活动见群公告") and said[-1] == "没有待答的问题。"

@@ -1,0 +1,35 @@
+"""@提问者: answer @-mentions from the group's FAQ; admins teach the bot in chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.plugin import Plugin
+from plugins.qa import models  # noqa: F401  (tables for migrations)
+from plugins.qa.digest import contribute
+from plugins.qa.handlers import router
+from plugins.qa.service import read_faq_file
+from plugins.qa.settings import QaSettings
+from plugins.qa.texts import TEXTS
+
+
+def check_faq_files(settings: QaSettings, config_dir: Path) -> list[str]:
+    problems = []
+    for name in settings.faq_files:
+        try:
+            read_faq_file(config_dir / "config" / name)
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+plugin: Plugin[QaSettings] = Plugin(
+    name="qa",
+    title="问答",
+    title_en="Q&A",
+    settings=QaSettings,
+    routers=[router],
+    texts=TEXTS,
+    check_content=check_faq_files,
+    digest=contribute,
+)

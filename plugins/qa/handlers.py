@@ -1,0 +1,116 @@
+"""Answering @-mentions from the FAQ, and the admins' teach / forget / 待答 commands."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from bot.context import Context
+from bot.plugin import Role, Router
+from plugins.qa import service
+from plugins.qa.settings import QaSettings
+
+router = Router()
+
+_TEACH = re.compile(r"^(?P<question>.+?)\s*(?:=>|＝>|=＞|＝＞)\s*(?P<answer>.+)$", re.S)
+
+
+def faq_paths(ctx: Context[QaSettings]) -> list[Path]:
+    return [ctx.services.config.base_dir / "config" / name for name in ctx.settings.faq_files]
+
+
+class _Keep(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@router.passive
+async def answer_question(ctx: Context[QaSettings]) -> bool:
+    if not ctx.message.mentions_bot:
+        return False
+    question = ctx.message.text.strip()[: service.MAX_QUESTION]
+    if not question:
+        return False
+    async with ctx.transaction() as session:
+        faq = await service.faq_for(session, ctx.group.id, faq_paths(ctx))
+        match = faq.index.best(question)
+        known = match is not None and match.coverage >= ctx.settings.threshold
+        # "The same question" is one with the same answer, however it is worded.
+        key = f"faq:{match.entry}" if known and match else " ".join(faq.index.words(question))
+        key = key or question
+        if await _held_back(ctx, session, key):
+            return True
+        await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
+        if not known or match is None:
+            await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question,
+                                            ctx.now)
+            admins = tuple(sorted(ctx.group.admins)) if ctx.settings.mention_admins_when_unsure \
+                else ()
+            await ctx.reply(ctx.t("unknown"), also=admins)
+            return True
+    text = faq.entries[match.entry].answer
+    await ctx.reply(text.format_map(_Keep(name=ctx.sender_name, group=ctx.group.name)))
+    return True
+
+
+async def _held_back(ctx: Context[QaSettings], session: object, key: str) -> bool:
+    """Repeat pointer, loop guard and the group's hourly limit, in that order."""
+    settings = ctx.settings
+    if await service.recently_answered(session, ctx.group.id, key,  # type: ignore[arg-type]
+                                       ctx.now - settings.repeat_window):
+        await ctx.reply(ctx.t("repeat"))
+        return True
+    per_minute = await service.answers_since(session, ctx.group.id,  # type: ignore[arg-type]
+                                             ctx.now - timedelta(minutes=1), ctx.sender_id)
+    if per_minute >= settings.loop_guard_per_minute:
+        return True  # probably another bot: stay silent rather than loop
+    per_hour = await service.answers_since(session, ctx.group.id,  # type: ignore[arg-type]
+                                           ctx.now - timedelta(hours=1))
+    return per_hour >= settings.answers_per_hour
+
+
+@router.command("teach", "教", role=Role.ADMIN, help="教我回答：教 问题 => 答案",
+                help_en="teach an answer: 教 question => answer")
+async def teach(ctx: Context[QaSettings]) -> None:
+    parsed = _TEACH.match(ctx.args.strip())
+    if parsed is None:
+        await ctx.reply(ctx.t("teach.usage"))
+        return
+    question = parsed["question"].strip()[: service.MAX_QUESTION]
+    answer = parsed["answer"].strip()[:2000]
+    async with ctx.transaction() as session:
+        faq = service.load_faq([], [(question, answer)])
+        closes = [q for q in await service.open_questions(session, ctx.group.id, limit=200)
+                  if (m := faq.index.best(q.question)) and m.coverage >= ctx.settings.threshold]
+        closed = await service.teach(session, ctx.group.id, question, answer, ctx.sender_id,
+                                     ctx.now, closes)
+    await ctx.reply(ctx.t("teach.done", question=question, closed=closed))
+
+
+@router.command("forget", "忘记", role=Role.ADMIN, help="忘记教过的问题：忘记 问题",
+                help_en="forget a taught answer")
+async def forget(ctx: Context[QaSettings]) -> None:
+    question = ctx.args.strip()
+    if not question:
+        await ctx.reply(ctx.t("forget.usage"))
+        return
+    async with ctx.transaction() as session:
+        removed = await service.forget(session, ctx.group.id, question)
+    await ctx.reply(ctx.t("forget.done" if removed else "forget.none", question=question))
+
+
+@router.command("unanswered", "待答", role=Role.ADMIN, help="还没答上的问题",
+                help_en="questions nobody answered yet")
+async def unanswered(ctx: Context[QaSettings]) -> None:
+    async with ctx.transaction() as session:
+        questions = await service.open_questions(session, ctx.group.id)
+    if not questions:
+        await ctx.reply(ctx.t("unanswered.none"), mention=False)
+        return
+    tz = ctx.group.timezone
+    lines = [ctx.t("unanswered.header", count=len(questions))]
+    lines += [f"{n}. {q.question}（{q.asked_at.astimezone(tz):%m-%d %H:%M}）"
+              for n, q in enumerate(questions, start=1)]
+    lines.append(ctx.t("unanswered.hint"))
+    await ctx.reply("\n".join(lines), mention=False)

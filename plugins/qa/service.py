@@ -1,0 +1,128 @@
+"""Q&A as plain functions: loading FAQs, teaching, remembering what was asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plugins.qa.matcher import FaqIndex
+from plugins.qa.models import QaAnswer, QaTaught, QaUnanswered
+from plugins.qa.settings import FaqEntry, FaqFile
+
+MAX_QUESTION = 500
+
+
+@dataclass(frozen=True)
+class Faq:
+    entries: list[FaqEntry]
+    index: FaqIndex
+
+
+def read_faq_file(path: Path) -> FaqFile:
+    """Raises ValueError with the file and what is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return FaqFile.model_validate(data)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: 找不到 FAQ 文件 (file not found)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ValueError(f"{path}{line}: YAML 格式错误 (invalid YAML)") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{path}: {where}: {first['msg']}") from None
+
+
+def load_faq(paths: list[Path], taught: list[tuple[str, str]] = ()) -> Faq:  # type: ignore[assignment]
+    entries: list[FaqEntry] = []
+    synonyms: list[list[str]] = []
+    for path in paths:
+        faq_file = read_faq_file(path)
+        entries += faq_file.entries
+        synonyms += faq_file.synonyms
+    entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
+    variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
+    return Faq(entries, FaqIndex(variants, synonyms))
+
+
+_cache: dict[tuple[object, ...], Faq] = {}
+
+
+async def faq_for(session: AsyncSession, group_id: str, paths: list[Path]) -> Faq:
+    """The group's FAQ, built once and rebuilt only when files or taught answers change."""
+    rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
+        QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
+    taught = [(q, a) for q, a in rows]
+    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught))
+    faq = _cache.get(key)
+    if faq is None:
+        if len(_cache) > 256:
+            _cache.clear()
+        faq = _cache[key] = load_faq(paths, taught)
+    return faq
+
+
+async def recently_answered(session: AsyncSession, group_id: str, key: str,
+                            since: datetime) -> bool:
+    found = await session.scalar(select(func.count()).select_from(QaAnswer).where(
+        QaAnswer.group_id == group_id, QaAnswer.question_key == key, QaAnswer.at >= since))
+    return bool(found)
+
+
+async def answers_since(session: AsyncSession, group_id: str, since: datetime,
+                        member_id: str | None = None) -> int:
+    query = select(func.count()).select_from(QaAnswer).where(
+        QaAnswer.group_id == group_id, QaAnswer.at >= since)
+    if member_id is not None:
+        query = query.where(QaAnswer.member_id == member_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def remember_answer(session: AsyncSession, group_id: str, member_id: str, key: str,
+                          now: datetime) -> None:
+    session.add(QaAnswer(group_id=group_id, member_id=member_id, question_key=key[:500], at=now))
+    # Old rows only serve the limits and the repeat window.
+    await session.execute(delete(QaAnswer).where(QaAnswer.group_id == group_id,
+                                                 QaAnswer.at < now - timedelta(days=30)))
+
+
+async def record_unanswered(session: AsyncSession, group_id: str, member_id: str,
+                            question: str, now: datetime) -> None:
+    session.add(QaUnanswered(group_id=group_id, member_id=member_id,
+                             question=question[:MAX_QUESTION], asked_at=now))
+
+
+async def open_questions(session: AsyncSession, group_id: str, limit: int = 20) -> list[
+        QaUnanswered]:
+    rows = await session.scalars(select(QaUnanswered).where(
+        QaUnanswered.group_id == group_id, QaUnanswered.closed_at.is_(None))
+        .order_by(QaUnanswered.asked_at).limit(limit))
+    return list(rows)
+
+
+async def teach(session: AsyncSession, group_id: str, question: str, answer: str, by: str,
+                now: datetime, closes: list[QaUnanswered]) -> int:
+    """Store (or replace) a taught answer; closes the unanswered questions it answers."""
+    await session.execute(delete(QaTaught).where(QaTaught.group_id == group_id,
+                                                 QaTaught.question == question))
+    session.add(QaTaught(group_id=group_id, question=question[:MAX_QUESTION], answer=answer,
+                         taught_by=by, at=now))
+    ids = [q.id for q in closes]
+    if ids:
+        await session.execute(update(QaUnanswered).where(QaUnanswered.id.in_(ids))
+                              .values(closed_at=now))
+    return len(ids)
+
+
+async def forget(session: AsyncSession, group_id: str, question: str) -> bool:
+    result = await session.execute(delete(QaTaught).where(QaTaught.group_id == group_id,
+                                                          QaTaught.question == question))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
