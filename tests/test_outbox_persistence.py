@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.adapters.base import SendError
@@ -59,6 +60,25 @@ async def _outbox(
     return outbox, db
 
 
+@pytest.fixture
+async def open_outbox(tmp_path):
+    """open_outbox(platform, start=..., **budget) → (outbox, clock) over SQLite; closed after."""
+    opened: list[Database] = []
+
+    async def factory(
+        platform: Platform, start: datetime = START, **settings: object
+    ) -> tuple[Outbox, ManualClock]:
+        clock = ManualClock(start)
+        url = f"sqlite+aiosqlite:///{tmp_path / 'o.db'}"
+        outbox, db = await _outbox(url, tmp_path, clock, platform, **settings)
+        opened.append(db)
+        return outbox, clock
+
+    yield factory
+    for db in opened:
+        await db.close()
+
+
 def _msg(text: str, kind: OutKind = OutKind.REPLY, group: str = "g1") -> Outgoing:
     return Outgoing(text=text, kind=kind, group_id=group)
 
@@ -107,17 +127,9 @@ async def test_a_graceful_stop_keeps_what_the_budget_held_back(tmp_path):
     assert [m.text for m in second.sent] == ["c", "d"]
 
 
-async def test_notices_go_before_replies_before_posts(tmp_path):
-    clock = ManualClock(START)
+async def test_notices_go_before_replies_before_posts(open_outbox):
     platform = Platform()
-    outbox, db = await _outbox(
-        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
-        tmp_path,
-        clock,
-        platform,
-        per_minute=60,
-        burst=1,
-    )
+    outbox, clock = await open_outbox(platform, per_minute=60, burst=1)
     outbox.put(_msg("post", OutKind.POST))
     outbox.put(_msg("reply"))
     outbox.put(_msg("notice", OutKind.NOTICE))
@@ -125,16 +137,12 @@ async def test_notices_go_before_replies_before_posts(tmp_path):
     for _ in range(4):
         await outbox.drain()
         clock.set(clock.now() + timedelta(seconds=1))
-    await db.close()
     assert [m.text for m in platform.sent] == ["notice", "reply", "dm", "post"]
 
 
-async def test_the_token_bucket_releases_messages_as_time_passes(tmp_path):
-    clock = ManualClock(START)
+async def test_the_token_bucket_releases_messages_as_time_passes(open_outbox):
     platform = Platform()
-    outbox, db = await _outbox(
-        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", tmp_path, clock, platform, per_minute=6, burst=2
-    )
+    outbox, clock = await open_outbox(platform, per_minute=6, burst=2)
     for i in range(5):
         outbox.put(_msg(str(i)))
     assert await outbox.drain() == 2  # the burst
@@ -144,14 +152,12 @@ async def test_the_token_bucket_releases_messages_as_time_passes(tmp_path):
     assert await outbox.drain() == 1
     clock.set(START + timedelta(seconds=30))
     assert await outbox.drain() == 2
-    await db.close()
 
 
-async def test_the_daily_cap_defers_to_the_next_local_day(tmp_path):
-    clock = ManualClock(datetime(2026, 11, 23, 23, 50, tzinfo=SHANGHAI))
+async def test_the_daily_cap_defers_to_the_next_local_day(open_outbox):
     platform = Platform()
-    outbox, db = await _outbox(
-        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", tmp_path, clock, platform, daily_cap=2
+    outbox, clock = await open_outbox(
+        platform, start=datetime(2026, 11, 23, 23, 50, tzinfo=SHANGHAI), daily_cap=2
     )
     for i in range(3):
         outbox.put(_msg(str(i)))
@@ -160,18 +166,12 @@ async def test_the_daily_cap_defers_to_the_next_local_day(tmp_path):
     assert await outbox.drain() == 0
     clock.set(datetime(2026, 11, 24, 0, 0, 1, tzinfo=SHANGHAI))
     assert await outbox.drain() == 1
-    await db.close()
 
 
-async def test_switching_groups_waits_a_random_pause(tmp_path):
-    clock = ManualClock(START)
+async def test_switching_groups_waits_a_random_pause(open_outbox):
     platform = Platform()
-    outbox, db = await _outbox(
-        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
-        tmp_path,
-        clock,
-        platform,
-        group_jitter=(timedelta(seconds=2), timedelta(seconds=4)),
+    outbox, clock = await open_outbox(
+        platform, group_jitter=(timedelta(seconds=2), timedelta(seconds=4))
     )
     outbox.put(_msg("a1", group="a"))
     outbox.put(_msg("a2", group="a"))
@@ -181,20 +181,11 @@ async def test_switching_groups_waits_a_random_pause(tmp_path):
     assert await outbox.drain() == 0
     clock.set(START + timedelta(seconds=4))
     assert await outbox.drain() == 1
-    await db.close()
 
 
-async def test_retries_back_off_then_give_up_and_count_the_failure(tmp_path):
-    clock = ManualClock(START)
+async def test_retries_back_off_then_give_up_and_count_the_failure(open_outbox):
     platform = Platform(down=True)
-    outbox, db = await _outbox(
-        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
-        tmp_path,
-        clock,
-        platform,
-        max_attempts=3,
-        retry_after=timedelta(seconds=10),
-    )
+    outbox, clock = await open_outbox(platform, max_attempts=3, retry_after=timedelta(seconds=10))
     outbox.put(_msg("x"))
     await outbox.drain()
     assert platform.calls == 1
@@ -210,25 +201,20 @@ async def test_retries_back_off_then_give_up_and_count_the_failure(tmp_path):
     clock.set(START + timedelta(seconds=30))
     await outbox.drain()
     assert platform.calls == 3 and outbox.stats.failed == 1 and outbox.pending == 0
-    async with db.transaction() as session:
+    async with outbox.db.transaction() as session:
         row = await session.scalar(select(OutboxMessage))
         assert row is not None and (row.status, row.attempts) == ("failed", 3)
         assert row.last_error == "platform unavailable"
-    await db.close()
 
 
-async def test_a_permanent_failure_is_not_retried(tmp_path):
-    clock = ManualClock(START)
+async def test_a_permanent_failure_is_not_retried(open_outbox):
     platform = Platform(down=True, permanent=True)
-    outbox, db = await _outbox(
-        f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", tmp_path, clock, platform
-    )
+    outbox, clock = await open_outbox(platform)
     outbox.put(_msg("x"))
     await outbox.drain()
     clock.set(START + timedelta(hours=1))
     await outbox.drain()
     assert platform.calls == 1 and outbox.stats.failed == 1
-    await db.close()
 
 
 async def test_posts_never_reach_a_group_the_config_does_not_set_up(make_chat):

@@ -56,116 +56,127 @@ def _test_plugin() -> Plugin[Any]:
 @pytest.fixture
 async def gateway() -> AsyncIterator[FakePuppet]:
     fake = FakePuppet()
-    for contact, name in [("wxid_alice", "Alice"), ("wxid_bob", "Bob"), ("wxid_op", "王运营"),
-                          ("wxid_carol", "Carol")]:
+    for contact, name in [
+        ("wxid_alice", "Alice"),
+        ("wxid_bob", "Bob"),
+        ("wxid_op", "王运营"),
+        ("wxid_carol", "Carol"),
+    ]:
         fake.add_contact(contact, name)
-    fake.add_room(ROOM, "读书会", owner="wxid_alice", members=["wxid_alice", "wxid_bob"],
-                  admins=["wxid_bob"])
+    fake.add_room(
+        ROOM, "读书会", owner="wxid_alice", members=["wxid_alice", "wxid_bob"], admins=["wxid_bob"]
+    )
     await fake.start()
     yield fake
     await fake.stop()
 
 
+@pytest.fixture
+async def start_bot(tmp_path, gateway) -> AsyncIterator[Callable[..., Any]]:
+    """start_bot(**outbox) → a running bot connected to the gateway; stopped afterwards."""
+    started: list[BotRuntime] = []
+
+    async def start(**outbox: Any) -> BotRuntime:
+        started.append(await _bot(tmp_path, gateway, **outbox))
+        return started[-1]
+
+    yield start
+    for runtime in started:
+        await runtime.stop()
+
+
 async def _bot(tmp_path: Path, fake: FakePuppet, **outbox: Any) -> BotRuntime:
-    config = {"bot": {"name": "小助手"}, "adapter": "wechaty",
-              "wechaty": {"endpoint": fake.endpoint, "token": "secret"},
-              "operators": [{"id": "wxid_op"}],
-              "groups": {ROOM: {"name": "读书会", "plugins": {"checkin": None,
-                                                            "wechaty_test": None}}}}
+    config = {
+        "bot": {"name": "小助手"},
+        "adapter": "wechaty",
+        "wechaty": {"endpoint": fake.endpoint, "token": "secret"},
+        "operators": [{"id": "wxid_op"}],
+        "groups": {ROOM: {"name": "读书会", "plugins": {"checkin": None, "wechaty_test": None}}},
+    }
     if outbox:
         config["outbox"] = {"group_jitter": ["0s", "0s"], "daily_cap": 1000, **outbox}
     from bot.config import load_config
 
     plugins = (*ALL, _test_plugin())
     loaded = load_config(write_config(tmp_path, config), plugins, BUILTINS)
-    adapter = WechatyAdapter(endpoint=fake.endpoint, token="secret", data_dir=tmp_path,
-                             reconnect_delays=(0.05,))
-    runtime = BotRuntime(loaded, plugins, BUILTINS, adapter, SystemClock(),
-                         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    adapter = WechatyAdapter(
+        endpoint=fake.endpoint, token="secret", data_dir=tmp_path, reconnect_delays=(0.05,)
+    )
+    runtime = BotRuntime(
+        loaded,
+        plugins,
+        BUILTINS,
+        adapter,
+        SystemClock(),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    )
     await runtime.start()
     await adapter.ready(10)
     return runtime
 
 
-async def test_a_room_message_gets_a_reply_with_mentions(tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway)
-    try:
-        gateway.say_in_room(ROOM, "wxid_alice", "打卡 读完第一章")
-        await wait_until(lambda: gateway.sent)
-        [reply] = gateway.sent
-        assert reply.conversation_id == ROOM and reply.mentions == ("wxid_alice",)
-        assert "打卡成功" in reply.text and reply.text.startswith("@Alice")  # the SDK adds it
-        # @-mentioning the bot: the SDK strips "@小助手" and the command still works
-        gateway.say_in_room(ROOM, "wxid_bob", "/help", mentions=("wxid_bot",))
-        await wait_until(lambda: len(gateway.sent) == 2)
-        assert "可用的命令" in gateway.sent[1].text
-    finally:
-        await runtime.stop()
+async def test_a_room_message_gets_a_reply_with_mentions(gateway, start_bot):
+    await start_bot()
+    gateway.say_in_room(ROOM, "wxid_alice", "打卡 读完第一章")
+    await wait_until(lambda: gateway.sent)
+    [reply] = gateway.sent
+    assert reply.conversation_id == ROOM and reply.mentions == ("wxid_alice",)
+    assert "打卡成功" in reply.text and reply.text.startswith("@Alice")  # the SDK adds it
+    # @-mentioning the bot: the SDK strips "@小助手" and the command still works
+    gateway.say_in_room(ROOM, "wxid_bob", "/help", mentions=("wxid_bot",))
+    await wait_until(lambda: len(gateway.sent) == 2)
+    assert "可用的命令" in gateway.sent[1].text
 
 
-async def test_a_room_join_reaches_the_plugins(tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway)
-    try:
-        gateway.join_room(ROOM, ["wxid_carol"], inviter="wxid_alice")
-        await wait_until(lambda: gateway.sent)
-        assert gateway.sent[0].text == "欢迎 Carol 加入！"
-    finally:
-        await runtime.stop()
+async def test_a_room_join_reaches_the_plugins(gateway, start_bot):
+    await start_bot()
+    gateway.join_room(ROOM, ["wxid_carol"], inviter="wxid_alice")
+    await wait_until(lambda: gateway.sent)
+    assert gateway.sent[0].text == "欢迎 Carol 加入！"
 
 
-async def test_a_member_leaving_reaches_the_plugins(tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway)
-    try:
-        gateway.leave_room(ROOM, ["wxid_bob"])
-        await wait_until(lambda: gateway.sent)
-        assert gateway.sent[0].text == "Bob 离开了群聊"
-    finally:
-        await runtime.stop()
+async def test_a_member_leaving_reaches_the_plugins(gateway, start_bot):
+    await start_bot()
+    gateway.leave_room(ROOM, ["wxid_bob"])
+    await wait_until(lambda: gateway.sent)
+    assert gateway.sent[0].text == "Bob 离开了群聊"
 
 
-async def test_a_direct_message_goes_to_the_operator(tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway)
-    try:
-        gateway.say_in_room(ROOM, "wxid_bob", "告诉运营 群里需要新书单")
-        await wait_until(lambda: gateway.sent)
-        [dm] = gateway.sent
-        assert dm.conversation_id == "wxid_op" and dm.text == "Bob 说：群里需要新书单"
-    finally:
-        await runtime.stop()
+async def test_a_direct_message_goes_to_the_operator(gateway, start_bot):
+    await start_bot()
+    gateway.say_in_room(ROOM, "wxid_bob", "告诉运营 群里需要新书单")
+    await wait_until(lambda: gateway.sent)
+    [dm] = gateway.sent
+    assert dm.conversation_id == "wxid_op" and dm.text == "Bob 说：群里需要新书单"
 
 
-async def test_room_owner_and_admins_come_from_the_platform(tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway)
-    try:
-        info = await runtime.adapter.group_info(ROOM)
-        assert info is not None and (info.name, info.owner_id) == ("读书会", "wxid_alice")
-        assert info.admin_ids == ("wxid_bob",) and info.member_count == 3
-        gateway.say_in_room(ROOM, "wxid_bob", "/reload")  # an admin on WeChat only
-        await wait_until(lambda: gateway.sent)
-        assert gateway.sent[0].text.endswith("配置已重新加载。")
-    finally:
-        await runtime.stop()
+async def test_room_owner_and_admins_come_from_the_platform(gateway, start_bot):
+    runtime = await start_bot()
+    info = await runtime.adapter.group_info(ROOM)
+    assert info is not None and (info.name, info.owner_id) == ("读书会", "wxid_alice")
+    assert info.admin_ids == ("wxid_bob",) and info.member_count == 3
+    gateway.say_in_room(ROOM, "wxid_bob", "/reload")  # an admin on WeChat only
+    await wait_until(lambda: gateway.sent)
+    assert gateway.sent[0].text.endswith("配置已重新加载。")
 
 
 async def test_after_the_gateway_drops_the_bot_reconnects_and_handles_nothing_twice(
-        tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway)
+    gateway, start_bot
+):
+    runtime = await start_bot()
     adapter = runtime.adapter
-    try:
-        first = gateway.say_in_room(ROOM, "wxid_alice", "/help")
-        await wait_until(lambda: len(gateway.sent) == 1)
-        await gateway.stop()
-        await wait_until(lambda: not adapter.logged_in.is_set())
-        await gateway.start(gateway.port)
-        await adapter.ready(10)
-        assert adapter.connections == 2
-        gateway.say_in_room(ROOM, "wxid_alice", "/help", message_id=first)  # a replay
-        gateway.say_in_room(ROOM, "wxid_bob", "/plugins")
-        await wait_until(lambda: len(gateway.sent) == 2)
-        await asyncio.sleep(0.2)  # give a wrongly handled replay the chance to show up
-        assert len(gateway.sent) == 2 and "启用的功能" in gateway.sent[1].text
-    finally:
-        await runtime.stop()
+    first = gateway.say_in_room(ROOM, "wxid_alice", "/help")
+    await wait_until(lambda: len(gateway.sent) == 1)
+    await gateway.stop()
+    await wait_until(lambda: not adapter.logged_in.is_set())
+    await gateway.start(gateway.port)
+    await adapter.ready(10)
+    assert adapter.connections == 2
+    gateway.say_in_room(ROOM, "wxid_alice", "/help", message_id=first)  # a replay
+    gateway.say_in_room(ROOM, "wxid_bob", "/plugins")
+    await wait_until(lambda: len(gateway.sent) == 2)
+    await asyncio.sleep(0.2)  # give a wrongly handled replay the chance to show up
+    assert len(gateway.sent) == 2 and "启用的功能" in gateway.sent[1].text
 
 
 async def test_the_outbox_budget_is_observed_at_the_gateway(tmp_path, gateway):
@@ -181,8 +192,7 @@ async def test_the_outbox_budget_is_observed_at_the_gateway(tmp_path, gateway):
 
 
 async def test_an_unreachable_endpoint_fails_fast_and_clearly(tmp_path):
-    adapter = WechatyAdapter(endpoint="127.0.0.1:9", token="t", data_dir=tmp_path,
-                             probe_timeout=2)
+    adapter = WechatyAdapter(endpoint="127.0.0.1:9", token="t", data_dir=tmp_path, probe_timeout=2)
 
     async def sink(event: Any) -> None:
         return None
@@ -203,11 +213,19 @@ async def test_the_rooms_the_account_is_in_are_listed_with_their_ids(tmp_path, g
     from bot.app import load, platform_groups
 
     gateway.add_room("room2@chatroom", "跑步群", owner="wxid_bob", members=["wxid_bob"])
-    path = write_config(tmp_path, {"adapter": "wechaty", "wechaty": {
-        "endpoint": gateway.endpoint, "token": "t"}, "groups": {ROOM: {"name": "读书会"}}})
+    path = write_config(
+        tmp_path,
+        {
+            "adapter": "wechaty",
+            "wechaty": {"endpoint": gateway.endpoint, "token": "t"},
+            "groups": {ROOM: {"name": "读书会"}},
+        },
+    )
     groups = await platform_groups(load(path), None)
     assert {(g.id, g.name, g.member_count) for g in groups} == {
-        (ROOM, "读书会", 3), ("room2@chatroom", "跑步群", 2)}
+        (ROOM, "读书会", 3),
+        ("room2@chatroom", "跑步群", 2),
+    }
 
 
 def test_the_groups_command_lists_configured_groups_on_the_console():
