@@ -179,16 +179,13 @@ async def test_after_the_gateway_drops_the_bot_reconnects_and_handles_nothing_tw
     assert len(gateway.sent) == 2 and "启用的功能" in gateway.sent[1].text
 
 
-async def test_the_outbox_budget_is_observed_at_the_gateway(tmp_path, gateway):
-    runtime = await _bot(tmp_path, gateway, per_minute=600, burst=2)  # 10 a second
-    try:
-        for member in ("wxid_alice", "wxid_bob", "wxid_carol", "wxid_op"):
-            gateway.say_in_room(ROOM, member, "打卡")
-        await wait_until(lambda: len(gateway.sent) == 4)
-        gaps = [b.at - a.at for a, b in zip(gateway.sent, gateway.sent[1:], strict=False)]
-        assert gaps[1] >= 0.09 and gaps[2] >= 0.09  # after the burst of 2: one per 0.1 s
-    finally:
-        await runtime.stop()
+async def test_the_outbox_budget_is_observed_at_the_gateway(gateway, start_bot):
+    await start_bot(per_minute=600, burst=2)  # 10 a second
+    for member in ("wxid_alice", "wxid_bob", "wxid_carol", "wxid_op"):
+        gateway.say_in_room(ROOM, member, "打卡")
+    await wait_until(lambda: len(gateway.sent) == 4)
+    gaps = [b.at - a.at for a, b in zip(gateway.sent, gateway.sent[1:], strict=False)]
+    assert gaps[1] >= 0.09 and gaps[2] >= 0.09  # after the burst of 2: one per 0.1 s
 
 
 async def test_an_unreachable_endpoint_fails_fast_and_clearly(tmp_path):
