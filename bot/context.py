@@ -41,6 +41,12 @@ class _Base(Generic[S]):
         )
 
     @property
+    def state(self) -> dict[str, Any]:
+        """This plugin's in-memory state for this bot (lost on restart; keep durable
+        facts in the database)."""
+        return self.services.plugin_state.setdefault(self.plugin.name, {})
+
+    @property
     def outbox(self) -> Outbox:
         return self.services.outbox
 

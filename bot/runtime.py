@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,9 +51,14 @@ class Services:
     capabilities: Capabilities
     config: LoadedConfig
     runtime: BotRuntime
+    plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def reload(self) -> list[str]:
         return await self.runtime.reload()
+
+    async def remove_member(self, group_id: str, member_id: str) -> None:
+        """Remove a member on the platform (check capabilities.remove_member first)."""
+        await self.runtime.adapter.remove_member(group_id, member_id)
 
 
 class BotRuntime:
@@ -83,7 +88,9 @@ class BotRuntime:
             rng=rng,
         )
         self.outbox.attach(adapter.send)
-        self.scheduler = Scheduler(self.db, clock, config.config.scheduler.grace)
+        self.scheduler = Scheduler(
+            self.db, clock, config.config.scheduler.grace, after_run=self._after_job
+        )
         roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
         self.activity = ActivityRecorder(self.db)
         self.services = Services(
@@ -217,13 +224,15 @@ class BotRuntime:
                 late=late,
             )
             await job.run(ctx)
-            if self.simulated:
-                await self.outbox.drain()
-            else:
-                await self.outbox.flush()  # a timed post is persisted before anything else
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
         return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run)
+
+    async def _after_job(self) -> None:
+        if self.simulated:
+            await self.outbox.drain()  # posts go out at the job's own time
+        else:
+            await self.outbox.flush()  # a timed post is persisted before anything else
 
     def _may_send(self, outgoing: Outgoing) -> bool:
         """Posts only go to groups set up in the config; replies answer whoever asked."""

@@ -8,6 +8,7 @@ first, so a slot never runs twice for a group — not even across restarts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -109,12 +110,26 @@ class ScheduledJob:
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock, grace: timedelta) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        grace: timedelta,
+        after_run: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.db, self.clock, self.grace = db, clock, grace
+        self._after_run = after_run
         self._jobs: dict[str, ScheduledJob] = {}
         self._next: dict[str, datetime | None] = {}
         self._cursor = clock.now()  # simulated time: slots up to here have been walked
         self._aps: AsyncIOScheduler | None = None
+        self._timers: dict[str, tuple[datetime, Callable[[], Awaitable[None]]]] = {}
+        self._timer_handles: dict[str, asyncio.TimerHandle] = {}
+
+    async def after_run(self) -> None:
+        """What the runtime does after each job or timer (send or persist its posts)."""
+        if self._after_run is not None:
+            await self._after_run()
 
     @property
     def jobs(self) -> list[ScheduledJob]:
@@ -137,6 +152,7 @@ class Scheduler:
         except Exception:
             log.exception("job %s failed for slot %s", job.id, slot.isoformat())
             await self._set_outcome(job, slot, "failed")
+        await self.after_run()
         return True
 
     async def _claim(self, job: ScheduledJob, slot: datetime, outcome: str) -> bool:
@@ -202,23 +218,57 @@ class Scheduler:
                 self.grace,
             )
 
+    # -- one-off timers ---------------------------------------------------------------------
+
+    def call_at(self, when: datetime, key: str, callback: Callable[[], Awaitable[None]]) -> bool:
+        """Run `callback` once at `when` (in memory: a restart forgets it). A key already
+        pending is kept, so "once per minute" batching is one call; False if it was."""
+        if key in self._timers:
+            return False
+        self._timers[key] = (when, callback)
+        if not isinstance(self.clock, ManualClock):
+            delay = max(0.0, (when - self.clock.now()).total_seconds())
+            loop = asyncio.get_running_loop()
+            self._timer_handles[key] = loop.call_later(
+                delay, lambda: loop.create_task(self._run_timer(key))
+            )
+        return True
+
+    async def _run_timer(self, key: str) -> None:
+        entry = self._timers.pop(key, None)
+        self._timer_handles.pop(key, None)
+        if entry is None:
+            return
+        try:
+            await entry[1]()
+        except Exception:
+            log.exception("timer %s failed", key)
+        await self.after_run()
+
     # -- simulated time -------------------------------------------------------------------
 
     async def advance_to(self, target: datetime) -> None:
-        """Move a manual clock to `target`, firing every slot due on the way, in order."""
+        """Move a manual clock to `target`, firing every slot and timer due on the way, in
+        order."""
         assert isinstance(self.clock, ManualClock), "advance_to needs a manual clock"
         if target < self._cursor:  # moved back: nothing fires
             await self.jump_to(target)
             return
         while True:
-            due = sorted((t, i) for i, t in self._next.items() if t is not None and t <= target)
+            due = sorted(
+                [(t, 0, i) for i, t in self._next.items() if t is not None and t <= target]
+                + [(t, 1, k) for k, (t, _) in self._timers.items() if t <= target]
+            )
             if not due:
                 break
-            slot, job_id = due[0]
-            if slot > self.clock.now():
-                self.clock.set(slot)
-            self._next[job_id] = self._jobs[job_id].next_slot(slot + timedelta(microseconds=1))
-            await self.fire(self._jobs[job_id], slot)
+            when, is_timer, key = due[0]
+            if when > self.clock.now():
+                self.clock.set(when)
+            if is_timer:
+                await self._run_timer(key)
+                continue
+            self._next[key] = self._jobs[key].next_slot(when + timedelta(microseconds=1))
+            await self.fire(self._jobs[key], when)
         self.clock.set(target)
         self._cursor = target
 
@@ -244,6 +294,9 @@ class Scheduler:
         self._aps.start()
 
     def shutdown(self) -> None:
+        for handle in self._timer_handles.values():
+            handle.cancel()
+        self._timer_handles.clear()
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None

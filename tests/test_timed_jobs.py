@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -216,3 +216,24 @@ async def _yield_until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition not reached")
+
+
+async def test_one_off_timers_fire_in_order_on_the_simulated_clock(make_chat):
+    chat = await make_chat({"groups": {"g": _group("群", [{"at": "09:00", "text": "早安"}])}},
+                           now="2026-11-23 08:58")
+    scheduler = chat.runtime.scheduler
+    base = chat.clock.now()
+    fired: list[tuple[str, str]] = []
+
+    def note(label: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            fired.append((label, chat.clock.now().strftime("%H:%M")))
+
+        return run
+
+    assert scheduler.call_at(base + timedelta(minutes=3), "late", note("late"))
+    assert scheduler.call_at(base + timedelta(minutes=1), "early", note("early"))
+    assert not scheduler.call_at(base + timedelta(minutes=1), "early", note("again"))  # pending
+    posts = await chat.advance("5m")
+    assert fired == [("early", "08:59"), ("late", "09:01")]
+    assert texts(posts) == ["早安"]
