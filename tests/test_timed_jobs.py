@@ -227,7 +227,7 @@ async def test_one_off_timers_fire_in_order_on_the_simulated_clock(make_chat):
 
     def note(label: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            fired.append((label, chat.clock.now().strftime("%H:%M")))
+            fired.append((label, chat.clock.now().astimezone(SHANGHAI).strftime("%H:%M")))
 
         return run
 
