@@ -111,3 +111,16 @@ def test_the_qa_example_answers_points_records_and_learns():
     assert "删除并退出" in said[0] and "刚刚回答过" in said[3]
     assert "还不会回答" in said[4] and "关闭了 1 个待答问题" in said[6]
     assert said[7].startswith("周末户外活动见群公告") and said[-1] == "没有待答的问题。"
+
+
+def test_the_moderation_example_welcomes_escalates_undoes_and_releases():
+    result = _run("--script", "examples/moderation.txt", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(line) for line in result.stdout.splitlines()]
+    said = [m["text"] for m in sent]
+    assert sent[0]["mentions"] == ["carol", "dave"] and "群规" in said[0]  # one welcome
+    assert "加入例外：banned_word:傻瓜" in said[2]
+    assert "兼职日结" in said[3] and sent[3]["kind"] == "notice"
+    assert any("关小黑屋 3 天" in t for t in said) and any("1. dave" in t for t in said)
+    assert said[-2].endswith("已把 dave 放出小黑屋。") and said[-1].startswith("你的积分")
+    assert sum(t.startswith("你的积分") for t in said) == 1  # ignored while in the 小黑屋

@@ -1,0 +1,300 @@
+"""The guard every message passes first, the admins' commands, and the welcome."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import ledger
+from bot.context import Context, EventContext
+from bot.plugin import Role, Router
+from plugins.moderation import service
+from plugins.moderation.detect import Detector, Violation, load_words
+from plugins.moderation.models import ModerationAction
+from plugins.moderation.normalize import canonical
+from plugins.moderation.settings import ModerationSettings
+
+router = Router()
+AnyContext = Context[ModerationSettings] | EventContext[ModerationSettings]
+
+
+@dataclass
+class GroupState:
+    """What the guard keeps in memory per group, so most messages cost no query."""
+
+    exceptions: set[str] = field(default_factory=set)
+    banned: dict[str, datetime] = field(default_factory=dict)  # member → 小黑屋 until
+    sent: dict[str, deque[datetime]] = field(default_factory=dict)  # for flood
+    texts: dict[str, deque[tuple[datetime, str]]] = field(default_factory=dict)  # for repeat
+    welcome: list[str] = field(default_factory=list)  # members waiting for the welcome
+
+
+async def group_state(ctx: AnyContext) -> GroupState:
+    states: dict[str, GroupState] = ctx.state.setdefault("groups", {})
+    state = states.get(ctx.group.id)
+    if state is None:
+        async with ctx.transaction() as session:
+            exceptions = await service.exceptions(session, ctx.group.id)
+            banned = await service.blackroom(session, ctx.group.id, ctx.now)
+        state = states[ctx.group.id] = GroupState(
+            exceptions, {m.member_id: m.blackroom_until for m in banned if m.blackroom_until})
+    return state
+
+
+def detector(ctx: AnyContext) -> Detector:
+    """Built once per settings (a /reload brings new settings, and a new automaton)."""
+    cached = ctx.state.get("detectors", {}).get(ctx.group.id)
+    if cached is None or cached[0] is not ctx.settings:
+        words = load_words(ctx.settings, ctx.services.config.base_dir)
+        cached = (ctx.settings, Detector(ctx.settings, words))
+        ctx.state.setdefault("detectors", {})[ctx.group.id] = cached
+    return cached[1]
+
+
+@router.guard
+async def enforce_rules(ctx: Context[ModerationSettings]) -> bool:
+    state = await group_state(ctx)
+    sender = ctx.sender_id
+    if ctx.role < Role.ADMIN and sender not in ctx.settings.allow:
+        violation = await find_violation(ctx, state)
+        if violation and f"{violation.rule}:member:{sender}" not in state.exceptions:
+            await act(ctx, state, violation)
+            return True
+    until = state.banned.get(sender)
+    return until is not None and until > ctx.now  # 小黑屋: the bot ignores them
+
+
+async def find_violation(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
+    found = detector(ctx).check(ctx.message, frozenset(state.exceptions))
+    if found is None:
+        found = await _link(ctx)
+    return found or _flood(ctx, state) or _repeat(ctx, state)
+
+
+async def _link(ctx: Context[ModerationSettings]) -> Violation | None:
+    link = Detector.link_in(ctx.message)
+    if link is None:
+        return None
+    if ctx.settings.block_links:
+        return Violation("link", link)
+    async with ctx.transaction() as session:
+        joined = (await service.member(session, ctx.group.id, ctx.sender_id)).joined_at
+    if joined and ctx.now - joined < timedelta(hours=ctx.settings.newcomer_hours):
+        return Violation("newcomer_link", link)
+    return None
+
+
+def _flood(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
+    rules = ctx.settings.flood
+    if rules is None:
+        return None
+    sent = state.sent.setdefault(ctx.sender_id, deque())
+    sent.append(ctx.now)
+    while sent and ctx.now - sent[0] > timedelta(seconds=rules.seconds):
+        sent.popleft()
+    if len(sent) < rules.messages:
+        return None
+    sent.clear()  # one action per burst, not one per message
+    return Violation("flood", f"{rules.messages}/{rules.seconds}s")
+
+
+def _repeat(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
+    rules = ctx.settings.repeat
+    text = canonical(ctx.message.text)
+    if rules is None or not text:
+        return None
+    recent = state.texts.setdefault(ctx.sender_id, deque(maxlen=50))
+    recent.append((ctx.now, text))
+    window = ctx.now - timedelta(minutes=rules.minutes)
+    same = [at for at, seen in recent if seen == text and at >= window]
+    if len(same) < rules.times:
+        return None
+    recent.clear()
+    return Violation("repeat", ctx.message.text[:30])
+
+
+async def act(ctx: Context[ModerationSettings], state: GroupState, violation: Violation) -> None:
+    """Apply the next step of the ladder for this member, and log it with its evidence."""
+    settings, sender = ctx.settings, ctx.sender_id
+    async with ctx.transaction() as session:
+        since = service.warning_start(ctx.now, settings.warning_days)
+        count = await service.active_offences(session, ctx.group.id, sender, since) + 1
+        ladder = settings.per_rule.get(violation.rule) or settings.escalation
+        action = ladder[min(count, len(ladder)) - 1]
+        points = await _deduct(ctx, session, action, violation)
+        if action.startswith("blackroom:"):
+            until = ctx.now + timedelta(days=int(action.split(":")[1]))
+            member = await service.member(session, ctx.group.id, sender)
+            member.blackroom_until, member.name = until, ctx.sender_name
+            state.banned[sender] = until
+        session.add(ModerationAction(
+            group_id=ctx.group.id, member_id=sender, rule=violation.rule, action=action,
+            evidence=f"{violation.evidence} | {ctx.message.text[:200]}", points=points,
+            by="bot", at=ctx.now))
+    await _announce(ctx, violation, action, count, points)
+
+
+async def _deduct(ctx: Context[ModerationSettings], session: Any, action: str,
+                  violation: Violation) -> int:
+    if not action.startswith("deduct:"):
+        return 0
+    held = await ledger.balance(session, ctx.group.id, ctx.sender_id)
+    points = min(int(action.split(":")[1]), max(held, 0))
+    if points:
+        why = ledger.Change(f"违规：{violation.rule}", "moderation", ctx.now)
+        await ledger.change(session, ctx.group.id, ctx.sender_id, -points, why)
+    return points
+
+
+async def _announce(ctx: Context[ModerationSettings], violation: Violation, action: str,
+                    count: int, points: int) -> None:
+    rule = ctx.t(f"rule.{violation.rule}")
+    kind, _, amount = action.partition(":")
+    if kind == "remove":
+        await _remove(ctx, rule, violation)
+        return
+    if kind == "deduct" and not points:
+        kind = "warn"  # nothing to deduct: it stays a warning
+    described = ctx.t(f"action.{kind}", n=count, points=points, days=amount,
+                      window=ctx.settings.warning_days)
+    await ctx.notice(ctx.t("notice", rule=rule, evidence=violation.evidence, action=described),
+                     mentions=(ctx.sender_id,))
+
+
+async def _remove(ctx: Context[ModerationSettings], rule: str, violation: Violation) -> None:
+    if ctx.capabilities.remove_member:
+        await ctx.services.remove_member(ctx.group.id, ctx.sender_id)
+        await ctx.notice(ctx.t("removed", name=ctx.sender_name, rule=rule))
+        return
+    owner = (ctx.group.owner,) if ctx.group.owner else ()
+    await ctx.notice(ctx.t("remove.ask_owner", name=ctx.sender_name, rule=rule,
+                           evidence=violation.evidence), mentions=owner)
+
+
+# -- admins --------------------------------------------------------------------------------
+
+
+def _target(ctx: Context[ModerationSettings]) -> str | None:
+    return ctx.message.mention_ids[0] if ctx.message.mention_ids else None
+
+
+@router.command("warn", "警告", role=Role.ADMIN, help="警告成员：警告 @x 理由",
+                help_en="warn a member: 警告 @x reason")
+async def warn(ctx: Context[ModerationSettings]) -> None:
+    target = _target(ctx)
+    reason = " ".join(w for w in ctx.args.split() if not w.startswith("@"))
+    if target is None or not reason:
+        await ctx.reply(ctx.t("usage.warn"))
+        return
+    async with ctx.transaction() as session:
+        session.add(ModerationAction(group_id=ctx.group.id, member_id=target, rule="manual",
+                                     action="warn", evidence=reason[:200], points=0,
+                                     by=ctx.sender_id, at=ctx.now))
+    await ctx.notice(ctx.t("manual_notice", reason=reason), mentions=(target,))
+
+
+@router.command("unwarn", "撤销警告", role=Role.ADMIN, help="撤销对成员的最近一次处理",
+                help_en="undo a member's latest action")
+async def unwarn(ctx: Context[ModerationSettings]) -> None:
+    target = _target(ctx)
+    if target is None:
+        await ctx.reply(ctx.t("need_target"))
+        return
+    await _undo(ctx, target, add_exception=False)
+
+
+@router.command("misjudged", "误判", role=Role.ADMIN, help="撤销最近一次处理并加入例外",
+                help_en="undo the latest action and add an exception")
+async def misjudged(ctx: Context[ModerationSettings]) -> None:
+    await _undo(ctx, None, add_exception=True)
+
+
+async def _undo(ctx: Context[ModerationSettings], member: str | None, *,
+                add_exception: bool) -> None:
+    state = await group_state(ctx)
+    async with ctx.transaction() as session:
+        action = await service.last_action(session, ctx.group.id, member)
+        if action is None:
+            await ctx.reply(ctx.t("nothing_to_undo"))
+            return
+        await service.undo(session, action, ctx.now)
+        if action.action.startswith("blackroom"):
+            state.banned.pop(action.member_id, None)
+        exception = _exception_for(action) if add_exception else None
+        if exception:
+            await service.add_exception(session, ctx.group.id, exception)
+            state.exceptions.add(exception)
+    key = "misjudged" if exception else "undone"
+    await ctx.reply(ctx.t(key, name=action.member_id, rule=ctx.t(f"rule.{action.rule}"),
+                          action=action.action, exception=exception or ""))
+
+
+def _exception_for(action: ModerationAction) -> str | None:
+    if action.rule == "manual":
+        return None
+    matched = action.evidence.split(" | ", 1)[0]
+    if action.rule in ("banned_word", "pattern"):
+        return f"{action.rule}:{matched}"
+    return f"{action.rule}:member:{action.member_id}"
+
+
+@router.command("blackroom", "小黑屋", role=Role.ADMIN, help="小黑屋名单",
+                help_en="who is in the penalty box")
+async def show_blackroom(ctx: Context[ModerationSettings]) -> None:
+    async with ctx.transaction() as session:
+        members = await service.blackroom(session, ctx.group.id, ctx.now)
+    if not members:
+        await ctx.reply(ctx.t("blackroom.none"), mention=False)
+        return
+    tz = ctx.group.timezone
+    lines = [ctx.t("blackroom.header", count=len(members))]
+    lines += [ctx.t("blackroom.line", n=n, name=m.name or m.member_id,
+                    until=f"{m.blackroom_until.astimezone(tz):%m-%d %H:%M}")
+              for n, m in enumerate(members, start=1) if m.blackroom_until]
+    await ctx.reply("\n".join(lines), mention=False)
+
+
+@router.command("release", "放出", role=Role.ADMIN, help="放出小黑屋：放出 @x",
+                help_en="release from the penalty box")
+async def release(ctx: Context[ModerationSettings]) -> None:
+    target = _target(ctx)
+    if target is None:
+        await ctx.reply(ctx.t("need_target"))
+        return
+    state = await group_state(ctx)
+    async with ctx.transaction() as session:
+        released = await service.release(session, ctx.group.id, target)
+    state.banned.pop(target, None)
+    await ctx.reply(ctx.t("released" if released else "not_in_blackroom", name=target))
+
+
+# -- members joining ------------------------------------------------------------------------
+
+
+@router.on_join
+async def member_joined(ctx: EventContext[ModerationSettings]) -> None:
+    state = await group_state(ctx)
+    async with ctx.transaction() as session:
+        member = await service.member(session, ctx.group.id, ctx.member_id)
+        member.joined_at, member.name = ctx.now, ctx.member_name
+        until = member.blackroom_until
+    if until is not None and until > ctx.now:
+        admins = tuple(sorted({*ctx.group.admins, *([ctx.group.owner] if ctx.group.owner else [])}))
+        await ctx.notice(ctx.t("rejoined", name=ctx.member_name,
+                               until=f"{until.astimezone(ctx.group.timezone):%m-%d %H:%M}"),
+                         mentions=admins)
+    if not ctx.settings.rules_text:
+        return
+    state.welcome.append(ctx.member_id)
+
+    async def welcome() -> None:
+        members, state.welcome = tuple(dict.fromkeys(state.welcome)), []
+        if members:
+            await ctx.post(ctx.t("welcome", group=ctx.group.name, rules=ctx.settings.rules_text),
+                           mentions=members)
+
+    # Joins within the window share one welcome: the first join sets the timer.
+    ctx.services.scheduler.call_at(ctx.now + ctx.settings.welcome_within,
+                                   f"moderation.welcome:{ctx.group.id}", welcome)

@@ -1,0 +1,224 @@
+"""Group rules (群规): every rule, every evasion, escalation, exemptions, undo, welcomes."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opencc import OpenCC
+from sqlalchemy import select
+
+from bot import ledger
+from bot.events import IncomingMessage, MessageKind
+from bot.testing import FakeChat
+from plugins.moderation.detect import Detector
+from plugins.moderation.models import ModerationAction
+from plugins.moderation.settings import ModerationSettings
+
+BASE = {"rules_text": "1. 只聊读书 2. 不发广告", "banned_words": ["傻瓜", "刷单", "spam"],
+        "patterns": [r"代开\S*发票"], "block_links": True, "flood": {"messages": 4,
+        "seconds": 10}, "repeat": {"times": 3, "minutes": 10},
+        "escalation": ["warn", "warn", "deduct:10", "blackroom:2"], "warning_days": 7}
+
+
+def config(**overrides: object) -> dict:
+    return {"groups": {"g": {"name": "读书会", "owner": "olivia", "admins": ["adam"],
+                             "plugins": {"points": None, "moderation": {**BASE, **overrides}}}}}
+
+
+async def violation(chat: FakeChat, member: str, text: str) -> str | None:
+    replies = await chat.say(member, text)
+    notices = [r for r in replies if r.kind == "notice"]
+    return notices[0].text if notices else None
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("我是傻瓜啊", "使用违禁词"),  # inside a longer sentence
+    ("可以代开增值税发票", "违反群规"),
+    ("看这里 https://ads.example.com", "发链接"),
+    ("联系我 13812345678", "发手机号"),
+    ("加我微信：abc_12345 领福利", "发微信号广告"),
+])
+async def test_each_content_rule(make_chat, text, rule):
+    chat = await make_chat(config())
+    notice = await violation(chat, "mallory", text)
+    assert notice is not None and rule in notice
+
+
+async def test_cards_and_mini_programs_by_message_type(make_chat):
+    chat = await make_chat(config())
+    for kind in (MessageKind.CARD, MessageKind.MINI_PROGRAM):
+        event = chat.chat.message("g", "mallory", "").model_copy(update={"kind": kind})
+        [notice] = await chat.deliver(event)
+        assert "名片或小程序" in notice.text
+
+
+async def test_flood_and_repeat(make_chat):
+    chat = await make_chat(config())
+    notices = [await violation(chat, "mallory", f"第{i}条") for i in range(4)]
+    assert notices[:3] == [None, None, None] and "刷屏" in notices[3]
+    await chat.advance("1m")
+    repeats = []
+    for _ in range(3):
+        repeats.append(await violation(chat, "bob", "有人吗"))
+        await chat.advance("5s")
+    assert repeats[:2] == [None, None] and "重复发同样的内容" in repeats[2]
+
+
+async def test_new_members_may_not_post_links_on_their_first_day(make_chat):
+    chat = await make_chat(config(block_links=False, newcomer_hours=24))
+    await chat.join("nina")
+    assert "入群首日发链接" in await violation(chat, "nina", "www.example.com 看看")
+    assert await violation(chat, "alice", "www.example.com 看看") is None  # not new
+    await chat.advance("25h")
+    assert await violation(chat, "nina", "www.example.com 再看看") is None
+
+
+@pytest.mark.parametrize("text", [
+    "你是ｓｐａｍ吗",  # full-width
+    "傻\u200b瓜",  # zero-width
+    "傻 瓜", "傻*瓜", "s.p.a.m", "S P A M",  # split by spaces or symbols, case
+    "你們這些傻瓜",  # traditional characters (傻瓜 is the same; 刷單 is not)
+    "刷單賺錢",
+])
+async def test_evasions_are_seen_through(make_chat, text):
+    chat = await make_chat(config())
+    notice = await violation(chat, "mallory", text)
+    assert notice is not None and "违禁词" in notice
+
+
+BANNED = ["傻瓜", "刷单", "spam", "兼职日结"]
+TO_TRADITIONAL = OpenCC("s2t")
+DETECTOR = Detector(ModerationSettings(), BANNED)
+SEPARATORS = [" ", "*", ".", "-", "_", "\u200b", "\u200d", "\u3000", "、", "|", "~"]
+
+
+def _full_width(ch: str) -> str:
+    return chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch
+
+
+@st.composite
+def evasions(draw: st.DrawFn) -> tuple[str, str]:
+    word = draw(st.sampled_from(BANNED))
+    out = []
+    for ch in word:
+        ch = draw(st.sampled_from([ch, ch.upper(), _full_width(ch), TO_TRADITIONAL.convert(ch)]))
+        out.append(ch + "".join(draw(st.lists(st.sampled_from(SEPARATORS), max_size=2))))
+    prefix = draw(st.text(alphabet="今天天气不错我们", max_size=4))
+    return word, prefix + "".join(out) + "啊"
+
+
+@settings(max_examples=200, deadline=None)
+@given(evasions())
+def test_a_banned_word_survives_no_evasion(case):
+    word, text = case
+    message = IncomingMessage(id="m", group_id="g", sender_id="x", sender_name="x", text=text,
+                              at=datetime.now(UTC))
+    found = DETECTOR.check(message, frozenset())
+    assert found is not None and found.evidence == word, unicodedata.normalize("NFKC", text)
+
+
+async def test_actions_escalate_and_warnings_expire(make_chat):
+    chat = await make_chat(config())
+    await chat.say("adam", "/加分 @mallory 30 初始")
+    steps = []
+    for _ in range(4):
+        steps.append(await violation(chat, "mallory", "傻瓜"))
+        await chat.advance("1m")
+    assert "第 1 次" in steps[0] and "第 2 次" in steps[1]
+    assert "扣 10 积分" in steps[2] and "小黑屋 2 天" in steps[3]
+    async with chat.runtime.db.transaction() as session:
+        assert await ledger.balance(session, "g", "mallory") == 20
+    assert await chat.say("mallory", "/points") == []  # the bot ignores the 小黑屋
+    await chat.advance("8d")  # the 小黑屋 is over and old warnings expired
+    assert len(await chat.say("mallory", "/points")) == 1
+    assert "第 1 次" in await violation(chat, "mallory", "傻瓜")
+
+
+async def test_admins_the_owner_and_the_allow_list_are_exempt(make_chat):
+    chat = await make_chat(config(allow=["vip"]))
+    for member in ("adam", "olivia", "vip"):
+        assert await violation(chat, member, "傻瓜 https://x.com") is None
+
+
+async def test_misjudged_undoes_the_last_action_and_adds_an_exception(make_chat):
+    chat = await make_chat(config(escalation=["deduct:5"]))
+    await chat.say("adam", "/加分 @carol 10 初始")
+    assert "扣 5 积分" in await violation(chat, "carol", "这本书讲的是 spam 邮件的历史")
+    [undone] = await chat.say("adam", "误判")
+    assert "加入例外：banned_word:spam" in undone.text
+    assert await violation(chat, "carol", "spam 邮件") is None
+    async with chat.runtime.db.transaction() as session:
+        assert await ledger.balance(session, "g", "carol") == 10  # refunded
+        [action] = (await session.scalars(select(ModerationAction))).all()
+    assert action.undone and action.evidence.startswith("spam | 这本书")
+
+
+async def test_manual_warning_unwarn_blackroom_list_and_release(make_chat):
+    chat = await make_chat(config(escalation=["blackroom:3"]))
+    [warned] = await chat.say("adam", "警告 @dave 不要刷屏")
+    assert warned.kind == "notice" and warned.mentions == ("dave",)
+    [undone] = await chat.say("adam", "撤销警告 @dave")
+    assert "已撤销" in undone.text
+    await violation(chat, "erin", "傻瓜")
+    [listing] = await chat.say("adam", "小黑屋")
+    assert "1. erin，到" in listing.text
+    [released] = await chat.say("adam", "放出 @erin")
+    assert "放出小黑屋" in released.text
+    assert len(await chat.say("erin", "/points")) == 1
+
+
+async def test_a_blacklisted_member_who_rejoins_is_reported(make_chat):
+    chat = await make_chat(config(escalation=["blackroom:3"]))
+    await violation(chat, "erin", "傻瓜")
+    await chat.leave("erin")
+    replies = await chat.join("erin")
+    report = next(r for r in replies if "重新入群" in r.text)
+    assert set(report.mentions) == {"adam", "olivia"}
+
+
+async def test_without_removal_rights_the_owner_is_asked_with_the_evidence(make_chat):
+    chat = await make_chat(config(escalation=["remove"]))
+    chat.runtime.services.capabilities = chat.runtime.services.capabilities.model_copy(
+        update={"remove_member": False})
+    [notice] = await chat.say("mallory", "刷单日赚500")
+    assert "请群主处理" in notice.text and notice.mentions == ("olivia",)
+    assert "刷单" in notice.text
+
+
+async def test_removal_when_the_platform_allows_it(make_chat):
+    chat = await make_chat(config(escalation=["remove"]))
+    await chat.say("mallory", "hi")
+    [notice] = await chat.say("mallory", "刷单日赚500")
+    assert "已将 mallory 移出群聊" in notice.text
+    assert "mallory" not in chat.chat.groups["g"].members
+
+
+async def test_joins_within_a_minute_get_one_welcome(make_chat):
+    chat = await make_chat(config())
+    assert await chat.join("ann") == []
+    await chat.advance("20s")
+    await chat.join("ben")
+    await chat.join("cat")
+    [welcome] = await chat.advance("1m")
+    assert welcome.mentions == ("ann", "ben", "cat") and "只聊读书" in welcome.text
+    assert welcome.at.strftime("%H:%M:%S") == "08:01:00"  # a minute after the first join
+    await chat.join("dan")
+    [second] = await chat.advance("2m")
+    assert second.mentions == ("dan",)
+
+
+def test_a_bad_action_or_regex_is_a_config_error(tmp_path):
+    from bot.app import load
+    from bot.config import ConfigError
+
+    (tmp_path / "bot.yaml").write_text(
+        "groups:\n  g:\n    name: a\n    plugins:\n      moderation:\n"
+        "        escalation: [warn, ban]\n        patterns: ['(']\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path / "bot.yaml")
+    text = str(caught.value)
+    assert "unknown action 'ban'" in text and "invalid regular expression" in text
