@@ -117,3 +117,19 @@ def test_retrieval_on_the_labelled_set_is_above_the_stated_threshold():
     result = evaluate(0.5)
     assert result["questions"] >= 50
     assert result["precision"] >= 0.9 and result["recall"] >= 0.75, result["misses"]
+
+
+async def test_tagged_entries_of_a_shared_file_reach_only_groups_with_that_tag(make_chat, faq_dir):
+    (faq_dir / "shared.yaml").write_text(
+        "entries:\n"
+        "  - {questions: [跑步路线在哪], answer: 沿河绿道 10 公里, tags: [running]}\n"
+        "  - {questions: [周末活动有哪些], answer: 看群公告}\n", encoding="utf-8")
+    shared = {"qa": {"faq_files": ["faq/shared.yaml"]}}
+    chat = await make_chat({"groups": {
+        "run": {"name": "跑步群", "tags": ["running"], "plugins": shared},
+        "read": {"name": "读书会", "tags": ["reading"], "plugins": shared}}})
+    [runners] = await chat.say("amy", "@小助手 跑步路线在哪", group="跑步群")
+    [readers] = await chat.say("bo", "@小助手 跑步路线在哪", group="读书会")
+    assert runners.text == "沿河绿道 10 公里" and "还不会" in readers.text
+    [both] = await chat.say("bo", "@小助手 周末活动有哪些", group="读书会")
+    assert both.text == "看群公告"

@@ -33,7 +33,7 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
     if not question:
         return False
     async with ctx.transaction() as session:
-        faq = await service.faq_for(session, ctx.group.id, faq_paths(ctx))
+        faq = await service.faq_for(session, ctx.group.id, faq_paths(ctx), ctx.group.tags)
         match = faq.index.best(question)
         known = match is not None and match.coverage >= ctx.settings.threshold
         # "The same question" is one with the same answer, however it is worded.

@@ -41,12 +41,15 @@ def read_faq_file(path: Path) -> FaqFile:
         raise ValueError(f"{path}: {where}: {first['msg']}") from None
 
 
-def load_faq(paths: list[Path], taught: list[tuple[str, str]] = ()) -> Faq:  # type: ignore[assignment]
+def load_faq(paths: list[Path], taught: list[tuple[str, str]] = (),  # type: ignore[assignment]
+             group_tags: tuple[str, ...] | None = None) -> Faq:
+    """Entries with tags go only to groups sharing one of them (None: every entry)."""
     entries: list[FaqEntry] = []
     synonyms: list[list[str]] = []
     for path in paths:
         faq_file = read_faq_file(path)
-        entries += faq_file.entries
+        entries += [e for e in faq_file.entries
+                    if group_tags is None or not e.tags or set(e.tags) & set(group_tags)]
         synonyms += faq_file.synonyms
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
@@ -56,17 +59,21 @@ def load_faq(paths: list[Path], taught: list[tuple[str, str]] = ()) -> Faq:  # t
 _cache: dict[tuple[object, ...], Faq] = {}
 
 
-async def faq_for(session: AsyncSession, group_id: str, paths: list[Path]) -> Faq:
-    """The group's FAQ, built once and rebuilt only when files or taught answers change."""
+async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
+                  tags: tuple[str, ...] = ()) -> Faq:
+    """The group's FAQ, built once and rebuilt only when files or taught answers change.
+
+    The cache holds derived data keyed by its inputs, so sharing it between bots in one
+    process is safe."""
     rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
         QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
     taught = [(q, a) for q, a in rows]
-    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught))
+    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught), tags)
     faq = _cache.get(key)
     if faq is None:
         if len(_cache) > 256:
             _cache.clear()
-        faq = _cache[key] = load_faq(paths, taught)
+        faq = _cache[key] = load_faq(paths, taught, tags)
     return faq
 
 
