@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, Integer, String, func, insert, select, update
+from sqlalchemy import Index, Integer, String, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,9 +98,9 @@ async def change(
         new_balance = (await session.execute(statement)).scalar_one_or_none()
     if new_balance is None:
         raise InsufficientPoints(member_id, await balance(session, group_id, member_id), -amount)
-    await session.execute(insert(PointsEntry.__table__).values(
-        group_id=group_id, member_id=member_id, amount=amount, reason=why.reason[:200],
-        source=why.source, ref=why.ref, created_at=why.at))
+    await session.execute(_ENTRY, {
+        "group_id": group_id, "member_id": member_id, "amount": amount,
+        "reason": why.reason[:200], "source": why.source, "ref": why.ref, "created_at": why.at})
     return int(new_balance)
 
 
@@ -107,18 +108,30 @@ def _name(name: str | None) -> dict[str, str]:
     return {"name": name[:128]} if name else {}
 
 
+def _upsert_statement(dialect: str) -> Any:
+    """Built once per dialect: statement construction costs more than SQLite's work."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    accounts = PointsAccount.__table__
+    statement = upsert(accounts).values(group_id=bindparam("group"), member_id=bindparam("member"),
+                                        balance=bindparam("amount"), name=bindparam("name"))
+    return statement.on_conflict_do_update(
+        index_elements=[accounts.c.group_id, accounts.c.member_id],
+        set_={"balance": accounts.c.balance + statement.excluded.balance,
+              "name": func.coalesce(statement.excluded.name, accounts.c.name)},
+    ).returning(accounts.c.balance)
+
+
+_UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_ENTRY = insert(PointsEntry.__table__)
+
+
 async def _add(session: AsyncSession, group_id: str, member_id: str, amount: int,
                name: str | None) -> int:
     """Upsert: open the account if needed and add, in one statement."""
-    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    accounts = PointsAccount.__table__
-    statement = upsert(accounts).values(
-        group_id=group_id, member_id=member_id, balance=amount, **_name(name))
-    statement = statement.on_conflict_do_update(
-        index_elements=[accounts.c.group_id, accounts.c.member_id],
-        set_={"balance": accounts.c.balance + amount, **_name(name)},
-    ).returning(accounts.c.balance)
-    return int((await session.execute(statement)).scalar_one())
+    statement = _UPSERTS[session.bind.dialect.name]
+    values = {"group": group_id, "member": member_id, "amount": amount,
+              "name": name[:128] if name else None}
+    return int((await session.execute(statement, values)).scalar_one())
 
 
 async def transfer(

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,11 +82,26 @@ async def _member(session: AsyncSession, group_id: str, member_id: str, name: st
     return member
 
 
-async def _days(session: AsyncSession, group_id: str, member_id: str, since: date,
-                kinds: tuple[str, ...] = ("checkin", "makeup", "freeze")) -> dict[date, str]:
-    rows = await session.execute(select(CheckinRecord.day, CheckinRecord.kind).where(
-        CheckinRecord.group_id == group_id, CheckinRecord.member_id == member_id,
-        CheckinRecord.day >= since, CheckinRecord.kind.in_(kinds)))
+# The hot path's statements, built once: building them per call cost more than SQLite.
+_RECORDS = CheckinRecord.__table__
+_MEMBERS = CheckinMember.__table__
+_DAYS = select(_RECORDS.c.day, _RECORDS.c.kind).where(
+    _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.member_id == bindparam("member"),
+    _RECORDS.c.day >= bindparam("since"))
+_MEMBER_STATE = select(
+    _MEMBERS.c.name, _MEMBERS.c.best_streak, _MEMBERS.c.banned_until, _MEMBERS.c.last_comeback
+).where(_MEMBERS.c.group_id == bindparam("group"), _MEMBERS.c.member_id == bindparam("member"))
+_RANK = select(func.count()).select_from(_RECORDS).where(
+    _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.day == bindparam("day"),
+    _RECORDS.c.kind == "checkin")
+_INSERT_RECORDS = insert(_RECORDS)
+_INSERT_MEMBER = insert(_MEMBERS)
+
+
+async def _days(session: AsyncSession, group_id: str, member_id: str,
+                since: date) -> dict[date, str]:
+    rows = await session.execute(_DAYS, {"group": group_id, "member": member_id,
+                                         "since": since})
     return {day: kind for day, kind in rows}
 
 
@@ -111,10 +126,8 @@ class MemberState:
 
 
 async def _member_state(session: AsyncSession, group_id: str, member_id: str) -> MemberState:
-    table = CheckinMember.__table__
-    row = (await session.execute(
-        select(table.c.name, table.c.best_streak, table.c.banned_until, table.c.last_comeback)
-        .where(table.c.group_id == group_id, table.c.member_id == member_id))).first()
+    row = (await session.execute(_MEMBER_STATE, {"group": group_id,
+                                                 "member": member_id})).first()
     return MemberState(True, *row) if row is not None else MemberState(False)
 
 
@@ -157,20 +170,18 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
     milestone_bonus = settings.milestones.get(streak, 0)
     comeback = 0 if frozen else _comeback_bonus(settings, state.last_comeback, last, day)
     points = settings.points + milestone_bonus + comeback
-    records = CheckinRecord.__table__
     rows = [{"group_id": group_id, "member_id": member_id, "day": day, "kind": "checkin",
              "at": now, "note": note, "points": points}]
     rows += [{"group_id": group_id, "member_id": member_id, "day": day - timedelta(days=o),
               "kind": "freeze", "at": now, "note": "", "points": 0} for o in range(1, frozen + 1)]
     try:
-        await session.execute(insert(records), rows)
+        await session.execute(_INSERT_RECORDS, rows)
     except IntegrityError:
         raise AlreadyCheckedIn from None
     await _save_member(session, who, state, streak, day if comeback else None)
     why = ledger.Change("打卡", "checkin", now, ref=day.isoformat())
     balance = await ledger.change(session, group_id, member_id, points, why, name=name)
-    rank = await session.scalar(select(func.count()).select_from(records).where(
-        records.c.group_id == group_id, records.c.day == day, records.c.kind == "checkin"))
+    rank = await session.scalar(_RANK, {"group": group_id, "day": day})
     total = sum(1 for kind in history.values() if kind in COUNTED) + 1
     upcoming = [m for m in settings.milestones if m > streak]
     return Done(day, int(rank or 0), streak, total, points, balance,
@@ -185,9 +196,10 @@ async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: 
     if not state.exists:
         # A simultaneous first check-in of the same member fails here on the key and is
         # answered "already done".
-        await session.execute(insert(table).values(
-            group_id=group_id, member_id=member_id, name=name, best_streak=streak,
-            quiet=False, offences=0, last_comeback=comeback_day))
+        await session.execute(_INSERT_MEMBER, {
+            "group_id": group_id, "member_id": member_id, "name": name, "best_streak": streak,
+            "quiet": False, "offences": 0, "last_comeback": comeback_day,
+            "banned_until": None})
         return
     changes: dict[str, object] = {}
     if name and name != state.name:
