@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import SendError
 from bot.clock import Clock
@@ -160,7 +161,7 @@ class Outbox:
         if rows:
             log.info("outbox: %d queued message(s) taken back from the last run", len(rows))
 
-    async def _sent_today(self, session: object) -> int:
+    async def _sent_today(self, session: AsyncSession) -> int:
         local_midnight = (
             self.clock.now()
             .astimezone(self.timezone)
@@ -175,7 +176,7 @@ class Outbox:
                 OutboxMessage.sent_at >= local_midnight,
             )
         )
-        return int((await session.execute(query)).scalar_one())  # type: ignore[attr-defined]
+        return int((await session.execute(query)).scalar_one())
 
     async def flush(self) -> None:
         """Write new messages and finished sends to the database in one transaction."""

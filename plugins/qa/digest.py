@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +17,7 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
         select(QaUnanswered.group_id, QaUnanswered.question, QaUnanswered.asked_at,
                QaUnanswered.closed_at)
         .where(QaUnanswered.group_id.in_(query.group_ids)))).all()
-    counts: dict[tuple[str, object], float] = {}
+    counts: dict[tuple[str, date], float] = {}
     notes: dict[str, list[str]] = {}
     days = set(query.days)
     for group, question, asked, closed in rows:
@@ -24,5 +26,5 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
             counts[(group, day)] = counts.get((group, day), 0) + 1
         if closed is None:
             notes.setdefault(group, []).append(question)
-    metric = Metric("qa.unanswered", TEXTS.get("zh", "digest.unanswered"), counts)  # type: ignore[arg-type]
+    metric = Metric("qa.unanswered", TEXTS.get("zh", "digest.unanswered"), counts)
     return DigestContribution(metrics=[metric], notes={g: q[:10] for g, q in notes.items()})

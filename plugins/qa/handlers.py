@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.context import Context
 from bot.plugin import Role, Router
 from plugins.qa import service
@@ -43,10 +45,10 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
             return True
         await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
         if not known or match is None:
-            await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question,
-                                            ctx.now)
-            admins = tuple(sorted(ctx.group.admins)) if ctx.settings.mention_admins_when_unsure \
-                else ()
+            await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question, ctx.now)
+            admins = (
+                tuple(sorted(ctx.group.admins)) if ctx.settings.mention_admins_when_unsure else ()
+            )
             await ctx.reply(ctx.t("unknown"), also=admins)
             return True
     text = faq.entries[match.entry].answer
@@ -54,24 +56,30 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
     return True
 
 
-async def _held_back(ctx: Context[QaSettings], session: object, key: str) -> bool:
+async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str) -> bool:
     """Repeat pointer, loop guard and the group's hourly limit, in that order."""
     settings = ctx.settings
-    if await service.recently_answered(session, ctx.group.id, key,  # type: ignore[arg-type]
-                                       ctx.now - settings.repeat_window):
+    if await service.recently_answered(
+        session, ctx.group.id, key, ctx.now - settings.repeat_window
+    ):
         await ctx.reply(ctx.t("repeat"))
         return True
-    per_minute = await service.answers_since(session, ctx.group.id,  # type: ignore[arg-type]
-                                             ctx.now - timedelta(minutes=1), ctx.sender_id)
+    per_minute = await service.answers_since(
+        session, ctx.group.id, ctx.now - timedelta(minutes=1), ctx.sender_id
+    )
     if per_minute >= settings.loop_guard_per_minute:
         return True  # probably another bot: stay silent rather than loop
-    per_hour = await service.answers_since(session, ctx.group.id,  # type: ignore[arg-type]
-                                           ctx.now - timedelta(hours=1))
+    per_hour = await service.answers_since(session, ctx.group.id, ctx.now - timedelta(hours=1))
     return per_hour >= settings.answers_per_hour
 
 
-@router.command("teach", "教", role=Role.ADMIN, help="教我回答：教 问题 => 答案",
-                help_en="teach an answer: 教 question => answer")
+@router.command(
+    "teach",
+    "教",
+    role=Role.ADMIN,
+    help="教我回答：教 问题 => 答案",
+    help_en="teach an answer: 教 question => answer",
+)
 async def teach(ctx: Context[QaSettings]) -> None:
     parsed = _TEACH.match(ctx.args.strip())
     if parsed is None:
@@ -81,15 +89,24 @@ async def teach(ctx: Context[QaSettings]) -> None:
     answer = parsed["answer"].strip()[:2000]
     async with ctx.transaction() as session:
         faq = service.load_faq([], [(question, answer)])
-        closes = [q for q in await service.open_questions(session, ctx.group.id, limit=200)
-                  if (m := faq.index.best(q.question)) and m.coverage >= ctx.settings.threshold]
-        closed = await service.teach(session, ctx.group.id, question, answer, ctx.sender_id,
-                                     ctx.now, closes)
+        closes = [
+            q
+            for q in await service.open_questions(session, ctx.group.id, limit=200)
+            if (m := faq.index.best(q.question)) and m.coverage >= ctx.settings.threshold
+        ]
+        closed = await service.teach(
+            session, ctx.group.id, question, answer, ctx.sender_id, ctx.now, closes
+        )
     await ctx.reply(ctx.t("teach.done", question=question, closed=closed))
 
 
-@router.command("forget", "忘记", role=Role.ADMIN, help="忘记教过的问题：忘记 问题",
-                help_en="forget a taught answer")
+@router.command(
+    "forget",
+    "忘记",
+    role=Role.ADMIN,
+    help="忘记教过的问题：忘记 问题",
+    help_en="forget a taught answer",
+)
 async def forget(ctx: Context[QaSettings]) -> None:
     question = ctx.args.strip()
     if not question:
@@ -100,8 +117,13 @@ async def forget(ctx: Context[QaSettings]) -> None:
     await ctx.reply(ctx.t("forget.done" if removed else "forget.none", question=question))
 
 
-@router.command("unanswered", "待答", role=Role.ADMIN, help="还没答上的问题",
-                help_en="questions nobody answered yet")
+@router.command(
+    "unanswered",
+    "待答",
+    role=Role.ADMIN,
+    help="还没答上的问题",
+    help_en="questions nobody answered yet",
+)
 async def unanswered(ctx: Context[QaSettings]) -> None:
     async with ctx.transaction() as session:
         questions = await service.open_questions(session, ctx.group.id)
@@ -110,7 +132,9 @@ async def unanswered(ctx: Context[QaSettings]) -> None:
         return
     tz = ctx.group.timezone
     lines = [ctx.t("unanswered.header", count=len(questions))]
-    lines += [f"{n}. {q.question}（{q.asked_at.astimezone(tz):%m-%d %H:%M}）"
-              for n, q in enumerate(questions, start=1)]
+    lines += [
+        f"{n}. {q.question}（{q.asked_at.astimezone(tz):%m-%d %H:%M}）"
+        for n, q in enumerate(questions, start=1)
+    ]
     lines.append(ctx.t("unanswered.hint"))
     await ctx.reply("\n".join(lines), mention=False)

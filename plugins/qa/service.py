@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,7 +42,7 @@ def read_faq_file(path: Path) -> FaqFile:
         raise ValueError(f"{path}: {where}: {first['msg']}") from None
 
 
-def load_faq(paths: list[Path], taught: list[tuple[str, str]] = (),  # type: ignore[assignment]
+def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
              group_tags: tuple[str, ...] | None = None) -> Faq:
     """Entries with tags go only to groups sharing one of them (None: every entry)."""
     entries: list[FaqEntry] = []
