@@ -130,3 +130,10 @@ def test_every_text_catalog_has_both_languages():
 
     for name, texts in [("core", CORE_TEXTS)] + [(p.name, p.texts) for p in (*BUILTINS, *PLUGINS)]:
         assert texts.missing_translations() == set(), name
+
+
+def test_plugin_problems_are_reported_together_with_the_rest(tmp_path):
+    problems = _problems(tmp_path, "bot:\n  timezon: Asia/Shanghai\ngroups:\n  g1:\n    name: a\n"
+                                   "    plugins:\n      chekin: {}\n")
+    assert any("bot.timezon" in p for p in problems)
+    assert any("groups.g1.plugins.chekin" in p and "是不是 'checkin'" in p for p in problems)

@@ -158,8 +158,32 @@ def load_config(
     try:
         config = BotConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_issues(exc, path, lines, (), BotConfig)) from None
+        issues = _issues(exc, path, lines, (), BotConfig)
+        # Report the plugin blocks' problems in the same pass, not one round later.
+        issues += _raw_plugin_issues(data, path, lines, {p.name: p for p in plugins})
+        raise ConfigError(issues) from None
     return _assemble(config, path, lines, plugins, builtins)
+
+
+def _raw_plugin_issues(
+    data: dict[str, Any], path: Path, lines: dict[Loc, int], known: dict[str, Plugin[Any]]
+) -> list[ConfigIssue]:
+    """Plugin blocks checked straight from the YAML, when the rest did not validate."""
+    issues: list[ConfigIssue] = []
+    places: list[tuple[Loc, Any]] = []
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict):
+        places.append((("defaults", "plugins"), defaults.get("plugins")))
+    groups = data.get("groups")
+    for group_id, group in groups.items() if isinstance(groups, dict) else []:
+        if isinstance(group, dict):
+            places.append((("groups", str(group_id), "plugins"), group.get("plugins")))
+    for loc, blocks in places:
+        if isinstance(blocks, dict) and all(
+            b is None or isinstance(b, dict) for b in blocks.values()
+        ):
+            _enable({str(k): v for k, v in blocks.items()}, loc, known, path, lines, issues)
+    return issues
 
 
 def _apply_env(data: dict[str, Any]) -> None:
