@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -124,6 +125,16 @@ class DigestQuery:
 
     group_ids: tuple[str, ...]
     days: tuple[date, ...]  # local dates, oldest first; the last one is the digest's day
+    timezones: dict[str, ZoneInfo] = field(default_factory=dict)  # group id → its zone
+
+    def local_day(self, group_id: str, instant: datetime) -> date:
+        """The group's local date of an instant (UTC for a group without a zone)."""
+        return instant.astimezone(self.timezones.get(group_id, UTC)).date()
+
+    def span(self) -> tuple[datetime, datetime]:
+        """Instants covering every group's days (a day of margin for the time zones)."""
+        first = datetime.combine(min(self.days) - timedelta(days=1), time(), tzinfo=UTC)
+        return first, datetime.combine(max(self.days) + timedelta(days=2), time(), tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
     notes: dict[str, list[str]] = {}
     days = set(query.days)
     for group, question, asked, closed in rows:
-        day = asked.date()  # UTC day: the digest compares days, a few hours' skew is harmless
+        day = query.local_day(group, asked)
         if day in days:
             counts[(group, day)] = counts.get((group, day), 0) + 1
         if closed is None:
