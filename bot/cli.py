@@ -143,5 +143,30 @@ def list_plugins() -> None:
             )
 
 
+@app.command("verify-draw")
+def verify_draw(
+    seed: Annotated[str, typer.Option(help="the seed the bot revealed at the draw")],
+    prizes: Annotated[str, typer.Option(help='as posted, e.g. "一等奖*1,二等奖*3"')],
+    participants: Annotated[str, typer.Option(help="the posted ids, comma-separated")] = "",
+    participants_file: Annotated[Path | None, typer.Option(help="or one id a line")] = None,
+    commitment: Annotated[str | None, typer.Option(help="the SHA-256 posted at creation")] = None,
+) -> None:
+    """Recompute a lottery draw's winners from its posted values (plugins/lottery/fair.py)."""
+    from plugins.lottery import fair
+
+    if commitment is not None:
+        if fair.commitment(seed) != commitment.strip().lower():
+            _fail("commitment MISMATCH: SHA-256(seed) is not the posted commitment", code=1)
+        typer.echo("commitment OK: SHA-256(seed) matches")
+    text = participants_file.read_text(encoding="utf-8") if participants_file else participants
+    people = [p.strip() for p in text.replace("\n", ",").split(",") if p.strip()]
+    try:
+        prize_list = fair.parse_prizes(p for p in prizes.split(",") if p.strip())
+    except ValueError as exc:
+        _fail(str(exc))
+    for prize, member in fair.winners(seed, people, prize_list):
+        typer.echo(f"{prize}\t{member}")
+
+
 def main() -> None:
     app()

@@ -6,9 +6,14 @@ from typing import Any
 
 from bot.plugin import Plugin
 from plugins.checkin import plugin as checkin
+from plugins.lottery import plugin as lottery
+from plugins.minigames import plugin as minigames
 from plugins.moderation import plugin as moderation
 from plugins.points import plugin as points
 from plugins.qa import plugin as qa
+from plugins.quiz import plugin as quiz
+from plugins.redpacket import plugin as redpacket
 from plugins.timed_posts import plugin as timed_posts
 
-ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation)
+ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation, quiz, minigames,
+                                 redpacket, lottery)

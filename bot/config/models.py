@@ -47,6 +47,29 @@ def _clock_time(value: object) -> object:
 
 
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+
+# Weekday names owners write in schedules: mon..sun, 周一..周日, 星期天.
+_WEEKDAYS = {
+    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{name: i for i, name in enumerate(("一", "二", "三", "四", "五", "六", "日"))},
+    **{f"周{name}": i for i, name in enumerate(("一", "二", "三", "四", "五", "六", "日"))},
+    "天": 6,
+    "周天": 6,
+    "星期天": 6,
+    "星期日": 6,
+    **{f"星期{name}": i for i, name in enumerate(("一", "二", "三", "四", "五", "六"))},
+}
+
+
+def _weekday(value: object) -> int:
+    key = str(value).strip().lower()
+    if key not in _WEEKDAYS:
+        raise ValueError(f"unknown weekday {value!r}: use mon..sun or 周一..周日")
+    return _WEEKDAYS[key]
+
+
+Weekday = Annotated[int, BeforeValidator(_weekday)]
+
 TimeZoneName = Annotated[str, BeforeValidator(lambda v: check_timezone(str(v)))]
 MemberId = Annotated[str, BeforeValidator(lambda v: str(v))]
 

@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.config.models import ClockTime
+from bot.config.models import ClockTime, Weekday
 from bot.scheduler import cron_trigger
-
-_WEEKDAYS = {
-    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
-    **{name: i for i, name in enumerate(("一", "二", "三", "四", "五", "六", "日"))},
-    **{f"周{name}": i for i, name in enumerate(("一", "二", "三", "四", "五", "六", "日"))},
-    "天": 6,
-    "周天": 6,
-    "星期天": 6,
-    "星期日": 6,
-    **{f"星期{name}": i for i, name in enumerate(("一", "二", "三", "四", "五", "六"))},
-}
-
-
-def _weekday(value: object) -> int:
-    key = str(value).strip().lower()
-    if key not in _WEEKDAYS:
-        raise ValueError(f"unknown weekday {value!r}: use mon..sun or 周一..周日")
-    return _WEEKDAYS[key]
-
-
-Weekday = Annotated[int, BeforeValidator(_weekday)]
 
 
 class TimedPost(BaseModel):

@@ -1,0 +1,20 @@
+"""抽奖: admins open a draw with a SHA-256 commitment; members join by keyword; the seed is
+revealed at the deadline and `bot verify-draw` recomputes the winners."""
+
+from __future__ import annotations
+
+from bot.plugin import Job, Plugin
+from plugins.lottery import models  # noqa: F401  (tables for migrations)
+from plugins.lottery.handlers import router, sweep, sweep_schedules
+from plugins.lottery.settings import LotterySettings
+from plugins.lottery.texts import TEXTS
+
+plugin: Plugin[LotterySettings] = Plugin(
+    name="lottery",
+    title="抽奖",
+    title_en="Lucky draw",
+    settings=LotterySettings,
+    routers=[router],
+    jobs=[Job("draw", sweep, when=sweep_schedules)],
+    texts=TEXTS,
+)

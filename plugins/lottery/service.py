@@ -1,0 +1,83 @@
+"""Lottery draws as plain functions over a session."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import ledger
+from plugins.lottery import fair
+from plugins.lottery.blacklist import barred
+from plugins.lottery.models import LotteryDraw, LotteryEntry
+
+SOURCE = "lottery"
+_POINTS_PRIZE = re.compile(r"^(\d{1,6})\s*(积分|points?)$", re.I)
+
+
+class KeywordTaken(Exception):
+    pass
+
+
+async def open_draws(session: AsyncSession, group_id: str) -> list[LotteryDraw]:
+    return list(await session.scalars(select(LotteryDraw).where(
+        LotteryDraw.group_id == group_id, LotteryDraw.status == "open").order_by(LotteryDraw.id)))
+
+
+async def create(session: AsyncSession, group_id: str, keyword: str,
+                 prizes: list[tuple[str, int]], deadline: datetime, created_by: str,
+                 now: datetime, seed: str | None = None) -> LotteryDraw:
+    if any(d.keyword == keyword for d in await open_draws(session, group_id)):
+        raise KeywordTaken(keyword)
+    seed = seed or fair.new_seed()
+    draw = LotteryDraw(group_id=group_id, keyword=keyword, prizes=[list(p) for p in prizes],
+                       deadline_at=deadline, seed=seed, commitment=fair.commitment(seed),
+                       created_by=created_by, created_at=now, status="open")
+    session.add(draw)
+    await session.flush()
+    return draw
+
+
+async def join(session: AsyncSession, draw: LotteryDraw, member_id: str, name: str,
+               now: datetime) -> str:
+    """"joined", "again" (already in), "closed" (past the deadline) or "barred"."""
+    if now >= draw.deadline_at or draw.status != "open":
+        return "closed"
+    if await barred(session, draw.group_id, member_id, now):
+        return "barred"
+    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(upsert(LotteryEntry).values(
+        draw_id=draw.id, member_id=member_id, member_name=name[:128], joined_at=now
+    ).on_conflict_do_nothing())
+    return "joined" if result.rowcount == 1 else "again"  # type: ignore[attr-defined]
+
+
+async def entries(session: AsyncSession, draw_id: int) -> list[LotteryEntry]:
+    return list(await session.scalars(select(LotteryEntry).where(
+        LotteryEntry.draw_id == draw_id).order_by(LotteryEntry.member_id)))
+
+
+async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[LotteryDraw]:
+    """Draw every open draw past its deadline (each once: the row is locked and re-checked)."""
+    due = list(await session.scalars(select(LotteryDraw.id).where(
+        LotteryDraw.group_id == group_id, LotteryDraw.status == "open",
+        LotteryDraw.deadline_at <= now).order_by(LotteryDraw.id)))
+    drawn = []
+    for draw_id in due:
+        draw = await session.scalar(select(LotteryDraw).where(LotteryDraw.id == draw_id)
+                                    .with_for_update().execution_options(populate_existing=True))
+        if draw is None or draw.status != "open":
+            continue
+        people = [e.member_id for e in await entries(session, draw_id)]
+        result = fair.winners(draw.seed, people, [(p, n) for p, n in draw.prizes])
+        draw.winners, draw.status, draw.drawn_at = [list(w) for w in result], "drawn", now
+        for prize, member in result:
+            if match := _POINTS_PRIZE.match(prize):
+                why = ledger.Change(f"抽奖：{prize}", SOURCE, now, ref=f"lottery:{draw_id}")
+                await ledger.change(session, group_id, member, int(match.group(1)), why)
+        drawn.append(draw)
+    return drawn

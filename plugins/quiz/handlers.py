@@ -1,0 +1,93 @@
+"""Quiz and idiom-chain commands; the game logic is in game.py and service.py."""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Context, JobContext
+from bot.plugin import Role, Router, Schedule
+from plugins.quiz import game
+from plugins.quiz.settings import QuizSettings
+
+router = Router()
+
+MAX_QUESTIONS = 30
+EMOJI_BANK = "看图猜成语"
+
+
+def parse_quiz_args(args: str, default_count: int) -> tuple[str | None, int]:
+    """`[bank] [n]` in either order; the count is capped at MAX_QUESTIONS."""
+    words = args.split()
+    count = default_count
+    for index, word in enumerate(words):
+        if re.fullmatch(r"\d{1,6}", word):
+            count = int(word)
+            del words[index]
+            break
+    return (" ".join(words)[:40] or None), max(1, min(count, MAX_QUESTIONS))
+
+
+@router.command("quiz", "答题", "有奖问答", help="开始有奖问答：答题 [题库] [题数]",
+                help_en="start a quiz: quiz [bank] [count]")
+async def start_quiz(ctx: Context[QuizSettings]) -> None:
+    bank, count = parse_quiz_args(ctx.args, ctx.settings.questions)
+    problem = await game.start_quiz(ctx, bank, count, ctx.sender_id)
+    if problem:
+        await ctx.reply(problem)
+
+
+@router.command("guessidiom", "看图猜成语", help="看 emoji 猜成语：看图猜成语 [题数]",
+                help_en="guess idioms from emoji: guessidiom [count]")
+async def start_emoji_quiz(ctx: Context[QuizSettings]) -> None:
+    _, count = parse_quiz_args(ctx.args, ctx.settings.questions)
+    problem = await game.start_quiz(ctx, EMOJI_BANK, count, ctx.sender_id)
+    if problem:
+        await ctx.reply(problem)
+
+
+@router.command("quizbanks", "题库", help="查看可用的题库", help_en="list the question banks")
+async def list_banks(ctx: Context[QuizSettings]) -> None:
+    lines = [ctx.t("quiz.bank_line", name=b.bank.name, count=len(b.bank.questions))
+             for b in game.banks(ctx)]
+    await ctx.reply(ctx.t("quiz.banks", lines="\n".join(lines) or "-"), mention=False)
+
+
+@router.command("stopquiz", "停止答题", "结束接龙", role=Role.ADMIN,
+                help="结束正在进行的问答或接龙", help_en="stop the running quiz or idiom chain")
+async def stop_game(ctx: Context[QuizSettings]) -> None:
+    if not await game.stop(ctx):
+        await ctx.reply(ctx.t("stop.none"))
+
+
+@router.command("chain", "成语接龙", "接龙", help="开始成语接龙：成语接龙 [第一个成语]",
+                help_en="start an idiom chain: chain [first idiom]")
+async def start_chain(ctx: Context[QuizSettings]) -> None:
+    problem = await game.start_chain(ctx, ctx.args.strip()[:20], ctx.sender_id)
+    if problem:
+        await ctx.reply(problem)
+
+
+@router.command("chainhint", "接龙提示", help="成语接龙的提示",
+                help_en="a hint for the idiom chain")
+async def chain_hint(ctx: Context[QuizSettings]) -> None:
+    await ctx.reply(await game.chain_hint(ctx), mention=False)
+
+
+@router.passive
+async def answer_or_follow(ctx: Context[QuizSettings]) -> bool:
+    if not ctx.message.text.strip():
+        return False
+    return await game.answer(ctx) or await game.chain_move(ctx)
+
+
+def daily_schedules(settings: QuizSettings) -> list[Schedule]:
+    return [Schedule(key=f"{quiz.at:%H:%M}#{n}", at=quiz.at, weekdays=tuple(quiz.weekdays),
+                     payload=(quiz.bank, quiz.questions))
+            for n, quiz in enumerate(settings.daily, start=1)]
+
+
+async def daily_quiz(ctx: JobContext[QuizSettings]) -> None:
+    bank, count = ctx.payload
+    problem = await game.start_quiz(ctx, bank, count, "bot")
+    if problem:
+        ctx.log.info("daily quiz not started: %s", problem)

@@ -1,0 +1,180 @@
+"""Quiz and idiom-chain bookkeeping as plain functions over a session.
+
+Races are settled by the database, identically on SQLite and PostgreSQL: the one INSERT into
+`quiz_active` that lands starts a game, the one UPDATE that finds a question open wins it,
+and a chain position or idiom is taken by the first INSERT (unique keys).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import ledger
+from plugins.quiz.bank import LoadedBank, Question
+from plugins.quiz.models import QuizActive, QuizAsked, QuizChainMove, QuizRound
+
+SOURCE = "quiz"
+
+
+class GameBusy(Exception):
+    def __init__(self, game: str) -> None:
+        super().__init__(f"a {game} game is running")
+        self.game = game
+
+
+async def active_round(session: AsyncSession, group_id: str) -> QuizRound | None:
+    round_id = await session.scalar(
+        select(QuizActive.round_id).where(QuizActive.group_id == group_id))
+    return None if round_id is None else await session.get(QuizRound, round_id)
+
+
+async def claim(session: AsyncSession, group_id: str, game: str, started_by: str,
+                now: datetime, *, bank: str = "", plan: list[Any] | None = None) -> QuizRound:
+    """Start a game in the group, or raise GameBusy naming the game already running."""
+    existing = await active_round(session, group_id)
+    if existing is not None:
+        raise GameBusy(existing.game)
+    game_round = QuizRound(group_id=group_id, game=game, bank=bank, plan=plan or [],
+                           started_by=started_by, started_at=now, hints_used=0)
+    session.add(game_round)
+    await session.flush()
+    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(upsert(QuizActive).values(
+        group_id=group_id, round_id=game_round.id).on_conflict_do_nothing())
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise GameBusy(game)
+    return game_round
+
+
+async def release(session: AsyncSession, game_round: QuizRound, reason: str,
+                  now: datetime) -> bool:
+    """End the game; False if it had already ended (a timeout and 停止 at once)."""
+    result = await session.execute(delete(QuizActive).where(
+        QuizActive.group_id == game_round.group_id, QuizActive.round_id == game_round.id))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    game_round.ended_at, game_round.end_reason = now, reason
+    return True
+
+
+def plan_round(banks: list[LoadedBank], count: int, recent: set[tuple[str, int]],
+               rng: random.Random) -> list[list[Any]]:
+    """`count` questions drawn from the banks, preferring ones not asked here lately."""
+    pool = [(b.key, i) for b in banks for i in range(len(b.bank.questions))]
+    fresh = [q for q in pool if q not in recent]
+    chosen = rng.sample(fresh, min(count, len(fresh)))
+    if len(chosen) < count:
+        stale = [q for q in pool if q not in set(chosen)]
+        chosen += rng.sample(stale, min(count - len(chosen), len(stale)))
+    return [list(q) for q in chosen]
+
+
+async def recent_questions(session: AsyncSession, group_id: str,
+                           limit: int = 500) -> set[tuple[str, int]]:
+    rows = await session.execute(
+        select(QuizAsked.bank, QuizAsked.question_index).where(QuizAsked.group_id == group_id)
+        .order_by(QuizAsked.id.desc()).limit(limit))
+    return {(bank, index) for bank, index in rows}
+
+
+async def ask(session: AsyncSession, game_round: QuizRound, position: int, bank: str,
+              index: int, question: Question, now: datetime, time_limit: timedelta) -> QuizAsked:
+    asked = QuizAsked(round_id=game_round.id, group_id=game_round.group_id, position=position,
+                      bank=bank, question_index=index, question=question.model_dump(mode="json"),
+                      asked_at=now, deadline_at=now + time_limit, winner_name="", points=0)
+    session.add(asked)
+    await session.flush()
+    return asked
+
+
+async def open_question(session: AsyncSession, round_id: int) -> QuizAsked | None:
+    return await session.scalar(
+        select(QuizAsked).where(QuizAsked.round_id == round_id, QuizAsked.outcome.is_(None))
+        .order_by(QuizAsked.id.desc()).limit(1))
+
+
+async def asked_count(session: AsyncSession, round_id: int) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(QuizAsked).where(QuizAsked.round_id == round_id)) or 0)
+
+
+async def win(session: AsyncSession, asked_id: int, group_id: str, member_id: str,
+              name: str, points: int, now: datetime) -> bool:
+    """The first correct answer takes the question (and its points); later ones get False."""
+    result = await session.execute(
+        update(QuizAsked).where(QuizAsked.id == asked_id, QuizAsked.outcome.is_(None))
+        .values(outcome="answered", winner_id=member_id, winner_name=name[:128],
+                points=points, closed_at=now))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if points:
+        why = ledger.Change("答题答对", SOURCE, now, ref=f"quiz:{asked_id}")
+        await ledger.change(session, group_id, member_id, points, why, name=name)
+    return True
+
+
+async def close(session: AsyncSession, asked_id: int, outcome: str, now: datetime) -> bool:
+    result = await session.execute(
+        update(QuizAsked).where(QuizAsked.id == asked_id, QuizAsked.outcome.is_(None))
+        .values(outcome=outcome, closed_at=now))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def quiz_scores(session: AsyncSession, round_id: int) -> list[tuple[str, int, int]]:
+    """(name, questions won, points), best first."""
+    rows = await session.execute(
+        select(QuizAsked.winner_id, func.max(QuizAsked.winner_name), func.count(),
+               func.sum(QuizAsked.points))
+        .where(QuizAsked.round_id == round_id, QuizAsked.outcome == "answered")
+        .group_by(QuizAsked.winner_id))
+    scores = [(name or member, int(won), int(points or 0)) for member, name, won, points in rows]
+    return sorted(scores, key=lambda s: (-s[2], -s[1], s[0]))
+
+
+# -- idiom chain ------------------------------------------------------------------------------
+
+async def chain_moves(session: AsyncSession, round_id: int) -> list[QuizChainMove]:
+    return list(await session.scalars(
+        select(QuizChainMove).where(QuizChainMove.round_id == round_id)
+        .order_by(QuizChainMove.position)))
+
+
+async def add_move(session: AsyncSession, game_round: QuizRound, position: int, idiom: str,
+                   member_id: str, name: str, points: int, now: datetime) -> bool:
+    """Take chain position `position` with `idiom`; False if either was taken first."""
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(QuizChainMove).values(
+                round_id=game_round.id, group_id=game_round.group_id, position=position,
+                idiom=idiom, member_id=member_id, member_name=name[:128], points=points, at=now))
+    except IntegrityError:
+        return False
+    if points:
+        why = ledger.Change("成语接龙", SOURCE, now, ref=f"chain:{game_round.id}:{position}")
+        await ledger.change(session, game_round.group_id, member_id, points, why, name=name)
+    return True
+
+
+async def chain_scores(session: AsyncSession, round_id: int) -> list[tuple[str, int, int]]:
+    rows = await session.execute(
+        select(QuizChainMove.member_id, func.max(QuizChainMove.member_name), func.count(),
+               func.sum(QuizChainMove.points))
+        .where(QuizChainMove.round_id == round_id, QuizChainMove.position > 0)
+        .group_by(QuizChainMove.member_id))
+    scores = [(name or member, int(n), int(points or 0)) for member, name, n, points in rows]
+    return sorted(scores, key=lambda s: (-s[1], s[0]))
+
+
+async def use_hint(session: AsyncSession, round_id: int, allowed: int) -> bool:
+    result = await session.execute(
+        update(QuizRound).where(QuizRound.id == round_id, QuizRound.hints_used < allowed)
+        .values(hints_used=QuizRound.hints_used + 1))
+    return result.rowcount == 1  # type: ignore[attr-defined]

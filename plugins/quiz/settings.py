@@ -1,0 +1,52 @@
+"""What a group owner tunes for quizzes and the idiom chain."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.config.models import ClockTime, Duration, Weekday
+from plugins.quiz.idioms import SameSound
+
+DEFAULT_BANKS = ["quiz"]  # every *.yaml in config/quiz/
+
+
+class DailyQuiz(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: ClockTime
+    weekdays: list[Weekday] = Field(default_factory=list)  # mon..sun or 周一..周日; empty = daily
+    bank: str | None = None  # a bank's name or file stem; None = all banks
+    questions: int = Field(5, ge=1, le=30)
+
+
+class ChainSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    same_sound: SameSound = "toneless"  # none | tone | toneless (同音字 allowed)
+    timeout: Duration = timedelta(seconds=60)  # nobody follows within this: game over
+    points: int = Field(2, ge=0, le=1000)  # per idiom
+    hints: int = Field(3, ge=0, le=50)  # per game
+
+
+class QuizSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    banks: list[str] = Field(default_factory=lambda: list(DEFAULT_BANKS))  # under config/
+    questions: int = Field(5, ge=1, le=30)  # per round unless 答题 says otherwise
+    hint_after: Duration = timedelta(seconds=20)
+    time_limit: Duration = timedelta(seconds=45)  # per question; then the answer is shown
+    points: dict[int, int] = Field(default_factory=lambda: {1: 5, 2: 10, 3: 15})  # by difficulty
+    daily: list[DailyQuiz] = Field(default_factory=list)
+    chain: ChainSettings = ChainSettings()
+
+    @model_validator(mode="after")
+    def _times(self) -> QuizSettings:
+        if self.time_limit <= timedelta(0) or self.hint_after <= timedelta(0):
+            raise ValueError("time_limit and hint_after must be positive")
+        if self.hint_after >= self.time_limit:
+            raise ValueError("hint_after must be shorter than time_limit")
+        if any(not 1 <= d <= 3 or p < 0 for d, p in self.points.items()):
+            raise ValueError("points: difficulties 1-3, each worth 0 or more points")
+        return self

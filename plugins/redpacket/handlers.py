@@ -1,0 +1,187 @@
+"""Red-packet commands and jobs; the bookkeeping is in service.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import ledger
+from bot.context import Context, JobContext
+from bot.plugin import Role, Router, Schedule
+from plugins.redpacket import service
+from plugins.redpacket.models import RedPacket
+from plugins.redpacket.settings import RedPacketSettings
+
+router = Router()
+
+Ctx = Context[RedPacketSettings] | JobContext[RedPacketSettings]
+_AMOUNTS = re.compile(r"^\s*(\d{1,9})\s+(\d{1,6})(?:\s+(.*))?$", re.S)
+
+
+def parse_packet(args: str) -> tuple[int, int, str] | None:
+    """`total count [greeting]`, or None if the two numbers are missing."""
+    match = _AMOUNTS.match(args)
+    if match is None:
+        return None
+    greeting = " ".join((match.group(3) or "").split())[:50]
+    return int(match.group(1)), int(match.group(2)), greeting
+
+
+def rng(ctx: Ctx) -> random.Random:
+    """Repeatable under a simulated clock (transcripts, tests); unpredictable for real."""
+    if "rng" not in ctx.state:
+        simulated = ctx.services.runtime.simulated
+        ctx.state["rng"] = random.Random(0) if simulated else random.SystemRandom()
+    return ctx.state["rng"]
+
+
+def sender_label(ctx: Ctx, packet: RedPacket) -> str:
+    return ctx.t("system") if packet.from_pool else packet.sender_name or packet.sender_id
+
+
+def _bad_amounts(ctx: Ctx, total: int, count: int) -> str | None:
+    if not 1 <= count <= ctx.settings.max_count:
+        return ctx.t("bad.count", max=ctx.settings.max_count)
+    if not count <= total <= ctx.settings.max_total:
+        return ctx.t("bad.total", min=count, max=ctx.settings.max_total)
+    return None
+
+
+async def send_packet(ctx: Ctx, total: int, count: int, greeting: str, *, sender_id: str,
+                      sender_name: str, from_pool: bool) -> str | None:
+    """Send a packet and announce it; returns why not, or None."""
+    problem = _bad_amounts(ctx, total, count)
+    if problem:
+        return problem
+    greeting = greeting or ctx.t("greeting")
+    try:
+        async with ctx.transaction() as session:
+            packet = await service.send(session, ctx.group.id, sender_id, sender_name, total,
+                                        count, greeting, ctx.now, ctx.settings.expires_after,
+                                        rng(ctx), from_pool=from_pool)
+    except ledger.InsufficientPoints as short:
+        return ctx.t("short", balance=short.balance, total=total)
+    except service.PoolShort as short:
+        return ctx.t("pool.short", balance=short.balance, total=total)
+    key = "sent.system" if from_pool else "sent"
+    await ctx.post(ctx.t(key, name=sender_name, total=total, count=count, greeting=greeting))
+    ctx.services.scheduler.call_at(packet.expires_at,
+                                   f"redpacket.expire:{ctx.group.id}:{packet.id}",
+                                   lambda: expire(detached(ctx)))
+    return None
+
+
+def detached(ctx: Ctx) -> Ctx:
+    """A copy for a timer: its own transaction, and `now` when it fires."""
+    return dataclasses.replace(ctx, now=ctx.services.clock.now())
+
+
+@router.command("redpacket", "发红包", help="发积分红包：发红包 总积分 份数 [祝福语]",
+                help_en="send a points red packet: 发红包 total shares [greeting]")
+async def send_member_packet(ctx: Context[RedPacketSettings]) -> None:
+    parsed = parse_packet(ctx.args)
+    if parsed is None:
+        await ctx.reply(ctx.t("usage"))
+        return
+    total, count, greeting = parsed
+    problem = await send_packet(ctx, total, count, greeting, sender_id=ctx.sender_id,
+                                sender_name=ctx.sender_name, from_pool=False)
+    if problem:
+        await ctx.reply(problem)
+
+
+@router.command("systempacket", "系统红包", role=Role.ADMIN,
+                help="从红包池发红包：系统红包 总积分 份数 [祝福语]",
+                help_en="a packet paid from the pool: 系统红包 total shares [greeting]")
+async def send_pool_packet(ctx: Context[RedPacketSettings]) -> None:
+    parsed = parse_packet(ctx.args)
+    if parsed is None:
+        await ctx.reply(ctx.t("usage.system"))
+        return
+    total, count, greeting = parsed
+    problem = await send_packet(ctx, total, count, greeting, sender_id="",
+                                sender_name=ctx.t("system"), from_pool=True)
+    if problem:
+        await ctx.reply(problem)
+
+
+@router.command("grab", "抢", "抢红包", help="抢红包", help_en="grab a red packet")
+async def grab(ctx: Context[RedPacketSettings]) -> None:
+    async with ctx.transaction() as session:
+        result = await service.grab(session, ctx.group.id, ctx.sender_id, ctx.sender_name,
+                                    ctx.now)
+        if isinstance(result, str):
+            await ctx.reply(ctx.t(result))
+            return
+        packet = result.packet
+        await ctx.reply(ctx.t("grabbed", amount=result.amount, position=result.position,
+                              count=packet.count, sender=sender_label(ctx, packet)))
+        if result.finished:
+            await ctx.post(await _summary(ctx, session, packet))
+
+
+async def _summary(ctx: Ctx, session: AsyncSession, packet: RedPacket) -> str:
+    taken = await service.shares(session, packet.id)
+    best = service.luckiest(taken)
+    lines = [ctx.t("done.line", name=s.member_name or s.member_id, amount=s.amount)
+             for s in taken if s.member_id is not None]
+    return ctx.t("done", sender=sender_label(ctx, packet), total=packet.total,
+                 count=packet.count, lines="\n".join(lines),
+                 best=(best.member_name or best.member_id) if best else "-",
+                 amount=best.amount if best else 0)
+
+
+@router.command("redpool", "红包池", help="红包池余额；管理员：红包池 充值 数量",
+                help_en="the pool's balance; admins: 红包池 充值 amount")
+async def pool(ctx: Context[RedPacketSettings]) -> None:
+    words = ctx.args.split()
+    if not words:
+        async with ctx.transaction() as session:
+            balance = await service.pool_balance(session, ctx.group.id)
+        await ctx.reply(ctx.t("pool", balance=balance), mention=False)
+        return
+    if ctx.role < Role.ADMIN:
+        await ctx.reply(ctx.t("pool.admin_only"))
+        return
+    amount = next((int(w) for w in words if re.fullmatch(r"\d{1,9}", w)), 0)
+    if words[0] not in ("充值", "add", "+") or not 0 < amount <= 1_000_000:
+        await ctx.reply(ctx.t("pool.usage"))
+        return
+    async with ctx.transaction() as session:
+        balance = await service.add_to_pool(session, ctx.group.id, amount)
+    await ctx.reply(ctx.t("pool.added", amount=amount, balance=balance))
+
+
+async def expire(ctx: Ctx) -> None:
+    """Refund what nobody grabbed from packets past their expiry (timer and sweep job)."""
+    async with ctx.transaction() as session:
+        closed = await service.expire_due(session, ctx.group.id, ctx.now)
+    for packet, left in closed:
+        await ctx.post(ctx.t("expired", sender=sender_label(ctx, packet), grabbed=packet.grabbed,
+                             count=packet.count, left=left))
+
+
+async def sweep(ctx: JobContext[RedPacketSettings]) -> None:
+    await expire(ctx)
+
+
+def sweep_schedules(settings: RedPacketSettings) -> list[Schedule]:
+    return [Schedule(key="sweep", cron=settings.sweep_cron)]
+
+
+def system_schedules(settings: RedPacketSettings) -> list[Schedule]:
+    return [Schedule(key=f"{p.at:%H:%M}#{n}", at=p.at, weekdays=tuple(p.weekdays), payload=p)
+            for n, p in enumerate(settings.scheduled, start=1)]
+
+
+async def system_packet(ctx: JobContext[RedPacketSettings]) -> None:
+    planned = ctx.payload
+    problem = await send_packet(ctx, planned.total, planned.count, planned.greeting,
+                                sender_id="", sender_name=ctx.t("system"), from_pool=True)
+    if problem:  # the pool ran dry: tell the group's admins rather than fail silently
+        admins = tuple(sorted({*ctx.group.admins, *([ctx.group.owner] if ctx.group.owner
+                                                     else [])}))
+        await ctx.post(problem, mentions=admins)

@@ -1,0 +1,56 @@
+"""What members see from red packets, in Chinese and English."""
+
+from __future__ import annotations
+
+from bot.i18n import Texts
+
+TEXTS = Texts(
+    zh={
+        "sent": "🧧 {name} 发了一个红包：{total} 积分，{count} 份。「{greeting}」\n发「抢」或「抢红包」来抢！",
+        "sent.system": "🧧 系统红包：{total} 积分，{count} 份。「{greeting}」\n发「抢」或「抢红包」来抢！",
+        "greeting": "恭喜发财，大吉大利",
+        "usage": "用法：发红包 总积分 份数 [祝福语]，例如：发红包 100 10 周末快乐",
+        "usage.system": "用法：系统红包 总积分 份数 [祝福语]（从红包池支付）",
+        "bad.count": "份数要在 1 到 {max} 之间。",
+        "bad.total": "总积分要在 {min} 到 {max} 之间（每份至少 1 积分）。",
+        "short": "你只有 {balance} 积分，不够发 {total} 积分的红包。",
+        "pool.short": "红包池只有 {balance} 积分，不够发 {total} 积分。管理员可发「红包池 充值 数量」。",
+        "grabbed": "🧧 抢到 {amount} 积分！（第 {position}/{count} 个，来自 {sender}）",
+        "none": "现在没有可以抢的红包。",
+        "already": "你已经抢过啦，每个红包每人只能抢一次。",
+        "done": "🧧 {sender} 的红包（{total} 积分，{count} 份）已被抢完：\n{lines}\n🏆 手气最佳：{best}（{amount} 积分）",
+        "done.line": "{name}：{amount}",
+        "expired": "🧧 {sender} 的红包已过期，{grabbed}/{count} 份被领取，未领取的 {left} 积分已退回。",
+        "system": "系统",
+        "pool": "红包池余额：{balance} 积分。",
+        "pool.added": "已向红包池充值 {amount} 积分，余额 {balance}。",
+        "pool.usage": "用法：红包池 充值 数量（管理员）",
+        "pool.admin_only": "只有管理员可以给红包池充值。",
+        "digest.sent": "发出红包数",
+        "digest.points": "红包领取积分",
+    },
+    en={
+        "sent": "🧧 {name} sent a red packet: {total} points in {count} shares. “{greeting}”\nSend 抢 or 抢红包 to grab one!",
+        "sent.system": "🧧 A red packet from the group: {total} points in {count} shares. “{greeting}”\nSend 抢 or 抢红包 to grab one!",
+        "greeting": "Best wishes!",
+        "usage": "Usage: 发红包 total shares [greeting], e.g. 发红包 100 10 happy weekend",
+        "usage.system": "Usage: 系统红包 total shares [greeting] (paid from the pool)",
+        "bad.count": "The number of shares must be from 1 to {max}.",
+        "bad.total": "The total must be from {min} to {max} (at least 1 point per share).",
+        "short": "You have {balance} points, not enough for a {total}-point packet.",
+        "pool.short": "The pool has {balance} points, not enough for {total}. Admins can send 红包池 充值 amount.",
+        "grabbed": "🧧 You got {amount} points! (share {position}/{count}, from {sender})",
+        "none": "There is no red packet to grab right now.",
+        "already": "You already grabbed these; one share per member per packet.",
+        "done": "🧧 {sender}'s packet ({total} points, {count} shares) is all taken:\n{lines}\n🏆 Luckiest: {best} ({amount} points)",
+        "done.line": "{name}: {amount}",
+        "expired": "🧧 {sender}'s packet expired: {grabbed}/{count} shares taken; the {left} unclaimed points went back.",
+        "system": "the group",
+        "pool": "Red-packet pool: {balance} points.",
+        "pool.added": "Added {amount} points to the pool; balance {balance}.",
+        "pool.usage": "Usage: 红包池 充值 amount (admins)",
+        "pool.admin_only": "Only admins can add to the pool.",
+        "digest.sent": "red packets sent",
+        "digest.points": "red-packet points grabbed",
+    },
+)

@@ -1,0 +1,195 @@
+"""手气红包: the split, grabbing once each, the announcement, refunds, pools, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from bot import ledger
+from bot.storage import Database
+from bot.testing import texts
+from plugins.redpacket import service
+from plugins.redpacket.models import RedPacket, RedPacketShare
+
+CONFIG = {"groups": {"g": {"name": "读书会", "owner": "alice", "admins": ["bob"],
+                           "plugins": {"redpacket": {"expires_after": "24h"}, "points": {}}}}}
+NOW = "2026-11-23 20:00"
+
+
+async def give(chat, member: str, amount: int) -> None:
+    async with chat.runtime.db.transaction() as session:
+        await ledger.change(session, chat.group, member, amount,
+                            ledger.Change("test", "test", chat.clock.now()))
+
+
+async def balance(chat, member: str) -> int:
+    async with chat.runtime.db.transaction() as session:
+        return await ledger.balance(session, chat.group, member)
+
+
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(1, 200), extra=st.integers(0, 100_000), seed=st.integers())
+def test_split_every_share_at_least_one_and_the_sum_exact(count: int, extra: int,
+                                                          seed: int) -> None:
+    shares = service.split(count + extra, count, random.Random(seed))
+    assert len(shares) == count
+    assert min(shares) >= 1
+    assert sum(shares) == count + extra
+
+
+def test_split_is_random_but_fair_on_average() -> None:
+    rng = random.Random(1)
+    totals = [0] * 5
+    for _ in range(4000):
+        for position, share in enumerate(service.split(100, 5, rng)):
+            totals[position] += share
+    assert all(abs(t / 4000 - 20) < 1.5 for t in totals)  # every position expects 20
+    assert len({tuple(service.split(100, 5, rng)) for _ in range(50)}) > 40
+
+
+async def test_send_grab_each_once_and_the_luckiest_announced(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 100)
+    sent = texts(await chat.say("amy", "发红包 100 3 周末快乐"))
+    assert "amy 发了一个红包：100 积分，3 份。「周末快乐」" in sent[0]
+    assert await balance(chat, "amy") == 0  # charged once, at send time
+    first = await chat.say("bo", "抢")
+    assert "抢到" in first[0].text and first[0].mentions == ("bo",)
+    assert "已经抢过" in texts(await chat.say("bo", "抢红包"))[0]
+    await chat.say("cy", "抢红包")
+    last = texts(await chat.say("amy", "抢"))
+    assert "已被抢完" in last[-1] and "手气最佳" in last[-1]
+    got = {m: await balance(chat, m) for m in ("amy", "bo", "cy")}
+    assert sum(got.values()) == 100 and min(got.values()) >= 1
+    best = max(got, key=lambda m: got[m])
+    assert f"手气最佳：{best}（{got[best]} 积分）" in last[-1]
+    assert "没有可以抢" in texts(await chat.say("dan", "抢"))[0]
+
+
+async def test_bad_commands_and_short_balances_change_nothing(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 50)
+    assert "用法" in texts(await chat.say("amy", "发红包"))[0]
+    assert "用法" in texts(await chat.say("amy", "发红包 很多 积分"))[0]
+    assert "不够" in texts(await chat.say("amy", "发红包 100 10"))[0]
+    assert "每份至少 1" in texts(await chat.say("amy", "发红包 5 10"))[0]
+    assert "份数" in texts(await chat.say("amy", "发红包 50 0"))[0]
+    assert "份数" in texts(await chat.say("amy", "发红包 50 1000"))[0]
+    assert await balance(chat, "amy") == 50
+    async with chat.runtime.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(RedPacket)) == 0
+
+
+async def test_unclaimed_shares_go_back_after_expiry(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 100)
+    await chat.say("amy", "发红包 100 4")
+    await chat.say("bo", "抢")
+    grabbed = await balance(chat, "bo")
+    assert texts(await chat.advance("23h")) == []
+    expired = texts(await chat.advance("1h"))
+    assert any("已过期" in t and f"{100 - grabbed} 积分已退回" in t for t in expired)
+    assert await balance(chat, "amy") == 100 - grabbed
+    assert "没有可以抢" in texts(await chat.say("cy", "抢"))[0]
+    assert texts(await chat.advance("2d")) == []  # refunded once
+
+
+async def test_packets_survive_a_restart_and_still_expire(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 30)
+    await chat.say("amy", "发红包 30 2")
+    chat = await chat.restart(after="1h")
+    assert "抢到" in texts(await chat.say("bo", "抢"))[0]
+    chat = await chat.restart(after="30h")  # down past the expiry: the sweep refunds it
+    await chat.advance("15m")
+    assert await balance(chat, "amy") + await balance(chat, "bo") == 30
+    async with chat.runtime.db.transaction() as session:
+        packet = await session.scalar(select(RedPacket))
+        assert packet is not None and packet.status == "expired"
+
+
+async def test_pool_and_scheduled_system_packets(make_chat) -> None:
+    cfg = {"groups": {"g": {"name": "读书会", "owner": "alice", "admins": ["bob"], "plugins": {
+        "redpacket": {"scheduled": [{"at": "21:00", "total": 20, "count": 2,
+                                     "greeting": "晚安"}]}}}}}
+    chat = await make_chat(cfg, now=NOW)
+    assert "只有管理员" in texts(await chat.say("cy", "红包池 充值 100"))[0]
+    assert "红包池只有 0" in texts(await chat.say("bob", "系统红包 10 2"))[0]
+    assert "余额 30" in texts(await chat.say("bob", "红包池 充值 30"))[0]
+    posts = texts(await chat.advance("1h"))
+    assert any("系统红包：20 积分，2 份。「晚安」" in t for t in posts)
+    assert "红包池余额：10" in texts(await chat.say("cy", "红包池"))[0]
+    await chat.say("cy", "抢")
+    await chat.advance("1d")  # the second 21:00 packet finds 10 points: not enough
+    assert "不够发 20" in chat.sent[-1].text or any("不够发 20" in t for t in texts(chat.sent))
+    await chat.advance("1d")  # yesterday's packet expired: its share went back to the pool
+    async with chat.runtime.db.transaction() as session:
+        pool = await service.pool_balance(session, chat.group)
+    assert pool + await balance(chat, "cy") == 30
+
+
+async def test_fifty_simultaneous_grabs_of_ten_shares(make_chat, database_url) -> None:
+    chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
+    await give(chat, "amy", 1000)
+    await chat.say("amy", "发红包 1000 10")
+    members = [f"m{n:02}" for n in range(50)]
+    await asyncio.gather(*(chat.say(m, "抢") for m in members))
+    got = {m: await balance(chat, m) for m in members}
+    winners = [m for m, points in got.items() if points > 0]
+    assert len(winners) == 10 and sum(got.values()) == 1000
+    assert await balance(chat, "amy") == 0
+    async with chat.runtime.db.transaction() as session:
+        shares = list(await session.scalars(select(RedPacketShare)))
+        charges = await session.scalar(select(func.count()).select_from(ledger.PointsEntry)
+                                       .where(ledger.PointsEntry.member_id == "amy",
+                                              ledger.PointsEntry.amount < 0))
+    assert sorted(s.member_id for s in shares) == sorted(winners)  # nobody twice
+    assert charges == 1
+    assert sum("已被抢完" in t for t in texts(chat.sent)) == 1
+
+
+async def test_service_level_grabs_race_on_separate_sessions(database_url) -> None:
+    db = Database(database_url)
+    await db.migrate()
+    from datetime import UTC, datetime, timedelta
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    try:
+        async with db.transaction() as session:
+            await ledger.change(session, "g", "amy", 100, ledger.Change("t", "t", now))
+            await service.send(session, "g", "amy", "amy", 100, 10, "", now, timedelta(hours=24),
+                               random.Random(3))
+
+        async def grab(member: str) -> object:
+            async with db.transaction() as session:
+                return await service.grab(session, "g", member, member, now)
+
+        results = await asyncio.gather(*(grab(f"m{n % 40}") for n in range(50)))  # 10 twice
+        amounts = [r.amount for r in results if isinstance(r, service.Grab)]
+        assert len(amounts) == 10 and sum(amounts) == 100
+        async with db.transaction() as session:
+            assert await ledger.balance(session, "g", "amy") == 0
+    finally:
+        await db.close()
+
+
+async def test_digest_counts_packets_and_grabbed_points(make_chat) -> None:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from bot.plugin import DigestQuery
+    from plugins.redpacket import plugin as redpacket
+
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 10)
+    await chat.say("amy", "发红包 10 2")
+    await chat.say("bo", "抢")
+    day = date(2026, 11, 23)
+    query = DigestQuery(("g",), (day,), {"g": ZoneInfo("Asia/Shanghai")})
+    async with chat.runtime.db.transaction() as session:
+        sent, grabbed = (await redpacket.digest(session, query)).metrics
+    assert sent.values == {("g", day): 1}
+    assert grabbed.values == {("g", day): await balance(chat, "bo")}
