@@ -2,16 +2,21 @@
 
 Every message would otherwise cost a database write on the hot path; counters are added
 up in a dictionary and flushed as one upsert per batch (every few seconds in real time,
-on every advance of the simulated clock, and at shutdown).
+on every advance of the simulated clock, and at shutdown). The words members use (for the
+digest's top keywords) are segmented at flush time, off the hot path, and only each closed
+day's top words are kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Date, Insert, Integer, String, case
+from sqlalchemy import Date, Insert, Integer, String, case, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,6 +40,45 @@ class ActivityDaily(Base):
     mentions_received: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ActivityWord(Base):
+    """How often a word was used in a group on a local day (closed days: top words only)."""
+
+    __tablename__ = "activity_words"
+
+    group_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    word: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+TEXTS_PER_BATCH = 300  # per group and day between two flushes: bounds memory in a flood
+WORDS_KEPT = 50  # per group and closed day
+_STOPWORD_TEXT = (
+    "我们 你们 他们 她们 它们 咱们 大家 自己 这个 那个 这些 那些 这样 那样 这里 那里 什么 怎么 "
+    "怎么样 为什么 一个 一下 一些 没有 不是 就是 还是 可以 可能 应该 现在 今天 明天 昨天 知道 "
+    "觉得 然后 因为 所以 但是 而且 如果 虽然 已经 还有 只是 真的 其实 感觉 时候 哈哈 哈哈哈 "
+    "哈哈哈哈 嗯嗯 好的 谢谢 收到 大佬 一起 这么 那么 多少 the and you for are"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_NOT_A_WORD = re.compile(r"^[\W\d_]+$|^https?|^www|^[a-z]$", re.IGNORECASE)
+_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|@\S+")  # links and @-mentions
+
+
+def keywords(texts: list[str]) -> Counter[str]:
+    """Words worth showing operators: Chinese segmentation (jieba), no stop words."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for word in jieba.lcut(_NOT_WORDS.sub(" ", text)):
+            word = word.strip().lower()
+            if len(word) >= 2 and len(word) <= 32 and word not in _STOPWORDS \
+                    and not _NOT_A_WORD.match(word):
+                counts[word] += 1
+    return counts
+
+
 @dataclass
 class _Counts:
     name: str = ""
@@ -52,6 +96,8 @@ class ActivityRecorder:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._pending: dict[Key, _Counts] = {}
+        self._texts: dict[tuple[str, date], list[str]] = {}
+        self._closed_through: date | None = None  # days up to this one have had their words cut
 
     def record(self, message: IncomingMessage, day: date, *, command: bool) -> None:
         """Count one message (no I/O: this runs for every message)."""
@@ -62,6 +108,10 @@ class ActivityRecorder:
         mine.commands += command
         for member in set(message.mention_ids):
             self._counts((message.group_id, member, day)).mentions_received += 1
+        if not command and message.text:
+            texts = self._texts.setdefault((message.group_id, day), [])
+            if len(texts) < TEXTS_PER_BATCH:
+                texts.append(message.text[:500])
 
     def _counts(self, key: Key) -> _Counts:
         counts = self._pending.get(key)
@@ -70,7 +120,20 @@ class ActivityRecorder:
         return counts
 
     async def flush(self) -> None:
-        """Add the pending counts to the database in one statement; kept on failure."""
+        """Add the pending counts to the database in one statement; kept on failure.
+
+        The words of the batch follow in a second statement (lost if that fails: they only
+        feed the digest's keyword list)."""
+        await self._flush_counts()
+        texts, self._texts = self._texts, {}
+        if texts:
+            try:
+                await self._flush_words(texts)
+            except Exception:
+                log.warning("could not write the words of %d group-days", len(texts),
+                            exc_info=True)
+
+    async def _flush_counts(self) -> None:
         pending, self._pending = self._pending, {}
         if not pending:
             return
@@ -100,3 +163,39 @@ class ActivityRecorder:
             index_elements=[table.c.group_id, table.c.member_id, table.c.day],
             set_={**added, "name": name},
         )
+
+    async def _flush_words(self, texts: dict[tuple[str, date], list[str]]) -> None:
+        counted = await asyncio.to_thread(
+            lambda: {key: keywords(batch) for key, batch in texts.items()})
+        rows = [{"group_id": g, "day": d, "word": w, "count": n}
+                for (g, d), words in counted.items() for w, n in words.items()]
+        newest = max(d for _, d in texts)
+        async with self.db.transaction() as session:
+            if rows:
+                insert = (pg_insert if session.bind.dialect.name == "postgresql"
+                          else sqlite_insert)(ActivityWord.__table__)
+                table = ActivityWord.__table__
+                await session.execute(insert.on_conflict_do_update(
+                    index_elements=[table.c.group_id, table.c.day, table.c.word],
+                    set_={"count": table.c.count + insert.excluded["count"]}), rows)
+            # Days before yesterday are over in every time zone: keep their top words only.
+            closed = newest - timedelta(days=2)
+            if self._closed_through is None or closed > self._closed_through:
+                since = (self._closed_through or closed - timedelta(days=30)) + timedelta(days=1)
+                await session.execute(_keep_top_words(since, closed))
+                self._closed_through = closed
+
+
+def _keep_top_words(since: date, through: date) -> object:
+    window = (ActivityWord.day >= since, ActivityWord.day <= through)
+    ranked = select(
+        ActivityWord.group_id, ActivityWord.day, ActivityWord.word,
+        func.row_number().over(partition_by=(ActivityWord.group_id, ActivityWord.day),
+                               order_by=(ActivityWord.count.desc(), ActivityWord.word))
+        .label("rank"),
+    ).where(*window).subquery()
+    kept = select(ranked.c.group_id, ranked.c.day, ranked.c.word).where(
+        ranked.c.rank <= WORDS_KEPT)
+    return delete(ActivityWord).where(
+        *window,
+        tuple_(ActivityWord.group_id, ActivityWord.day, ActivityWord.word).not_in(kept))

@@ -168,5 +168,25 @@ def verify_draw(
         typer.echo(f"{prize}\t{member}")
 
 
+@app.command("digest")
+def digest(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default: the day the "
+                                                  "scheduled digest would cover now")] = None,
+    group: Annotated[list[str] | None, typer.Option(help="only this group (id or name); "
+                                                         "repeat for several")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the chart")] = Path("data/digest"),
+    database: Annotated[str | None, typer.Option(help="database URL override")] = None,
+) -> None:
+    """Print the operators' digest and write its chart (PNG)."""
+    from bot.digest.cli import print_digest
+
+    _logging(False, quiet=True)
+    try:
+        print_digest(_load(config), date, group or [], out, database)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:
     app()

@@ -21,6 +21,7 @@ from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, LoadedConfig, load_config
 from bot.config.models import OutboxSettings
 from bot.context import JobContext
+from bot.digest.report import DigestJob
 from bot.dispatch import Dispatcher
 from bot.events import Capabilities, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
@@ -201,7 +202,9 @@ class BotRuntime:
     # -- jobs -----------------------------------------------------------------------------
 
     def _scheduled_jobs(self) -> list[ScheduledJob]:
-        jobs = []
+        digest = DigestJob(self.config, self.builtins + self.plugins, self.db.transaction,
+                           self.outbox, self.activity.flush).scheduled()
+        jobs = [digest] if digest is not None else []
         for group in self.config.groups.values():
             for enabled in group.plugins:
                 for job in enabled.plugin.jobs:

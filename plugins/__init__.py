@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.plugin import Plugin
+from plugins.activity import plugin as activity
+from plugins.briefing import plugin as briefing
 from plugins.checkin import plugin as checkin
 from plugins.lottery import plugin as lottery
 from plugins.minigames import plugin as minigames
@@ -16,4 +18,4 @@ from plugins.redpacket import plugin as redpacket
 from plugins.timed_posts import plugin as timed_posts
 
 ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation, quiz, minigames,
-                                 redpacket, lottery)
+                                 redpacket, lottery, briefing, activity)

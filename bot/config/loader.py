@@ -8,6 +8,7 @@ import types
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ class ConfigIssue:
         return self.describe(self.file)
 
     def describe(self, file: Path | str) -> str:
+        if self.line is None and not self.path:  # about the whole file (missing, unreadable)
+            return f"{file}: {self.message}"
         where = f"{file}:{self.line}" if self.line else f"{file}"
         return f"{where}: {self.path or '(top level)'}: {self.message}"
 
@@ -137,6 +140,29 @@ def _walk(
             _walk(item, (*loc, str(index)), lines, problems, path)
 
 
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def load_content(path: Path, model: type[M]) -> M:
+    """A content file under config/ (FAQ, briefing items…) validated against `model`;
+    raises ConfigError naming the file, line and key of every problem."""
+    data, lines = _read_yaml(path)
+    try:
+        return model.model_validate(_plain_keys(data if data is not None else {}))
+    except ValidationError as exc:
+        raise ConfigError(_issues(exc, path, lines, (), model)) from None
+
+
+def _plain_keys(data: Any) -> Any:
+    """YAML reads 2026-11-23 as a date; as a key, keep it text so errors name it as typed."""
+    if isinstance(data, dict):
+        return {k.isoformat() if isinstance(k, date) else k: _plain_keys(v)
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain_keys(v) for v in data]
+    return data
+
+
 def load_config(
     path: str | Path, plugins: Sequence[Plugin[Any]], builtins: Sequence[Plugin[Any]] = ()
 ) -> LoadedConfig:
@@ -207,6 +233,7 @@ def _assemble(
     defaults = builtin_enabled + _enable(
         config.defaults.plugins, ("defaults", "plugins"), known, path, lines, issues
     )
+    issues += _content_checks(defaults, ("defaults", "plugins"), path, lines)
     groups: dict[str, GroupSetup] = {}
     for group_id, group in config.groups.items():
         loc = ("groups", group_id)
@@ -234,10 +261,18 @@ def _group_checks(
         ConfigIssue(path, _line(lines, (*loc, "aliases")), ".".join((*loc, "aliases")), problem)
         for problem in build_command_table(setup, group.aliases, config.bot.command_prefixes)
     ]
-    for enabled in setup.plugins:
+    return issues + _content_checks(setup.plugins, (*loc, "plugins"), path, lines)
+
+
+def _content_checks(
+    plugins: Sequence[EnabledPlugin], loc: Loc, path: Path, lines: dict[Loc, int]
+) -> list[ConfigIssue]:
+    """Files the plugin blocks name under config/ (FAQ, word lists, briefing items…)."""
+    issues = []
+    for enabled in plugins:
         if enabled.plugin.check_content is None:
             continue
-        where = (*loc, "plugins", enabled.plugin.name)
+        where = (*loc, enabled.plugin.name)
         for problem in enabled.plugin.check_content(enabled.settings, path.parent):
             issues.append(ConfigIssue(path, _line(lines, where), ".".join(where), problem))
     return issues

@@ -86,6 +86,26 @@ class Person(Strict):
     name: str = ""
 
 
+class Operator(Person):
+    # The groups this operator runs, for their digest: ids, names or "tag:x"; empty = all.
+    groups: list[str] = Field(default_factory=list)
+
+
+class DigestSettings(Strict):
+    """The operators' daily digest (one direct message each, about every group they run)."""
+
+    enabled: bool = True  # sent when there are operators
+    at: ClockTime = time(8, 30)  # in `timezone`
+    timezone: TimeZoneName | None = None  # default: the bot's
+    covers: Literal["yesterday", "today"] = "yesterday"  # a whole day, or today so far
+    risk_drop: float = Field(0.5, gt=0, le=1)  # at risk: messages down more than this vs 7-day avg
+    risk_silent_days: int = Field(3, ge=1, le=30)  # …or no message for this many days
+    keywords: int = Field(8, ge=0, le=30)  # top words per group
+    detail_groups: int = Field(20, ge=1, le=500)  # groups shown one by one (at-risk first)
+    chart_days: int = Field(14, ge=7, le=60)
+    chart_dir: str = "data/digest"  # relative to bot.yaml's folder
+
+
 class WechatySettings(Strict):
     endpoint: str | None = None
     token: str | None = None
@@ -140,7 +160,8 @@ class BotConfig(Strict):
     adapter: Literal["console", "wechaty"] = "console"
     wechaty: WechatySettings = Field(default_factory=WechatySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    operators: list[Person] = Field(default_factory=list)
+    operators: list[Operator] = Field(default_factory=list)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)

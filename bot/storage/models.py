@@ -57,9 +57,10 @@ class CoreState(Base):
     at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-from bot.activity import ActivityDaily  # noqa: E402  (core tables kept beside their code)
+from bot.activity import ActivityDaily, ActivityWord  # noqa: E402  (kept beside their code)
 from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 
 __all__ = [
-    "ActivityDaily", "CoreState", "JobRun", "OutboxMessage", "PointsAccount", "PointsEntry",
+    "ActivityDaily", "ActivityWord", "CoreState", "JobRun", "OutboxMessage", "PointsAccount",
+    "PointsEntry",
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bot.almanac import fill
 from bot.context import Context, JobContext
 from bot.i18n import Texts
 from bot.plugin import Role, Router, Schedule
 from bot.scheduler import make_trigger
-from plugins.timed_posts.settings import TimedPostsSettings
+from plugins.timed_posts import service
+from plugins.timed_posts.settings import TimedPost, TimedPostsSettings
 
 router = Router()
 
@@ -27,9 +29,6 @@ TEXTS = Texts(
     },
 )
 
-WEEKDAYS_ZH = "一二三四五六日"
-WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
 
 def schedules(settings: TimedPostsSettings) -> list[Schedule]:
     seen: Counter[str] = Counter()
@@ -40,40 +39,45 @@ def schedules(settings: TimedPostsSettings) -> list[Schedule]:
         if seen[key] > 1:
             key = f"{key} #{seen[key]}"
         result.append(
-            Schedule(
-                key=key,
-                at=post.at,
-                cron=post.cron,
-                weekdays=tuple(post.weekdays),
-                payload=post.text,
-            )
+            Schedule(key=key, at=post.at, cron=post.cron, weekdays=tuple(post.weekdays),
+                     payload=post)
         )
     return result
 
 
-def fill(text: str, ctx: JobContext[TimedPostsSettings]) -> str:
-    """Placeholders owners may use: {date}, {weekday}, {group}; anything else stays as typed."""
-    local = ctx.slot.astimezone(ctx.group.timezone)
-    weekday = (
-        WEEKDAYS_EN[local.weekday()]
-        if ctx.group.language == "en"
-        else "星期" + WEEKDAYS_ZH[local.weekday()]
-    )
-    values = {"date": local.strftime("%Y-%m-%d"), "weekday": weekday, "group": ctx.group.name}
-    return text.format_map(_Keep(values))
-
-
-class _Keep(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+async def compose(ctx: JobContext[TimedPostsSettings], post: TimedPost) -> str:
+    """The post's text with its topic drawn and placeholders filled, for the slot's day."""
+    config_dir = ctx.services.config.base_dir
+    text = service.template(post, config_dir)
+    values = {"group": ctx.group.name}
+    if post.pool is not None:
+        choices = service.topics(ctx.settings.pool(post.pool), config_dir)
+        async with ctx.transaction() as session:
+            values["topic"] = await service.draw(session, ctx.group.id, post.pool, choices,
+                                                 ctx.slot)
+    if "{members}" in text:  # asks the platform: only when the post shows it
+        info = await ctx.services.roles.platform_info(ctx.group.id)
+        count = info.member_count if info is not None else None
+        values["members"] = str(count) if count is not None else "?"
+    day = ctx.slot.astimezone(ctx.group.timezone).date()
+    return fill(text, day, ctx.group.language, values)
 
 
 async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
+    post = ctx.payload
     try:
-        text = fill(str(ctx.payload), ctx)
-    except (ValueError, IndexError):  # a stray brace: post the text as written
-        text = str(ctx.payload)
+        text = await compose(ctx, post)
+    except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
+        ctx.log.error("timed post %s not sent: %s", post.key(), exc)
+        return
     await ctx.post(text)
+
+
+def _summary(post: TimedPost) -> str:
+    if post.text_file is not None:
+        return f"[{post.text_file}]"
+    text = post.text or "{topic}"
+    return text.replace("{topic}", f"[{post.pool}]") if post.pool else text
 
 
 @router.command(
@@ -97,7 +101,7 @@ async def list_posts(ctx: Context[TimedPostsSettings]) -> None:
             if upcoming
             else ctx.t("never")
         )
-        text = str(schedule.payload).replace("\n", " ")
+        text = _summary(schedule.payload).replace("\n", " ")
         short = text[:30] + ("…" if len(text) > 30 else "")
         lines.append(ctx.t("list.item", n=n, next=when, text=short))
     await ctx.reply("\n".join(lines), mention=False)

@@ -16,11 +16,17 @@ class TimedPost(BaseModel):
     at: ClockTime | None = None
     cron: str | None = None
     weekdays: list[Weekday] = Field(default_factory=list)
-    text: str = Field(min_length=1, max_length=4000)
+    text: str | None = Field(None, min_length=1, max_length=4000)  # with a pool: "{topic}"
+    text_file: str | None = None  # under config/, read when the post goes out
+    pool: str | None = None  # draws a topic from `pools` without repeats: {topic}
     id: str | None = None  # keeps the delivery ledger's key stable if posts are reordered
 
     @model_validator(mode="after")
     def _one_schedule(self) -> TimedPost:
+        if self.text is not None and self.text_file is not None:
+            raise ValueError("give `text` or `text_file`, not both")
+        if self.text is None and self.text_file is None and self.pool is None:
+            raise ValueError("a post needs `text`, `text_file` or `pool`")
         if (self.at is None) == (self.cron is None):
             raise ValueError("give either `at` (HH:MM) or `cron` (5 fields), not both or neither")
         if self.cron is not None:
@@ -38,7 +44,28 @@ class TimedPost(BaseModel):
         return f"at {self.at:%H:%M}" + (f" on {days}" if days else "")
 
 
+class TopicPool(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topics: list[str] = Field(default_factory=list)
+    file: str | None = None  # under config/: one topic a line; `#` lines are comments
+
+
 class TimedPostsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     posts: list[TimedPost] = Field(default_factory=list)
+    pools: dict[str, TopicPool | list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _pools_exist(self) -> TimedPostsSettings:
+        for post in self.posts:
+            if post.pool is not None and post.pool not in self.pools:
+                known = ", ".join(self.pools) or "none"
+                raise ValueError(f"post uses pool {post.pool!r}, which is not under `pools` "
+                                 f"(defined: {known})")
+        return self
+
+    def pool(self, name: str) -> TopicPool:
+        pool = self.pools[name]
+        return TopicPool(topics=pool) if isinstance(pool, list) else pool

@@ -1,0 +1,91 @@
+"""The digest as operators read it: totals, groups at risk, then each group's figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.almanac import weekday
+from bot.config.models import DigestSettings
+from bot.digest.service import Digest, Figure, GroupDigest
+from bot.digest.texts import TEXTS
+
+PER_LINE = 3
+
+
+def change(figure: Figure, language: str) -> str:
+    """The figure against its 7-day average: ↑22%, ↓5%, +3pt, flat, new."""
+    if figure.percent:
+        points = (figure.value - figure.average) * 100
+        return TEXTS.get(language, "flat") if abs(points) < 0.5 else f"{points:+.0f}pt"
+    if figure.average == 0:
+        return TEXTS.get(language, "new") if figure.value else "—"
+    ratio = (figure.value - figure.average) / figure.average
+    if abs(ratio) < 0.005:
+        return TEXTS.get(language, "flat")
+    return f"{'↑' if ratio > 0 else '↓'}{abs(ratio):.0%}"
+
+
+def show(figure: Figure, language: str) -> str:
+    label = TEXTS.get(language, figure.label) if figure.key.startswith("core.") else figure.label
+    value = f"{figure.value:.0%}" if figure.percent else f"{figure.value:g}"
+    return f"{label} {value}（{change(figure, language)}）" if language == "zh" \
+        else f"{label} {value} ({change(figure, language)})"
+
+
+def _total(groups: Sequence[GroupDigest], key: str) -> Figure:
+    figures = [f for g in groups if (f := g.figure(key)) is not None]
+    return Figure(key, key, sum(f.value for f in figures), sum(f.average for f in figures))
+
+
+def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettings,
+           language: str) -> str:
+    t = TEXTS.get
+    failed = max((g.figure("core.failed") for g in groups if g.figure("core.failed")),
+                 key=lambda f: f.value if f else 0, default=None)
+    lines = [
+        t(language, "title", date=digest.day.isoformat(), weekday=weekday(digest.day, language),
+          groups=len(groups)),
+        t(language, "totals", messages=_value(_total(groups, "core.messages"), language),
+          speakers=_value(_total(groups, "core.speakers"), language),
+          failed=_value(failed, language) if failed else "0"),
+    ]
+    risky = [g for g in groups if g.at_risk]
+    if risky:
+        lines.append(t(language, "risk", groups="、".join(_risk(g, language) for g in risky)))
+    else:
+        lines.append(t(language, "no_risk"))
+    shown = (risky + sorted((g for g in groups if not g.at_risk),
+                            key=lambda g: -g.series[-1] if g.series else 0))
+    for group in shown[: settings.detail_groups]:
+        lines += ["", *_group(group, language)]
+    if len(shown) > settings.detail_groups:
+        lines += ["", t(language, "more", count=len(shown) - settings.detail_groups)]
+    for title in digest.failed_hooks:
+        lines.append(t(language, "hook_failed", plugin=title))
+    return "\n".join(lines)
+
+
+def _value(figure: Figure, language: str) -> str:
+    text = f"{figure.value:g}"
+    return f"{text}（{change(figure, language)}）" if language == "zh" \
+        else f"{text} ({change(figure, language)})"
+
+
+def _risk(group: GroupDigest, language: str) -> str:
+    if group.silent_days:
+        days = f"{group.silent_days}+" if group.silent_days >= len(group.series) else \
+            str(group.silent_days)
+        return TEXTS.get(language, "risk.silent", group=group.group.name, days=days)
+    today = group.figure("core.messages")
+    assert today is not None
+    return TEXTS.get(language, "risk.drop", group=group.group.name, change=change(today, language))
+
+
+def _group(group: GroupDigest, language: str) -> list[str]:
+    figures = [show(f, language) for f in group.figures if f.key != "core.failed" or f.value]
+    lines = [f"■ {group.group.name}"]
+    lines += [" · ".join(figures[i : i + PER_LINE]) for i in range(0, len(figures), PER_LINE)]
+    if group.keywords:
+        lines.append(TEXTS.get(language, "keywords", words="、".join(group.keywords)))
+    lines += [TEXTS.get(language, "notes", note=note) for note in group.notes[:10]]
+    return lines

@@ -1,0 +1,116 @@
+"""The digest's reports: computed once for all groups, then one text and chart per reader."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import LoadedConfig
+from bot.config.models import Operator
+from bot.digest import chart, service
+from bot.digest.render import render
+from bot.digest.texts import TEXTS
+from bot.events import Outgoing, OutKind
+from bot.groups import GroupSetup
+from bot.outbox import Outbox
+from bot.plugin import Plugin, Schedule
+from bot.scheduler import ScheduledJob, make_trigger
+
+
+@dataclass(frozen=True)
+class Report:
+    reader: str | None  # an operator's id; None: the CLI's report on the chosen groups
+    text: str
+    chart: Path
+
+
+def operated(config: LoadedConfig, operator: Operator) -> list[GroupSetup]:
+    """The groups an operator runs: those their `groups` name (id, name or tag:x), or all."""
+    groups = list(config.groups.values())
+    if not operator.groups:
+        return groups
+    return [g for g in groups
+            if any(w in (g.id, g.name) or (w.startswith("tag:") and w[4:] in g.tags)
+                   for w in operator.groups)]
+
+
+async def build(
+    transaction: service.Transaction,
+    config: LoadedConfig,
+    plugins: Sequence[Plugin[Any]],
+    day: date,
+    out_dir: Path,
+    readers: dict[str | None, list[GroupSetup]],
+) -> list[Report]:
+    """Compute once for every group any reader sees, then one text and chart each."""
+    settings = config.config.digest
+    wanted = {g.id: g for groups in readers.values() for g in groups}
+    refs = [service.GroupRef(g.id, g.name, g.timezone) for g in wanted.values()]
+    digest = await service.compute(transaction, plugins, refs, day, settings)
+    by_id = {d.group.id: d for d in digest.groups}
+    reports = []
+    for reader, groups in readers.items():
+        mine = [by_id[g.id] for g in groups]
+        name = f"digest-{day.isoformat()}" + (f"-{_safe(reader)}" if reader else "") + ".png"
+        labels = {chart.label(d.group.id, d.group.name): d for d in mine}
+        series = {text: d.series for text, d in labels.items()}
+        path = await asyncio.to_thread(chart.draw, out_dir / name, digest.chart_days, series)
+        language = config.config.bot.language
+        text = render(digest, mine, settings, language) + "\n\n" + _chart_line(
+            labels, settings.chart_days, language)
+        reports.append(Report(reader, text, path))
+    return reports
+
+
+def _chart_line(labels: dict[str, service.GroupDigest], days: int, language: str) -> str:
+    """What the chart shows, and which id stands for which group where names could not be drawn."""
+    line = TEXTS.get(language, "chart", days=days)
+    renamed = [f"{text} = {d.group.name}" for text, d in labels.items() if text != d.group.name]
+    return line + (TEXTS.get(language, "chart.legend", names=", ".join(renamed)) if renamed else "")
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:60]
+
+
+def timezone(config: LoadedConfig) -> ZoneInfo:
+    return ZoneInfo(config.config.digest.timezone or config.config.bot.timezone)
+
+
+def covered_day(config: LoadedConfig, slot: datetime) -> date:
+    day = slot.astimezone(timezone(config)).date()
+    return day - timedelta(days=1) if config.config.digest.covers == "yesterday" else day
+
+
+@dataclass
+class DigestJob:
+    """The bot-wide daily job: every operator gets their report as a direct message."""
+
+    config: LoadedConfig
+    plugins: Sequence[Plugin[Any]]
+    transaction: service.Transaction
+    outbox: Outbox
+    before: Callable[[], Awaitable[None]]  # run first: the activity counters' flush
+
+    def scheduled(self) -> ScheduledJob | None:
+        settings = self.config.config.digest
+        if not settings.enabled or not self.config.config.operators:
+            return None
+        trigger = make_trigger(Schedule("daily", at=settings.at), timezone(self.config))
+        return ScheduledJob("digest.send.daily", "*", trigger, self.send)
+
+    async def send(self, slot: datetime, late: bool = False) -> None:
+        await self.before()
+        readers: dict[str | None, list[GroupSetup]] = {
+            op.id: operated(self.config, op) for op in self.config.config.operators}
+        reports = await build(self.transaction, self.config, self.plugins,
+                              covered_day(self.config, slot),
+                              self.config.base_dir / self.config.config.digest.chart_dir, readers)
+        for report in reports:
+            self.outbox.put(Outgoing(text=report.text, kind=OutKind.DM, to=report.reader,
+                                     image_path=str(report.chart)))

@@ -1,0 +1,34 @@
+"""Joins and leaves, and each day's segment counts (so the digest has their history)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage import Base, UTCDateTime
+
+
+class ActivityMemberEvent(Base):
+    __tablename__ = "activity_member_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(128), index=True)
+    member_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(8))  # join | leave
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActivitySegmentDay(Base):
+    """A group's segment counts as of the end of a local day (written just after it)."""
+
+    __tablename__ = "activity_segment_days"
+
+    group_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kol: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[int] = mapped_column(Integer, default=0)
+    ordinary: Mapped[int] = mapped_column(Integer, default=0)
+    lurker: Mapped[int] = mapped_column(Integer, default=0)

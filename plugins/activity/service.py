@@ -1,0 +1,154 @@
+"""Member activity over a window and the four segments (KOL, active, ordinary, lurker).
+
+Reads the core's per-day counters (bot/activity.py); one query serves any number of groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.activity import ActivityDaily
+from plugins.activity.models import ActivityMemberEvent
+from plugins.activity.settings import ActivitySettings, SegmentRule
+
+SEGMENTS = ("kol", "active", "ordinary", "lurker")
+CHUNK = 500  # groups per query: keeps the statement's parameters well under the limits
+
+
+@dataclass
+class MemberStats:
+    name: str = ""
+    messages: int = 0
+    characters: int = 0
+    commands: int = 0
+    mentions: int = 0
+    days: int = 0  # days with at least one message
+
+
+def without_one_command(stats: MemberStats) -> MemberStats:
+    """The figures less one command (the one asking for them, already counted)."""
+    if stats.commands == 0:
+        return stats
+    messages = stats.messages - 1
+    return replace(stats, messages=messages, commands=stats.commands - 1,
+                   days=stats.days if messages else 0)
+
+
+def meets(stats: MemberStats, group_messages: int, rule: SegmentRule) -> bool:
+    share = stats.messages / group_messages if group_messages else 0.0
+    return (share >= rule.min_share and stats.messages >= rule.min_messages
+            and stats.days >= rule.min_days and stats.mentions >= rule.min_mentions)
+
+
+def segment_of(stats: MemberStats, group_messages: int, settings: ActivitySettings) -> str:
+    """The first segment whose rule the member meets, checked from KOL down; else lurker.
+
+    A lurker who never posted is never "ordinary", whatever the rule says."""
+    if stats.messages == 0:
+        return "lurker"
+    for name, rule in (("kol", settings.kol), ("active", settings.active),
+                       ("ordinary", settings.ordinary)):
+        if meets(stats, group_messages, rule):
+            return name
+    return "lurker"
+
+
+def chunks(group_ids: Iterable[str]) -> Iterable[list[str]]:
+    ids = list(group_ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+async def window_stats(
+    session: AsyncSession, group_ids: Iterable[str], first: date, last: date
+) -> dict[str, dict[str, MemberStats]]:
+    """Per group, per member seen (posting or @-mentioned) between the two days."""
+    a = ActivityDaily
+    result: dict[str, dict[str, MemberStats]] = {}
+    for chunk in chunks(group_ids):
+        rows = await session.execute(
+            select(a.group_id, a.member_id, func.max(a.name), func.sum(a.messages),
+                   func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
+                   func.sum(case((a.messages > 0, 1), else_=0)))
+            .where(a.group_id.in_(chunk), a.day >= first, a.day <= last)
+            .group_by(a.group_id, a.member_id))
+        for group, member, name, messages, chars, commands, mentions, days in rows:
+            result.setdefault(group, {})[member] = MemberStats(
+                name or "", int(messages), int(chars), int(commands), int(mentions), int(days))
+    return result
+
+
+async def membership(
+    session: AsyncSession, group_ids: Iterable[str]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(still in the group after joining, left the group) per group, from join/leave events."""
+    joined: dict[str, set[str]] = {}
+    left: dict[str, set[str]] = {}
+    for chunk in chunks(group_ids):
+        rows = await session.execute(
+            select(ActivityMemberEvent.group_id, ActivityMemberEvent.member_id,
+                   ActivityMemberEvent.kind)
+            .where(ActivityMemberEvent.group_id.in_(chunk))
+            .order_by(ActivityMemberEvent.at, ActivityMemberEvent.id))
+        for group, member, kind in rows:
+            inside, gone = joined.setdefault(group, set()), left.setdefault(group, set())
+            (inside if kind == "join" else gone).add(member)
+            (gone if kind == "join" else inside).discard(member)
+    return joined, left
+
+
+def count_segments(
+    stats: dict[str, MemberStats], joined: set[str], left: set[str], settings: ActivitySettings
+) -> dict[str, int]:
+    total = sum(s.messages for s in stats.values())
+    counts = dict.fromkeys(SEGMENTS, 0)
+    for member, member_stats in stats.items():
+        if member not in left:
+            counts[segment_of(member_stats, total, settings)] += 1
+    counts["lurker"] += len(joined - set(stats))  # joined and never seen since
+    return counts
+
+
+async def segment_counts(
+    session: AsyncSession, group_ids: Iterable[str], day: date, settings: ActivitySettings
+) -> dict[str, dict[str, int]]:
+    ids = list(group_ids)
+    first = day - timedelta(days=settings.window_days - 1)
+    stats = await window_stats(session, ids, first, day)
+    joined, left = await membership(session, ids)
+    return {g: count_segments(stats.get(g, {}), joined.get(g, set()), left.get(g, set()),
+                              settings) for g in ids}
+
+
+async def daily_messages(
+    session: AsyncSession, group_id: str, first: date, last: date
+) -> dict[date, int]:
+    rows = await session.execute(
+        select(ActivityDaily.day, func.sum(ActivityDaily.messages))
+        .where(ActivityDaily.group_id == group_id, ActivityDaily.day >= first,
+               ActivityDaily.day <= last)
+        .group_by(ActivityDaily.day))
+    return {day: int(total) for day, total in rows}
+
+
+def falling(before: dict[str, MemberStats], recent: dict[str, MemberStats],
+            min_days: int = 3) -> list[str]:
+    """Members who posted on several days before, and not at all lately (活跃度下降)."""
+    quiet = [(stats.days, member) for member, stats in before.items()
+             if stats.days >= min_days and recent.get(member, MemberStats()).messages == 0]
+    return [member for _, member in sorted(quiet, reverse=True)]
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    top = max(values, default=0)
+    if top == 0:
+        return BARS[0] * len(values)
+    return "".join(BARS[min(len(BARS) - 1, round(v / top * (len(BARS) - 1)))] for v in values)

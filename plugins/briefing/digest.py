@@ -1,0 +1,31 @@
+"""The briefing's lines in the operators' digest: items posted, and feeds that fail."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.plugin import DigestContribution, DigestQuery, Metric
+from plugins.briefing.models import BriefingFeed, BriefingRun
+from plugins.briefing.texts import TEXTS
+
+
+async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContribution:
+    items: dict[tuple[str, date], float] = {}
+    rows = await session.execute(
+        select(BriefingRun.group_id, BriefingRun.day, BriefingRun.items).where(
+            BriefingRun.group_id.in_(query.group_ids), BriefingRun.trigger == "scheduled",
+            BriefingRun.day >= min(query.days), BriefingRun.day <= max(query.days)))
+    for group, day, count in rows:
+        items[(group, day)] = items.get((group, day), 0) + count
+    notes: dict[str, list[str]] = {}
+    wanted = set(query.group_ids)
+    for feed in await session.scalars(select(BriefingFeed).where(BriefingFeed.error.is_not(None))):
+        since = feed.failing_since.strftime("%m-%d %H:%M UTC") if feed.failing_since else "?"
+        line = TEXTS.get("zh", "digest.failing", feed=feed.url, since=since, error=feed.error)
+        for group in set(feed.group_ids or []) & wanted:
+            notes.setdefault(group, []).append(line)
+    return DigestContribution(
+        metrics=[Metric("briefing.items", TEXTS.get("zh", "digest.items"), items)], notes=notes)

@@ -1,0 +1,183 @@
+"""Composing a briefing: sources in order, nothing repeated, every item cut cleanly."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
+from bot.i18n import Texts
+from bot.storage import insert_if_missing
+from plugins.briefing.content import curated_items, tag_files
+from plugins.briefing.feeds import clean
+from plugins.briefing.models import BriefingFeed, BriefingRun, BriefingShown
+from plugins.briefing.settings import BriefingSettings
+
+ELLIPSIS = "…"
+_BREAKS = "，。、；：！？,.;:!? )）】」』"
+_EXTENDERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}  # ZWJ, variation selectors, keycap
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    key: str  # what "the same item" means: its link, else its text
+
+
+@dataclass(frozen=True)
+class Briefing:
+    day: date
+    items: list[Item]
+    closing: str | None
+
+
+def item_key(text: str, link: str | None = None) -> str:
+    basis = (link or "").strip() or " ".join(text.lower().split())
+    return hashlib.sha1(basis.encode("utf-8")).hexdigest()
+
+
+def _extends(char: str) -> bool:
+    """True for characters that belong to the one before (never cut in front of them)."""
+    return (char in _EXTENDERS or unicodedata.combining(char) != 0
+            or "\U0001f3fb" <= char <= "\U0001f3ff"  # skin tones
+            or "\U000e0020" <= char <= "\U000e007f")  # tag sequences (flags)
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut to at most `limit` characters: at a punctuation mark or space when one is near
+    the end, never inside an emoji or a combined character, marked with an ellipsis."""
+    text = clean(text)
+    if len(text) <= limit:
+        return text
+    end = limit - 1
+    while end > 0 and (_extends(text[end]) or text[end - 1] == "\u200d"):
+        end -= 1
+    # Regional-indicator flags come in pairs: do not keep half of one.
+    run = 0
+    while run < end and "\U0001f1e6" <= text[end - 1 - run] <= "\U0001f1ff":
+        run += 1
+    end -= run % 2
+    cut = text[:end]
+    soft = max(cut.rfind(c) for c in _BREAKS)
+    if soft >= limit * 0.6:
+        cut = cut[: soft + 1]
+    return cut.rstrip(" ,，、;；:：") + ELLIPSIS
+
+
+async def recent_keys(
+    session: AsyncSession, group_id: str, day: date, dedupe_days: int
+) -> set[str]:
+    """Items shown on the days before `day` within the window (today's may show again)."""
+    if dedupe_days <= 0:
+        return set()
+    rows = await session.scalars(select(BriefingShown.item_key).where(
+        BriefingShown.group_id == group_id, BriefingShown.day < day,
+        BriefingShown.day >= day - timedelta(days=dedupe_days)))
+    return set(rows)
+
+
+async def compose(
+    session: AsyncSession,
+    settings: BriefingSettings,
+    group_id: str,
+    group_tags: tuple[str, ...],
+    config_dir: Path,
+    day: date,
+) -> Briefing:
+    """Curated items for the day first, then tag content, then the feeds taken in turn."""
+    files = [config_dir / "config" / name for name in settings.files]
+    chosen, closing = curated_items(files, day, group_tags)
+    tagged, tag_closing = (curated_items(tag_files(config_dir, group_tags), day, group_tags)
+                           if settings.tag_content else ([], None))
+    skip = await recent_keys(session, group_id, day, settings.dedupe_days)
+    items: list[Item] = []
+
+    def take(item: Item) -> bool:
+        if item.key in skip or not item.text or len(items) >= settings.items:
+            return False
+        skip.add(item.key)
+        items.append(item)
+        return True
+
+    for curated in chosen + tagged:
+        take(Item(clip(curated.text, settings.item_length), item_key(curated.text, curated.link)))
+    queues = await _feed_queues(session, settings)
+    _round_robin(queues, take)
+    return Briefing(day, items, closing or tag_closing or settings.closing)
+
+
+async def _feed_queues(
+    session: AsyncSession, settings: BriefingSettings
+) -> list[tuple[int, list[Item]]]:
+    """Each feed's cached items (from the last good fetch) with its item limit."""
+    if not settings.feeds:
+        return []
+    rows = {r.url: r for r in await session.scalars(
+        select(BriefingFeed).where(BriefingFeed.url.in_([f.url for f in settings.feeds])))}
+    queues = []
+    for feed in settings.feeds:
+        cached = rows[feed.url].items if feed.url in rows else []
+        queues.append((feed.max_items, [Item(clip(i["title"], settings.item_length),
+                                             item_key(i["title"], i.get("link")))
+                                        for i in cached]))
+    return queues
+
+
+def _round_robin(queues: list[tuple[int, list[Item]]], take: Callable[[Item], bool]) -> None:
+    """One new item from each feed in turn, so no feed crowds out the others."""
+    positions, used = [0] * len(queues), [0] * len(queues)
+    progress = True
+    while progress:
+        progress = False
+        for index, (limit, queue) in enumerate(queues):
+            while used[index] < limit and positions[index] < len(queue):
+                positions[index] += 1
+                if take(queue[positions[index] - 1]):
+                    used[index] += 1
+                    progress = True
+                    break
+
+
+def render(briefing: Briefing, texts: Texts, language: str, title: str | None,
+           group_name: str) -> str:
+    day = briefing.day
+    lines = [
+        texts.get(language, "header", title=title or texts.get(language, "title"),
+                  date=long_date(day, language), weekday=weekday(day, language)),
+        texts.get(language, "almanac", lunar=lunar_date(day, language),
+                  term=solar_term(day, language)),
+    ]
+    lines += [f"{n}. {item.text}" for n, item in enumerate(briefing.items, start=1)]
+    if briefing.closing:
+        lines.append("——")
+        lines.append(fill(briefing.closing, day, language, {"group": group_name}))
+    return "\n".join(lines)
+
+
+async def posted(session: AsyncSession, group_id: str, day: date) -> bool:
+    """Whether the group already had the day's briefing (scheduled or asked for)."""
+    found = await session.scalar(select(BriefingRun.id).where(
+        BriefingRun.group_id == group_id, BriefingRun.day == day).limit(1))
+    return found is not None
+
+
+async def record(
+    session: AsyncSession, group_id: str, briefing: Briefing, trigger: str, at: datetime,
+    member_id: str | None = None, member_day: date | None = None,
+) -> None:
+    """Remember what the group was shown. `member_day` claims the group's one member
+    request of that day: a second one raises IntegrityError."""
+    session.add(BriefingRun(group_id=group_id, day=briefing.day, trigger=trigger,
+                            member_id=member_id, member_day=member_day, at=at,
+                            items=len(briefing.items)))
+    await session.flush()
+    for item in briefing.items:
+        await insert_if_missing(session, BriefingShown, group_id=group_id, day=briefing.day,
+                                item_key=item.key)

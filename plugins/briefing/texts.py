@@ -1,0 +1,30 @@
+"""What members, admins and operators read from the briefing, in zh and en."""
+
+from __future__ import annotations
+
+from bot.i18n import Texts
+
+TEXTS = Texts(
+    zh={
+        "title": "每日早报",
+        "header": "【{title}】{date} {weekday}",
+        "almanac": "{lunar} · {term}",
+        "empty": "今天还没有早报内容。",
+        "member_limit": "今天的早报已经发过啦，往上翻一翻就能看到～",
+        "feed_failed": "早报源「{feed}」抓取失败：{error}。「{group}」的早报先用缓存（{cached} 条）和其它来源。",
+        "digest.failing": "早报源「{feed}」自 {since} 起抓取失败：{error}",
+        "digest.items": "早报条数",
+        "help": "发今天的早报（成员每群每天一次）",
+    },
+    en={
+        "title": "Morning briefing",
+        "header": "【{title}】{weekday}, {date}",
+        "almanac": "{lunar} · {term}",
+        "empty": "There is nothing for today's briefing yet.",
+        "member_limit": "Today's briefing is already in the chat; scroll up to read it.",
+        "feed_failed": "Briefing feed “{feed}” failed: {error}. “{group}” gets its cached items ({cached}) and other sources meanwhile.",
+        "digest.failing": "Briefing feed “{feed}” failing since {since}: {error}",
+        "digest.items": "Briefing items",
+        "help": "post today's briefing (members: once a day per group)",
+    },
+)

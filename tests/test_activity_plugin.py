@@ -1,0 +1,210 @@
+"""Member activity (用户分层): segments from a few weeks of chatter, /活跃 and /群画像,
+members who left, the nightly segment snapshot, and what the counters record."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from bot.activity import ActivityDaily
+from plugins.activity.models import ActivitySegmentDay
+
+# Thresholds chosen for the chatter below (defaults are for a 30-day window of a big group).
+RULES = {
+    "window_days": 14,
+    "kol": {"min_share": 0.2, "min_days": 5, "min_mentions": 2},
+    "active": {"min_days": 4},
+    "ordinary": {"min_messages": 1},
+}
+
+
+def _config(rules: dict = RULES) -> dict:
+    return {"groups": {"g": {"name": "读书会", "owner": "alice", "admins": ["ivy"],
+                             "plugins": {"activity": rules}}}}
+
+
+def _chatter(day: int) -> list[tuple[str, str]]:
+    """Who says what on 2026-11-`day` (10:00 local). Over the 14 days up to the 23rd:
+
+    alice  3 a day on the 10th-19th (30), @-mentioned 3 times by bob    → KOL
+    erin   4 a day on the 14th-19th (24: a big share), @-mentioned once → active, not KOL
+    bob    1 a day on the 10th-19th (10), nobody @-mentions him          → active (10 days)
+    carol  once on the 12th and once on the 16th                         → ordinary
+    gina   5 a day on the 10th-14th (25), @-mentioned twice; leaves on the 15th
+    hank   20 messages on the 8th only: before the window
+    dave   joins on the 15th and never speaks; ivy (admin) never speaks → lurkers
+    """
+    said: list[tuple[str, str]] = []
+    if day == 8:
+        said += [("hank", f"第{n}条") for n in range(20)]
+    if 10 <= day <= 19:
+        said += [("alice", "今天读到第十章"), ("alice", "这一段写得真好")]
+        said.append(("alice", "@gina 欢迎新朋友" if day in (10, 11) else "大家怎么看"))
+        said.append(("bob", "@alice 说得好" if day >= 17 else "打卡"))
+    if 10 <= day <= 14:
+        said += [("gina", f"我也在读，第{n}页") for n in range(5)]
+    if 14 <= day <= 19:
+        said += [("erin", f"补充一点（{n}）") for n in range(4)]
+    if day == 12:
+        said.append(("carol", "读完了"))
+    if day == 16:
+        said.append(("carol", "@erin 同意"))
+    return said
+
+
+async def _seeded(make_chat, rules: dict = RULES, through: str = "2026-11-23 10:00"):
+    chat = await make_chat(_config(rules), now="2026-11-08 09:00")
+    for day in range(8, 20):
+        await chat.advance_to(f"2026-11-{day:02d} 10:00")
+        for member, text in _chatter(day):
+            await chat.say(member, text)
+        if day == 15:
+            await chat.leave("gina")
+            await chat.join("dave")
+    await chat.advance_to(through)
+    return chat
+
+
+def _reply(deliveries) -> str:
+    [reply] = deliveries
+    return reply.text
+
+
+# -- segments: /活跃 and /群画像 -------------------------------------------------------------
+
+
+async def test_each_member_hears_their_own_segment_and_counts(make_chat):
+    chat = await _seeded(make_chat)
+    # The question is itself a message of today: alice has 30 + 1 over 10 + 1 days.
+    assert _reply(await chat.say("alice", "/活跃")) == (
+        "alice，近 14 天：发言 30 条（全群第 1 名），活跃 11 天，被@ 3 次。你是「KOL」。")
+    segment = re.compile(r"你是「(.+)」")
+    erin = _reply(await chat.say("erin", "活跃"))  # the keyword works without the slash
+    assert segment.search(erin)[1] == "活跃用户"  # big share, but @-mentioned only once
+    assert "被@ 1 次" in erin
+    assert segment.search(_reply(await chat.say("bob", "/活跃")))[1] == "活跃用户"
+    assert segment.search(_reply(await chat.say("carol", "/我的活跃")))[1] == "普通用户"
+
+
+async def test_portrait_counts_segments_and_shows_the_last_seven_days(make_chat):
+    chat = await _seeded(make_chat)
+    lines = _reply(await chat.say("alice", "/群画像")).splitlines()
+    assert lines[0].startswith("「读书会」近 14 天画像：消息 92 条")  # 91 seeded + this one
+    # gina left (not counted), hank spoke only before the window: he, dave and ivy lurk.
+    assert lines[1] == "分层：KOL 1 · 活跃 2 · 普通 1 · 潜水 3"
+    [trend] = [line for line in lines if line.startswith("近 7 天每日消息")]
+    bars, counts = re.fullmatch(r"近 7 天每日消息：(\S+)（(.+)）", trend).groups()
+    assert counts == "8 8 8 0 0 0 1"  # the 17th-19th: alice 3, bob 1, erin 4; today: /群画像
+    assert len(bars) == 7 and bars[0] == bars[1] == bars[2] != bars[3] == bars[4] == bars[5]
+
+
+async def test_thresholds_come_from_the_config(make_chat):
+    chat = await _seeded(make_chat)
+    before = _reply(await chat.say("alice", "/群画像")).splitlines()[1]
+    stricter = {**RULES, "kol": {"min_share": 0.2, "min_days": 5, "min_mentions": 1},
+                "active": {"min_days": 12}}
+    chat.write_config(_config(stricter))
+    chat = await chat.restart()
+    after = _reply(await chat.say("alice", "/群画像")).splitlines()[1]
+    assert before == "分层：KOL 1 · 活跃 2 · 普通 1 · 潜水 3"
+    # erin's one mention now makes her a KOL; bob's 10 days are short of 12: ordinary.
+    assert after == "分层：KOL 2 · 活跃 0 · 普通 2 · 潜水 3"
+
+
+async def test_portrait_is_for_admins_only(make_chat):
+    chat = await make_chat(_config(), now="2026-11-23 10:00")
+    await chat.say("bob", "大家好")
+    refused = _reply(await chat.say("bob", "/群画像"))
+    assert "只有管理员" in refused and "分层" not in refused
+    assert "分层：" in _reply(await chat.say("ivy", "/群画像"))  # an admin from the config
+    assert "分层：" in _reply(await chat.say("alice", "群画像"))  # the owner
+
+
+async def test_a_member_who_left_is_not_named_in_the_portrait(make_chat):
+    chat = await _seeded(make_chat)
+    portrait = _reply(await chat.say("alice", "/群画像"))
+    assert "KOL 1 ·" in portrait  # counted correctly…
+    assert "gina" not in portrait  # …but named as a KOL and as cooling down
+
+
+async def test_a_member_who_never_spoke_is_told_they_are_a_lurker(make_chat):
+    chat = await make_chat(_config(), now="2026-11-23 10:00")
+    await chat.say("alice", "早")
+    await chat.join("dave")
+    reply = _reply(await chat.say("dave", "/活跃"))
+    assert "还没有发言" in reply and "潜水用户" in reply
+
+
+# -- English ---------------------------------------------------------------------------------
+
+ENGLISH = {"groups": {"l": {"name": "Book Club", "language": "en", "timezone": "Europe/London",
+                            "plugins": {"activity": {"kol": {"min_messages": 2}}}}}}
+
+
+async def test_an_english_group_hears_english(make_chat):
+    chat = await make_chat(ENGLISH, now="2026-11-20 10:00")
+    await chat.say("amy", "hello")
+    await chat.say("ben", "@amy hi")
+    await chat.advance("1d")
+    await chat.say("amy", "reading chapter two")
+    await chat.say("ben", "@amy nice")
+    assert _reply(await chat.say("amy", "/activity")) == (
+        "amy, last 30 days: messages 2 (#1 in the group), days active 2, "
+        "@-mentions received 2. You are a KOL.")  # the /activity command is not counted
+
+
+async def test_english_segment_names_read_correctly(make_chat):
+    chat = await make_chat(ENGLISH, now="2026-11-20 10:00")
+    await chat.say("ben", "hi all")
+    assert _reply(await chat.say("ben", "/activity")).endswith("You are an ordinary member.")
+
+
+# -- the nightly snapshot --------------------------------------------------------------------
+
+
+async def _snapshots(chat) -> dict[date, tuple[int, int, int, int]]:
+    async with chat.runtime.db.transaction() as session:
+        rows = (await session.scalars(select(ActivitySegmentDay))).all()
+    return {r.day: (r.kol, r.active, r.ordinary, r.lurker) for r in rows if r.group_id == "g"}
+
+
+async def test_the_nightly_snapshot_keeps_each_days_counts_once(make_chat):
+    chat = await _seeded(make_chat)
+    days = await _snapshots(chat)
+    assert sorted(days) == [date(2026, 11, d) for d in range(8, 23)]  # yesterday, each night
+    # (kol, active, ordinary, lurker) as they were: on the 14th gina was a KOL and alice
+    # (not yet @-mentioned) active; hank's one day made him ordinary; dave had not joined.
+    assert days[date(2026, 11, 14)] == (1, 2, 3, 0)
+    assert days[date(2026, 11, 22)] == (1, 2, 1, 1)  # gina gone, hank out of the window
+    await chat.say("dave", "大家好，我是新来的")  # counted in memory, written at shutdown
+    # Down from 10:00 over 00:10 on the 24th; back at 00:20, within the grace: caught up.
+    chat = await chat.restart(after=timedelta(hours=14, minutes=20))
+    assert (await _snapshots(chat))[date(2026, 11, 23)] == (1, 2, 2, 0)
+    await chat.say("carol", "晚安")
+    chat = await chat.restart(after="5m")
+    await chat.advance("23h")  # before the next night's run
+    after = await _snapshots(chat)
+    assert len(after) == 16 and after[date(2026, 11, 23)] == (1, 2, 2, 0)
+
+
+# -- what the counters record ------------------------------------------------------------------
+
+
+async def test_counters_record_commands_and_mentions_received(make_chat):
+    chat = await make_chat(_config(), now="2026-11-23 10:00")
+    await chat.join("carol")
+    await chat.say("alice", "/活跃")  # a command, as a slash word…
+    await chat.say("alice", "活跃")  # …and as a keyword
+    await chat.say("alice", "/没有这个命令")  # not a command this group knows
+    await chat.say("bob", "@alice @alice @carol 看这里")  # alice counted once
+    await chat.say("bob", "@小助手 /活跃")  # talking to the bot: a command, nobody's mention
+    await chat.runtime.activity.flush()
+    async with chat.runtime.db.transaction() as session:
+        rows = {r.member_id: (r.messages, r.commands, r.mentions_received)
+                for r in (await session.scalars(select(ActivityDaily))).all()}
+    assert rows == {"alice": (3, 2, 1), "bob": (2, 1, 0), "carol": (0, 0, 1)}
+    # carol was only @-mentioned: she shows up, and still as a lurker.
+    lines = _reply(await chat.say("alice", "/群画像")).splitlines()
+    assert lines[1].endswith("潜水 2")  # carol and ivy (the admin in the config)

@@ -1,0 +1,203 @@
+"""The morning briefing: local times, feeds through a cache, failures, no repeats, on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.config import ConfigError, load_config
+from bot.testing import texts
+from plugins import ALL
+from plugins.briefing.service import ELLIPSIS, clip
+
+FEEDS = Path(__file__).parent / "feeds"
+CURATED = """\
+days:
+  2026-11-23:
+    items:
+      - 本周共读《活着》第 1-3 章
+      - text: 周末沙龙报名开始
+        tags: [reading]
+    closing: 今日话题：{weekday}读什么？
+  2026-11-24:
+    items:
+      - 今晚 9 点打卡截止
+"""
+
+
+def _files(tmp_path: Path) -> None:
+    (tmp_path / "config" / "briefing" / "feeds").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "config" / "briefing" / "club.yaml").write_text(CURATED, encoding="utf-8")
+    for name in ("news.xml", "tech.atom", "broken.xml"):
+        shutil.copy(FEEDS / name, tmp_path / "config" / "briefing" / "feeds" / name)
+
+
+def _group(name: str, briefing: dict, **extra: object) -> dict:
+    return {"name": name, "plugins": {"briefing": briefing}, **extra}
+
+
+def _transport(chat, handler) -> None:
+    chat.runtime.services.plugin_state.setdefault("briefing", {})["transport"] = \
+        httpx.MockTransport(handler)
+
+
+async def test_posts_at_nine_local_time_in_each_groups_timezone(make_chat, tmp_path):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {
+        "sh": _group("读书会", {"files": ["briefing/club.yaml"]}, tags=["reading"]),
+        "ldn": _group("London", {"files": ["briefing/club.yaml"]}, timezone="Europe/London",
+                      language="en"),
+    }}, now="2026-11-23 08:00")
+    posts = await chat.advance("1d")
+    first = [p for p in posts if p.at.day == 23]
+    assert [(p.group_id, p.at.isoformat()) for p in first] == [
+        ("sh", "2026-11-23T09:00:00+08:00"), ("ldn", "2026-11-23T09:00:00+00:00")]
+    shanghai, london = first[0].text.splitlines(), first[1].text.splitlines()
+    assert shanghai[:2] == ["【每日早报】2026年11月23日 星期一", "农历十月十五 · 小雪"]
+    assert shanghai[2:] == ["1. 本周共读《活着》第 1-3 章", "2. 周末沙龙报名开始", "——",
+                            "今日话题：星期一读什么？"]
+    assert london[:2] == ["【Morning briefing】Monday, 23 November 2026",
+                          "Lunar 10/15 · Minor Snow"]
+    assert "2. 周末沙龙报名开始" not in london  # tagged item: only groups sharing the tag
+
+
+async def test_feeds_are_fetched_ahead_and_the_post_reads_the_cache(make_chat, tmp_path):
+    _files(tmp_path)
+    calls: list[str] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        calls.append(str(chat.clock.now().astimezone(chat.chat.timezone).time()))
+        return httpx.Response(200, content=(FEEDS / "tech.atom").read_bytes())
+
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "items": 5, "item_length": 20,
+        "feeds": [{"url": "briefing/feeds/news.xml", "max_items": 3},
+                  {"url": "https://feeds.example.org/tech", "max_items": 3}]})}},
+        now="2026-11-23 08:00")
+    _transport(chat, serve)
+    [post] = await chat.advance("2h")
+    lines = post.text.splitlines()[2:]
+    assert calls == ["08:30:00"]  # once, ahead of the post; nothing at 09:00
+    # Feeds in turn; markup and entities cleaned; long titles cut at a space or mark.
+    assert lines == ["1. 《三体》英文版销量突破千万册", "2. Python 3.15 beta…",
+                     "3. 国家图书馆推出夜间阅读季 & 周末讲座", "4. SQLite adds a new…",
+                     "5. 年度好书榜单公布：十本小说入选…"]
+    assert all(len(line.split(". ", 1)[1]) <= 20 for line in lines)
+
+
+async def test_a_failing_feed_falls_back_and_operators_hear_once(make_chat, tmp_path):
+    _files(tmp_path)
+    state = {"up": True}
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if not state["up"]:
+            raise httpx.ConnectTimeout("timed out", request=request)
+        return httpx.Response(200, content=(FEEDS / "tech.atom").read_bytes())
+
+    chat = await make_chat({
+        "operators": [{"id": "op_wang"}],
+        "groups": {"g": _group("读书会", {
+            "files": ["briefing/club.yaml"], "items": 3,
+            "feeds": [{"url": "https://feeds.example.org/tech", "name": "科技"},
+                      {"url": "briefing/feeds/broken.xml", "name": "坏源"}]})}},
+        now="2026-11-23 08:00")
+    _transport(chat, serve)
+    day1 = await chat.advance("2h")
+    dms = [d for d in day1 if d.kind == "dm" and d.text.startswith("早报源")]
+    assert [(d.to, d.text.split("：")[0]) for d in dms] == [("op_wang", "早报源「坏源」抓取失败")]
+    state["up"] = False
+    day2 = await chat.advance("1d")
+    dms = [d for d in day2 if d.kind == "dm" and d.text.startswith("早报源")]
+    assert [d.text.split("：")[0] for d in dms] == ["早报源「科技」抓取失败"]  # 坏源: told already
+    assert "缓存（4 条）" in dms[0].text
+    [post] = [d for d in day2 if d.kind == "post"]
+    # Day 2 still posts on time: the curated item, then cached feed items not shown yesterday.
+    assert post.at.strftime("%H:%M") == "09:00"
+    assert post.text.splitlines()[2:] == ["1. 今晚 9 点打卡截止",
+                                          "2. A tour of open-source RSS readers",
+                                          "3. Why time zones are hard 🕰️"]
+
+
+async def test_items_shown_in_the_last_days_are_not_repeated(make_chat, tmp_path):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "items": 3, "dedupe_days": 7, "feeds": [{"url": "briefing/feeds/news.xml",
+                                                 "max_items": 10}]})}},
+        now="2026-11-23 08:00")
+    posts = await chat.advance("3d")
+    bodies = [p.text.splitlines()[2:] for p in posts]
+    shown = [line.split(". ", 1)[1] for body in bodies[:2] for line in body]
+    assert len(shown) == len(set(shown)) == 6
+    assert len(posts) == 2  # the feed had six items: nothing new on the third day, no post
+
+
+async def test_once_a_day_across_restarts(make_chat, tmp_path):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {"g": _group("读书会", {"files": ["briefing/club.yaml"]})}},
+                           now="2026-11-23 08:00")
+    assert len(await chat.advance("65m")) == 1
+    chat = await chat.restart(after="10m")
+    assert texts(await chat.advance("10h")) == []
+    chat = await chat.restart(after="14h")  # down across 09:00 on the 24th (09:15): caught up
+    day2 = [d for d in chat.sent if d.at.day == 24]
+    assert len(day2) == 1 and day2[0].text.splitlines()[2] == "1. 今晚 9 点打卡截止"
+    assert texts(await chat.advance("2h")) == []
+
+
+async def test_on_demand_admins_any_time_members_once_a_day(make_chat, tmp_path, database_url):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {"g": _group("读书会", {"files": ["briefing/club.yaml"]},
+                                                   owner="alice", admins=["bob"])}},
+                           now="2026-11-23 07:00", database_url=database_url)
+    refused = "今天的早报已经发过啦，往上翻一翻就能看到～"
+    before = len(chat.sent)
+    await asyncio.gather(chat.say("dave", "早报"), chat.say("erin", "/briefing"))
+    firsts = sorted(d.text.split("\n")[0] for d in chat.sent[before:])
+    assert firsts == ["【每日早报】2026年11月23日 星期一", refused]  # one of the two got it
+    for _ in range(2):
+        [reply] = await chat.say("bob", "早报")
+        assert reply.text.startswith("【每日早报】2026年11月23日")
+    await chat.advance_to("2026-11-24 09:30")  # the scheduled one is in the chat already
+    [reply] = await chat.say("erin", "早报")
+    assert reply.text == refused
+    [reply] = await chat.say("bob", "早报")
+    assert reply.text.startswith("【每日早报】2026年11月24日")
+
+
+async def test_config_check_names_the_curated_files_line(tmp_path):
+    _files(tmp_path)
+    (tmp_path / "config/briefing/bad.yaml").write_text(
+        "days:\n  2026-11-23:\n    items:\n      - text: ok\n      - txt: typo\n",
+        encoding="utf-8")
+    (tmp_path / "bot.yaml").write_text(
+        "groups:\n  g:\n    name: 群\n    plugins:\n      briefing:\n"
+        "        files: [briefing/bad.yaml, briefing/missing.yaml]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "bot.yaml", ALL)
+    message = str(raised.value)
+    assert "bad.yaml:5: days.2026-11-23.items.1" in message
+    assert "missing.yaml: 找不到文件 (file not found)" in message
+
+
+@given(st.text(min_size=0, max_size=200), st.integers(min_value=10, max_value=80))
+def test_clip_never_exceeds_the_limit_nor_splits_an_emoji(text, limit):
+    cut = clip(text, limit)
+    assert len(cut) <= limit
+    whole = " ".join(text.split())
+    if not cut.endswith(ELLIPSIS):
+        assert cut == clip(whole, 10_000)
+    else:
+        assert not cut[:-1].endswith("\u200d")
+
+
+def test_clip_keeps_family_emoji_whole():
+    family = "👨\u200d👩\u200d👧"
+    cut = clip("读书" * 4 + family + "好" * 20, 12)
+    assert family not in cut[:-1] or cut.index(family) + len(family) <= len(cut) - 1
+    assert not cut[:-1].endswith(("\u200d", "👨", "👩"))
