@@ -168,6 +168,9 @@ class Plugin(Generic[S]):
     check_content: ContentCheck | None = None
     # Adds this plugin's figures to the operators' daily digest.
     digest: DigestSource | None = None
+    # Once per group when the bot starts, after missed jobs were caught up: to re-arm
+    # one-off timers (they live in memory) from what the plugin keeps in the database.
+    on_start: JobHandler | None = None
 
     @property
     def commands(self) -> list[Command]:

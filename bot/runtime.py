@@ -114,6 +114,7 @@ class BotRuntime:
         await self.outbox.load()
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()
+        await self._plugins_started()
         if self.simulated:
             await self.outbox.drain()
         else:
@@ -230,6 +231,20 @@ class BotRuntime:
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
         return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run)
+
+    async def _plugins_started(self) -> None:
+        now = self.clock.now()
+        for group in self.config.groups.values():
+            for enabled in group.plugins:
+                if enabled.plugin.on_start is None:
+                    continue
+                ctx = JobContext(enabled.plugin, group, enabled.settings, now, self.services,
+                                 slot=now)
+                try:
+                    await enabled.plugin.on_start(ctx)
+                except Exception:  # one plugin's failure must not keep the bot down
+                    log.exception("%s: start-up of %s failed", group.id, enabled.plugin.name)
+        await self._after_job()
 
     async def _after_job(self) -> None:
         if self.simulated:

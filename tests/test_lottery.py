@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from bot import ledger
+from bot.storage.models import JobRun
 from bot.testing import texts
 from plugins.lottery import fair
+from plugins.lottery.models import LotteryDraw
 from plugins.moderation.models import ModerationMember
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,30 +107,144 @@ async def test_the_draw_survives_a_restart_before_its_deadline(make_chat) -> Non
     await chat.say("bob", "发起抽奖 抽我 2h 书*1")
     await chat.say("amy", "抽我")
     chat = await chat.restart(after="1h")
-    assert "已参与" in texts(await chat.say("bo", "抽我"))[0]
-    result = texts(await chat.advance("65m"))
+    assert "已参与" in texts(await chat.say("bo", "抽我"))[0]  # and the deadline is re-armed
+    assert texts(await chat.advance("59m")) == []
+    result = texts(await chat.advance("1m"))  # nobody speaks: drawn at the deadline itself
     assert any("开奖" in t and "共 2 人参与" in t for t in result)
 
 
-async def test_a_restart_past_the_deadline_draws_on_start(make_chat) -> None:
+async def test_a_draw_due_while_the_bot_was_down_is_drawn_when_it_starts(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
     await chat.say("bob", "发起抽奖 抽我 30m 书*1")
     await chat.say("amy", "抽我")
-    chat = await chat.restart(after="40m")  # the scheduler catches the sweep up on start
-    assert any("开奖" in t and "共 1 人参与" in t for t in texts(chat.sent))
+    chat = await chat.restart(after="40m")
+    result = [d.text for d in chat.sent]
+    assert any("开奖" in t and "共 1 人参与" in t and "amy" in t for t in result)
+    assert "截止" not in " ".join(texts(await chat.say("cy", "抽我")))  # just a message now
+    assert texts(await chat.advance("1d")) == []  # drawn once
+
+
+async def test_draws_write_nothing_to_the_job_ledger(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 抽我 1d 书*1")
+    assert any("开奖" in t for t in texts(await chat.advance("2d")))
+    async with chat.runtime.db.transaction() as session:
+        runs = await session.scalar(select(func.count()).select_from(JobRun)
+                                    .where(JobRun.job.like("lottery.%")))
+    assert runs == 0  # no periodic sweep
 
 
 async def test_bad_draw_commands_get_help(make_chat) -> None:
-    chat = await make_chat(CONFIG, now=NOW)
+    chat = await make_chat({**CONFIG, "limits": {"commands_per_minute": 100}}, now=NOW)
     assert "用法" in texts(await chat.say("bob", "发起抽奖"))[0]
-    assert "截止时间看不懂" in texts(await chat.say("bob", "发起抽奖 抽 明年 书*1"))[0]
-    assert "截止时间看不懂" in texts(await chat.say("bob", "发起抽奖 抽 90d 书*1"))[0]
-    assert "奖品格式不对" in texts(await chat.say("bob", "发起抽奖 抽 1h 书*0"))[0]
-    assert "重名" in texts(await chat.say("bob", "发起抽奖 抽奖 1h 书*1"))[0]
+    for deadline in ("明年", "90d", "0m", "30s", "9999999999d", "25:00", "-1h"):
+        reply = texts(await chat.say("bob", f"发起抽奖 抽 {deadline} 书*1"))[0]
+        assert "截止时间不对" in reply, deadline
+    for prizes in ("书*0", "书*1001", "*3", "书,笔*1"):
+        assert "奖品格式不对" in texts(await chat.say("bob", f"发起抽奖 抽 1h {prizes}"))[0]
+    for keyword in ("抽奖", "/抽奖", "抽奖！", "！！", "口" * 21):
+        assert "换一个" in texts(await chat.say("bob", f"发起抽奖 {keyword} 1h 书*1"))[0]
     await chat.say("bob", "发起抽奖 抽 21:30 书*1")
     assert "已经有一个" in texts(await chat.say("bob", "发起抽奖 抽 1h 书*1"))[0]
+    assert "已经有一个" in texts(await chat.say("bob", "发起抽奖 抽！ 1h 书*1"))[0]
     result = texts(await chat.advance("2h"))
     assert any("没有人参与" in t for t in result)
+
+
+async def test_join_messages_are_compared_without_width_case_or_punctuation(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 JoinMe 1h 书*1")
+    assert "已参与" in texts(await chat.say("amy", "joinme！"))[0]
+    assert "已参与" in texts(await chat.say("bo", " ＪＯＩＮ ＭＥ "))[0]
+    assert texts(await chat.say("cy", "join me please")) == []  # a different message
+
+
+async def test_two_draws_at_once_are_joined_and_drawn_separately(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 抽书 1h 书*1")
+    await chat.say("bob", "发起抽奖 抽笔 2h 笔*1")
+    assert "第 1 期" in texts(await chat.say("amy", "抽书"))[0]
+    assert "第 2 期" in texts(await chat.say("bo", "抽笔"))[0]
+    first = texts(await chat.advance("1h"))
+    assert len(first) == 2 and "第 1 期" in first[0] and "书：amy" in first[0]
+    assert "已参与" in texts(await chat.say("cy", "抽笔"))[0]
+    second = texts(await chat.advance("1h"))
+    assert "第 2 期" in second[0] and "共 2 人参与" in second[0]
+
+
+# -- 取消抽奖 ------------------------------------------------------------------------------------
+
+async def test_an_admin_cancels_a_draw_participants_are_told_nothing_is_drawn(
+        make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 抽我 2h 100积分*1")
+    for member in ("amy", "bo"):
+        await chat.say(member, "抽我")
+    assert "只有管理员" in texts(await chat.say("amy", "取消抽奖"))[0]
+    [cancelled] = await chat.say("bob", "取消抽奖 奖品没到货")
+    assert "第 1 期抽奖（口令「抽我」）已被管理员 bob 取消，不会开奖" in cancelled.text
+    assert "原因：奖品没到货" in cancelled.text and "2 人" in cancelled.text
+    assert set(cancelled.mentions) == {"amy", "bo"}
+    assert "种子" not in cancelled.text  # the seed stays secret: nothing is drawn
+    assert texts(await chat.say("cy", "抽我")) == []  # the keyword is an ordinary message again
+    assert "没有进行中的抽奖" in texts(await chat.say("cy", "抽奖"))[0]
+    assert texts(await chat.advance("3h")) == []  # its deadline passes: no draw
+    async with chat.runtime.db.transaction() as session:
+        draw = await session.scalar(select(LotteryDraw))
+        paid = await session.scalar(select(func.count()).select_from(ledger.PointsEntry))
+    assert draw is not None and draw.status == "cancelled" and draw.winners is None
+    assert draw.cancelled_by == "bob" and paid == 0
+
+
+async def test_cancelling_names_the_draw_when_several_are_open(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 抽书 1h 书*1")
+    await chat.say("bob", "发起抽奖 抽笔 1h 笔*1")
+    which = texts(await chat.say("bob", "取消抽奖"))[0]
+    assert "要取消哪一期" in which and "第 1 期" in which and "第 2 期" in which
+    assert "要取消哪一期" in texts(await chat.say("bob", "取消抽奖 7"))[0]
+    assert "第 2 期抽奖" in texts(await chat.say("bob", "取消抽奖 抽笔"))[0]
+    assert "第 1 期抽奖" in texts(await chat.say("bob", "取消抽奖 #1 改期"))[0]
+    assert "没有进行中的抽奖" in texts(await chat.say("bob", "取消抽奖"))[0]
+
+
+async def test_a_cancel_mentions_every_participant_a_few_at_a_time(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 抽我 1h 书*1")
+    members = [f"m{n:02}" for n in range(25)]
+    for member in members:
+        await chat.say(member, "抽我")
+    posts = await chat.say("alice", "取消抽奖")
+    assert [len(p.mentions) for p in posts] == [20, 5]
+    assert sorted(m for p in posts for m in p.mentions) == members
+
+
+async def test_a_draw_past_its_deadline_cannot_be_cancelled(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("bob", "发起抽奖 抽我 30m 书*1")
+    await chat.say("amy", "抽我")
+    chat.clock.set(chat.clock.now() + timedelta(minutes=40))  # past it, the timer not yet run
+    replies = texts(await chat.say("bob", "取消抽奖"))
+    assert "不能取消" in replies[0] and "开奖" in replies[1] and "amy" in replies[1]
+
+
+async def test_english_groups_see_english(make_chat) -> None:
+    cfg = {"groups": {"g": {"name": "club", "owner": "alice", "language": "en",
+                            "plugins": {"lottery": {}}}}}
+    chat = await make_chat(cfg, now=NOW)
+    assert "Lucky draw #1" in texts(await chat.say("alice", "发起抽奖 join 1h book*1"))[0]
+    assert "You joined draw #1" in texts(await chat.say("amy", "join"))[0]
+    assert "cancelled by the admin alice" in texts(await chat.say("alice", "取消抽奖"))[0]
+
+
+def test_verify_draw_copes_with_quotes_in_prize_names(tmp_path) -> None:
+    seed, prizes, people = "ef" * 32, [("Tom's \"book\"", 1), ("$HOME", 1)], ["b", "a", "c"]
+    posted = f"x bot verify-draw --seed {seed} --prizes {shlex.quote(fair.format_prizes(prizes))}"
+    posted += f" --participants {shlex.quote(','.join(sorted(people)))}"
+    cli = subprocess.run([sys.executable, "-m", "bot", "verify-draw", *verify_command(posted)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    expected = fair.winners(seed, people, prizes)
+    assert [tuple(line.split("\t")) for line in cli.stdout.splitlines()] == expected
 
 
 def test_verify_draw_detects_a_wrong_commitment() -> None:
@@ -135,3 +252,38 @@ def test_verify_draw_detects_a_wrong_commitment() -> None:
                           "--commitment", "00" * 32, "--prizes", "书*1", "--participants", "a,b"],
                          capture_output=True, text=True, cwd=ROOT)
     assert cli.returncode == 1 and "MISMATCH" in cli.stderr
+
+
+async def test_a_cancel_racing_the_draw_leaves_exactly_one_outcome(database_url) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.storage import Database
+    from plugins.lottery import service
+
+    db = Database(database_url)
+    await db.migrate()
+    deadline = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    try:
+        async with db.transaction() as session:
+            draw = await service.create(session, "g", "抽", [("10积分", 1)], deadline, "bob",
+                                        deadline - timedelta(hours=1))
+            await service.join(session, draw, "amy", "amy", deadline - timedelta(minutes=5))
+
+        async def cancel() -> object:
+            async with db.transaction() as session:
+                return await service.cancel(session, "g", draw.id, "bob",
+                                            deadline - timedelta(seconds=1))
+
+        async def draw_it() -> list[object]:
+            async with db.transaction() as session:
+                return list(await service.draw_due(session, "g", deadline))
+
+        cancelled, drawn = await asyncio.gather(cancel(), draw_it())
+        assert (cancelled == "none") == (len(drawn) == 1)  # one of the two, never both
+        async with db.transaction() as session:
+            status = await session.scalar(select(LotteryDraw.status))
+            paid = await ledger.balance(session, "g", "amy")
+        assert (status, paid) in {("cancelled", 0), ("drawn", 10)}
+    finally:
+        await db.close()

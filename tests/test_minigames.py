@@ -98,3 +98,29 @@ async def test_balloons_stopped_reveal_the_rest(make_chat) -> None:
     await chat.say("amy", "扎气球 1")
     rest = texts(await chat.say("bob", "结束气球"))[0]
     assert "2 号" in rest and "1 号" not in rest
+
+
+async def test_numbers_with_units_full_width_or_absurd_sizes(make_chat) -> None:
+    chat = await make_chat({**CONFIG, "limits": {"commands_per_minute": 100}}, now=NOW)
+    started = texts(await chat.say("bob", "骰子 ３点 夸夸一分钟"))[0]
+    assert "最先掷出 3 点" in started and "「夸夸一分钟」" in started
+    load_dice(chat, [3])
+    assert "赢得「夸夸一分钟」" in texts(await chat.say("amy", "掷骰子"))[0]
+    for bad in ("骰子 3abc", "骰子 0", "骰子 99999999999999999999"):
+        assert "用法" in texts(await chat.say("bob", bad))[0], bad
+    assert "2 到 30" in texts(await chat.say("bob", "放气球 99999999999999999999"))[0]
+    assert "3 个气球" in texts(await chat.say("bob", "放气球 3个 书"))[0]
+    assert "扎破了 2 号" in texts(await chat.say("amy", "扎气球 2号"))[0]
+    assert "1 到 3" in texts(await chat.say("cy", "扎气球 99999999999999999999"))[0]
+    assert "扎破了 3 号" in texts(await chat.say("cy", "扎 ３"))[0]
+
+
+async def test_english_groups_see_english(make_chat) -> None:
+    cfg = {"groups": {"g": {"name": "club", "owner": "alice", "language": "en",
+                            "plugins": {"minigames": {}}}}}
+    chat = await make_chat(cfg, now=NOW)
+    assert "The first to roll a 4 wins" in texts(await chat.say("alice", "骰子 4 book"))[0]
+    load_dice(chat, [2])
+    assert "amy rolled a 2" in texts(await chat.say("amy", "掷骰子"))[0]
+    assert "2 balloons" in texts(await chat.say("alice", "放气球 2 book"))[0]
+    assert "popped balloon 1" in texts(await chat.say("amy", "扎气球 1"))[0]

@@ -62,9 +62,18 @@ def test_answers_are_normalized_and_filler_words_peeled(message: str) -> None:
     assert is_correct(CAPITAL, message)
 
 
-@pytest.mark.parametrize("message", ["北京上海广州", "北京还是上海", "南京", "不是北京", ""])
+@pytest.mark.parametrize("message", [
+    "北京上海广州", "北京还是上海", "北京，上海", "北京或上海", "北京/上海", "北京、上海、广州",
+    "北京 上海", "北京?上海?", "我猜北京或者上海吧", "是北京还是南京", "不是上海是北京",
+    "南京", "不是北京", "",
+])
 def test_several_candidates_or_wrong_answers_do_not_count(message: str) -> None:
     assert not is_correct(CAPITAL, message)
+
+
+@pytest.mark.parametrize("message", ["北京吗？", "答案是：北京！！", "北京😄", "北京吧？"])
+def test_a_single_candidate_with_tone_or_emoji_counts(message: str) -> None:
+    assert is_correct(CAPITAL, message)
 
 
 def test_width_and_case_do_not_matter() -> None:
@@ -75,14 +84,16 @@ def test_width_and_case_do_not_matter() -> None:
 
 def test_numbers_match_in_digits_or_chinese_numerals() -> None:
     terms = Question(q="节气", answers=["24"])
-    assert all(is_correct(terms, m) for m in ("二十四", "２４", "答案是24"))
-    assert not is_correct(terms, "25") and not is_correct(terms, "二十五")
+    assert all(is_correct(terms, m) for m in ("二十四", "２４", "答案是24", "二十四个", "24个吧"))
+    assert not any(is_correct(terms, m) for m in ("25", "二十五", "二十四个二十五个", "24或25"))
 
 
 def test_multiple_choice_by_letter_or_text() -> None:
     river = Question(q="最长的河", answers=["长江"], choices=["黄河", "长江", "珠江"])
-    assert all(is_correct(river, m) for m in ("B", "b", "选B", "答案是 B", "长江", "Ｂ"))
-    assert not any(is_correct(river, m) for m in ("A", "C", "AB", "黄河"))
+    assert all(is_correct(river, m) for m in ("B", "b", "选B", "答案是 B", "长江", "Ｂ",
+                                              "B. 长江", "b长江", "B吧"))
+    assert not any(is_correct(river, m) for m in ("A", "C", "AB", "黄河", "A或B", "A、B",
+                                                  "选A和B", "长江黄河", "A 长江", "B C"))
 
 
 # -- banks -------------------------------------------------------------------------------------
@@ -189,6 +200,25 @@ async def test_a_restart_mid_question_times_it_out_on_the_next_message(make_chat
     assert "共 1 题" in texts(await chat.say("dan", "答题 1"))[0]
 
 
+async def test_a_restart_mid_question_re_arms_its_timers(make_chat, bank_dir) -> None:
+    chat = await make_chat(config(questions=1))
+    await chat.say("carol", "答题 1")
+    chat = await chat.restart(after="10s")
+    assert texts(await chat.say("dan", "上海")) == []  # a wrong answer; the timers come back
+    assert "提示" in texts(await chat.advance("10s"))[0]
+    ended = texts(await chat.advance("25s"))  # nobody speaks: the time limit still ends it
+    assert any("时间到" in t for t in ended) and any("本轮问答结束" in t for t in ended)
+
+
+async def test_a_restart_mid_chain_re_arms_its_timeout(make_chat, bank_dir) -> None:
+    chat = await make_chat(config())
+    await chat.say("carol", "成语接龙 画蛇添足")
+    chat = await chat.restart(after="30s")
+    assert texts(await chat.say("dan", "今天天气不错")) == []  # chat; the timeout comes back
+    assert texts(await chat.advance("29s")) == []
+    assert any("成语接龙结束" in t for t in texts(await chat.advance("1s")))
+
+
 async def test_a_daily_quiz_starts_at_its_time(make_chat, bank_dir) -> None:
     chat = await make_chat(config(daily=[{"at": "20:30", "bank": "测试", "questions": 1}]),
                            now="2026-11-23 20:00")
@@ -201,6 +231,12 @@ async def test_english_groups_see_english(make_chat, bank_dir) -> None:
     cfg["groups"]["g"]["language"] = "en"  # type: ignore[index]
     chat = await make_chat(cfg)
     assert "Quiz time" in texts(await chat.say("carol", "/quiz Test 1"))[0]
+    assert "A quiz is running" in texts(await chat.say("dan", "/quiz"))[0]
+    timed_out = texts(await chat.advance("45s"))
+    assert "Hint" in timed_out[0] and "Time's up" in timed_out[1]
+    assert "The quiz is over" in timed_out[-1]
+    assert "Idiom chain!" in texts(await chat.say("carol", "成语接龙 画蛇添足"))[0]
+    assert "is not in the idiom dictionary" in texts(await chat.say("dan", "足球比赛"))[0]
 
 
 # -- idiom chain -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot import ledger
 from bot.storage import Database
+from bot.storage.models import JobRun
 from bot.testing import texts
 from plugins.redpacket import service
 from plugins.redpacket.models import RedPacket, RedPacketShare
@@ -67,21 +69,71 @@ async def test_send_grab_each_once_and_the_luckiest_announced(make_chat) -> None
     assert sum(got.values()) == 100 and min(got.values()) >= 1
     best = max(got, key=lambda m: got[m])
     assert f"手气最佳：{best}（{got[best]} 积分）" in last[-1]
-    assert "没有可以抢" in texts(await chat.say("dan", "抢"))[0]
+    assert len(re.findall(r"^(amy|bo|cy)：\d+$", last[-1], re.M)) == 3  # everyone's share
+
+
+async def test_a_bare_grab_with_nothing_to_grab_stays_silent(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    assert texts(await chat.say("dan", "抢")) == []  # people say 抢 in passing
+    assert texts(await chat.say("dan", "抢 沙发")) == []
+    assert "没有可以抢" in texts(await chat.say("dan", "抢红包"))[0]
+    assert "没有可以抢" in texts(await chat.say("dan", "/grab"))[0]
+    await give(chat, "amy", 10)
+    await chat.say("amy", "发红包 10 2")
+    await chat.say("dan", "抢")
+    assert "已经抢过" in texts(await chat.say("dan", "抢"))[0]  # a packet is open: answered
+    await chat.advance("1d")
+    assert texts(await chat.say("dan", "抢")) == []  # expired: silent again
+
+
+async def test_two_packets_at_once_are_grabbed_oldest_first_once_each(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 10)
+    await give(chat, "bo", 20)
+    await chat.say("amy", "发红包 10 2")
+    await chat.say("bo", "发红包 20 2")
+    assert "来自 amy" in texts(await chat.say("cy", "抢"))[0]
+    assert "来自 bo" in texts(await chat.say("cy", "抢"))[0]
+    assert "已经抢过" in texts(await chat.say("cy", "抢"))[0]
+    first = texts(await chat.say("dan", "抢"))
+    assert "来自 amy" in first[0] and "amy 的红包" in first[-1] and "已被抢完" in first[-1]
+    second = texts(await chat.say("dan", "抢"))
+    assert "来自 bo" in second[0] and "bo 的红包" in second[-1]
+    assert await balance(chat, "cy") + await balance(chat, "dan") == 30
 
 
 async def test_bad_commands_and_short_balances_change_nothing(make_chat) -> None:
-    chat = await make_chat(CONFIG, now=NOW)
+    chat = await make_chat({**CONFIG, "limits": {"commands_per_minute": 100}}, now=NOW)
     await give(chat, "amy", 50)
-    assert "用法" in texts(await chat.say("amy", "发红包"))[0]
-    assert "用法" in texts(await chat.say("amy", "发红包 很多 积分"))[0]
-    assert "不够" in texts(await chat.say("amy", "发红包 100 10"))[0]
-    assert "每份至少 1" in texts(await chat.say("amy", "发红包 5 10"))[0]
+    for usage in ("发红包", "发红包 abc", "发红包 很多 积分", "发红包 100", "发红包 -100 10",
+                  "发红包 100 10abc", "发红包 1.5 2", "发红包 ①⓪ ②"):
+        assert "用法" in texts(await chat.say("amy", usage))[0], usage
+    short = texts(await chat.say("amy", "发红包 100 10"))[0]
+    assert short == "你只有 50 积分，不够发 100 积分的红包。"
+    assert "每份至少 1" in texts(await chat.say("amy", "发红包 5 10"))[0]  # more shares
     assert "份数" in texts(await chat.say("amy", "发红包 50 0"))[0]
     assert "份数" in texts(await chat.say("amy", "发红包 50 1000"))[0]
+    assert "份数" in texts(await chat.say("amy", "发红包 50 99999999999999999999"))[0]
+    assert "10000" in texts(await chat.say("amy", "发红包 99999999999999999999 10"))[0]
+    assert "10000" in texts(await chat.say("amy", "发红包 20000 10"))[0]
     assert await balance(chat, "amy") == 50
     async with chat.runtime.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(RedPacket)) == 0
+        charges = await session.scalar(select(func.count()).select_from(ledger.PointsEntry)
+                                       .where(ledger.PointsEntry.amount < 0))
+    assert charges == 0
+
+
+async def test_units_full_width_digits_and_invisible_characters_are_understood(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 100)
+    sent = texts(await chat.say("amy", "发红包 ２０ ２ 🎉 新年\u202e快乐\n  大家好"))[0]
+    assert "20 积分，2 份。「🎉 新年快乐 大家好」" in sent
+    assert "30 积分，3 份" in texts(await chat.say("amy", "发红包 30积分 3个 周末"))[0]
+    assert "10 积分，2 份" in texts(await chat.say("amy", "发红包 10\u200b 2"))[0]
+    long = texts(await chat.say("amy", "发红包 5 1 " + "福" * 80))[0]
+    assert "福" * 50 + "」" in long
+    assert await balance(chat, "amy") == 100 - 20 - 30 - 10 - 5
 
 
 async def test_unclaimed_shares_go_back_after_expiry(make_chat) -> None:
@@ -94,22 +146,49 @@ async def test_unclaimed_shares_go_back_after_expiry(make_chat) -> None:
     expired = texts(await chat.advance("1h"))
     assert any("已过期" in t and f"{100 - grabbed} 积分已退回" in t for t in expired)
     assert await balance(chat, "amy") == 100 - grabbed
-    assert "没有可以抢" in texts(await chat.say("cy", "抢"))[0]
+    assert "没有可以抢" in texts(await chat.say("cy", "抢红包"))[0]
     assert texts(await chat.advance("2d")) == []  # refunded once
 
 
-async def test_packets_survive_a_restart_and_still_expire(make_chat) -> None:
+async def test_packets_write_nothing_to_the_job_ledger(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 10)
+    await chat.say("amy", "发红包 10 2")
+    await chat.advance("3d")
+    async with chat.runtime.db.transaction() as session:
+        runs = await session.scalar(select(func.count()).select_from(JobRun)
+                                    .where(JobRun.job.like("redpacket.%")))
+        packet = await session.scalar(select(RedPacket))
+    assert packet is not None and packet.status == "expired"  # its timer did fire
+    assert runs == 0  # no periodic sweep: three days, not 288 ledger rows
+
+
+async def test_packets_survive_a_restart_and_expire_on_time(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
     await give(chat, "amy", 30)
     await chat.say("amy", "发红包 30 2")
     chat = await chat.restart(after="1h")
-    assert "抢到" in texts(await chat.say("bo", "抢"))[0]
-    chat = await chat.restart(after="30h")  # down past the expiry: the sweep refunds it
-    await chat.advance("15m")
+    assert "抢到" in texts(await chat.say("bo", "抢"))[0]  # the start re-armed the timer
+    assert texts(await chat.advance("1379m")) == []
+    expired = texts(await chat.advance("1m"))  # nobody speaks: the timer refunds on time
+    assert len(expired) == 1 and "已过期，1/2 份被领取" in expired[0]
+    assert await balance(chat, "amy") + await balance(chat, "bo") == 30
+
+
+async def test_packets_that_expired_while_the_bot_was_down_are_refunded(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 30)
+    await chat.say("amy", "发红包 30 2")
+    await chat.say("bo", "抢")
+    chat = await chat.restart(after="30h")  # the start refunds it, before anyone speaks
+    refunded = [d.text for d in chat.sent]
+    assert len(refunded) == 1 and "已过期" in refunded[0]
+    assert texts(await chat.say("cy", "抢")) == []
     assert await balance(chat, "amy") + await balance(chat, "bo") == 30
     async with chat.runtime.db.transaction() as session:
         packet = await session.scalar(select(RedPacket))
         assert packet is not None and packet.status == "expired"
+    assert texts(await chat.advance("2d")) == []  # refunded once
 
 
 async def test_pool_and_scheduled_system_packets(make_chat) -> None:
@@ -132,10 +211,13 @@ async def test_pool_and_scheduled_system_packets(make_chat) -> None:
     assert pool + await balance(chat, "cy") == 30
 
 
-async def test_fifty_simultaneous_grabs_of_ten_shares(make_chat, database_url) -> None:
+async def test_fifty_simultaneous_grabs_of_ten_shares(make_chat, database_url,
+                                                     started_chats) -> None:
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
     await give(chat, "amy", 1000)
     await chat.say("amy", "发红包 1000 10")
+    chat = await chat.restart(after="1m")  # the grabs also race the restore of the timers
+    started_chats.append(chat)
     members = [f"m{n:02}" for n in range(50)]
     await asyncio.gather(*(chat.say(m, "抢") for m in members))
     got = {m: await balance(chat, m) for m in members}
@@ -193,3 +275,17 @@ async def test_digest_counts_packets_and_grabbed_points(make_chat) -> None:
         sent, grabbed = (await redpacket.digest(session, query)).metrics
     assert sent.values == {("g", day): 1}
     assert grabbed.values == {("g", day): await balance(chat, "bo")}
+
+
+async def test_english_groups_see_english(make_chat) -> None:
+    cfg = {"groups": {"g": {"name": "club", "owner": "alice", "language": "en",
+                            "plugins": {"redpacket": {}, "points": {}}}}}
+    chat = await make_chat(cfg, now=NOW)
+    await give(chat, "amy", 10)
+    assert "You have 10 points, not enough" in texts(await chat.say("amy", "发红包 20 2"))[0]
+    assert "amy sent a red packet: 10 points in 2 shares" in texts(
+        await chat.say("amy", "发红包 10 2"))[0]
+    assert "You got" in texts(await chat.say("bo", "抢"))[0]
+    done = texts(await chat.say("cy", "抢红包"))
+    assert "is all taken" in done[-1] and "Luckiest" in done[-1]
+    assert "no red packet" in texts(await chat.say("cy", "抢红包"))[0]

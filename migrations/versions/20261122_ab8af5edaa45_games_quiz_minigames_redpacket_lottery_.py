@@ -35,6 +35,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('drawn_at', bot.storage.base.UTCDateTime(), nullable=True),
     sa.Column('winners', sa.JSON(), nullable=True),
+    sa.Column('cancelled_at', bot.storage.base.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_by', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lottery_draws'))
     )
     with op.batch_alter_table('lottery_draws', schema=None) as batch_op:

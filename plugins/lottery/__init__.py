@@ -3,9 +3,9 @@ revealed at the deadline and `bot verify-draw` recomputes the winners."""
 
 from __future__ import annotations
 
-from bot.plugin import Job, Plugin
+from bot.plugin import Plugin
 from plugins.lottery import models  # noqa: F401  (tables for migrations)
-from plugins.lottery.handlers import router, sweep, sweep_schedules
+from plugins.lottery.handlers import restore, router
 from plugins.lottery.settings import LotterySettings
 from plugins.lottery.texts import TEXTS
 
@@ -15,6 +15,6 @@ plugin: Plugin[LotterySettings] = Plugin(
     title_en="Lucky draw",
     settings=LotterySettings,
     routers=[router],
-    jobs=[Job("draw", sweep, when=sweep_schedules)],
     texts=TEXTS,
+    on_start=restore,
 )

@@ -51,12 +51,13 @@ def parse_prizes(words: Iterable[str]) -> list[tuple[str, int]]:
     prizes = []
     for word in words:
         match = _PRIZE.match(word.strip())
-        if match is None or not match.group(1).strip():
-            raise ValueError(f"bad prize {word!r}")
+        name = match.group(1).strip() if match else ""
+        if match is None or not name or name[0] in "*×" or "," in name:
+            raise ValueError(f"bad prize {word!r}")  # "," separates prizes in verify-draw
         count = int(match.group(2) or 1)
         if not 1 <= count <= 1000:
             raise ValueError(f"bad winner count in {word!r}")
-        prizes.append((match.group(1).strip()[:40], count))
+        prizes.append((name[:40], count))
     return prizes
 
 

@@ -1,22 +1,35 @@
-"""Lottery commands, the keyword to join, and the draw at the deadline."""
+"""Lottery commands, the keyword to join, and the draw at the deadline.
+
+Each draw's deadline is a one-off timer (`scheduler.call_at`), armed when it opens. Timers
+live in memory, so the first message a group sends after a start draws what fell due while
+the bot was down and re-arms the rest from the database. No periodic sweep: nothing is
+written to the job ledger for draws.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import shlex
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import parse_duration
 from bot.context import Context, JobContext
-from bot.plugin import Role, Router, Schedule
+from bot.plugin import Role, Router
 from plugins.lottery import fair, service
 from plugins.lottery.models import LotteryDraw, LotteryEntry
+from plugins.lottery.service import normalize_keyword
 from plugins.lottery.settings import LotterySettings
 
 router = Router()
 
 Ctx = Context[LotterySettings] | JobContext[LotterySettings]
 _CLOCK = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+MIN_DURATION = timedelta(minutes=1)
+MENTIONS_PER_POST = 20
 
 
 def parse_deadline(text: str, local_now: datetime) -> datetime | None:
@@ -28,9 +41,10 @@ def parse_deadline(text: str, local_now: datetime) -> datetime | None:
         at = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
         return at if at > local_now else at + timedelta(days=1)
     try:
-        return local_now + parse_duration(text)
-    except ValueError:
+        deadline = local_now + parse_duration(text)
+    except (ValueError, OverflowError):  # "9999999999d" is past the calendar's end
         return None
+    return deadline if deadline - local_now >= MIN_DURATION else None
 
 
 def _local(ctx: Ctx, instant: datetime) -> str:
@@ -42,8 +56,12 @@ def _prizes_text(ctx: Ctx, prizes: list[list[object]]) -> str:
 
 
 def _keywords(ctx: Ctx) -> dict[str, dict[str, int]]:
-    """Open draws' keywords per group (a cache; None = not loaded)."""
+    """Open draws per group: normalized keyword → draw id (a cache of the database)."""
     return ctx.state.setdefault("keywords", {})
+
+
+def _taken_words(ctx: Ctx) -> set[str]:
+    return {normalize_keyword(word) for word in ctx.group.keywords}
 
 
 @router.command("draw", "发起抽奖", role=Role.ADMIN,
@@ -55,7 +73,8 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
         await ctx.reply(ctx.t("usage"))
         return
     keyword, when, prize_words = words[0], words[1], words[2:20]
-    if len(keyword) > 20 or keyword in ctx.group.keywords:
+    key = normalize_keyword(keyword)
+    if len(keyword) > 20 or not key or key in _taken_words(ctx):
         await ctx.reply(ctx.t("bad.keyword", keyword=keyword[:20]))
         return
     deadline = parse_deadline(when, ctx.local_now)
@@ -69,6 +88,11 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
         await ctx.reply(ctx.t("bad.prize", text=" ".join(prize_words)[:60]) + "\n"
                         + ctx.t("usage"))
         return
+    await _open(ctx, keyword, prizes, deadline)
+
+
+async def _open(ctx: Context[LotterySettings], keyword: str, prizes: list[tuple[str, int]],
+                deadline: datetime) -> None:
     try:
         async with ctx.transaction() as session:
             draw = await service.create(session, ctx.group.id, keyword, prizes, deadline,
@@ -84,33 +108,102 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
 
 
 def arm(ctx: Ctx, draw: LotteryDraw) -> None:
+    """A timer at the draw's deadline (a key already pending is kept)."""
     ctx.services.scheduler.call_at(
         draw.deadline_at, f"lottery.draw:{ctx.group.id}:{draw.id}",
         lambda: draw_due(dataclasses.replace(ctx, now=ctx.services.clock.now())))
+
+
+async def restore(ctx: Ctx) -> None:
+    """Draw what fell due while the bot was down; re-arm the deadlines of the draws open."""
+    await draw_due(ctx)
+    async with ctx.transaction() as session:
+        still_open = await service.open_draws(session, ctx.group.id)
+    for draw in still_open:
+        arm(ctx, draw)
 
 
 @router.command("draws", "抽奖", help="查看进行中的抽奖", help_en="list the open draws")
 async def list_draws(ctx: Context[LotterySettings]) -> None:
     async with ctx.transaction() as session:
         draws = await service.open_draws(session, ctx.group.id)
-        counts = [len(await service.entries(session, d.id)) for d in draws]
-    lines = [ctx.t("list.item", id=d.id, keyword=d.keyword, deadline=_local(ctx, d.deadline_at),
-                   count=n, prizes=_prizes_text(ctx, d.prizes)) for d, n in zip(draws, counts,
-                                                                                 strict=True)]
+        lines = await _draw_lines(ctx, session, draws)
     await ctx.reply("\n".join(lines) or ctx.t("list.none"), mention=False)
+
+
+async def _draw_lines(ctx: Ctx, session: AsyncSession,
+                      draws: Sequence[LotteryDraw]) -> list[str]:
+    return [ctx.t("list.item", id=d.id, keyword=d.keyword, deadline=_local(ctx, d.deadline_at),
+                  count=await service.entry_count(session, d.id),
+                  prizes=_prizes_text(ctx, d.prizes)) for d in draws]
+
+
+@router.command("canceldraw", "取消抽奖", role=Role.ADMIN,
+                help="取消进行中的抽奖（不开奖）：取消抽奖 [期号或口令] [原因]",
+                help_en="cancel an open draw, nothing is drawn: 取消抽奖 [number|keyword] [reason]")
+async def cancel_draw(ctx: Context[LotterySettings]) -> None:
+    async with ctx.transaction() as session:
+        draws = await service.open_draws(session, ctx.group.id)
+        target, reason = pick_draw(draws, ctx.args)
+        if target is None:
+            lines = await _draw_lines(ctx, session, draws)
+            await ctx.reply(ctx.t("cancel.which", lines="\n".join(lines)) if draws
+                            else ctx.t("list.none"))
+            return
+        outcome = await service.cancel(session, ctx.group.id, target.id, ctx.sender_id,
+                                       ctx.now)
+        people = [e.member_id for e in await service.entries(session, target.id)]
+    if outcome == "due":
+        await ctx.reply(ctx.t("cancel.due", id=target.id))
+        await draw_due(ctx)
+    elif isinstance(outcome, LotteryDraw):
+        _keywords(ctx).pop(ctx.group.id, None)
+        await _announce_cancel(ctx, outcome, people, reason)
+    else:  # another admin, or its draw, was a moment quicker
+        await ctx.reply(ctx.t("list.none"))
+
+
+def pick_draw(draws: Sequence[LotteryDraw], args: str) -> tuple[LotteryDraw | None, str]:
+    """(the draw `取消抽奖 [期号|口令] [原因]` names, the reason); the only open draw when the
+    first word names none — unless it is a number, which must match."""
+    words = args.split(maxsplit=1)
+    if words:
+        number = words[0].lstrip("#第").rstrip("期")
+        for draw in draws:
+            if number == str(draw.id) or normalize_keyword(words[0]) == normalize_keyword(
+                    draw.keyword):
+                return draw, words[1] if len(words) > 1 else ""
+        if number.isdigit():
+            return None, ""
+    if len(draws) == 1:
+        return draws[0], args.strip()
+    return None, ""
+
+
+async def _announce_cancel(ctx: Context[LotterySettings], draw: LotteryDraw,
+                           people: list[str], reason: str) -> None:
+    """Tell the group, @-mentioning every participant (a few mentions per message)."""
+    reason_text = ctx.t("cancel.reason", reason=reason[:100]) if reason.strip() else ""
+    text = ctx.t("cancelled", id=draw.id, keyword=draw.keyword, name=ctx.sender_name,
+                 count=len(people), reason=reason_text)
+    batches = [tuple(people[n:n + MENTIONS_PER_POST])
+               for n in range(0, len(people), MENTIONS_PER_POST)] or [()]
+    await ctx.post(text, mentions=batches[0])
+    for batch in batches[1:]:
+        await ctx.post(ctx.t("cancelled.more", id=draw.id), mentions=batch)
 
 
 @router.passive
 async def join_by_keyword(ctx: Context[LotterySettings]) -> bool:
-    text = ctx.message.text.strip()
-    if not text or len(text) > 20:
+    text = ctx.message.text
+    if not text.strip() or len(text) > 40:
         return False
     cache = _keywords(ctx)
     if ctx.group.id not in cache:
         async with ctx.transaction() as session:
-            cache[ctx.group.id] = {d.keyword: d.id
+            cache[ctx.group.id] = {normalize_keyword(d.keyword): d.id
                                    for d in await service.open_draws(session, ctx.group.id)}
-    draw_id = cache[ctx.group.id].get(text)
+    draw_id = cache[ctx.group.id].get(normalize_keyword(text))
     if draw_id is None:
         return False
     async with ctx.transaction() as session:
@@ -121,9 +214,9 @@ async def join_by_keyword(ctx: Context[LotterySettings]) -> bool:
             outcome = "barred"
         else:
             outcome = await service.join(session, draw, ctx.sender_id, ctx.sender_name, ctx.now)
-        count = len(await service.entries(session, draw_id))
+        count = await service.entry_count(session, draw_id)
     if outcome == "closed":
-        await draw_due(ctx)  # its timer may have been lost in a restart
+        await draw_due(ctx)  # its timer may not have fired yet
     await ctx.reply(ctx.t(outcome, id=draw_id, count=count))
     return True
 
@@ -149,15 +242,6 @@ async def _announce(ctx: Ctx, draw: LotteryDraw, entries: list[LotteryEntry]) ->
     winners = tuple(m for _, m in draw.winners or [])
     await ctx.post(ctx.t("result", id=draw.id, count=len(entries), lines="\n".join(lines),
                          seed=draw.seed, commitment=draw.commitment), mentions=winners)
-    ids = ",".join(sorted(names))
     prizes = fair.format_prizes([(p, n) for p, n in draw.prizes])
-    await ctx.post(ctx.t("verify", seed=draw.seed, commitment=draw.commitment, prizes=prizes,
-                         ids=ids))
-
-
-async def sweep(ctx: JobContext[LotterySettings]) -> None:
-    await draw_due(ctx)
-
-
-def sweep_schedules(settings: LotterySettings) -> list[Schedule]:
-    return [Schedule(key="sweep", cron=settings.sweep_cron)]
+    await ctx.post(ctx.t("verify", seed=draw.seed, commitment=draw.commitment,
+                         prizes=shlex.quote(prizes), ids=shlex.quote(",".join(sorted(names)))))

@@ -25,9 +25,11 @@ class LotteryDraw(Base):
     commitment: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | drawn
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | drawn | cancelled
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     winners: Mapped[list[Any] | None] = mapped_column(JSON)  # [[prize, member id], ...]
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[str | None] = mapped_column(String(128))  # the admin who 取消抽奖
 
 
 class LotteryEntry(Base):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,13 @@ class KeywordTaken(Exception):
     pass
 
 
+def normalize_keyword(text: str) -> str:
+    """What a join message is compared by: width, case, spaces, punctuation and invisible
+    characters do not matter ("我要抽奖！" joins the draw "我要抽奖")."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in folded if unicodedata.category(c)[0] not in "PZC")
+
+
 async def open_draws(session: AsyncSession, group_id: str) -> list[LotteryDraw]:
     return list(await session.scalars(select(LotteryDraw).where(
         LotteryDraw.group_id == group_id, LotteryDraw.status == "open").order_by(LotteryDraw.id)))
@@ -31,7 +39,8 @@ async def open_draws(session: AsyncSession, group_id: str) -> list[LotteryDraw]:
 async def create(session: AsyncSession, group_id: str, keyword: str,
                  prizes: list[tuple[str, int]], deadline: datetime, created_by: str,
                  now: datetime, seed: str | None = None) -> LotteryDraw:
-    if any(d.keyword == keyword for d in await open_draws(session, group_id)):
+    key = normalize_keyword(keyword)
+    if any(normalize_keyword(d.keyword) == key for d in await open_draws(session, group_id)):
         raise KeywordTaken(keyword)
     seed = seed or fair.new_seed()
     draw = LotteryDraw(group_id=group_id, keyword=keyword, prizes=[list(p) for p in prizes],
@@ -61,6 +70,17 @@ async def entries(session: AsyncSession, draw_id: int) -> list[LotteryEntry]:
         LotteryEntry.draw_id == draw_id).order_by(LotteryEntry.member_id)))
 
 
+async def entry_count(session: AsyncSession, draw_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(LotteryEntry).where(
+        LotteryEntry.draw_id == draw_id)) or 0)
+
+
+async def _locked(session: AsyncSession, draw_id: int) -> LotteryDraw | None:
+    """The draw's row, locked and re-read: a draw and a cancel cannot both happen."""
+    return await session.scalar(select(LotteryDraw).where(LotteryDraw.id == draw_id)
+                                .with_for_update().execution_options(populate_existing=True))
+
+
 async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[LotteryDraw]:
     """Draw every open draw past its deadline (each once: the row is locked and re-checked)."""
     due = list(await session.scalars(select(LotteryDraw.id).where(
@@ -68,8 +88,7 @@ async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[
         LotteryDraw.deadline_at <= now).order_by(LotteryDraw.id)))
     drawn = []
     for draw_id in due:
-        draw = await session.scalar(select(LotteryDraw).where(LotteryDraw.id == draw_id)
-                                    .with_for_update().execution_options(populate_existing=True))
+        draw = await _locked(session, draw_id)
         if draw is None or draw.status != "open":
             continue
         people = [e.member_id for e in await entries(session, draw_id)]
@@ -81,3 +100,18 @@ async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[
                 await ledger.change(session, group_id, member, int(match.group(1)), why)
         drawn.append(draw)
     return drawn
+
+
+async def cancel(session: AsyncSession, group_id: str, draw_id: int, by: str,
+                 now: datetime) -> LotteryDraw | str:
+    """Cancel an open draw before its deadline: nothing is drawn, the seed stays secret.
+
+    Returns the draw, or why not: "none" (no such open draw here) or "due" (its deadline has
+    passed: the winners are already fixed by the seed, so it is drawn instead)."""
+    draw = await _locked(session, draw_id)
+    if draw is None or draw.group_id != group_id or draw.status != "open":
+        return "none"
+    if now >= draw.deadline_at:
+        return "due"
+    draw.status, draw.cancelled_at, draw.cancelled_by = "cancelled", now, by
+    return draw

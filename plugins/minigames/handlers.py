@@ -26,19 +26,27 @@ def rng(ctx: Ctx) -> random.Random:
     return ctx.state["rng"]
 
 
-def first_number(text: str) -> int | None:
-    match = re.match(r"^\s*(\d{1,4})\b", text)
-    return int(match.group(1)) if match else None
+_LEADING_NUMBER = re.compile(r"^\s*(\d+)\s*(?:点|号|个)?(?:\s+(.*)|$)", re.S)
+
+
+def leading_number(text: str) -> tuple[int, str] | None:
+    """`3 奖品`, `3点 奖品`, `２号` → (the number, the rest); None without a leading number.
+    Absurdly long numbers read as 10⁶, which every range check refuses."""
+    match = _LEADING_NUMBER.match(text)
+    if match is None:
+        return None
+    digits = match.group(1)
+    return (int(digits) if len(digits) <= 6 else 10**6), (match.group(2) or "").strip()
 
 
 @router.command("dice", "骰子", "骰子游戏", role=Role.ADMIN,
                 help="开一局骰子：骰子 点数 [奖品]", help_en="start dice: 骰子 number [prize]")
 async def start_dice(ctx: Ctx) -> None:
-    target = first_number(ctx.args)
-    if target is None or not 1 <= target <= 6:
+    parsed = leading_number(ctx.args)
+    if parsed is None or not 1 <= parsed[0] <= 6:
         await ctx.reply(ctx.t("dice.usage"))
         return
-    prize = ctx.args.strip()[len(str(target)):].strip()[:100] or ctx.settings.dice_prize
+    target, prize = parsed[0], parsed[1][:100] or ctx.settings.dice_prize
     async with ctx.transaction() as session:
         game = await service.start_dice(session, ctx.group.id, target, prize, ctx.sender_id,
                                         ctx.now)
@@ -86,12 +94,11 @@ async def stop_dice(ctx: Ctx) -> None:
                 help="放气球：放气球 数量 奖品1 奖品2 …",
                 help_en="set balloons: 放气球 count prize1 prize2 …")
 async def start_balloons(ctx: Ctx) -> None:
-    words = ctx.args.split()
-    count = first_number(words[0]) if words else None
-    if count is None:
+    parsed = leading_number(ctx.args)
+    if parsed is None:
         await ctx.reply(ctx.t("balloons.usage"))
         return
-    prizes = [w[:100] for w in words[1:]]
+    count, prizes = parsed[0], [w[:100] for w in parsed[1].split()]
     if not 2 <= count <= ctx.settings.max_balloons or len(prizes) > count:
         await ctx.reply(ctx.t("balloons.bad_count", max=ctx.settings.max_balloons))
         return
@@ -120,7 +127,8 @@ async def pop(ctx: Ctx) -> None:
         if game is None:
             await ctx.reply(ctx.t("balloons.none"))
             return
-        number = first_number(ctx.args)
+        parsed = leading_number(ctx.args)
+        number = parsed[0] if parsed else None
         if number is None:
             left = "、".join(map(str, await _left(session, ctx.group.id)))
             await ctx.reply(ctx.t("balloons.pop_usage", count=game.count) + "\n"

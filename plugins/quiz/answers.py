@@ -24,6 +24,7 @@ PREFIXES = tuple(sorted((
     "我猜", "我选", "选择", "选", "是", "答", "the answer is", "answer", "its", "it is",
 ), key=len, reverse=True))
 SUFFIXES = ("吧", "吗", "呀", "啊", "呢", "哦", "嘛", "了", "对吧", "吧吧")
+MEASURE_WORDS = "个只位名条座种次年岁天人本首句"
 NUMBER = re.compile(r"^[0-9零〇一二两三四五六七八九十百千万亿点.]+$")
 
 _to_simplified = OpenCC("t2s").convert
@@ -59,6 +60,9 @@ def forms(message: str) -> set[str]:
 
 
 def as_number(text: str) -> float | None:
+    """`24`, `二十四`, `２４` → 24.0; a measure word after it is allowed (`四个`)."""
+    if len(text) > 1 and text[-1] in MEASURE_WORDS:
+        text = text[:-1]
     if not text or not NUMBER.match(text):
         return None
     try:
@@ -69,14 +73,22 @@ def as_number(text: str) -> float | None:
 
 def is_correct(question: Question, message: str) -> bool:
     candidates = forms(message)
-    accepted = {normalize(a) for a in question.answers}
     if question.choices:
-        right = {LETTERS[i].casefold() for i, c in enumerate(question.choices)
-                 if c in question.answers}
-        letters = {c for c in candidates if len(c) == 1 and c in LETTERS.casefold()}
-        if letters:
-            return bool(letters & right)
+        picked = picked_choices(question.choices, candidates)
+        if picked:  # a letter or a choice's text: right only if every choice named is right
+            return all(question.choices[i] in question.answers for i in picked)
+    accepted = {normalize(a) for a in question.answers}
     if candidates & accepted:
         return True
     numbers = {n for n in map(as_number, accepted) if n is not None}
     return bool(numbers) and any(as_number(c) in numbers for c in candidates)
+
+
+def picked_choices(choices: list[str], candidates: set[str]) -> set[int]:
+    """The options a message names: by letter (`B`), text (`长江`) or both (`B. 长江`)."""
+    picked = set()
+    for index, choice in enumerate(choices):
+        letter, text = LETTERS[index].casefold(), normalize(choice)
+        if candidates & {letter, text, letter + text}:
+            picked.add(index)
+    return picked

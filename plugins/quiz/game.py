@@ -2,7 +2,8 @@
 
 Timers are the core scheduler's one-off `call_at` (driven by the harness clock in tests).
 They live in memory; the deadlines live in the database, so after a restart the first
-message in the group finds an overdue question and times it out then.
+message in the group reloads the game, times out an overdue question (or chain) at once and
+re-arms the timers of one still running.
 """
 
 from __future__ import annotations
@@ -92,7 +93,20 @@ async def current(ctx: Ctx) -> Current | None:
     if ctx.group.id not in cache:
         async with ctx.transaction() as session:
             cache[ctx.group.id] = await _load_current(session, ctx.group.id)
+        _rearm(ctx, cache[ctx.group.id])
     return cache[ctx.group.id]
+
+
+def _rearm(ctx: Ctx, cur: Current | None) -> None:
+    """Timers of a game loaded from the database (after a restart); pending keys are kept,
+    and a hint whose time has passed is not given again."""
+    if cur is None or cur.deadline is None:
+        return
+    if cur.game == "chain":
+        _arm_chain(ctx, cur.round_id, cur.position, cur.deadline + ctx.settings.chain.timeout)
+    elif cur.asked_id is not None:
+        hint_at = cur.deadline - ctx.settings.time_limit + ctx.settings.hint_after
+        _arm_question(ctx, cur.asked_id, hint_at if hint_at > now(ctx) else None, cur.deadline)
 
 
 async def _load_current(session: AsyncSession, group_id: str) -> Current | None:
@@ -168,12 +182,17 @@ async def _post_question(ctx: Ctx, asked: QuizAsked, question: Question, total: 
                           seconds=seconds), image=image)
     _cache(ctx)[ctx.group.id] = Current("quiz", asked.round_id, asked.id, question,
                                         asked.deadline_at)
-    group = ctx.group.id
-    ctx.services.scheduler.call_at(asked.asked_at + ctx.settings.hint_after,
-                                   f"quiz.hint:{group}:{asked.id}",
-                                   lambda: hint(detached(ctx), asked.id))
-    ctx.services.scheduler.call_at(asked.deadline_at, f"quiz.timeout:{group}:{asked.id}",
-                                   lambda: timeout(detached(ctx), asked.id))
+    _arm_question(ctx, asked.id, asked.asked_at + ctx.settings.hint_after, asked.deadline_at)
+
+
+def _arm_question(ctx: Ctx, asked_id: int, hint_at: datetime | None,
+                  deadline: datetime) -> None:
+    scheduler, group = ctx.services.scheduler, ctx.group.id
+    if hint_at is not None:
+        scheduler.call_at(hint_at, f"quiz.hint:{group}:{asked_id}",
+                          lambda: hint(detached(ctx), asked_id))
+    scheduler.call_at(deadline, f"quiz.timeout:{group}:{asked_id}",
+                      lambda: timeout(detached(ctx), asked_id))
 
 
 async def hint(ctx: Ctx, asked_id: int) -> None:
@@ -312,13 +331,12 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
     seconds = int(ctx.settings.chain.timeout.total_seconds())
     await send(ctx, ctx.t("chain.start", idiom=first, pinyin=" ".join(idioms.pinyin[first]),
                           seconds=seconds) + "\n" + chain_rule_text(ctx, first))
-    _arm_chain(ctx, game_round.id, 0)
+    _arm_chain(ctx, game_round.id, 0, now(ctx) + ctx.settings.chain.timeout)
     return None
 
 
-def _arm_chain(ctx: Ctx, round_id: int, position: int) -> None:
-    ctx.services.scheduler.call_at(now(ctx) + ctx.settings.chain.timeout,
-                                   f"quiz.chain:{ctx.group.id}:{round_id}:{position}",
+def _arm_chain(ctx: Ctx, round_id: int, position: int, at: datetime) -> None:
+    ctx.services.scheduler.call_at(at, f"quiz.chain:{ctx.group.id}:{round_id}:{position}",
                                    lambda: chain_timeout(detached(ctx), round_id, position))
 
 
@@ -382,7 +400,7 @@ async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> boo
             await _finish(ctx, session, game_round, "dead_end")
             return True
     await send(ctx, text + "\n" + chain_rule_text(ctx, word), mentions=(ctx.sender_id,))
-    _arm_chain(ctx, cur.round_id, position)
+    _arm_chain(ctx, cur.round_id, position, now(ctx) + ctx.settings.chain.timeout)
     return True
 
 

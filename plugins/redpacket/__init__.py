@@ -6,13 +6,7 @@ from __future__ import annotations
 from bot.plugin import Job, Plugin
 from plugins.redpacket import models  # noqa: F401  (tables for migrations)
 from plugins.redpacket.digest import contribute
-from plugins.redpacket.handlers import (
-    router,
-    sweep,
-    sweep_schedules,
-    system_packet,
-    system_schedules,
-)
+from plugins.redpacket.handlers import restore, router, system_packet, system_schedules
 from plugins.redpacket.settings import RedPacketSettings
 from plugins.redpacket.texts import TEXTS
 
@@ -22,8 +16,8 @@ plugin: Plugin[RedPacketSettings] = Plugin(
     title_en="Red packets",
     settings=RedPacketSettings,
     routers=[router],
-    jobs=[Job("expire", sweep, when=sweep_schedules),
-          Job("system", system_packet, when=system_schedules)],
+    jobs=[Job("system", system_packet, when=system_schedules)],
     texts=TEXTS,
     digest=contribute,
+    on_start=restore,
 )

@@ -1,4 +1,11 @@
-"""Red-packet commands and jobs; the bookkeeping is in service.py."""
+"""Red-packet commands, expiry timers and scheduled system packets; bookkeeping is in
+service.py.
+
+Each packet's expiry is a one-off timer (`scheduler.call_at`), armed when it is sent. Timers
+live in memory, so the first message a group sends after a start re-arms them from the
+database and refunds whatever expired while the bot was down. No periodic sweep: nothing is
+written to the job ledger for packets.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +25,23 @@ from plugins.redpacket.settings import RedPacketSettings
 router = Router()
 
 Ctx = Context[RedPacketSettings] | JobContext[RedPacketSettings]
-_AMOUNTS = re.compile(r"^\s*(\d{1,9})\s+(\d{1,6})(?:\s+(.*))?$", re.S)
+
+# "抢" alone is also said in passing: with nothing to grab it gets no answer ("抢红包" does).
+QUIET_WORDS = frozenset({"抢"})
+_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_AMOUNTS = re.compile(r"^(\d+)\s*(?:积分|分|points?)?\s+(\d+)\s*(?:个|份|shares?)?"
+                      r"(?:\s+(.*))?$", re.S | re.I)
+_TOO_BIG = 10**12  # any longer number is "too much", not a parse error
 
 
 def parse_packet(args: str) -> tuple[int, int, str] | None:
-    """`total count [greeting]`, or None if the two numbers are missing."""
-    match = _AMOUNTS.match(args)
+    """`total count [greeting]` (units 积分/个/份 allowed), or None without the two numbers."""
+    match = _AMOUNTS.match(_INVISIBLE.sub("", args).strip())
     if match is None:
         return None
+    total, count = (int(n) if len(n) <= 12 else _TOO_BIG for n in match.group(1, 2))
     greeting = " ".join((match.group(3) or "").split())[:50]
-    return int(match.group(1)), int(match.group(2)), greeting
+    return total, count, greeting
 
 
 def rng(ctx: Ctx) -> random.Random:
@@ -68,15 +82,29 @@ async def send_packet(ctx: Ctx, total: int, count: int, greeting: str, *, sender
         return ctx.t("pool.short", balance=short.balance, total=total)
     key = "sent.system" if from_pool else "sent"
     await ctx.post(ctx.t(key, name=sender_name, total=total, count=count, greeting=greeting))
+    arm_expiry(ctx, packet)
+    return None
+
+
+def arm_expiry(ctx: Ctx, packet: RedPacket) -> None:
+    """A timer at the packet's expiry (a key already pending is kept)."""
     ctx.services.scheduler.call_at(packet.expires_at,
                                    f"redpacket.expire:{ctx.group.id}:{packet.id}",
                                    lambda: expire(detached(ctx)))
-    return None
 
 
 def detached(ctx: Ctx) -> Ctx:
     """A copy for a timer: its own transaction, and `now` when it fires."""
     return dataclasses.replace(ctx, now=ctx.services.clock.now())
+
+
+async def restore(ctx: Ctx) -> None:
+    """At start: refund what expired while the bot was down; re-arm the open packets' timers."""
+    await expire(ctx)
+    async with ctx.transaction() as session:
+        still_open = await service.open_packets(session, ctx.group.id)
+    for packet in still_open:
+        arm_expiry(ctx, packet)
 
 
 @router.command("redpacket", "发红包", help="发积分红包：发红包 总积分 份数 [祝福语]",
@@ -113,14 +141,16 @@ async def grab(ctx: Context[RedPacketSettings]) -> None:
     async with ctx.transaction() as session:
         result = await service.grab(session, ctx.group.id, ctx.sender_id, ctx.sender_name,
                                     ctx.now)
-        if isinstance(result, str):
+        finished = isinstance(result, service.Grab) and result.finished
+        summary = await _summary(ctx, session, result.packet) if finished else ""
+    if isinstance(result, str):
+        if not (result == "none" and ctx.command_word in QUIET_WORDS):
             await ctx.reply(ctx.t(result))
-            return
-        packet = result.packet
-        await ctx.reply(ctx.t("grabbed", amount=result.amount, position=result.position,
-                              count=packet.count, sender=sender_label(ctx, packet)))
-        if result.finished:
-            await ctx.post(await _summary(ctx, session, packet))
+        return
+    await ctx.reply(ctx.t("grabbed", amount=result.amount, position=result.position,
+                          count=result.packet.count, sender=sender_label(ctx, result.packet)))
+    if summary:
+        await ctx.post(summary)
 
 
 async def _summary(ctx: Ctx, session: AsyncSession, packet: RedPacket) -> str:
@@ -156,20 +186,12 @@ async def pool(ctx: Context[RedPacketSettings]) -> None:
 
 
 async def expire(ctx: Ctx) -> None:
-    """Refund what nobody grabbed from packets past their expiry (timer and sweep job)."""
+    """Refund what nobody grabbed from packets past their expiry."""
     async with ctx.transaction() as session:
         closed = await service.expire_due(session, ctx.group.id, ctx.now)
     for packet, left in closed:
         await ctx.post(ctx.t("expired", sender=sender_label(ctx, packet), grabbed=packet.grabbed,
                              count=packet.count, left=left))
-
-
-async def sweep(ctx: JobContext[RedPacketSettings]) -> None:
-    await expire(ctx)
-
-
-def sweep_schedules(settings: RedPacketSettings) -> list[Schedule]:
-    return [Schedule(key="sweep", cron=settings.sweep_cron)]
 
 
 def system_schedules(settings: RedPacketSettings) -> list[Schedule]:

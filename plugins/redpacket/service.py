@@ -154,11 +154,11 @@ async def expire_due(session: AsyncSession, group_id: str,
     return closed
 
 
-async def next_expiry(session: AsyncSession, group_id: str) -> datetime | None:
-    return await session.scalar(
-        select(RedPacket.expires_at).where(RedPacket.group_id == group_id,
-                                           RedPacket.status == "open")
-        .order_by(RedPacket.expires_at).limit(1))
+async def open_packets(session: AsyncSession, group_id: str) -> list[RedPacket]:
+    """Packets still open, soonest expiry first (their timers are re-armed from these)."""
+    return list(await session.scalars(
+        select(RedPacket).where(RedPacket.group_id == group_id, RedPacket.status == "open")
+        .order_by(RedPacket.expires_at, RedPacket.id)))
 
 
 async def pool_balance(session: AsyncSession, group_id: str) -> int:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.config.models import ClockTime, Duration, Weekday
-from bot.scheduler import cron_trigger
 
 
 class SystemPacket(BaseModel):
@@ -33,14 +31,12 @@ class RedPacketSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     expires_after: Duration = timedelta(hours=24)  # then unclaimed shares go back
-    max_total: int = Field(10_000, ge=1)
+    max_total: int = Field(10_000, ge=1, le=1_000_000_000)
     max_count: int = Field(100, ge=1, le=500)
     scheduled: list[SystemPacket] = Field(default_factory=list)
-    # How often the bot looks for expired packets besides its exact timers (which a restart
-    # forgets): a 5-field cron line.
-    sweep_cron: str = "*/15 * * * *"
 
     @model_validator(mode="after")
-    def _cron(self) -> RedPacketSettings:
-        cron_trigger(self.sweep_cron, ZoneInfo("UTC"))  # raises ValueError with the reason
+    def _positive_expiry(self) -> RedPacketSettings:
+        if self.expires_after <= timedelta(0):
+            raise ValueError("expires_after must be positive")
         return self
