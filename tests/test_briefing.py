@@ -163,7 +163,8 @@ async def test_on_demand_admins_any_time_members_once_a_day(make_chat, tmp_path,
     for _ in range(2):
         [reply] = await chat.say("bob", "早报")
         assert reply.text.startswith("【每日早报】2026年11月23日")
-    await chat.advance_to("2026-11-24 09:30")  # the scheduled one is in the chat already
+    posts = await chat.advance_to("2026-11-24 09:30")  # the 23rd's is in the chat already
+    assert [p.text.split("\n")[0] for p in posts] == ["【每日早报】2026年11月24日 星期二"]
     [reply] = await chat.say("erin", "早报")
     assert reply.text == refused
     [reply] = await chat.say("bob", "早报")
@@ -201,3 +202,25 @@ def test_clip_keeps_family_emoji_whole():
     cut = clip("读书" * 4 + family + "好" * 20, 12)
     assert family not in cut[:-1] or cut.index(family) + len(family) <= len(cut) - 1
     assert not cut[:-1].endswith(("\u200d", "👨", "👩"))
+
+
+async def test_the_digest_counts_the_days_items_and_names_failing_feeds(make_chat, tmp_path):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from bot.plugin import DigestQuery
+    from plugins.briefing import plugin as briefing
+
+    _files(tmp_path)
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "files": ["briefing/club.yaml"], "feeds": [{"url": "briefing/feeds/broken.xml"}]},
+        owner="alice")}}, now="2026-11-23 08:00")
+    await chat.advance("2h")
+    await chat.say("alice", "早报")  # an admin re-posting it: the same items, not counted twice
+    query = DigestQuery(("g",), (date(2026, 11, 23),), {"g": ZoneInfo("Asia/Shanghai")})
+    async with chat.runtime.db.transaction() as session:
+        contribution = await briefing.digest(session, query)
+    [items] = contribution.metrics
+    assert items.values == {("g", date(2026, 11, 23)): 1}  # the one untagged item, once
+    [note] = contribution.notes["g"]
+    assert "briefing/feeds/broken.xml" in note and "抓取失败" in note

@@ -42,3 +42,22 @@ async def test_each_plugin_reports_its_figures_for_the_groups_local_days(make_ch
     assert questions.notes == {"g": ["周末去爬山吗"]}
     assert actions.metrics[0].values == {("g", days[1]): 1}
     assert actions.notes["g"][0].startswith("banned_word: 傻瓜")
+
+
+async def test_the_nightly_check_in_figures_match_what_the_digest_would_compute(make_chat):
+    from plugins.checkin.digest import compute_figures, kept_figures
+
+    chat = await make_chat({"groups": {"g": {"name": "读书会", "plugins": {
+        "checkin": {"reminder_at": None}}}}}, now="2026-11-20 10:00")
+    for members in (["amy", "bo", "cy"], ["amy"], [], ["bo", "dan"]):
+        for member in members:
+            await chat.say(member, "打卡")
+        await chat.advance("1d")  # 00:05: the finished day's figures are kept
+    days = tuple(date(2026, 11, 20 + n) for n in range(4))
+    query = DigestQuery(("g",), days, {"g": ZoneInfo("Asia/Shanghai")})
+    async with chat.runtime.db.transaction() as session:
+        kept = await kept_figures(session, query)
+        computed = await compute_figures(session, query)
+    assert kept == {("g", days[0]): (3, 3), ("g", days[1]): (1, 3), ("g", days[2]): (0, 3),
+                    ("g", days[3]): (2, 4)}
+    assert {k: v for k, v in computed.items() if k in kept} == kept

@@ -52,13 +52,14 @@ async def _segments(
     values: dict[str, dict[tuple[str, date], float]] = {name: {} for name in service.SEGMENTS}
     have: set[tuple[str, date]] = set()
     for chunk in service.chunks(query.group_ids):
-        rows = await session.scalars(select(ActivitySegmentDay).where(
-            ActivitySegmentDay.group_id.in_(chunk), ActivitySegmentDay.day >= min(query.days),
-            ActivitySegmentDay.day <= max(query.days)))
-        for row in rows:
-            have.add((row.group_id, row.day))
-            for name in service.SEGMENTS:
-                values[name][(row.group_id, row.day)] = getattr(row, name)
+        s = ActivitySegmentDay
+        rows = await session.execute(
+            select(s.group_id, s.day, *(getattr(s, name) for name in service.SEGMENTS))
+            .where(s.group_id.in_(chunk), s.day >= min(query.days), s.day <= max(query.days)))
+        for group, day, *counts in rows:
+            have.add((group, day))
+            for name, count in zip(service.SEGMENTS, counts, strict=True):
+                values[name][(group, day)] = count
     for day in query.days:
         missing = [g for g in query.group_ids if (g, day) not in have]
         if not missing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.plugin import DigestContribution, DigestQuery, Metric
@@ -14,12 +14,14 @@ from plugins.briefing.texts import TEXTS
 
 async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContribution:
     items: dict[tuple[str, date], float] = {}
+    # The day's briefing, however it was posted (admins re-posting it are not counted twice).
     rows = await session.execute(
-        select(BriefingRun.group_id, BriefingRun.day, BriefingRun.items).where(
-            BriefingRun.group_id.in_(query.group_ids), BriefingRun.trigger == "scheduled",
-            BriefingRun.day >= min(query.days), BriefingRun.day <= max(query.days)))
+        select(BriefingRun.group_id, BriefingRun.day, func.max(BriefingRun.items)).where(
+            BriefingRun.group_id.in_(query.group_ids),
+            BriefingRun.day >= min(query.days), BriefingRun.day <= max(query.days))
+        .group_by(BriefingRun.group_id, BriefingRun.day))
     for group, day, count in rows:
-        items[(group, day)] = items.get((group, day), 0) + count
+        items[(group, day)] = count
     notes: dict[str, list[str]] = {}
     wanted = set(query.group_ids)
     for feed in await session.scalars(select(BriefingFeed).where(BriefingFeed.error.is_not(None))):

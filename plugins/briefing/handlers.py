@@ -61,6 +61,10 @@ async def _tell_operators(ctx: JobContext[BriefingSettings], feed: str, error: s
 
 async def post_briefing(ctx: JobContext[BriefingSettings]) -> None:
     day = ctx.slot.astimezone(ctx.group.timezone).date()
+    async with ctx.transaction() as session:
+        if await service.posted(session, ctx.group.id, day):  # asked for earlier today
+            ctx.log.info("briefing for %s already in the chat; not posted again", day)
+            return
     text = await _compose_and_record(ctx, day, "scheduled")
     if text is None:
         ctx.log.warning("no briefing content for %s", day)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import calendar
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context, JobContext
-from bot.plugin import Router, Schedule
-from plugins.checkin import service
+from bot.plugin import DigestQuery, Router, Schedule
+from bot.storage import insert_if_missing
+from plugins.checkin import digest, service
+from plugins.checkin.models import CheckinDay
 from plugins.checkin.settings import CheckinSettings
 
 router = Router()
@@ -126,7 +128,9 @@ async def toggle_quiet(ctx: Context[CheckinSettings]) -> None:
 
 
 def schedules(settings: CheckinSettings) -> list[Schedule]:
-    result = []
+    # Just after the check-in day closes: the day's figures, kept for the operators' digest.
+    closes = datetime.combine(date(2000, 1, 1), settings.day_starts_at) + timedelta(minutes=5)
+    result = [Schedule("figures", at=closes.time(), payload="figures")]
     if settings.reminder_at is not None:
         result.append(Schedule("reminder", at=settings.reminder_at, payload="remind"))
     if settings.praise_at is not None:
@@ -136,6 +140,9 @@ def schedules(settings: CheckinSettings) -> list[Schedule]:
 
 async def run_job(ctx: JobContext[CheckinSettings]) -> None:
     day = service.local_day(ctx.slot, ctx.group.timezone, ctx.settings.day_starts_at)
+    if ctx.payload == "figures":
+        await keep_figures(ctx, day - timedelta(days=1))
+        return
     async with ctx.transaction() as session:
         if ctx.payload == "remind":
             members = await service.to_remind(session, ctx.group.id, day, ctx.now)
@@ -147,3 +154,12 @@ async def run_job(ctx: JobContext[CheckinSettings]) -> None:
         chunk = tuple(members[start:start + batch])
         key = "reminder" if ctx.payload == "remind" else "praise"
         await ctx.post(ctx.t(key, count=len(members)), mentions=chunk)
+
+
+async def keep_figures(ctx: JobContext[CheckinSettings], day: date) -> None:
+    query = DigestQuery((ctx.group.id,), (day,), {ctx.group.id: ctx.group.timezone})
+    async with ctx.transaction() as session:
+        done, members = (await digest.compute_figures(session, query)).get(
+            (ctx.group.id, day), (0, 0))
+        await insert_if_missing(session, CheckinDay, group_id=ctx.group.id, day=day,
+                                checkins=done, members=members)

@@ -53,3 +53,15 @@ class CheckinOffence(Base):
     note: Mapped[str] = mapped_column(Text)
     copied_from: Mapped[str] = mapped_column(String(128))
     similarity: Mapped[int] = mapped_column(Integer)
+
+
+class CheckinDay(Base):
+    """A group's check-in figures for a finished day, kept by a nightly job so the digest
+    need not scan every member's month of records for every group."""
+
+    __tablename__ = "checkin_days"
+
+    group_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    checkins: Mapped[int] = mapped_column(Integer, default=0)
+    members: Mapped[int] = mapped_column(Integer, default=0)  # checked in within the window
