@@ -48,6 +48,7 @@ class FakePuppet:
         self.rooms: dict[str, FakeRoom] = {}
         self.messages: dict[str, pb.MessagePayloadResponse] = {}
         self.sent: list[SentText] = []
+        self.files: list[tuple[str, dict[str, Any]]] = []  # (conversation, FileBox JSON)
         self.removed: list[tuple[str, str]] = []
         self._events: asyncio.Queue[pb.EventResponse] = asyncio.Queue()
         self._ids = itertools.count(1)
@@ -183,6 +184,12 @@ class FakePuppet:
             from_id=self.self_id, room_id=room,
             to_id="" if room else request.conversation_id)
         await stream.send_message(pb.MessageSendTextResponse(id=message_id))
+
+
+    async def rpc_MessageSendFile(self, stream: Stream[Any, Any]) -> None:
+        request = await stream.recv_message()
+        self.files.append((request.conversation_id, json.loads(request.filebox)))
+        await stream.send_message(pb.MessageSendFileResponse(id=f"sent-{next(self._ids)}"))
 
 
 class _DroppableServer(Server):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ def _test_plugin() -> Plugin[Any]:
     @router.command("tell_op", "告诉运营")
     async def tell_operator(ctx: Context[Any]) -> None:
         await ctx.dm("wxid_op", f"{ctx.sender_name} 说：{ctx.args}")
+
+    @router.command("chart_op", "图表给运营")
+    async def chart_to_operator(ctx: Context[Any]) -> None:  # as the digest sends its chart
+        await ctx.dm("wxid_op", "附图", image_path=ctx.args)
 
     return Plugin(name="wechaty_test", title="测试", routers=[router])
 
@@ -148,6 +153,18 @@ async def test_a_direct_message_goes_to_the_operator(gateway, start_bot):
     await wait_until(lambda: gateway.sent)
     [dm] = gateway.sent
     assert dm.conversation_id == "wxid_op" and dm.text == "Bob 说：群里需要新书单"
+
+
+async def test_an_image_follows_its_text_as_a_file(gateway, start_bot, tmp_path):
+    chart = tmp_path / "digest.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(32)))
+    await start_bot()
+    gateway.say_in_room(ROOM, "wxid_bob", f"图表给运营 {chart}")
+    await wait_until(lambda: gateway.files)
+    assert [(d.conversation_id, d.text) for d in gateway.sent] == [("wxid_op", "附图")]
+    [(to, filebox)] = gateway.files
+    assert to == "wxid_op" and filebox["name"] == "digest.png"
+    assert base64.b64decode(filebox["base64"]) == chart.read_bytes()
 
 
 async def test_room_owner_and_admins_come_from_the_platform(gateway, start_bot):
