@@ -113,3 +113,19 @@ async def test_the_cli_prints_the_digest_and_writes_the_chart(make_chat, tmp_pat
     assert wrong.exit_code != 0 and "没有这个群" in wrong.output
     bad_date = await asyncio.to_thread(bot, "--date", "24/11")
     assert bad_date.exit_code != 0 and "YYYY-MM-DD" in bad_date.output
+
+
+async def test_plugins_are_asked_a_slice_of_groups_at_a_time(make_chat, monkeypatch):
+    from bot.digest import service
+
+    monkeypatch.setattr(service, "HOOK_GROUPS", 1)  # as with thousands of groups
+    config = {**CONFIG, "groups": {
+        gid: {"name": name, "plugins": {"checkin": {"reminder_at": None}}}
+        for gid, name in (("g", "读书会"), ("t", "技术群"))}}
+    chat = await make_chat(config, now="2026-11-23 10:00")
+    await chat.say("amy", "打卡", group="g")
+    for member in ("bo", "cy"):
+        await chat.say(member, "打卡", group="t")
+    [wang] = [d for d in await chat.advance("1d") if d.kind == "dm" and d.to == "op_wang"]
+    assert "打卡人数 1（新增）" in wang.text.split("■ 读书会")[1].split("■")[0]
+    assert "打卡人数 2（新增）" in wang.text.split("■ 技术群")[1]

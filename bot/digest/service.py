@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily, ActivityWord
 from bot.config.models import DigestSettings
-from bot.plugin import DigestQuery, Metric, Plugin
+from bot.plugin import DigestContribution, DigestQuery, Metric, Plugin
+from bot.storage import chunked
 from bot.storage.models import OutboxMessage
 
 log = logging.getLogger("plugins.digest")
 
-CHUNK = 500
 BASELINE_DAYS = 7
 
 
@@ -70,10 +70,6 @@ class Digest:
     failed_hooks: list[str] = field(default_factory=list)
 
 
-def _chunks(ids: Sequence[str]) -> list[list[str]]:
-    return [list(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
-
-
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -101,8 +97,7 @@ async def compute(
         if plugin.digest is None:
             continue
         try:  # each hook in its own transaction: one failing leaves the others unharmed
-            async with transaction() as session:
-                contribution = await plugin.digest(session, query)
+            contribution = await _ask(transaction, plugin, query)
         except Exception:
             log.exception("digest hook of %s failed", plugin.name)
             failed_hooks.append(plugin.title)
@@ -118,13 +113,33 @@ async def compute(
     return Digest(day, chart_days, digests, failed_hooks)
 
 
+HOOK_GROUPS = 1000  # groups per hook call: every hook's IN (...) stays within the limits
+
+
+async def _ask(
+    transaction: Transaction, plugin: Plugin[Any], query: DigestQuery
+) -> DigestContribution:
+    """The plugin's figures for all groups, asked a thousand groups at a time."""
+    assert plugin.digest is not None
+    metrics: dict[str, Metric] = {}
+    notes: dict[str, list[str]] = {}
+    for ids in chunked(query.group_ids, HOOK_GROUPS):
+        async with transaction() as session:
+            part = await plugin.digest(session, replace(query, group_ids=tuple(ids)))
+        for metric in part.metrics:
+            known = metrics.setdefault(metric.key, replace(metric, values={}))
+            known.values.update(metric.values)
+        notes.update(part.notes)
+    return DigestContribution(list(metrics.values()), notes)
+
+
 async def _activity(
     session: AsyncSession, ids: list[str], first: date, last: date
 ) -> tuple[dict[tuple[str, date], float], dict[tuple[str, date], float]]:
     a = ActivityDaily
     messages: dict[tuple[str, date], float] = {}
     speakers: dict[tuple[str, date], float] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         rows = await session.execute(
             select(a.group_id, a.day, func.sum(a.messages),
                    func.sum(case((a.messages > 0, 1), else_=0)))
@@ -158,7 +173,7 @@ async def _keywords(
     words: dict[str, list[str]] = {}
     if top == 0:
         return words
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         rows = await session.execute(
             select(ActivityWord.group_id, ActivityWord.word)
             .where(ActivityWord.group_id.in_(chunk), ActivityWord.day == day)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,3 +48,18 @@ async def insert_if_missing(session: Any, model: type[Base], **values: Any) -> N
 
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+IN_CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
+
+
+def chunked(ids: Iterable[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+    """Ids in lists of at most `size`, for queries over thousands of groups."""
+    batch: list[str] = []
+    for item in ids:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.plugin import DigestContribution, DigestQuery, Metric
+from bot.storage import chunked
 from plugins.activity import service
 from plugins.activity.models import ActivityMemberEvent, ActivitySegmentDay
 from plugins.activity.settings import ActivitySettings
@@ -34,7 +35,7 @@ async def _joins_and_leaves(
     start, end = query.span()
     days = set(query.days)
     counts: dict[str, dict[tuple[str, date], float]] = {"join": {}, "leave": {}}
-    for chunk in service.chunks(query.group_ids):
+    for chunk in chunked(query.group_ids):
         rows = await session.execute(
             select(ActivityMemberEvent.group_id, ActivityMemberEvent.kind, ActivityMemberEvent.at)
             .where(ActivityMemberEvent.group_id.in_(chunk), ActivityMemberEvent.at >= start,
@@ -51,7 +52,7 @@ async def _segments(
 ) -> dict[str, dict[tuple[str, date], float]]:
     values: dict[str, dict[tuple[str, date], float]] = {name: {} for name in service.SEGMENTS}
     have: set[tuple[str, date]] = set()
-    for chunk in service.chunks(query.group_ids):
+    for chunk in chunked(query.group_ids):
         s = ActivitySegmentDay
         rows = await session.execute(
             select(s.group_id, s.day, *(getattr(s, name) for name in service.SEGMENTS))

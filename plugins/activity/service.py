@@ -13,11 +13,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily
+from bot.storage import chunked
 from plugins.activity.models import ActivityMemberEvent
 from plugins.activity.settings import ActivitySettings, SegmentRule
 
 SEGMENTS = ("kol", "active", "ordinary", "lurker")
-CHUNK = 500  # groups per query: keeps the statement's parameters well under the limits
 
 
 @dataclass
@@ -58,19 +58,13 @@ def segment_of(stats: MemberStats, group_messages: int, settings: ActivitySettin
     return "lurker"
 
 
-def chunks(group_ids: Iterable[str]) -> Iterable[list[str]]:
-    ids = list(group_ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 async def window_stats(
     session: AsyncSession, group_ids: Iterable[str], first: date, last: date
 ) -> dict[str, dict[str, MemberStats]]:
     """Per group, per member seen (posting or @-mentioned) between the two days."""
     a = ActivityDaily
     result: dict[str, dict[str, MemberStats]] = {}
-    for chunk in chunks(group_ids):
+    for chunk in chunked(group_ids):
         rows = await session.execute(
             select(a.group_id, a.member_id, func.max(a.name), func.sum(a.messages),
                    func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
@@ -89,7 +83,7 @@ async def membership(
     """(still in the group after joining, left the group) per group, from join/leave events."""
     joined: dict[str, set[str]] = {}
     left: dict[str, set[str]] = {}
-    for chunk in chunks(group_ids):
+    for chunk in chunked(group_ids):
         rows = await session.execute(
             select(ActivityMemberEvent.group_id, ActivityMemberEvent.member_id,
                    ActivityMemberEvent.kind)
