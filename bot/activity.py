@@ -14,15 +14,15 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, Index, Insert, Integer, String, case, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.events import IncomingMessage
-from bot.storage import Base, Database
+from bot.events import IncomingMessage, MemberJoined, MemberLeft
+from bot.storage import Base, Database, UTCDateTime
 
 log = logging.getLogger("bot.activity")
 
@@ -40,6 +40,19 @@ class ActivityDaily(Base):
     characters: Mapped[int] = mapped_column(Integer, default=0)
     commands: Mapped[int] = mapped_column(Integer, default=0)
     mentions_received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MemberEvent(Base):
+    """A member joined or left a group (rare: written as it happens)."""
+
+    __tablename__ = "activity_member_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(128), index=True)
+    member_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(8))  # join | leave
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ActivityWord(Base):
@@ -120,6 +133,17 @@ class ActivityRecorder:
         if counts is None:
             counts = self._pending[key] = _Counts()
         return counts
+
+    async def record_member(self, event: MemberJoined | MemberLeft, at: datetime) -> None:
+        """Joins and leaves for the digest and the segments; a failed write is logged."""
+        kind = "join" if isinstance(event, MemberJoined) else "leave"
+        try:
+            async with self.db.transaction() as session:
+                session.add(MemberEvent(group_id=event.group_id, member_id=event.member_id,
+                                        name=event.member_name[:128], kind=kind, at=at))
+        except Exception:
+            log.warning("could not record %s of %s in %s", kind, event.member_id,
+                        event.group_id, exc_info=True)
 
     async def flush(self) -> None:
         """Add the pending counts to the database in one statement; kept on failure.

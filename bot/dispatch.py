@@ -176,6 +176,7 @@ class Dispatcher:
         await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=word, hint=hint))
 
     async def _member_event(self, event: MemberJoined | MemberLeft) -> None:
+        await self.services.activity.record_member(event, self.services.clock.now())
         group = self.services.config.setup_for(event.group_id)
         handlers = (
             group.join_handlers() if isinstance(event, MemberJoined) else group.leave_handlers()

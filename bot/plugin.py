@@ -126,6 +126,7 @@ class DigestQuery:
     group_ids: tuple[str, ...]
     days: tuple[date, ...]  # local dates, oldest first; the last one is the digest's day
     timezones: dict[str, ZoneInfo] = field(default_factory=dict)  # group id → its zone
+    language: str = "zh"  # the digest's language: labels and notes are written in it
 
     def local_day(self, group_id: str, instant: datetime) -> date:
         """The group's local date of an instant (UTC for a group without a zone)."""

@@ -34,6 +34,9 @@ async def _seed_week(chat: FakeChat) -> list:
         if day < 5:
             for n in range(6):
                 await chat.say(f"d{n % 3}", "Python 异步编程讨论", group="t")
+        if day == 8:  # the 24th: members come and go (技术群 has no plugin for that)
+            await chat.join("newbie", group="t")
+            await chat.leave("d2", group="t")
         sent = await chat.advance("1d")
     return sent
 
@@ -59,6 +62,8 @@ async def test_each_operator_gets_their_groups_with_trends_risk_words_and_a_char
     assert "消息 3（↓70%）" in club and "打卡人数 2（持平）" in club  # the check-in plugin's line
     assert "热词：三体" in club
     assert "附图：近 14 天各群消息数" in wang
+    tech = wang.split("■ 技术群")[1]
+    assert "入群 1（新增）" in tech and "退群 1（新增）" in tech
     li = dms["op_li"].text
     assert "1 个群" in li and "技术群" in li and "读书会" not in li
     for dm in dms.values():
@@ -89,9 +94,12 @@ async def test_a_failing_plugin_figure_leaves_the_rest_of_the_digest(make_chat):
 
 async def test_english_digest(make_chat):
     config = {**CONFIG, "bot": {"language": "en"}}
-    chat = await make_chat(config, now="2026-11-24 08:00")
-    [wang, _] = [d for d in await chat.advance("40m") if d.kind == "dm"]
+    chat = await make_chat(config, now="2026-11-23 10:00")
+    await chat.say("amy", "打卡", group="g")
+    [wang, _] = [d for d in await chat.advance("1d") if d.kind == "dm"]
     assert wang.text.startswith("【Daily digest】Monday, 2026-11-23 · 2 groups")  # yesterday
+    assert "Messages 1 (new) · Members posting 1 (new) · Check-ins 1 (new)" in wang.text
+    assert "Joined" not in wang.text  # nobody joined this week: not worth a line
 
 
 async def test_the_cli_prints_the_digest_and_writes_the_chart(make_chat, tmp_path):

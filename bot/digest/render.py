@@ -10,6 +10,7 @@ from bot.digest.service import Digest, Figure, GroupDigest
 from bot.digest.texts import TEXTS
 
 PER_LINE = 3
+ALWAYS_SHOWN = ("core.messages", "core.speakers")
 
 
 def change(figure: Figure, language: str) -> str:
@@ -28,8 +29,9 @@ def change(figure: Figure, language: str) -> str:
 def show(figure: Figure, language: str) -> str:
     label = TEXTS.get(language, figure.label) if figure.key.startswith("core.") else figure.label
     value = f"{figure.value:.0%}" if figure.percent else f"{figure.value:g}"
-    return f"{label} {value}（{change(figure, language)}）" if language == "zh" \
-        else f"{label} {value} ({change(figure, language)})"
+    if language == "zh":
+        return f"{label} {value}（{change(figure, language)}）"
+    return f"{label[:1].upper()}{label[1:]} {value} ({change(figure, language)})"
 
 
 def _total(groups: Sequence[GroupDigest], key: str) -> Figure:
@@ -82,7 +84,8 @@ def _risk(group: GroupDigest, language: str) -> str:
 
 
 def _group(group: GroupDigest, language: str) -> list[str]:
-    figures = [show(f, language) for f in group.figures if f.key != "core.failed" or f.value]
+    figures = [show(f, language) for f in group.figures
+               if f.key in ALWAYS_SHOWN or f.value or f.average]  # nothing to say: left out
     lines = [f"■ {group.group.name}"]
     lines += [" · ".join(figures[i : i + PER_LINE]) for i in range(0, len(figures), PER_LINE)]
     if group.keywords:

@@ -51,7 +51,8 @@ async def build(
     settings = config.config.digest
     wanted = {g.id: g for groups in readers.values() for g in groups}
     refs = [service.GroupRef(g.id, g.name, g.timezone) for g in wanted.values()]
-    digest = await service.compute(transaction, plugins, refs, day, settings)
+    language = config.config.bot.language
+    digest = await service.compute(transaction, plugins, refs, day, settings, language)
     by_id = {d.group.id: d for d in digest.groups}
     reports = []
     for reader, groups in readers.items():
@@ -60,7 +61,6 @@ async def build(
         labels = {chart.label(d.group.id, d.group.name): d for d in mine}
         series = {text: d.series for text, d in labels.items()}
         path = await asyncio.to_thread(chart.draw, out_dir / name, digest.chart_days, series)
-        language = config.config.bot.language
         text = render(digest, mine, settings, language) + "\n\n" + _chart_line(
             labels, settings.chart_days, language)
         reports.append(Report(reader, text, path))

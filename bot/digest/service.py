@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.activity import ActivityDaily, ActivityWord
+from bot.activity import ActivityDaily, ActivityWord, MemberEvent
 from bot.config.models import DigestSettings
 from bot.plugin import DigestContribution, DigestQuery, Metric, Plugin
 from bot.storage import chunked
@@ -79,17 +79,21 @@ async def compute(
     groups: Sequence[GroupRef],
     day: date,
     settings: DigestSettings,
+    language: str = "zh",
 ) -> Digest:
     ids = [g.id for g in groups]
     days = tuple(day - timedelta(days=n) for n in range(BASELINE_DAYS, -1, -1))
     chart_days = [day - timedelta(days=n) for n in range(settings.chart_days - 1, -1, -1)]
-    query = DigestQuery(tuple(ids), days, {g.id: g.timezone for g in groups})
+    query = DigestQuery(tuple(ids), days, {g.id: g.timezone for g in groups}, language)
     async with transaction() as session:
         messages, speakers = await _activity(session, ids, chart_days[0], day)
         failed = await _failed_sends(session, query)
+        joins, leaves = await _joins_and_leaves(session, query)
         words = await _keywords(session, ids, day, settings.keywords)
     metrics = [Metric("core.messages", "messages", messages),
                Metric("core.speakers", "speakers", speakers),
+               Metric("core.joins", "joins", joins),
+               Metric("core.leaves", "leaves", leaves),
                Metric("core.failed", "failed", failed)]
     notes: dict[str, list[str]] = {}
     failed_hooks = []
@@ -148,6 +152,24 @@ async def _activity(
         for group, day, total, people in rows:
             messages[(group, day)], speakers[(group, day)] = int(total), int(people)
     return messages, speakers
+
+
+async def _joins_and_leaves(
+    session: AsyncSession, query: DigestQuery
+) -> tuple[dict[tuple[str, date], float], dict[tuple[str, date], float]]:
+    start, end = query.span()
+    days = set(query.days)
+    counts: dict[str, dict[tuple[str, date], float]] = {"join": {}, "leave": {}}
+    for chunk in chunked(query.group_ids):
+        rows = await session.execute(
+            select(MemberEvent.group_id, MemberEvent.kind, MemberEvent.at)
+            .where(MemberEvent.group_id.in_(chunk), MemberEvent.at >= start,
+                   MemberEvent.at < end))
+        for group, kind, at in rows:
+            if (day := query.local_day(group, at)) in days:
+                target = counts[kind]
+                target[(group, day)] = target.get((group, day), 0) + 1
+    return counts["join"], counts["leave"]
 
 
 async def _failed_sends(session: AsyncSession, query: DigestQuery) -> dict[tuple[str, date], float]:

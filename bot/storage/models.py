@@ -57,10 +57,10 @@ class CoreState(Base):
     at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-from bot.activity import ActivityDaily, ActivityWord  # noqa: E402  (kept beside their code)
+from bot.activity import ActivityDaily, ActivityWord, MemberEvent  # noqa: E402  (beside their code)
 from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 
 __all__ = [
-    "ActivityDaily", "ActivityWord", "CoreState", "JobRun", "OutboxMessage", "PointsAccount",
-    "PointsEntry",
+    "ActivityDaily", "ActivityWord", "CoreState", "JobRun", "MemberEvent", "OutboxMessage",
+    "PointsAccount", "PointsEntry",
 ]

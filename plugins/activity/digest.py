@@ -1,4 +1,4 @@
-"""Joins, leaves and segment counts for the operators' digest.
+"""Segment counts for the operators' digest.
 
 Segment counts come from the nightly snapshots (each group's own rules); a day without one
 is computed here with the default rules, all groups in one query per day.
@@ -14,37 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.plugin import DigestContribution, DigestQuery, Metric
 from bot.storage import chunked
 from plugins.activity import service
-from plugins.activity.models import ActivityMemberEvent, ActivitySegmentDay
+from plugins.activity.models import ActivitySegmentDay
 from plugins.activity.settings import ActivitySettings
 from plugins.activity.texts import TEXTS
 
 
 async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContribution:
-    joins, leaves = await _joins_and_leaves(session, query)
     segments = await _segments(session, query)
-    metrics = [Metric("activity.joins", TEXTS.get("zh", "digest.joins"), joins),
-               Metric("activity.leaves", TEXTS.get("zh", "digest.leaves"), leaves)]
-    metrics += [Metric(f"activity.{name}", TEXTS.get("zh", f"digest.{name}"), values)
-                for name, values in segments.items()]
+    metrics = [Metric(f"activity.{name}", TEXTS.get(query.language, f"digest.{name}"), values)
+               for name, values in segments.items()]
     return DigestContribution(metrics=metrics)
-
-
-async def _joins_and_leaves(
-    session: AsyncSession, query: DigestQuery
-) -> tuple[dict[tuple[str, date], float], dict[tuple[str, date], float]]:
-    start, end = query.span()
-    days = set(query.days)
-    counts: dict[str, dict[tuple[str, date], float]] = {"join": {}, "leave": {}}
-    for chunk in chunked(query.group_ids):
-        rows = await session.execute(
-            select(ActivityMemberEvent.group_id, ActivityMemberEvent.kind, ActivityMemberEvent.at)
-            .where(ActivityMemberEvent.group_id.in_(chunk), ActivityMemberEvent.at >= start,
-                   ActivityMemberEvent.at < end))
-        for group, kind, at in rows:
-            if (day := query.local_day(group, at)) in days:
-                target = counts[kind]
-                target[(group, day)] = target.get((group, day), 0) + 1
-    return counts["join"], counts["leave"]
 
 
 async def _segments(

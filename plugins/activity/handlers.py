@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Context, EventContext, JobContext
+from bot.context import Context, JobContext
 from bot.plugin import Role, Router, Schedule
 from bot.storage.base import insert_if_missing
 from plugins.activity import service
-from plugins.activity.models import ActivityMemberEvent, ActivitySegmentDay
+from plugins.activity.models import ActivitySegmentDay
 from plugins.activity.settings import ActivitySettings
 
 router = Router()
@@ -28,22 +28,6 @@ async def snapshot_segments(ctx: JobContext[ActivitySettings]) -> None:
         counts = (await service.segment_counts(session, [ctx.group.id], day, ctx.settings))
         await insert_if_missing(session, ActivitySegmentDay, group_id=ctx.group.id, day=day,
                                 **counts[ctx.group.id])
-
-
-@router.on_join
-async def record_join(ctx: EventContext[ActivitySettings]) -> None:
-    await _record(ctx, "join")
-
-
-@router.on_leave
-async def record_leave(ctx: EventContext[ActivitySettings]) -> None:
-    await _record(ctx, "leave")
-
-
-async def _record(ctx: EventContext[ActivitySettings], kind: str) -> None:
-    async with ctx.transaction() as session:
-        session.add(ActivityMemberEvent(group_id=ctx.group.id, member_id=ctx.member_id,
-                                        name=ctx.member_name[:128], kind=kind, at=ctx.now))
 
 
 @router.command("activity", "活跃", "我的活跃", help="看看自己近期的活跃度和分层",

@@ -1,24 +1,13 @@
-"""Joins and leaves, and each day's segment counts (so the digest has their history)."""
+"""Each day's segment counts (so the digest has their history)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage import Base, UTCDateTime
-
-
-class ActivityMemberEvent(Base):
-    __tablename__ = "activity_member_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    group_id: Mapped[str] = mapped_column(String(128), index=True)
-    member_id: Mapped[str] = mapped_column(String(128))
-    name: Mapped[str] = mapped_column(String(128), default="")
-    kind: Mapped[str] = mapped_column(String(8))  # join | leave
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+from bot.storage import Base
 
 
 class ActivitySegmentDay(Base):

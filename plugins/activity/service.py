@@ -12,9 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.activity import ActivityDaily
+from bot.activity import ActivityDaily, MemberEvent
 from bot.storage import chunked
-from plugins.activity.models import ActivityMemberEvent
 from plugins.activity.settings import ActivitySettings, SegmentRule
 
 SEGMENTS = ("kol", "active", "ordinary", "lurker")
@@ -85,10 +84,10 @@ async def membership(
     left: dict[str, set[str]] = {}
     for chunk in chunked(group_ids):
         rows = await session.execute(
-            select(ActivityMemberEvent.group_id, ActivityMemberEvent.member_id,
-                   ActivityMemberEvent.kind)
-            .where(ActivityMemberEvent.group_id.in_(chunk))
-            .order_by(ActivityMemberEvent.at, ActivityMemberEvent.id))
+            select(MemberEvent.group_id, MemberEvent.member_id,
+                   MemberEvent.kind)
+            .where(MemberEvent.group_id.in_(chunk))
+            .order_by(MemberEvent.at, MemberEvent.id))
         for group, member, kind in rows:
             inside, gone = joined.setdefault(group, set()), left.setdefault(group, set())
             (inside if kind == "join" else gone).add(member)

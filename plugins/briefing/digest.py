@@ -26,8 +26,10 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
     wanted = set(query.group_ids)
     for feed in await session.scalars(select(BriefingFeed).where(BriefingFeed.error.is_not(None))):
         since = feed.failing_since.strftime("%m-%d %H:%M UTC") if feed.failing_since else "?"
-        line = TEXTS.get("zh", "digest.failing", feed=feed.url, since=since, error=feed.error)
+        line = TEXTS.get(query.language, "digest.failing", feed=feed.url, since=since,
+                         error=feed.error)
         for group in set(feed.group_ids or []) & wanted:
             notes.setdefault(group, []).append(line)
     return DigestContribution(
-        metrics=[Metric("briefing.items", TEXTS.get("zh", "digest.items"), items)], notes=notes)
+        metrics=[Metric("briefing.items", TEXTS.get(query.language, "digest.items"), items)],
+        notes=notes)

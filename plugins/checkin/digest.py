@@ -28,8 +28,8 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
     counts = {key: float(done) for key, (done, _) in figures.items()}
     rates = {key: done / members for key, (done, members) in figures.items() if members}
     return DigestContribution(metrics=[
-        Metric("checkin.count", TEXTS.get("zh", "digest.count"), counts),
-        Metric("checkin.rate", TEXTS.get("zh", "digest.rate"), rates, percent=True),
+        Metric("checkin.count", TEXTS.get(query.language, "digest.count"), counts),
+        Metric("checkin.rate", TEXTS.get(query.language, "digest.rate"), rates, percent=True),
     ])
 
 

@@ -29,5 +29,5 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
         if day == last:
             notes.setdefault(group, []).append(f"{rule}: {evidence[:60]}")
     return DigestContribution(
-        metrics=[Metric("moderation.actions", TEXTS.get("zh", "digest.actions"), counts)],
+        metrics=[Metric("moderation.actions", TEXTS.get(query.language, "digest.actions"), counts)],
         notes={g: lines[:10] for g, lines in notes.items()})

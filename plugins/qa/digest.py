@@ -26,5 +26,5 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
             counts[(group, day)] = counts.get((group, day), 0) + 1
         if closed is None:
             notes.setdefault(group, []).append(question)
-    metric = Metric("qa.unanswered", TEXTS.get("zh", "digest.unanswered"), counts)
+    metric = Metric("qa.unanswered", TEXTS.get(query.language, "digest.unanswered"), counts)
     return DigestContribution(metrics=[metric], notes={g: q[:10] for g, q in notes.items()})

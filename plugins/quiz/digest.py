@@ -32,6 +32,6 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
         if (day := query.local_day(group, at)) in days:
             moves[(group, day)] = moves.get((group, day), 0) + 1
     return DigestContribution(metrics=[
-        Metric("quiz.answered", TEXTS.get("zh", "digest.answered"), answered),
-        Metric("quiz.chain", TEXTS.get("zh", "digest.chain"), moves),
+        Metric("quiz.answered", TEXTS.get(query.language, "digest.answered"), answered),
+        Metric("quiz.chain", TEXTS.get(query.language, "digest.chain"), moves),
     ])

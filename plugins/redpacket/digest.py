@@ -32,6 +32,6 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
         if (day := query.local_day(group, at)) in days:
             grabbed[(group, day)] = grabbed.get((group, day), 0) + amount
     return DigestContribution(metrics=[
-        Metric("redpacket.sent", TEXTS.get("zh", "digest.sent"), sent),
-        Metric("redpacket.points", TEXTS.get("zh", "digest.points"), grabbed),
+        Metric("redpacket.sent", TEXTS.get(query.language, "digest.sent"), sent),
+        Metric("redpacket.points", TEXTS.get(query.language, "digest.points"), grabbed),
     ])
