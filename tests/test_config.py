@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from bot.app import load
 from bot.cli import app
 from bot.config import ConfigError
+from bot.testing import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,3 +140,33 @@ def test_plugin_problems_are_reported_together_with_the_rest(tmp_path):
                                    "    plugins:\n      chekin: {}\n")
     assert any("bot.timezon" in p for p in problems)
     assert any("groups.g1.plugins.chekin" in p and "是不是 'checkin'" in p for p in problems)
+
+
+def test_an_operator_naming_an_unknown_group_or_tag_is_an_error(tmp_path):
+    path = write_config(tmp_path, {
+        "operators": [{"id": "op",
+                       "groups": ["读书会", "tag:reading", "没有这个群", "tag:nosuch"]}],
+        "groups": {"g": {"name": "读书会", "tags": ["reading"]}}})
+    with pytest.raises(ConfigError) as raised:
+        load(path)
+    problems = [str(i) for i in raised.value.issues]
+    assert len(problems) == 2
+    assert "operators.0.groups.2" in problems[0] and "'没有这个群'" in problems[0]
+    assert "operators.0.groups.3" in problems[1] and "'tag:nosuch'" in problems[1]
+
+
+def test_silence_longer_than_the_chart_is_refused(tmp_path):
+    path = write_config(tmp_path, {"digest": {"risk_silent_days": 20, "chart_days": 14}})
+    with pytest.raises(ConfigError, match=r"risk_silent_days \(20\) must not exceed chart_days"):
+        load(path)
+
+
+def test_an_impossible_date_in_a_content_file_names_the_file(tmp_path):
+    (tmp_path / "config" / "briefing").mkdir(parents=True)
+    (tmp_path / "config/briefing/bad.yaml").write_text(
+        "days:\n  2026-13-40:\n    items: [x]\n", encoding="utf-8")
+    path = write_config(tmp_path, {"groups": {"g": {"name": "群", "plugins": {
+        "briefing": {"files": ["briefing/bad.yaml"]}}}}})
+    with pytest.raises(ConfigError) as raised:
+        load(path)
+    assert "bad.yaml: 取值无效 (invalid value): month must be in 1..12" in str(raised.value)

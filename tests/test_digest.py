@@ -127,7 +127,7 @@ async def test_plugins_are_asked_a_slice_of_groups_at_a_time(make_chat, monkeypa
     from bot.digest import service
 
     monkeypatch.setattr(service, "HOOK_GROUPS", 1)  # as with thousands of groups
-    config = {**CONFIG, "groups": {
+    config = {**CONFIG, "operators": [{"id": "op_wang"}], "groups": {
         gid: {"name": name, "plugins": {"checkin": {"reminder_at": None}}}
         for gid, name in (("g", "读书会"), ("t", "技术群"))}}
     chat = await make_chat(config, now="2026-11-23 10:00")
@@ -137,3 +137,42 @@ async def test_plugins_are_asked_a_slice_of_groups_at_a_time(make_chat, monkeypa
     [wang] = [d for d in await chat.advance("1d") if d.kind == "dm" and d.to == "op_wang"]
     assert "打卡人数 1（新增）" in wang.text.split("■ 读书会")[1].split("■")[0]
     assert "打卡人数 2（新增）" in wang.text.split("■ 技术群")[1]
+
+
+async def test_each_group_covers_its_own_finished_day(make_chat):
+    """At 08:30 in Shanghai it is 16:30 the day before in Los Angeles: the LA group is
+    reported on its own last finished day, not on one still under way."""
+    config = {**CONFIG, "operators": [{"id": "op_wang"}], "groups": {
+        "g": {"name": "读书会", "plugins": {}},
+        "la": {"name": "LA Readers", "timezone": "America/Los_Angeles", "plugins": {}}}}
+    chat = await make_chat(config, now="2026-11-14 12:00")
+    for _ in range(10):  # ten days of the same chatter: noon in Shanghai, 20:00 in LA
+        for n in range(6):
+            await chat.say(f"m{n}", "早", group="g")
+        sent = await chat.advance("24h")  # the digest goes out at 08:30 (16:30 in LA)
+        for n in range(6):
+            await chat.say(f"m{n}", "hello", group="la")
+    [wang] = [d for d in sent if d.kind == "dm" and d.to == "op_wang"]
+    assert "✅ 没有风险群" in wang.text  # LA's half-finished day is not a drop
+    la = wang.text.split("■ LA Readers")[1]
+    assert la.startswith("（当地 2026-11-22）") and "消息 6（持平）" in la
+    assert "消息 6（持平）" in wang.text.split("■ 读书会")[1]
+
+
+async def test_failed_sends_add_up_across_groups_and_direct_messages(make_chat):
+    from datetime import UTC, datetime
+
+    from bot.storage.models import OutboxMessage
+
+    chat = await make_chat(CONFIG, now="2026-11-24 08:00")
+    at = datetime(2026, 11, 23, 4, tzinfo=UTC)  # noon on the 23rd in Shanghai
+    async with chat.runtime.db.transaction() as session:
+        for group, count in (("g", 3), ("t", 2), (None, 1)):
+            for _ in range(count):
+                session.add(OutboxMessage(account="console", group_id=group, to_id=None,
+                                          text="x", kind="post", priority=1, status="failed",
+                                          created_at=at))
+    [wang, _] = [d for d in await chat.advance("40m") if d.kind == "dm"]
+    assert "发送失败 6（新增）" in wang.text.splitlines()[1]  # 3 + 2 + 1 direct message
+    assert "发送失败 3（新增）" in wang.text.split("■ 读书会")[1].split("■")[0]
+    assert "发送失败 2（新增）" in wang.text.split("■ 技术群")[1].split("■")[0]

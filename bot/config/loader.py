@@ -103,6 +103,9 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         if problems:
             raise ConfigError(problems)
         return loader.construct_document(node), lines
+    except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-13-40
+        raise ConfigError(
+            [ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -244,6 +247,7 @@ def _assemble(
         issues += _group_checks(setup, group, config, loc, path, lines)
         groups[group_id] = setup
     issues += _duplicate_names(config, path, lines)
+    issues += _operator_groups(config, path, lines)
     if issues:
         raise ConfigError(issues)
     return LoadedConfig(config, path, groups, defaults, tuple(config.bot.command_prefixes))
@@ -294,6 +298,22 @@ def _duplicate_names(config: BotConfig, path: Path, lines: dict[Loc, int]) -> li
                 )
             )
         seen[group.name] = group_id
+    return issues
+
+
+def _operator_groups(config: BotConfig, path: Path, lines: dict[Loc, int]) -> list[ConfigIssue]:
+    """Each name in an operator's `groups:` must match a group's id or name, or a tag."""
+    known = {*config.groups, *(g.name for g in config.groups.values())}
+    tags = {tag for g in config.groups.values() for tag in g.tags}
+    issues = []
+    for n, operator in enumerate(config.operators):
+        for k, wanted in enumerate(operator.groups):
+            if wanted in known or (wanted.startswith("tag:") and wanted[4:] in tags):
+                continue
+            loc = ("operators", str(n), "groups", str(k))
+            issues.append(ConfigIssue(
+                path, _line(lines, loc), ".".join(loc),
+                f"没有这个群或标签 (no group id, name or tag:x matches) {wanted!r}"))
     return issues
 
 

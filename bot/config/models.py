@@ -6,7 +6,14 @@ from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from bot.clock import parse_duration
 from bot.i18n import Language
@@ -104,6 +111,14 @@ class DigestSettings(Strict):
     detail_groups: int = Field(20, ge=1, le=500)  # groups shown one by one (at-risk first)
     chart_days: int = Field(14, ge=7, le=60)
     chart_dir: str = "data/digest"  # relative to bot.yaml's folder
+
+    @model_validator(mode="after")
+    def _silence_fits_the_chart(self) -> DigestSettings:
+        # Silence is counted over the chart's days; a longer threshold could never be met.
+        if self.risk_silent_days > self.chart_days:
+            raise ValueError(f"risk_silent_days ({self.risk_silent_days}) must not exceed "
+                             f"chart_days ({self.chart_days})")
+        return self
 
 
 class WechatySettings(Strict):

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
+from math import nan
 from pathlib import Path
 
 WIDTH, HEIGHT, DPI = 8.0, 4.5, 100  # 800 x 450 pixels
@@ -33,18 +34,22 @@ def label(group_id: str, name: str) -> str:
     return name if name.isascii() or cjk_font() else group_id
 
 
-def draw(path: Path, days: Sequence[date], series: dict[str, list[int]]) -> Path:
+def draw(path: Path, days: Sequence[date], series: dict[str, list[int | None]]) -> Path:
     """Write the PNG to `path` (run it in a thread: rendering takes ~100 ms)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    ranked = sorted(series.items(), key=lambda item: -sum(item[1]))
+    # None: a day not over yet in the group's time zone, drawn as a gap.
+    plotted = {name: [nan if v is None else float(v) for v in values]
+               for name, values in series.items()}
+    ranked = sorted(plotted.items(), key=lambda item: -sum(v for v in item[1] if v == v))
     lines = ranked[:LINES]
     rest = ranked[LINES:]
     if rest:
-        summed = [sum(values[i] for _, values in rest) for i in range(len(days))]
+        summed = [sum(values[i] for _, values in rest if values[i] == values[i])
+                  for i in range(len(days))]
         lines.append((f"{len(rest)} other groups", summed))
     path.parent.mkdir(parents=True, exist_ok=True)
     font = cjk_font()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import typer
 
 from bot.config import LoadedConfig
-from bot.digest.report import build, covered_day
+from bot.digest.report import build
 from bot.groups import GroupSetup
 from bot.storage import Database
 
@@ -20,14 +20,14 @@ def print_digest(
 ) -> None:
     from bot.app import BUILTINS, PLUGINS
 
-    day = _day(config, day_text)
+    when = _when(day_text)
     groups = _groups(config, names)
 
     async def run() -> None:
         db = Database(database_url or config.config.database.url, config.base_dir)
         try:
             await db.migrate()
-            [report] = await build(db.transaction, config, (*BUILTINS, *PLUGINS), day, out,
+            [report] = await build(db.transaction, config, (*BUILTINS, *PLUGINS), when, out,
                                    {None: groups})
         finally:
             await db.close()
@@ -37,13 +37,17 @@ def print_digest(
     asyncio.run(run())
 
 
-def _day(config: LoadedConfig, text: str | None) -> date:
+def _when(text: str | None) -> date | datetime:
+    """The date asked for, or now (each group then covers its own last finished day)."""
     if text is None:
-        return covered_day(config, datetime.now().astimezone())
+        return datetime.now().astimezone()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"invalid --date {text!r}: use YYYY-MM-DD") from None
+    if not date(2000, 1, 1) <= day <= date.today() + timedelta(days=1):
+        raise ValueError(f"--date {text} is out of range: from 2000-01-01 to tomorrow")
+    return day
 
 
 def _groups(config: LoadedConfig, names: list[str]) -> list[GroupSetup]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from bot.almanac import weekday
 from bot.config.models import DigestSettings
@@ -34,22 +35,22 @@ def show(figure: Figure, language: str) -> str:
     return f"{label[:1].upper()}{label[1:]} {value} ({change(figure, language)})"
 
 
-def _total(groups: Sequence[GroupDigest], key: str) -> Figure:
+def _total(groups: Sequence[GroupDigest], key: str, *more: Figure | None) -> Figure:
     figures = [f for g in groups if (f := g.figure(key)) is not None]
+    figures += [f for f in more if f is not None]
     return Figure(key, key, sum(f.value for f in figures), sum(f.average for f in figures))
 
 
 def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettings,
            language: str) -> str:
     t = TEXTS.get
-    failed = max((g.figure("core.failed") for g in groups if g.figure("core.failed")),
-                 key=lambda f: f.value if f else 0, default=None)
+    failed = _total(groups, "core.failed", digest.failed_dms)
     lines = [
         t(language, "title", date=digest.day.isoformat(), weekday=weekday(digest.day, language),
           groups=len(groups)),
         t(language, "totals", messages=_value(_total(groups, "core.messages"), language),
           speakers=_value(_total(groups, "core.speakers"), language),
-          failed=_value(failed, language) if failed else "0"),
+          failed=_value(failed, language)),
     ]
     risky = [g for g in groups if g.at_risk]
     if risky:
@@ -57,14 +58,18 @@ def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettin
     else:
         lines.append(t(language, "no_risk"))
     shown = (risky + sorted((g for g in groups if not g.at_risk),
-                            key=lambda g: -g.series[-1] if g.series else 0))
+                            key=lambda g: -(_latest(g) or 0)))
     for group in shown[: settings.detail_groups]:
-        lines += ["", *_group(group, language)]
+        lines += ["", *_group(group, language, digest.day)]
     if len(shown) > settings.detail_groups:
         lines += ["", t(language, "more", count=len(shown) - settings.detail_groups)]
     for title in digest.failed_hooks:
         lines.append(t(language, "hook_failed", plugin=title))
     return "\n".join(lines)
+
+
+def _latest(group: GroupDigest) -> int | None:
+    return next((v for v in reversed(group.series) if v is not None), None)
 
 
 def _value(figure: Figure, language: str) -> str:
@@ -83,10 +88,12 @@ def _risk(group: GroupDigest, language: str) -> str:
     return TEXTS.get(language, "risk.drop", group=group.group.name, change=change(today, language))
 
 
-def _group(group: GroupDigest, language: str) -> list[str]:
+def _group(group: GroupDigest, language: str, digest_day: date) -> list[str]:
     figures = [show(f, language) for f in group.figures
                if f.key in ALWAYS_SHOWN or f.value or f.average]  # nothing to say: left out
-    lines = [f"■ {group.group.name}"]
+    lines = [f"■ {group.group.name}" + (TEXTS.get(language, "local_day",
+                                                  date=group.group.day.isoformat())
+                                        if group.group.day != digest_day else "")]
     lines += [" · ".join(figures[i : i + PER_LINE]) for i in range(0, len(figures), PER_LINE)]
     if group.keywords:
         lines.append(TEXTS.get(language, "keywords", words="、".join(group.keywords)))

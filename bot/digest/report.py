@@ -43,24 +43,32 @@ async def build(
     transaction: service.Transaction,
     config: LoadedConfig,
     plugins: Sequence[Plugin[Any]],
-    day: date,
+    when: date | datetime,
     out_dir: Path,
     readers: dict[str | None, list[GroupSetup]],
 ) -> list[Report]:
-    """Compute once for every group any reader sees, then one text and chart each."""
+    """Compute once for every group any reader sees, then one text and chart each.
+
+    `when` is a date (every group covers it) or the digest's moment: each group then covers
+    its own last finished local day (a group in Los Angeles is a day behind Shanghai's)."""
     settings = config.config.digest
     wanted = {g.id: g for groups in readers.values() for g in groups}
-    refs = [service.GroupRef(g.id, g.name, g.timezone) for g in wanted.values()]
+    refs = [service.GroupRef(g.id, g.name, g.timezone,
+                             when if not isinstance(when, datetime)
+                             else covered_day(config, g.timezone, when))
+            for g in wanted.values()]
     language = config.config.bot.language
-    digest = await service.compute(transaction, plugins, refs, day, settings, language)
+    digest = await service.compute(transaction, plugins, refs, settings, language,
+                                   timezone(config))
     by_id = {d.group.id: d for d in digest.groups}
     reports = []
     for reader, groups in readers.items():
         mine = [by_id[g.id] for g in groups]
-        name = f"digest-{day.isoformat()}" + (f"-{_safe(reader)}" if reader else "") + ".png"
+        name = f"digest-{digest.day.isoformat()}" + (f"-{_safe(reader)}" if reader else "")
         labels = {chart.label(d.group.id, d.group.name): d for d in mine}
         series = {text: d.series for text, d in labels.items()}
-        path = await asyncio.to_thread(chart.draw, out_dir / name, digest.chart_days, series)
+        path = await asyncio.to_thread(chart.draw, out_dir / f"{name}.png", digest.chart_days,
+                                       series)
         text = render(digest, mine, settings, language) + "\n\n" + _chart_line(
             labels, settings.chart_days, language)
         reports.append(Report(reader, text, path))
@@ -82,8 +90,9 @@ def timezone(config: LoadedConfig) -> ZoneInfo:
     return ZoneInfo(config.config.digest.timezone or config.config.bot.timezone)
 
 
-def covered_day(config: LoadedConfig, slot: datetime) -> date:
-    day = slot.astimezone(timezone(config)).date()
+def covered_day(config: LoadedConfig, zone: ZoneInfo, moment: datetime) -> date:
+    """The day a group in `zone` is reported on at `moment`: its yesterday, or today."""
+    day = moment.astimezone(zone).date()
     return day - timedelta(days=1) if config.config.digest.covers == "yesterday" else day
 
 
@@ -108,8 +117,7 @@ class DigestJob:
         await self.before()
         readers: dict[str | None, list[GroupSetup]] = {
             op.id: operated(self.config, op) for op in self.config.config.operators}
-        reports = await build(self.transaction, self.config, self.plugins,
-                              covered_day(self.config, slot),
+        reports = await build(self.transaction, self.config, self.plugins, slot,
                               self.config.base_dir / self.config.config.digest.chart_dir, readers)
         for report in reports:
             self.outbox.put(Outgoing(text=report.text, kind=OutKind.DM, to=report.reader,

@@ -33,6 +33,11 @@ class GroupRef:
     id: str
     name: str
     timezone: ZoneInfo
+    day: date  # the local day the digest covers for this group (a finished one, by default)
+
+    def days(self, count: int) -> list[date]:
+        """The `count` local days ending with the covered one, oldest first."""
+        return [self.day - timedelta(days=n) for n in range(count - 1, -1, -1)]
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class GroupDigest:
     figures: list[Figure] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    series: list[int] = field(default_factory=list)  # messages per day for the chart
+    series: list[int | None] = field(default_factory=list)  # per chart day; None: not over
     silent_days: int = 0  # days since the last message (0: posted on the digest's day)
     drop: float | None = None  # messages vs the 7-day average, when at risk by it
 
@@ -64,10 +69,11 @@ class GroupDigest:
 
 @dataclass
 class Digest:
-    day: date
+    day: date  # the latest day covered (groups west of the digest's zone cover one before)
     chart_days: list[date]
     groups: list[GroupDigest]
     failed_hooks: list[str] = field(default_factory=list)
+    failed_dms: Figure | None = None  # direct messages the outbox gave up on (no group)
 
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -77,19 +83,23 @@ async def compute(
     transaction: Transaction,
     plugins: Sequence[Plugin[Any]],
     groups: Sequence[GroupRef],
-    day: date,
     settings: DigestSettings,
     language: str = "zh",
+    zone: ZoneInfo | None = None,
 ) -> Digest:
+    """Every group's figures for its covered day against the 7 days before; `zone` (the
+    digest's) dates the direct messages that failed."""
     ids = [g.id for g in groups]
-    days = tuple(day - timedelta(days=n) for n in range(BASELINE_DAYS, -1, -1))
-    chart_days = [day - timedelta(days=n) for n in range(settings.chart_days - 1, -1, -1)]
+    last, first = max(g.day for g in groups), min(g.day for g in groups)
+    days = tuple(first - timedelta(days=BASELINE_DAYS) + timedelta(days=n)
+                 for n in range((last - first).days + BASELINE_DAYS + 1))
+    chart_days = [last - timedelta(days=n) for n in range(settings.chart_days - 1, -1, -1)]
     query = DigestQuery(tuple(ids), days, {g.id: g.timezone for g in groups}, language)
     async with transaction() as session:
-        messages, speakers = await _activity(session, ids, chart_days[0], day)
-        failed = await _failed_sends(session, query)
+        messages, speakers = await _activity(session, ids, min(days[0], chart_days[0]), last)
+        failed, failed_dms = await _failed_sends(session, query, zone or ZoneInfo("UTC"))
         joins, leaves = await _joins_and_leaves(session, query)
-        words = await _keywords(session, ids, day, settings.keywords)
+        words = await _keywords(session, {g.id: g.day for g in groups}, settings.keywords)
     metrics = [Metric("core.messages", "messages", messages),
                Metric("core.speakers", "speakers", speakers),
                Metric("core.joins", "joins", joins),
@@ -109,12 +119,18 @@ async def compute(
         metrics += contribution.metrics
         for group, lines in contribution.notes.items():
             notes.setdefault(group, []).extend(lines)
-    digests = [_group_digest(g, metrics, days, chart_days, messages, settings)
-               for g in groups]
+    digests = [_group_digest(g, metrics, chart_days, messages, settings) for g in groups]
     for digest in digests:
         digest.keywords = words.get(digest.group.id, [])
         digest.notes = notes.get(digest.group.id, [])
-    return Digest(day, chart_days, digests, failed_hooks)
+    dm_days = [last - timedelta(days=n) for n in range(BASELINE_DAYS, -1, -1)]
+    return Digest(last, chart_days, digests, failed_hooks,
+                  _figure("core.failed", "failed", [failed_dms.get(d, 0) for d in dm_days]))
+
+
+def _figure(key: str, label: str, values: Sequence[float], percent: bool = False) -> Figure:
+    """The last value against the average of the ones before."""
+    return Figure(key, label, values[-1], sum(values[:-1]) / (len(values) - 1), percent)
 
 
 HOOK_GROUPS = 1000  # groups per hook call: every hook's IN (...) stays within the limits
@@ -172,37 +188,44 @@ async def _joins_and_leaves(
     return counts["join"], counts["leave"]
 
 
-async def _failed_sends(session: AsyncSession, query: DigestQuery) -> dict[tuple[str, date], float]:
-    """Messages the outbox gave up on, by group (direct messages count for every group)."""
+async def _failed_sends(
+    session: AsyncSession, query: DigestQuery, zone: ZoneInfo
+) -> tuple[dict[tuple[str, date], float], dict[date, float]]:
+    """Messages the outbox gave up on: per group and its day, and direct messages per day."""
     start, end = query.span()
     rows = await session.execute(
         select(OutboxMessage.group_id, OutboxMessage.created_at)
         .where(OutboxMessage.status == "failed", OutboxMessage.created_at >= start,
                OutboxMessage.created_at < end))
     counts: dict[tuple[str, date], float] = {}
-    days, wanted = set(query.days), set(query.group_ids)
+    direct: dict[date, float] = {}
+    wanted = set(query.group_ids)
     for group, at in rows:
-        targets = [group] if group in wanted else [] if group else list(wanted)
-        for target in targets:
-            if (day := query.local_day(target, at)) in days:
-                counts[(target, day)] = counts.get((target, day), 0) + 1
-    return counts
+        if not group:
+            day = at.astimezone(zone).date()
+            direct[day] = direct.get(day, 0) + 1
+        elif group in wanted:
+            key = (group, query.local_day(group, at))
+            counts[key] = counts.get(key, 0) + 1
+    return counts, direct
 
 
 async def _keywords(
-    session: AsyncSession, ids: list[str], day: date, top: int
+    session: AsyncSession, covered: dict[str, date], top: int
 ) -> dict[str, list[str]]:
+    """Each group's most used words on its covered day."""
     words: dict[str, list[str]] = {}
     if top == 0:
         return words
-    for chunk in chunked(ids):
+    for chunk in chunked(covered):
         rows = await session.execute(
-            select(ActivityWord.group_id, ActivityWord.word)
-            .where(ActivityWord.group_id.in_(chunk), ActivityWord.day == day)
+            select(ActivityWord.group_id, ActivityWord.day, ActivityWord.word)
+            .where(ActivityWord.group_id.in_(chunk),
+                   ActivityWord.day.in_({covered[g] for g in chunk}))
             .order_by(ActivityWord.group_id, ActivityWord.count.desc(), ActivityWord.word))
-        for group, word in rows:
+        for group, day, word in rows:
             kept = words.setdefault(group, [])
-            if len(kept) < top:
+            if day == covered[group] and len(kept) < top:
                 kept.append(word)
     return words
 
@@ -210,21 +233,21 @@ async def _keywords(
 def _group_digest(
     group: GroupRef,
     metrics: list[Metric],
-    days: tuple[date, ...],
     chart_days: list[date],
     messages: dict[tuple[str, date], float],
     settings: DigestSettings,
 ) -> GroupDigest:
     digest = GroupDigest(group)
+    days = group.days(BASELINE_DAYS + 1)
     for metric in metrics:
         values = [metric.values.get((group.id, d), 0.0) for d in days]
         if metric.key.startswith("core.") or any(values):  # a plugin the group does not use
-            digest.figures.append(Figure(metric.key, metric.label, values[-1],
-                                         sum(values[:-1]) / (len(values) - 1), metric.percent))
-    digest.series = [int(messages.get((group.id, d), 0)) for d in chart_days]
-    digest.silent_days = _silent_days(digest.series)
-    if digest.silent_days < settings.risk_silent_days:
-        digest.silent_days = 0
+            digest.figures.append(_figure(metric.key, metric.label, values, metric.percent))
+    digest.series = [int(messages.get((group.id, d), 0)) if d <= group.day else None
+                     for d in chart_days]
+    silent = _silent_days([messages.get((group.id, d), 0)
+                           for d in group.days(settings.chart_days)])
+    digest.silent_days = silent if silent >= settings.risk_silent_days else 0
     today = digest.figure("core.messages")
     if today is not None and today.average >= 5 and \
             today.value < (1 - settings.risk_drop) * today.average:
@@ -232,7 +255,7 @@ def _group_digest(
     return digest
 
 
-def _silent_days(series: list[int]) -> int:
+def _silent_days(series: Sequence[float]) -> int:
     """Days in a row, up to the digest's day, without a message."""
     silent = 0
     for count in reversed(series):

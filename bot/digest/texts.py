@@ -24,6 +24,7 @@ TEXTS = Texts(
         "flat": "持平",
         "chart": "附图：近 {days} 天各群消息数",
         "chart.legend": "（图中 {names}）",
+        "local_day": "（当地 {date}）",
         "hook_failed": "「{plugin}」的数据暂缺（计算出错，已记录）",
     },
     en={
@@ -45,6 +46,7 @@ TEXTS = Texts(
         "flat": "flat",
         "chart": "Chart: messages per group over {days} days",
         "chart.legend": " (in the chart: {names})",
+        "local_day": " (local day {date})",
         "hook_failed": "No figures from “{plugin}” (it failed; logged)",
     },
 )
