@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.config import ConfigError, load_config
 from bot.testing import texts
 from plugins import ALL
+from plugins.briefing.feeds import parse
 from plugins.briefing.service import ELLIPSIS, clip
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -101,20 +102,23 @@ async def test_a_failing_feed_falls_back_and_operators_hear_once(make_chat, tmp_
         return httpx.Response(200, content=(FEEDS / "tech.atom").read_bytes())
 
     chat = await make_chat({
-        "operators": [{"id": "op_wang"}],
+        "operators": [{"id": "op_wang"}, {"id": "op_li", "groups": ["tag:english"]}],
         "groups": {"g": _group("读书会", {
             "files": ["briefing/club.yaml"], "items": 3,
             "feeds": [{"url": "https://feeds.example.org/tech", "name": "科技"},
-                      {"url": "briefing/feeds/broken.xml", "name": "坏源"}]})}},
+                      {"url": "briefing/feeds/broken.xml", "name": "坏源"}]}),
+            "en": _group("English Corner", {}, tags=["english"])}},
         now="2026-11-23 08:00")
     _transport(chat, serve)
     day1 = await chat.advance("2h")
     dms = [d for d in day1 if d.kind == "dm" and d.text.startswith("早报源")]
+    # Only the operators who run 读书会 (op_li runs the English groups).
     assert [(d.to, d.text.split("：")[0]) for d in dms] == [("op_wang", "早报源「坏源」抓取失败")]
     state["up"] = False
     day2 = await chat.advance("1d")
     dms = [d for d in day2 if d.kind == "dm" and d.text.startswith("早报源")]
-    assert [d.text.split("：")[0] for d in dms] == ["早报源「科技」抓取失败"]  # 坏源: told already
+    assert [(d.to, d.text.split("：")[0]) for d in dms] == [
+        ("op_wang", "早报源「科技」抓取失败")]  # 坏源: told already
     assert "缓存（4 条）" in dms[0].text
     [post] = [d for d in day2 if d.kind == "post"]
     # Day 2 still posts on time: the curated item, then cached feed items not shown yesterday.
@@ -152,23 +156,82 @@ async def test_once_a_day_across_restarts(make_chat, tmp_path):
 
 async def test_on_demand_admins_any_time_members_once_a_day(make_chat, tmp_path, database_url):
     _files(tmp_path)
-    chat = await make_chat({"groups": {"g": _group("读书会", {"files": ["briefing/club.yaml"]},
-                                                   owner="alice", admins=["bob"])}},
-                           now="2026-11-23 07:00", database_url=database_url)
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "files": ["briefing/club.yaml"], "weekdays": ["mon", "tue"], "items": 2,
+        "feeds": [{"url": "briefing/feeds/news.xml"}]}, owner="alice", admins=["bob"])}},
+        now="2026-11-23 07:00", database_url=database_url)
     refused = "今天的早报已经发过啦，往上翻一翻就能看到～"
-    before = len(chat.sent)
-    await asyncio.gather(chat.say("dave", "早报"), chat.say("erin", "/briefing"))
-    firsts = sorted(d.text.split("\n")[0] for d in chat.sent[before:])
-    assert firsts == ["【每日早报】2026年11月23日 星期一", refused]  # one of the two got it
-    for _ in range(2):
+    for _ in range(2):  # admins any time, as often as they like
         [reply] = await chat.say("bob", "早报")
         assert reply.text.startswith("【每日早报】2026年11月23日")
+    [reply] = await chat.say("erin", "早报")
+    assert reply.text == refused  # before 09:00, but the admin's post is the day's briefing
     posts = await chat.advance_to("2026-11-24 09:30")  # the 23rd's is in the chat already
     assert [p.text.split("\n")[0] for p in posts] == ["【每日早报】2026年11月24日 星期二"]
     [reply] = await chat.say("erin", "早报")
     assert reply.text == refused
     [reply] = await chat.say("bob", "早报")
     assert reply.text.startswith("【每日早报】2026年11月24日")
+    # Wednesday has no scheduled briefing: a member may ask at any hour, once for the group.
+    assert await chat.advance_to("2026-11-25 07:00") == []
+    before = len(chat.sent)
+    await asyncio.gather(chat.say("dave", "早报"), chat.say("erin", "/briefing"))
+    firsts = sorted(d.text.split("\n")[0] for d in chat.sent[before:])
+    assert firsts == ["【每日早报】2026年11月25日 星期三", refused]  # one of the two got it
+
+
+async def test_a_member_asking_before_nine_is_told_when_it_comes(make_chat, tmp_path):
+    _files(tmp_path)
+    feeds = [{"url": "briefing/feeds/news.xml", "max_items": 2}]
+    chat = await make_chat({"groups": {
+        "g": _group("读书会", {"feeds": feeds}),
+        "en": _group("Corner", {"at": "08:15", "feeds": feeds}, language="en")}},
+        now="2026-11-23 00:05")
+    [reply] = await chat.say("dave", "早报")
+    assert (reply.kind, reply.text, reply.mentions) == ("reply", "今天的早报 09:00 发布，到时见～",
+                                                        ("dave",))
+    [reply] = await chat.say("dave", "早报", group="Corner")
+    assert reply.text == "Today's briefing comes at 08:15; see you then!"
+    posts = await chat.advance_to("2026-11-23 09:30")
+    # Nothing went out early, so the feeds fetched ahead of each post are in it.
+    items = ["1. 《三体》英文版销量突破千万册", "2. 国家图书馆推出夜间阅读季 & 周末讲座"]
+    assert [(p.group_id, p.at.strftime("%H:%M"), p.text.splitlines()[2:]) for p in posts] == [
+        ("en", "08:15", items), ("g", "09:00", items)]
+    [reply] = await chat.say("erin", "早报")
+    assert reply.text == "今天的早报已经发过啦，往上翻一翻就能看到～"
+
+
+async def test_a_curated_file_broken_while_running_is_skipped_and_reported(
+    make_chat, tmp_path, caplog
+):
+    _files(tmp_path)
+    (tmp_path / "config/briefing/tags").mkdir()
+    (tmp_path / "config/briefing/tags/reading.yaml").write_text(
+        "days:\n  2026-11-23:\n    items: [标签条目：周末沙龙]\n", encoding="utf-8")
+    chat = await make_chat({
+        "operators": [{"id": "op_wang"}, {"id": "op_li", "groups": ["别的群"]}],
+        "groups": {"g": _group("读书会", {"files": ["briefing/club.yaml"], "items": 3,
+                                          "feeds": [{"url": "briefing/feeds/news.xml"}]},
+                               owner="alice", tags=["reading"]),
+                   "other": _group("别的群", {})}},
+        now="2026-11-23 08:00")
+    broken = CURATED.replace("      - text: 周末沙龙报名开始", "      - txt: 周末沙龙报名开始")
+    (tmp_path / "config/briefing/club.yaml").write_text(broken, encoding="utf-8")
+    day1 = await chat.advance("2h")
+    [post] = [d for d in day1 if d.kind == "post"]
+    assert post.text.splitlines()[2:] == [  # the rest of the briefing, on time
+        "1. 标签条目：周末沙龙", "2. 《三体》英文版销量突破千万册",
+        "3. 国家图书馆推出夜间阅读季 & 周末讲座"]
+    [reply] = await chat.say("alice", "早报")  # composed again: the operators were told already
+    assert reply.text.startswith("【每日早报】")
+    dms = [d for d in chat.sent if d.kind == "dm" and d.text.startswith("早报文件")]
+    assert [d.to for d in dms] == ["op_wang"]  # op_li does not run 读书会
+    assert dms[0].text.startswith("早报文件「briefing/club.yaml」有错误，「读书会」的早报先跳过它")
+    assert "club.yaml:5: days.2026-11-23.items.1" in dms[0].text
+    assert any(r.levelname == "ERROR" and "briefing/club.yaml skipped" in r.getMessage()
+               for r in caplog.records)
+    day2 = await chat.advance("1d")  # still broken the next day: told once more
+    assert len([d for d in day2 if d.kind == "dm" and d.text.startswith("早报文件")]) == 1
 
 
 async def test_config_check_names_the_curated_files_line(tmp_path):
@@ -184,6 +247,13 @@ async def test_config_check_names_the_curated_files_line(tmp_path):
     message = str(raised.value)
     assert "bad.yaml:5: days.2026-11-23.items.1" in message
     assert "missing.yaml: 找不到文件 (file not found)" in message
+
+
+def test_cached_feed_titles_are_cut_to_a_thousand_characters():
+    body = ('<rss version="2.0"><channel><title>t</title>'
+            f"<item><title>{'长' * 5000}</title><link>https://x.example/1</link></item>"
+            "<item><title>短</title></item></channel></rss>").encode()
+    assert [item["title"] for item in parse(body)] == ["长" * 1000, "短"]
 
 
 @given(st.text(min_size=0, max_size=200), st.integers(min_value=10, max_value=80))

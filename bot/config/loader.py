@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.config.models import BotConfig, GroupConfig, PluginBlocks
+from bot.config.models import BotConfig, GroupConfig, Operator, PluginBlocks
 from bot.groups import EnabledPlugin, GroupSetup, build_command_table, group_setup
 from bot.plugin import Plugin
 
@@ -79,6 +79,15 @@ class LoadedConfig:
     @property
     def operator_ids(self) -> frozenset[str]:
         return frozenset(p.id for p in self.config.operators)
+
+    def operated_by(self, operator: Operator) -> list[GroupSetup]:
+        """The groups an operator runs: those their `groups` name (id, name or tag:x), or all."""
+        groups = list(self.groups.values())
+        if not operator.groups:
+            return groups
+        return [g for g in groups
+                if any(w in (g.id, g.name) or (w.startswith("tag:") and w[4:] in g.tags)
+                       for w in operator.groups)]
 
 
 class _MarkedLoader(yaml.SafeLoader):

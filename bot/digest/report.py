@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import LoadedConfig
-from bot.config.models import Operator
 from bot.digest import chart, service
 from bot.digest.render import render
 from bot.digest.texts import TEXTS
@@ -27,16 +26,6 @@ class Report:
     reader: str | None  # an operator's id; None: the CLI's report on the chosen groups
     text: str
     chart: Path
-
-
-def operated(config: LoadedConfig, operator: Operator) -> list[GroupSetup]:
-    """The groups an operator runs: those their `groups` name (id, name or tag:x), or all."""
-    groups = list(config.groups.values())
-    if not operator.groups:
-        return groups
-    return [g for g in groups
-            if any(w in (g.id, g.name) or (w.startswith("tag:") and w[4:] in g.tags)
-                   for w in operator.groups)]
 
 
 async def build(
@@ -116,7 +105,7 @@ class DigestJob:
     async def send(self, slot: datetime, late: bool = False) -> None:
         await self.before()
         readers: dict[str | None, list[GroupSetup]] = {
-            op.id: operated(self.config, op) for op in self.config.config.operators}
+            op.id: self.config.operated_by(op) for op in self.config.config.operators}
         reports = await build(self.transaction, self.config, self.plugins, slot,
                               self.config.base_dir / self.config.config.digest.chart_dir, readers)
         for report in reports:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -20,20 +21,36 @@ def tag_files(config_dir: Path, tags: tuple[str, ...]) -> list[Path]:
     return [p for tag in tags if (p := config_dir / "config" / TAGS_DIR / f"{tag}.yaml").is_file()]
 
 
-def curated_items(
-    paths: list[Path], day: date, group_tags: tuple[str, ...]
-) -> tuple[list[CuratedItem], str | None]:
-    """The day's items from these files (tagged items only for groups sharing a tag), and
-    the first closing line a file gives for the day."""
-    items: list[CuratedItem] = []
-    closing = None
+@dataclass
+class DayContent:
+    items: list[CuratedItem] = field(default_factory=list)
+    closing: str | None = None  # the first closing line a file gives for the day
+    broken: dict[Path, str] = field(default_factory=dict)  # skipped file: its first problem
+
+
+def curated_items(paths: list[Path], day: date, group_tags: tuple[str, ...]) -> DayContent:
+    """The day's items from these files (tagged items only for groups sharing a tag).
+
+    A file broken since the bot started (the owner saved a bad edit) is skipped, not
+    fatal: the rest of the briefing still goes out, and the caller reports the file."""
+    content = DayContent()
     for path in paths:
-        entry = read_curated(path).days.get(day)
+        try:
+            entry = read_curated(path).days.get(day)
+        except ConfigError as exc:
+            content.broken[path] = _first_problem(path, exc)
+            continue
         if entry is None:
             continue
-        items += [i for i in entry.items if not i.tags or set(i.tags) & set(group_tags)]
-        closing = closing or entry.closing
-    return items, closing
+        content.items += [i for i in entry.items if not i.tags or set(i.tags) & set(group_tags)]
+        content.closing = content.closing or entry.closing
+    return content
+
+
+def _first_problem(path: Path, exc: ConfigError) -> str:
+    if not exc.issues:
+        return str(exc) or "?"
+    return exc.issues[0].describe(path.name)
 
 
 def check_files(paths: list[Path]) -> list[str]:

@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plugins.briefing.models import BriefingFeed
 
 ITEMS_KEPT = 50
+# Characters cached per title, so a hostile feed cannot bloat the database (the briefing
+# cuts titles much shorter for display).
+TITLE_KEPT = 1000
 FRESH_FOR = timedelta(minutes=10)  # several groups sharing a feed fetch it once
 USER_AGENT = "qunbot-briefing/1.0 (+feed reader)"
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h\d)\b[^>]*>", re.IGNORECASE)
@@ -90,7 +93,7 @@ def parse(body: bytes) -> list[dict[str, str]]:
         raise FeedError(f"not a feed ({reason})"[:200])
     items = []
     for entry in parsed.entries[:ITEMS_KEPT]:
-        title = clean(entry.get("title", ""))
+        title = clean(entry.get("title", ""))[:TITLE_KEPT]
         if title:
             items.append({"title": title, "link": str(entry.get("link", ""))[:500]})
     if not items:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, JobContext
 from bot.plugin import Role, Router, Schedule
@@ -18,8 +19,12 @@ router = Router()
 AnyContext = Context[BriefingSettings] | JobContext[BriefingSettings]
 
 
-class AlreadyPosted(Exception):
-    """Today's briefing is already in the chat: a member's request would repeat it."""
+class Refused(Exception):
+    """A member's request that posts nothing: they get the text `key` instead."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def post_schedules(settings: BriefingSettings) -> list[Schedule]:
@@ -55,8 +60,40 @@ async def _tell_operators(ctx: JobContext[BriefingSettings], feed: str, error: s
     language = ctx.services.config.config.bot.language
     text = TEXTS.get(language, "feed_failed", feed=feed, error=error, group=ctx.group.name,
                      cached=cached)
-    for operator in ctx.services.config.config.operators:
-        await ctx.dm(operator.id, text)
+    for operator in _operators(ctx):
+        await ctx.dm(operator, text)
+
+
+def _operators(ctx: AnyContext) -> list[str]:
+    """The operators who run this group (their `groups` in bot.yaml; empty: every group):
+    the others cannot fix it and need not hear."""
+    config = ctx.services.config
+    return [op.id for op in config.config.operators
+            if any(g.id == ctx.group.id for g in config.operated_by(op))]
+
+
+async def _report_broken(ctx: AnyContext, day: date, broken: dict[str, str]) -> None:
+    """Log each curated file the briefing skipped; the group's operators hear once a day
+    per file, however often the briefing is composed."""
+    told = _told(ctx, day)
+    language = ctx.services.config.config.bot.language
+    for file, problem in broken.items():
+        ctx.log.error("briefing file %s skipped: %s", file, problem)
+        text = TEXTS.get(language, "file_broken", file=file, group=ctx.group.name,
+                         problem=problem)
+        for operator in _operators(ctx):
+            if (operator, file) not in told:
+                told.add((operator, file))
+                await ctx.dm(operator, text)
+
+
+def _told(ctx: AnyContext, day: date) -> set[tuple[str, str]]:
+    """(operator, file) pairs told about on `day`. In memory: a broken file is a passing
+    state, and at worst a restart tells them once more."""
+    by_day: dict[date, set[tuple[str, str]]] = ctx.state.setdefault("broken_told", {})
+    for old in [d for d in by_day if d < day - timedelta(days=1)]:  # groups' days differ by ≤1
+        del by_day[old]
+    return by_day.setdefault(day, set())
 
 
 async def post_briefing(ctx: JobContext[BriefingSettings]) -> None:
@@ -77,21 +114,32 @@ async def _compose_and_record(
 ) -> str | None:
     """The briefing's text, recorded as shown; None when there is nothing to post.
 
-    A member's request is refused once the day's briefing is in the chat (AlreadyPosted),
-    and claims the group's one member request of the day in the same transaction
-    (IntegrityError when two members ask at once)."""
+    A member's request may be refused (Refused), and claims the group's one member request
+    of the day in the same transaction (IntegrityError when two members ask at once)."""
     async with ctx.transaction() as session:
-        if trigger == "member" and await service.posted(session, ctx.group.id, day):
-            raise AlreadyPosted
+        if trigger == "member":
+            await _check_member(ctx, session, day)
         briefing = await service.compose(
             session, ctx.settings, ctx.group.id, ctx.group.tags, ctx.services.config.base_dir,
             day)
-        if not briefing.items and not briefing.closing:
-            return None
-        await service.record(session, ctx.group.id, briefing, trigger, ctx.now, member_id,
-                             member_day=day if trigger == "member" else None)
+        empty = not briefing.items and not briefing.closing
+        if not empty:
+            await service.record(session, ctx.group.id, briefing, trigger, ctx.now, member_id,
+                                 member_day=day if trigger == "member" else None)
+    await _report_broken(ctx, day, briefing.broken)
+    if empty:
+        return None
     return service.render(briefing, TEXTS, ctx.group.language, ctx.settings.title,
                           ctx.group.name)
+
+
+async def _check_member(ctx: AnyContext, session: AsyncSession, day: date) -> None:
+    """Refuse a member once the day's briefing is in the chat, and before it is due:
+    posting early would use up the day's briefing before the feeds are fetched for it."""
+    if await service.posted(session, ctx.group.id, day):
+        raise Refused("member_limit")
+    if service.still_to_come(ctx.settings, ctx.local_now):
+        raise Refused("member_early")
 
 
 @router.command("briefing", "早报", help="发今天的早报（成员每群每天一次）",
@@ -100,7 +148,10 @@ async def briefing_now(ctx: Context[BriefingSettings]) -> None:
     trigger = "admin" if ctx.role >= Role.ADMIN else "member"
     try:
         text = await _compose_and_record(ctx, ctx.local_now.date(), trigger, ctx.sender_id)
-    except (AlreadyPosted, IntegrityError):
+    except Refused as refused:
+        await ctx.reply(ctx.t(refused.key, at=ctx.settings.at.strftime("%H:%M")))
+        return
+    except IntegrityError:  # another member's request took the day's one
         await ctx.reply(ctx.t("member_limit"))
         return
     if text is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class Briefing:
     day: date
     items: list[Item]
     closing: str | None
+    broken: dict[str, str] = field(default_factory=dict)  # skipped file (under config/): problem
 
 
 def item_key(text: str, link: str | None = None) -> str:
@@ -91,11 +92,13 @@ async def compose(
     config_dir: Path,
     day: date,
 ) -> Briefing:
-    """Curated items for the day first, then tag content, then the feeds taken in turn."""
-    files = [config_dir / "config" / name for name in settings.files]
-    chosen, closing = curated_items(files, day, group_tags)
-    tagged, tag_closing = (curated_items(tag_files(config_dir, group_tags), day, group_tags)
-                           if settings.tag_content else ([], None))
+    """Curated items for the day first, then tag content, then the feeds taken in turn.
+    A curated file that no longer loads is left out and named in `broken`."""
+    base = config_dir / "config"
+    files = [base / name for name in settings.files]
+    if settings.tag_content:
+        files += tag_files(config_dir, group_tags)
+    curated = curated_items(files, day, group_tags)
     skip = await recent_keys(session, group_id, day, settings.dedupe_days)
     items: list[Item] = []
 
@@ -106,11 +109,17 @@ async def compose(
         items.append(item)
         return True
 
-    for curated in chosen + tagged:
-        take(Item(clip(curated.text, settings.item_length), item_key(curated.text, curated.link)))
+    for chosen in curated.items:
+        take(Item(clip(chosen.text, settings.item_length), item_key(chosen.text, chosen.link)))
     queues = await _feed_queues(session, settings)
     _round_robin(queues, take)
-    return Briefing(day, items, closing or tag_closing or settings.closing)
+    broken = {_as_named(path, base): problem for path, problem in curated.broken.items()}
+    return Briefing(day, items, curated.closing or settings.closing, broken)
+
+
+def _as_named(path: Path, base: Path) -> str:
+    """A file as the owner names it in bot.yaml: relative to config/."""
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
 
 
 async def _feed_queues(
@@ -159,6 +168,13 @@ def render(briefing: Briefing, texts: Texts, language: str, title: str | None,
         lines.append("——")
         lines.append(fill(briefing.closing, day, language, {"group": group_name}))
     return "\n".join(lines)
+
+
+def still_to_come(settings: BriefingSettings, local_now: datetime) -> bool:
+    """Whether today is a briefing day (`weekdays`; empty: every day) and its time `at`
+    (group time, as `local_now`) is still ahead."""
+    today = not settings.weekdays or local_now.weekday() in settings.weekdays
+    return today and local_now.time() < settings.at
 
 
 async def posted(session: AsyncSession, group_id: str, day: date) -> bool:
