@@ -90,8 +90,11 @@ class FakeChat:
         clock: ManualClock,
         database_url: str,
         plugins: Sequence[Plugin[Any]],
+        people: SimulatedChat | None = None,
     ) -> FakeChat:
         chat = simulated_chat(loaded, clock)
+        if people is not None:  # a restart: the same people are still in the groups
+            chat.groups = people.groups
         adapter = SimulatedAdapter(chat)
         runtime = BotRuntime(
             loaded,
@@ -114,9 +117,8 @@ class FakeChat:
         self.clock.set(self.clock.now() + delta)
         loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
         fresh = await self._boot(
-            self.directory, loaded, self.clock, self.database_url, self.plugins
+            self.directory, loaded, self.clock, self.database_url, self.plugins, self.chat
         )
-        fresh.chat.groups = self.chat.groups  # the same people are still in the groups
         fresh.group = self.group
         return fresh
 

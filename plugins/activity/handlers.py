@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.activity import ActivityDaily
 from bot.context import Context, JobContext
 from bot.plugin import Role, Router, Schedule
 from bot.storage.base import insert_if_missing
@@ -20,14 +22,60 @@ def snapshot_schedules(settings: ActivitySettings) -> list[Schedule]:
     return [Schedule("segments", at=settings.snapshot_at)]
 
 
+SNAPSHOT_DAYS = 8  # yesterday and the 7 days before: the digest's day and its baseline
+
+
 async def snapshot_segments(ctx: JobContext[ActivitySettings]) -> None:
-    """Yesterday's segment counts, kept so the digest can show their trend."""
+    """Yesterday's segment counts, kept so the digest can show their trend; with them any
+    of the 7 days before that has none (the bot was down over a night's run, or the plugin
+    was just turned on), so the digest never lacks its baseline."""
     await ctx.services.activity.flush()
-    day = ctx.slot.astimezone(ctx.group.timezone).date() - timedelta(days=1)
+    yesterday = ctx.slot.astimezone(ctx.group.timezone).date() - timedelta(days=1)
+    member_count = await _member_count(ctx)
     async with ctx.transaction() as session:
-        counts = (await service.segment_counts(session, [ctx.group.id], day, ctx.settings))
-        await insert_if_missing(session, ActivitySegmentDay, group_id=ctx.group.id, day=day,
-                                **counts[ctx.group.id])
+        missing = await _days_without_snapshot(session, ctx.group.id, yesterday)
+        events = (await service.member_events(session, [ctx.group.id])).get(ctx.group.id, [])
+        for day in missing:
+            counts = await _day_segments(session, ctx, day, events, member_count)
+            await insert_if_missing(session, ActivitySegmentDay, group_id=ctx.group.id, day=day,
+                                    **counts)
+
+
+async def _days_without_snapshot(
+    session: AsyncSession, group_id: str, yesterday: date
+) -> list[date]:
+    """Yesterday, and the days before it (up to SNAPSHOT_DAYS in all) left without a snapshot.
+
+    Days before the core's first counter for the group are not backfilled: they were not
+    quiet, just unseen, and zeros would make a false baseline."""
+    first = yesterday - timedelta(days=SNAPSHOT_DAYS - 1)
+    snap, daily = ActivitySegmentDay, ActivityDaily
+    have = set(await session.scalars(select(snap.day).where(
+        snap.group_id == group_id, snap.day >= first, snap.day <= yesterday)))
+    counted = await session.scalar(select(func.min(daily.day)).where(daily.group_id == group_id))
+    since = min(yesterday, max(first, counted or yesterday))
+    days = [since + timedelta(days=n) for n in range((yesterday - since).days + 1)]
+    return [day for day in days if day not in have]
+
+
+async def _day_segments(session: AsyncSession, ctx: JobContext[ActivitySettings], day: date,
+                        events: list[service.Event], member_count: int | None) -> dict[str, int]:
+    """The segments as they stood at the end of `day` (the group's local midnight after it),
+    by this group's rules."""
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=ctx.group.timezone)
+    joined, left = service.membership_of(events, until=end)
+    counts = await service.segment_counts(session, ctx.group.id, day, ctx.settings, joined, left)
+    if member_count is None:
+        return counts
+    return service.with_silent_members(counts, service.members_then(member_count, events, end))
+
+
+async def _member_count(
+    ctx: Context[ActivitySettings] | JobContext[ActivitySettings]
+) -> int | None:
+    """The platform's member count (None if it cannot tell)."""
+    info = await ctx.services.roles.platform_info(ctx.group.id)
+    return info.member_count if info is not None else None
 
 
 @router.command("activity", "活跃", "我的活跃", help="看看自己近期的活跃度和分层",
@@ -39,7 +87,9 @@ async def my_activity(ctx: Context[ActivitySettings]) -> None:
     async with ctx.transaction() as session:
         stats = await _members_stats(session, ctx.group.id, today - timedelta(days=days - 1),
                                      today)
-    mine = service.without_one_command(stats.get(ctx.sender_id, service.MemberStats()))
+        today_messages = await service.messages_on(session, ctx.group.id, ctx.sender_id, today)
+    mine = service.without_one_command(stats.get(ctx.sender_id, service.MemberStats()),
+                                       today_messages)
     stats[ctx.sender_id] = mine  # the core counted this very command: it is not activity
     total = sum(s.messages for s in stats.values())
     segment = ctx.t("segment." + service.segment_of(mine, total, ctx.settings))
@@ -66,11 +116,9 @@ async def group_portrait(ctx: Context[ActivitySettings]) -> None:
         joined, left = await service.membership(session, [ctx.group.id])
         per_day = await service.daily_messages(session, ctx.group.id, week, today)
     gone = left.get(ctx.group.id, set())
-    counts = service.count_segments(stats, joined.get(ctx.group.id, set()), gone, ctx.settings)
-    info = await ctx.services.roles.platform_info(ctx.group.id)
-    if info is not None and info.member_count is not None:  # silent members never seen
-        speaking = counts["kol"] + counts["active"] + counts["ordinary"]
-        counts["lurker"] = max(counts["lurker"], info.member_count - speaking)
+    counts = service.with_silent_members(
+        service.count_segments(stats, joined.get(ctx.group.id, set()), gone, ctx.settings),
+        await _member_count(ctx))
     await ctx.reply(_portrait(ctx, stats, gone, counts, per_day,
                               service.falling(earlier, recent)),
                     mention=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,13 +29,21 @@ class MemberStats:
     days: int = 0  # days with at least one message
 
 
-def without_one_command(stats: MemberStats) -> MemberStats:
-    """The figures less one command (the one asking for them, already counted)."""
+def without_one_command(stats: MemberStats, messages_today: int) -> MemberStats:
+    """The figures less one command: the one asking for them, which the core counted as a
+    message of today. If it was the member's only message today, today is no active day."""
     if stats.commands == 0:
         return stats
-    messages = stats.messages - 1
-    return replace(stats, messages=messages, commands=stats.commands - 1,
-                   days=stats.days if messages else 0)
+    return replace(stats, messages=stats.messages - 1, commands=stats.commands - 1,
+                   days=stats.days - (messages_today == 1))
+
+
+async def messages_on(session: AsyncSession, group_id: str, member_id: str, day: date) -> int:
+    """The member's messages on one day (commands included)."""
+    a = ActivityDaily
+    count = await session.scalar(
+        select(a.messages).where(a.group_id == group_id, a.member_id == member_id, a.day == day))
+    return count or 0
 
 
 def meets(stats: MemberStats, group_messages: int, rule: SegmentRule) -> bool:
@@ -76,23 +84,49 @@ async def window_stats(
     return result
 
 
+Event = tuple[str, str, datetime]  # member, "join" | "leave", when (UTC)
+
+
+async def member_events(session: AsyncSession, group_ids: Iterable[str]) -> dict[str, list[Event]]:
+    """Each group's joins and leaves, oldest first."""
+    events: dict[str, list[Event]] = {}
+    for chunk in chunked(group_ids):
+        rows = await session.execute(
+            select(MemberEvent.group_id, MemberEvent.member_id, MemberEvent.kind, MemberEvent.at)
+            .where(MemberEvent.group_id.in_(chunk))
+            .order_by(MemberEvent.at, MemberEvent.id))
+        for group, member, kind, at in rows:
+            events.setdefault(group, []).append((member, kind, at))
+    return events
+
+
+def membership_of(events: list[Event], until: datetime | None = None) -> tuple[set[str], set[str]]:
+    """(still in the group after joining, left the group) as of `until` (default: now)."""
+    inside: set[str] = set()
+    gone: set[str] = set()
+    for member, kind, at in events:
+        if until is not None and at >= until:
+            break  # oldest first: the rest came later too
+        (inside if kind == "join" else gone).add(member)
+        (gone if kind == "join" else inside).discard(member)
+    return inside, gone
+
+
 async def membership(
     session: AsyncSession, group_ids: Iterable[str]
 ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """(still in the group after joining, left the group) per group, from join/leave events."""
-    joined: dict[str, set[str]] = {}
-    left: dict[str, set[str]] = {}
-    for chunk in chunked(group_ids):
-        rows = await session.execute(
-            select(MemberEvent.group_id, MemberEvent.member_id,
-                   MemberEvent.kind)
-            .where(MemberEvent.group_id.in_(chunk))
-            .order_by(MemberEvent.at, MemberEvent.id))
-        for group, member, kind in rows:
-            inside, gone = joined.setdefault(group, set()), left.setdefault(group, set())
-            (inside if kind == "join" else gone).add(member)
-            (gone if kind == "join" else inside).discard(member)
-    return joined, left
+    events = await member_events(session, group_ids)
+    pairs = {group: membership_of(group_events) for group, group_events in events.items()}
+    return ({g: inside for g, (inside, _) in pairs.items()},
+            {g: gone for g, (_, gone) in pairs.items()})
+
+
+def members_then(member_count: int, events: list[Event], until: datetime) -> int:
+    """The platform's member count as it was at `until`: the joins and leaves recorded
+    since then are undone (members silent since before the bot came cannot be)."""
+    later = [kind for _, kind, at in events if at >= until]
+    return member_count - later.count("join") + later.count("leave")
 
 
 def count_segments(
@@ -107,15 +141,23 @@ def count_segments(
     return counts
 
 
+def with_silent_members(counts: dict[str, int], member_count: int | None) -> dict[str, int]:
+    """Lurkers by the platform's member count as well: members silent since before the bot
+    came were never seen (no join recorded), and lurk too."""
+    if member_count is None:
+        return counts
+    speaking = counts["kol"] + counts["active"] + counts["ordinary"]
+    return {**counts, "lurker": max(counts["lurker"], member_count - speaking)}
+
+
 async def segment_counts(
-    session: AsyncSession, group_ids: Iterable[str], day: date, settings: ActivitySettings
-) -> dict[str, dict[str, int]]:
-    ids = list(group_ids)
+    session: AsyncSession, group_id: str, day: date, settings: ActivitySettings,
+    joined: set[str], left: set[str],
+) -> dict[str, int]:
+    """The segments over the window ending with `day`, given who had joined and left."""
     first = day - timedelta(days=settings.window_days - 1)
-    stats = await window_stats(session, ids, first, day)
-    joined, left = await membership(session, ids)
-    return {g: count_segments(stats.get(g, {}), joined.get(g, set()), left.get(g, set()),
-                              settings) for g in ids}
+    stats = (await window_stats(session, [group_id], first, day)).get(group_id, {})
+    return count_segments(stats, joined, left, settings)
 
 
 async def daily_messages(

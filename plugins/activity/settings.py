@@ -27,4 +27,5 @@ class ActivitySettings(BaseModel):
     kol: SegmentRule = SegmentRule(min_share=0.05, min_days=10, min_mentions=5)
     active: SegmentRule = SegmentRule(min_days=8)
     ordinary: SegmentRule = SegmentRule(min_messages=1)
-    snapshot_at: ClockTime = time(0, 10)  # segment counts of the day before, for the digest
+    # The day before's segment counts for the digest (and any of the 7 before left without).
+    snapshot_at: ClockTime = time(0, 10)
