@@ -313,5 +313,6 @@ async def test_digest_counts_right_answers_and_chain_moves_per_local_day(make_ch
     query = DigestQuery(("g",), (day,), {"g": ZoneInfo("Asia/Shanghai")})
     async with chat.runtime.db.transaction() as session:
         contribution = await quiz.digest(session, query)
-    answered, moves = contribution.metrics
+    games, answered, moves = contribution.metrics
+    assert games.values == {("g", day): 2}  # a quiz round and an idiom chain
     assert answered.values == {("g", day): 1} and moves.values == {("g", day): 1}
