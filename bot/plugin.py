@@ -132,6 +132,15 @@ class DigestQuery:
         """The group's local date of an instant (UTC for a group without a zone)."""
         return instant.astimezone(self.timezones.get(group_id, UTC)).date()
 
+    def tally(self, rows: Iterable[Sequence[Any]]) -> dict[tuple[str, date], float]:
+        """Rows of (group id, instant[, amount]) added up per group and local day asked for
+        (an amount of 1 when a row has none)."""
+        days, totals = set(self.days), {}
+        for group, at, *amount in rows:
+            if (day := self.local_day(group, at)) in days:
+                totals[(group, day)] = totals.get((group, day), 0) + (amount[0] if amount else 1)
+        return totals
+
     def span(self) -> tuple[datetime, datetime]:
         """Instants covering every group's days (a day of margin for the time zones)."""
         first = datetime.combine(min(self.days) - timedelta(days=1), time(), tzinfo=UTC)

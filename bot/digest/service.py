@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -174,18 +174,15 @@ async def _joins_and_leaves(
     session: AsyncSession, query: DigestQuery
 ) -> tuple[dict[tuple[str, date], float], dict[tuple[str, date], float]]:
     start, end = query.span()
-    days = set(query.days)
-    counts: dict[str, dict[tuple[str, date], float]] = {"join": {}, "leave": {}}
+    events: dict[str, list[tuple[str, datetime]]] = {"join": [], "leave": []}
     for chunk in chunked(query.group_ids):
         rows = await session.execute(
             select(MemberEvent.group_id, MemberEvent.kind, MemberEvent.at)
             .where(MemberEvent.group_id.in_(chunk), MemberEvent.at >= start,
                    MemberEvent.at < end))
         for group, kind, at in rows:
-            if (day := query.local_day(group, at)) in days:
-                target = counts[kind]
-                target[(group, day)] = target.get((group, day), 0) + 1
-    return counts["join"], counts["leave"]
+            events[kind].append((group, at))
+    return query.tally(events["join"]), query.tally(events["leave"])
 
 
 async def _failed_sends(

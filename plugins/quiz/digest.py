@@ -3,9 +3,6 @@ idiom chains), questions answered right, chain moves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,20 +27,9 @@ async def contribute(session: AsyncSession, query: DigestQuery) -> DigestContrib
             QuizChainMove.group_id.in_(groups), QuizChainMove.position > 0,
             QuizChainMove.at >= start, QuizChainMove.at < end))
     return DigestContribution(metrics=[
-        Metric("quiz.games", TEXTS.get(query.language, "digest.games"), _per_day(query, played)),
+        Metric("quiz.games", TEXTS.get(query.language, "digest.games"), query.tally(played)),
         Metric("quiz.answered", TEXTS.get(query.language, "digest.answered"),
-               _per_day(query, answered)),
-        Metric("quiz.chain", TEXTS.get(query.language, "digest.chain"), _per_day(query, moves)),
+               query.tally(answered)),
+        Metric("quiz.chain", TEXTS.get(query.language, "digest.chain"), query.tally(moves)),
     ])
 
-
-def _per_day(
-    query: DigestQuery, rows: Iterable[tuple[str, datetime]]
-) -> dict[tuple[str, date], float]:
-    """How many of the (group, instant) rows fall on each of the groups' local days."""
-    days = set(query.days)
-    counts: dict[tuple[str, date], float] = {}
-    for group, at in rows:
-        if (day := query.local_day(group, at)) in days:
-            counts[(group, day)] = counts.get((group, day), 0) + 1
-    return counts
