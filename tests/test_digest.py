@@ -176,3 +176,9 @@ async def test_failed_sends_add_up_across_groups_and_direct_messages(make_chat):
     assert "发送失败 6（新增）" in wang.text.splitlines()[1]  # 3 + 2 + 1 direct message
     assert "发送失败 3（新增）" in wang.text.split("■ 读书会")[1].split("■")[0]
     assert "发送失败 2（新增）" in wang.text.split("■ 技术群")[1].split("■")[0]
+
+
+async def test_no_groups_yet_means_no_digest_and_no_error(make_chat, caplog):
+    chat = await make_chat({"operators": [{"id": "op_wang"}]}, now="2026-11-24 08:00")
+    assert [d for d in await chat.advance("1d") if d.kind == "dm"] == []
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []

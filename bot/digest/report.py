@@ -105,7 +105,10 @@ class DigestJob:
     async def send(self, slot: datetime, late: bool = False) -> None:
         await self.before()
         readers: dict[str | None, list[GroupSetup]] = {
-            op.id: self.config.operated_by(op) for op in self.config.config.operators}
+            op.id: groups for op in self.config.config.operators
+            if (groups := self.config.operated_by(op))}
+        if not readers:  # no groups configured yet: nothing to report
+            return
         reports = await build(self.transaction, self.config, self.plugins, slot,
                               self.config.base_dir / self.config.config.digest.chart_dir, readers)
         for report in reports:
