@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import unicodedata
 from collections import OrderedDict, deque
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
@@ -96,12 +97,28 @@ def split_command(
     """(binding or None, the command word as typed, the rest) for a message's text."""
     parts = _FIRST_WORD.split(text.strip(), maxsplit=1)
     head, rest = parts[0], (parts[1] if len(parts) > 1 else "")
+    binding = _lookup(head, group, prefixes)
+    if binding is None and (bare := _without_trailing_marks(head)) not in ("", head):
+        binding = _lookup(bare, group, prefixes)  # "抢！", "打卡~", "抢红包🧧"
+    return binding, head, rest
+
+
+def _lookup(word: str, group: GroupSetup, prefixes: tuple[str, ...]) -> CommandBinding | None:
     for prefix in prefixes:
-        if head.startswith(prefix) and len(head) > len(prefix):
-            name = head[len(prefix) :]
+        if word.startswith(prefix) and len(word) > len(prefix):
+            name = word[len(prefix) :]
             # "/打卡" works as well as "/checkin" and "打卡"
-            return group.slash.get(name.lower()) or group.keywords.get(name), head, rest
-    return group.keywords.get(head), head, rest
+            return group.slash.get(name.lower()) or group.keywords.get(name)
+    return group.keywords.get(word)
+
+
+def _without_trailing_marks(word: str) -> str:
+    """The word without the punctuation and emoji members add after a command."""
+    end = len(word)
+    while end and (unicodedata.category(word[end - 1])[0] in "PSZ"
+                   or word[end - 1] in "\ufe0f\u200d"):
+        end -= 1
+    return word[:end]
 
 
 class Dispatcher:

@@ -110,6 +110,14 @@ async def test_keyword_aliases_work_with_and_without_the_slash(make_chat):
     assert await chat.say("alice", "功能很多") == []  # a word inside chatter is not a command
 
 
+async def test_a_command_word_may_end_with_punctuation_or_emoji(make_chat):
+    chat = await make_chat(CONFIG)
+    for typed in ("功能！", "功能!", "功能~~", "功能。", "/功能？", "功能👍🏻"):
+        [reply] = await chat.say("alice", typed)
+        assert "启用的功能" in reply.text, typed
+    assert await chat.say("alice", "功能性") == []  # other characters still make another word
+
+
 async def test_configured_aliases_add_command_words(make_chat):
     config = {"groups": {"g1": {"name": "读书会", "aliases": {"/help": ["说明书"]}}}}
     chat = await make_chat(config)
