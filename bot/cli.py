@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -154,6 +155,9 @@ def verify_draw(
     """Recompute a lottery draw's winners from its posted values (plugins/lottery/fair.py)."""
     from plugins.lottery import fair
 
+    seed = seed.strip().lower()  # as posted: 64 hex digits, whatever case it was copied in
+    if not re.fullmatch(r"[0-9a-f]{64}", seed):
+        _fail("invalid --seed: the bot posts 64 hexadecimal digits (0-9, a-f)")
     if commitment is not None:
         if fair.commitment(seed) != commitment.strip().lower():
             _fail("commitment MISMATCH: SHA-256(seed) is not the posted commitment", code=1)

@@ -254,6 +254,21 @@ def test_verify_draw_detects_a_wrong_commitment() -> None:
     assert cli.returncode == 1 and "MISMATCH" in cli.stderr
 
 
+def test_verify_draw_takes_the_seed_in_any_case_and_refuses_a_garbled_one() -> None:
+    seed = "ab" * 32
+
+    def verify(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "verify-draw", *args,
+                               "--prizes", "书*1", "--participants", "a,b"],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    upper = verify("--seed", seed.upper(), "--commitment", fair.commitment(seed))
+    assert upper.returncode == 0 and "commitment OK" in upper.stdout
+    garbled = verify("--seed", "种子" + seed[2:])
+    assert garbled.returncode == 2 and "64 hexadecimal digits" in garbled.stderr
+    assert "Traceback" not in garbled.stderr
+
+
 async def test_a_cancel_racing_the_draw_leaves_exactly_one_outcome(database_url) -> None:
     import asyncio
     from datetime import UTC, datetime

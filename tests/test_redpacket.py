@@ -216,7 +216,7 @@ async def test_fifty_simultaneous_grabs_of_ten_shares(make_chat, database_url,
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
     await give(chat, "amy", 1000)
     await chat.say("amy", "发红包 1000 10")
-    chat = await chat.restart(after="1m")  # the grabs also race the restore of the timers
+    chat = await chat.restart(after="1m")  # grabs right after a restart (timers re-armed)
     started_chats.append(chat)
     members = [f"m{n:02}" for n in range(50)]
     await asyncio.gather(*(chat.say(m, "抢") for m in members))

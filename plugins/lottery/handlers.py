@@ -1,8 +1,8 @@
 """Lottery commands, the keyword to join, and the draw at the deadline.
 
 Each draw's deadline is a one-off timer (`scheduler.call_at`), armed when it opens. Timers
-live in memory, so the first message a group sends after a start draws what fell due while
-the bot was down and re-arms the rest from the database. No periodic sweep: nothing is
+live in memory, so at start (`on_start`) the plugin draws what fell due while the bot was
+down and re-arms the rest from the database. No periodic sweep: nothing is
 written to the job ledger for draws.
 """
 

@@ -2,8 +2,8 @@
 service.py.
 
 Each packet's expiry is a one-off timer (`scheduler.call_at`), armed when it is sent. Timers
-live in memory, so the first message a group sends after a start re-arms them from the
-database and refunds whatever expired while the bot was down. No periodic sweep: nothing is
+live in memory, so at start (`on_start`) the plugin re-arms them from the database and
+refunds whatever expired while the bot was down. No periodic sweep: nothing is
 written to the job ledger for packets.
 """
 
