@@ -142,9 +142,12 @@ async def test_bad_draw_commands_get_help(make_chat) -> None:
         assert "截止时间不对" in reply, deadline
     for prizes in ("书*0", "书*1001", "*3", "书,笔*1"):
         assert "奖品格式不对" in texts(await chat.say("bob", f"发起抽奖 抽 1h {prizes}"))[0]
+    too_many = texts(await chat.say("bob", "发起抽奖 抽 1h 999999积分*1000"))[0]
+    assert "共 999999000 积分，超过本群上限 5000" in too_many
+    assert "已创建" not in too_many and "抽奖开始" not in " ".join(texts(await chat.advance("1s")))
     for keyword in ("抽奖", "/抽奖", "抽奖！", "！！", "口" * 21):
         assert "换一个" in texts(await chat.say("bob", f"发起抽奖 {keyword} 1h 书*1"))[0]
-    await chat.say("bob", "发起抽奖 抽 21:30 书*1")
+    assert "抽奖开始" in texts(await chat.say("bob", "发起抽奖 抽 ２１：３０ 书*1 50积分*2"))[0]
     assert "已经有一个" in texts(await chat.say("bob", "发起抽奖 抽 1h 书*1"))[0]
     assert "已经有一个" in texts(await chat.say("bob", "发起抽奖 抽！ 1h 书*1"))[0]
     result = texts(await chat.advance("2h"))

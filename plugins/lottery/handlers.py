@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -34,6 +35,7 @@ MENTIONS_PER_POST = 20
 
 def parse_deadline(text: str, local_now: datetime) -> datetime | None:
     """`2h` / `30m` / `1d` from now, or `21:00` (today, or tomorrow if already past)."""
+    text = unicodedata.normalize("NFKC", text)  # "１ｈ", "２１：００" as typed on a phone
     if match := _CLOCK.match(text):
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 23 or minute > 59:
@@ -87,6 +89,9 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
     except ValueError:
         await ctx.reply(ctx.t("bad.prize", text=" ".join(prize_words)[:60]) + "\n"
                         + ctx.t("usage"))
+        return
+    if (points := service.points_paid(prizes)) > ctx.settings.max_points:
+        await ctx.reply(ctx.t("bad.points", points=points, most=ctx.settings.max_points))
         return
     await _open(ctx, keyword, prizes, deadline)
 

@@ -20,6 +20,12 @@ SOURCE = "lottery"
 _POINTS_PRIZE = re.compile(r"^(\d{1,6})\s*(积分|points?)$", re.I)
 
 
+def points_paid(prizes: list[tuple[str, int]]) -> int:
+    """The points a draw would pay in all ("50积分*3" pays 150)."""
+    return sum(int(m.group(1)) * count for prize, count in prizes
+               if (m := _POINTS_PRIZE.match(prize)))
+
+
 class KeywordTaken(Exception):
     pass
 

@@ -14,3 +14,4 @@ class LotterySettings(BaseModel):
 
     max_duration: Duration = timedelta(days=30)  # the latest deadline an admin may set
     excluded: list[MemberId] = Field(default_factory=list)  # may never join (e.g. staff)
+    max_points: int = Field(5_000, ge=0, le=10_000_000)  # points prizes a draw may pay in all
