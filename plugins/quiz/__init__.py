@@ -6,15 +6,25 @@ from pathlib import Path
 
 from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
-from plugins.quiz.bank import check_banks
+from plugins.quiz.bank import check_banks, readable_banks
 from plugins.quiz.digest import contribute
-from plugins.quiz.handlers import daily_quiz, daily_schedules, router
+from plugins.quiz.handlers import daily_quiz, daily_schedules, restore, router
 from plugins.quiz.settings import QuizSettings
 from plugins.quiz.texts import TEXTS
 
 
 def check_quiz_banks(settings: QuizSettings, config_dir: Path) -> list[str]:
-    return check_banks(config_dir, settings.banks)
+    """Every problem of every bank, then each daily quiz naming a bank that is not there."""
+    problems = check_banks(config_dir, settings.banks)
+    banks = readable_banks(config_dir, settings.banks)
+    if banks is None:  # a broken bank: its own problems say enough
+        return problems
+    names = {name for bank in banks for name in bank.names()}
+    for n, daily in enumerate(settings.daily):
+        if daily.bank and daily.bank.casefold() not in names:
+            problems.append(f"daily.{n}.bank: 没有这个题库 (no such bank): {daily.bank}; 可用 "
+                            f"(banks): {'、'.join(b.bank.name for b in banks) or '-'}")
+    return problems
 
 
 plugin: Plugin[QuizSettings] = Plugin(
@@ -27,4 +37,5 @@ plugin: Plugin[QuizSettings] = Plugin(
     texts=TEXTS,
     check_content=check_quiz_banks,
     digest=contribute,
+    on_start=restore,
 )

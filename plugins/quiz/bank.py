@@ -1,7 +1,8 @@
 """Question banks: YAML files under config/quiz/, validated with pydantic.
 
-A problem is reported with the file and the line of the offending question, so
-`bot config check` points an owner straight at it.
+Read with the core's `load_content`, so every problem is reported with the file and the
+line of the offending question (or key written twice), and `bot config check` points an
+owner straight at each.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.config import ConfigError, ConfigIssue, load_content
 
 LETTERS = "ABCDEFGH"
 
@@ -88,30 +91,46 @@ class LoadedBank:
         return {n.casefold() for n in (self.key, self.bank.name, self.bank.name_en) if n}
 
 
+class BankError(ValueError):
+    """Every problem of a bank file, each naming the file, line and key."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        super().__init__("\n".join(str(issue) for issue in issues))
+        self.issues = issues
+
+
 def read_bank(path: Path) -> LoadedBank:
-    """Raises ValueError naming the file and line of the first problem."""
+    """Raises BankError listing every problem: invalid YAML, a key written twice (YAML
+    would silently keep the last), each question that does not validate."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"{path}: 找不到题库文件 (file not found)") from None
-    try:
-        data = yaml.safe_load(text) or {}
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ValueError(f"{path}{line}: YAML 格式错误 (invalid YAML)") from None
-    try:
-        return LoadedBank(path.stem, path, Bank.model_validate(data))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        where = ".".join(str(p) for p in loc)
-        raise ValueError(f"{path}:{line_of(root, loc)}: {where}: {first['msg']}") from None
+        return LoadedBank(path.stem, path, load_content(path, Bank))
+    except ConfigError as exc:
+        raise BankError(exc.issues) from None
+
+
+def image_file(loaded: LoadedBank, image: str) -> Path | None:
+    """The picture a question names, if it is a file in the bank's folder (or below it)."""
+    folder = loaded.path.parent.resolve()
+    path = (folder / image).resolve()
+    return path if path.is_relative_to(folder) and path.is_file() else None
+
+
+def image_problems(loaded: LoadedBank) -> list[ConfigIssue]:
+    root: yaml.Node | None = None
+    issues = []
+    for index, question in enumerate(loaded.bank.questions):
+        if question.image is None or image_file(loaded, question.image) is not None:
+            continue
+        root = root or yaml.compose(loaded.path.read_text(encoding="utf-8"))
+        loc = ("questions", index, "image")
+        issues.append(ConfigIssue(
+            loaded.path, line_of(root, loc), ".".join(map(str, loc)),
+            f"题库文件夹里没有这张图片 (no such image next to the bank): {question.image}"))
+    return issues
 
 
 def line_of(node: Any, loc: Sequence[Any]) -> int:
-    """The 1-based line of the deepest YAML node along a pydantic error location."""
+    """The 1-based line of the deepest YAML node along a key path."""
     line = node.start_mark.line + 1 if node is not None else 1
     for part in loc:
         child = None
@@ -148,10 +167,21 @@ def bank_paths(config_dir: Path, files: Sequence[str]) -> list[Path]:
 
 
 def check_banks(config_dir: Path, files: Sequence[str]) -> list[str]:
+    """Every problem of every bank, paths shown relative to the config's folder."""
     problems = []
     for path in bank_paths(config_dir, files):
         try:
-            read_bank(path)
-        except ValueError as exc:
-            problems.append(str(exc))
+            issues = image_problems(read_bank(path))
+        except BankError as exc:
+            issues = exc.issues
+        shown = path.relative_to(config_dir) if path.is_relative_to(config_dir) else path
+        problems += [issue.describe(shown) for issue in issues]
     return problems
+
+
+def readable_banks(config_dir: Path, files: Sequence[str]) -> list[LoadedBank] | None:
+    """The banks, or None if one cannot be read."""
+    try:
+        return [load_bank(path) for path in bank_paths(config_dir, files)]
+    except (ValueError, OSError):
+        return None

@@ -1,9 +1,10 @@
 """Running a game in a group: posting questions, timers, answers, the scoreboard.
 
 Timers are the core scheduler's one-off `call_at` (driven by the harness clock in tests).
-They live in memory; the deadlines live in the database, so after a restart the first
-message in the group reloads the game, times out an overdue question (or chain) at once and
-re-arms the timers of one still running.
+They live in memory; the deadlines live in the database. At start the plugin's `on_start`
+hook calls `settle` for every group: a game still running gets its timers back, one whose
+time ran out while the bot was down is timed out at once. Starting a game, an answer, a move
+and a chain hint settle first too (a group the config does not list has no start-up hook).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
 from plugins.quiz import service
 from plugins.quiz.answers import is_correct, normalize
-from plugins.quiz.bank import LoadedBank, Question, bank_paths, load_bank
+from plugins.quiz.bank import LoadedBank, Question, bank_paths, image_file, load_bank
 from plugins.quiz.idioms import dictionary
 from plugins.quiz.models import QuizAsked, QuizRound
 from plugins.quiz.settings import QuizSettings
@@ -35,7 +36,7 @@ class Current:
     round_id: int
     asked_id: int | None = None
     question: Question | None = None
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # when the open question, or the chain, times out
     last_idiom: str = ""
     position: int = 0
     used: set[str] = field(default_factory=set)
@@ -92,33 +93,62 @@ async def current(ctx: Ctx) -> Current | None:
     cache = _cache(ctx)
     if ctx.group.id not in cache:
         async with ctx.transaction() as session:
-            cache[ctx.group.id] = await _load_current(session, ctx.group.id)
+            cache[ctx.group.id] = await _load_current(ctx, session)
         _rearm(ctx, cache[ctx.group.id])
     return cache[ctx.group.id]
 
 
+def _overdue(ctx: Ctx, cur: Current) -> bool:
+    """Out of time with no timer to end it (it was lost in a restart), or a quiz round left
+    without an open question: either way nothing would ever end it."""
+    if cur.game == "quiz" and cur.asked_id is None:
+        return True
+    return cur.deadline is not None and now(ctx) >= cur.deadline
+
+
 def _rearm(ctx: Ctx, cur: Current | None) -> None:
     """Timers of a game loaded from the database (after a restart); pending keys are kept,
-    and a hint whose time has passed is not given again."""
-    if cur is None or cur.deadline is None:
+    a hint whose time has passed is not given again, and an overdue game is left to
+    `settle`."""
+    if cur is None or cur.deadline is None or _overdue(ctx, cur):
         return
     if cur.game == "chain":
-        _arm_chain(ctx, cur.round_id, cur.position, cur.deadline + ctx.settings.chain.timeout)
+        _arm_chain(ctx, cur.round_id, cur.position, cur.deadline)
     elif cur.asked_id is not None:
         hint_at = cur.deadline - ctx.settings.time_limit + ctx.settings.hint_after
         _arm_question(ctx, cur.asked_id, hint_at if hint_at > now(ctx) else None, cur.deadline)
 
 
-async def _load_current(session: AsyncSession, group_id: str) -> Current | None:
-    game_round = await service.active_round(session, group_id)
+async def settle(ctx: Ctx) -> bool:
+    """Loads the group's game (re-arming its timers after a restart) and ends at once what
+    ran out of time meanwhile; True if it did. A question overdue by less than a time limit
+    is timed out and the round goes on; after a longer outage the round ends there."""
+    cur = await current(ctx)
+    if cur is None or not _overdue(ctx, cur):
+        return False
+    if cur.game == "chain":
+        await chain_timeout(ctx, cur.round_id, cur.position)
+    elif cur.asked_id is None:
+        await _abandon(ctx, cur.round_id)
+    else:
+        assert cur.deadline is not None
+        late = now(ctx) - cur.deadline >= ctx.settings.time_limit
+        await timeout(ctx, cur.asked_id, resume=not late)
+    forget(ctx)  # reloaded from the database, timers and all, when next needed
+    return True
+
+
+async def _load_current(ctx: Ctx, session: AsyncSession) -> Current | None:
+    game_round = await service.active_round(session, ctx.group.id)
     if game_round is None:
         return None
     if game_round.game == "chain":
         moves = await service.chain_moves(session, game_round.id)
         last = moves[-1] if moves else None
+        since = last.at if last else game_round.started_at
         return Current("chain", game_round.id, last_idiom=last.idiom if last else "",
                        position=last.position if last else 0, used={m.idiom for m in moves},
-                       deadline=last.at if last else game_round.started_at)
+                       deadline=since + ctx.settings.chain.timeout)
     asked = await service.open_question(session, game_round.id)
     if asked is None:
         return Current("quiz", game_round.id)
@@ -134,6 +164,7 @@ def forget(ctx: Ctx) -> None:
 
 async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: str) -> str | None:
     """Starts a round; returns why not (a text for the group) or None."""
+    await settle(ctx)  # a game stale from before a restart ends first
     chosen = find_banks(ctx, bank_name)
     if not chosen:
         names = "、".join(b.bank.name for b in banks(ctx)) or "-"
@@ -175,14 +206,24 @@ async def _ask(ctx: Ctx, session: AsyncSession, game_round: QuizRound,
 async def _post_question(ctx: Ctx, asked: QuizAsked, question: Question, total: int) -> None:
     image = None
     if question.image and ctx.capabilities.send_image:
-        bank = next((b for b in banks(ctx) if b.key == asked.bank), None)
-        image = str(bank.path.parent / question.image) if bank else None
+        image = _image_path(ctx, asked.bank, question.image)
     seconds = int(ctx.settings.time_limit.total_seconds())
     await send(ctx, ctx.t("quiz.question", n=asked.position, total=total, text=question.text(),
                           seconds=seconds), image=image)
     _cache(ctx)[ctx.group.id] = Current("quiz", asked.round_id, asked.id, question,
                                         asked.deadline_at)
     _arm_question(ctx, asked.id, asked.asked_at + ctx.settings.hint_after, asked.deadline_at)
+
+
+def _image_path(ctx: Ctx, bank_key: str, image: str) -> str | None:
+    """The picture next to the bank; None (the text alone) if it went missing since the
+    config check."""
+    bank = next((b for b in banks(ctx) if b.key == bank_key), None)
+    path = image_file(bank, image) if bank else None
+    if path is None:
+        ctx.log.warning("quiz image %s of bank %s is missing", image, bank_key)
+        return None
+    return str(path)
 
 
 def _arm_question(ctx: Ctx, asked_id: int, hint_at: datetime | None,
@@ -209,8 +250,9 @@ async def hint(ctx: Ctx, asked_id: int) -> None:
     await send(ctx, text)
 
 
-async def timeout(ctx: Ctx, asked_id: int) -> None:
-    """The time limit passed: show the answer, then the next question or the scoreboard."""
+async def timeout(ctx: Ctx, asked_id: int, *, resume: bool = True) -> None:
+    """The time limit passed: show the answer, then the next question (unless `resume` is
+    False) or the scoreboard."""
     async with ctx.transaction() as session:
         if not await service.close(session, asked_id, "timeout", now(ctx)):
             return
@@ -221,49 +263,60 @@ async def timeout(ctx: Ctx, asked_id: int) -> None:
         if question.explanation:
             lines.append(ctx.t("quiz.explanation", text=question.explanation))
         await send(ctx, "\n".join(lines))
-        await _next(ctx, session, asked.round_id, asked.position)
+        await _next(ctx, session, asked.round_id, asked.position, resume=resume)
 
 
-async def _next(ctx: Ctx, session: AsyncSession, round_id: int, position: int) -> None:
+async def _next(ctx: Ctx, session: AsyncSession, round_id: int, position: int, *,
+                resume: bool = True) -> None:
     game_round = await session.get(QuizRound, round_id)
     if game_round is None or game_round.ended_at is not None:
         forget(ctx)
         return
     total = len(game_round.plan)
-    if position >= total:
-        await _finish(ctx, session, game_round, "done")
+    if position >= total or not resume:
+        await _finish(ctx, session, game_round, "done" if position >= total else "interrupted")
         return
     asked, question = await _ask(ctx, session, game_round, position + 1)
     await _post_question(ctx, asked, question, total)
 
 
-async def _finish(ctx: Ctx, session: AsyncSession, game_round: QuizRound, reason: str) -> None:
+async def _abandon(ctx: Ctx, round_id: int) -> None:
+    """A quiz round with no open question (it cannot go on): its scoreboard, and done."""
+    async with ctx.transaction() as session:
+        game_round = await session.get(QuizRound, round_id)
+        if game_round is not None and game_round.ended_at is None:
+            await _finish(ctx, session, game_round, "interrupted")
+
+
+async def _finish(ctx: Ctx, session: AsyncSession, game_round: QuizRound, reason: str,
+                  lead: tuple[str, ...] = ()) -> None:
+    """Ends the game with its scoreboard (after the `lead` lines); nothing if it had ended
+    already (a timer and a message, or 停止, at once)."""
     if not await service.release(session, game_round, reason, now(ctx)):
         return
     _cache(ctx)[ctx.group.id] = None
+    await send(ctx, "\n".join([*lead, *await _scoreboard(ctx, session, game_round, reason)]))
+
+
+async def _scoreboard(ctx: Ctx, session: AsyncSession, game_round: QuizRound,
+                      reason: str) -> list[str]:
     if game_round.game == "chain":
         scores = await service.chain_scores(session, game_round.id)
         moves = len(await service.chain_moves(session, game_round.id)) - 1
         lines = [ctx.t(f"chain.end.{reason}", count=moves)]
-        lines += [ctx.t("chain.score", n=n, name=name, count=count, points=points)
-                  for n, (name, count, points) in enumerate(scores[:10], start=1)]
-    else:
-        scores = await service.quiz_scores(session, game_round.id)
-        lines = [ctx.t(f"quiz.end.{reason}")]
-        lines += [ctx.t("quiz.score", n=n, name=name, count=count, points=points)
-                  for n, (name, count, points) in enumerate(scores[:10], start=1)]
-        if not scores:
-            lines.append(ctx.t("quiz.nobody"))
-    await send(ctx, "\n".join(lines))
+        return lines + [ctx.t("chain.score", n=n, name=name, count=count, points=points)
+                        for n, (name, count, points) in enumerate(scores[:10], start=1)]
+    scores = await service.quiz_scores(session, game_round.id)
+    lines = [ctx.t(f"quiz.end.{reason}")]
+    lines += [ctx.t("quiz.score", n=n, name=name, count=count, points=points)
+              for n, (name, count, points) in enumerate(scores[:10], start=1)]
+    return lines if scores else [*lines, ctx.t("quiz.nobody")]
 
 
 async def answer(ctx: Context[QuizSettings]) -> bool:
     """A message during a question: the first correct one wins. True if it was consumed."""
     cur = await current(ctx)
     if cur is None or cur.game != "quiz" or cur.asked_id is None or cur.question is None:
-        return False
-    if cur.deadline is not None and now(ctx) >= cur.deadline:  # a timer lost in a restart
-        await timeout(ctx, cur.asked_id)
         return False
     if not is_correct(cur.question, ctx.message.text):
         return False
@@ -307,6 +360,7 @@ def chain_rule_text(ctx: Ctx, idiom: str) -> str:
 
 
 async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
+    await settle(ctx)  # a game stale from before a restart ends first
     idioms = dictionary()
     rule = ctx.settings.chain.same_sound
     if first:
@@ -326,12 +380,13 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
         await service.add_move(session, game_round, 0, first, "bot", "", 0, now(ctx))
+    deadline = now(ctx) + ctx.settings.chain.timeout
     _cache(ctx)[ctx.group.id] = Current("chain", game_round.id, last_idiom=first, position=0,
-                                        used={first}, deadline=now(ctx))
+                                        used={first}, deadline=deadline)
     seconds = int(ctx.settings.chain.timeout.total_seconds())
     await send(ctx, ctx.t("chain.start", idiom=first, pinyin=" ".join(idioms.pinyin[first]),
                           seconds=seconds) + "\n" + chain_rule_text(ctx, first))
-    _arm_chain(ctx, game_round.id, 0, now(ctx) + ctx.settings.chain.timeout)
+    _arm_chain(ctx, game_round.id, 0, deadline)
     return None
 
 
@@ -349,17 +404,13 @@ async def chain_timeout(ctx: Ctx, round_id: int, position: int) -> None:
         last = moves[-1].idiom
         options = dictionary().continuations(last, ctx.settings.chain.same_sound,
                                              {m.idiom for m in moves})
-        if options:
-            await send(ctx, ctx.t("chain.could_have", idiom=options[0]))
-        await _finish(ctx, session, game_round, "timeout")
+        lead = (ctx.t("chain.could_have", idiom=options[0]),) if options else ()
+        await _finish(ctx, session, game_round, "timeout", lead)
 
 
 async def chain_move(ctx: Context[QuizSettings]) -> bool:
     cur = await current(ctx)
     if cur is None or cur.game != "chain":
-        return False
-    if cur.deadline is not None and now(ctx) - cur.deadline >= ctx.settings.chain.timeout:
-        await chain_timeout(ctx, cur.round_id, cur.position)  # a timer lost in a restart
         return False
     word = normalize(ctx.message.text)
     idioms, rule = dictionary(), ctx.settings.chain.same_sound
@@ -391,7 +442,8 @@ async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> boo
                                       ctx.sender_name, points, now(ctx)):
             forget(ctx)  # someone else took this turn (or the idiom): reload next time
             return True
-        cur.last_idiom, cur.position, cur.deadline = word, position, now(ctx)
+        deadline = now(ctx) + ctx.settings.chain.timeout
+        cur.last_idiom, cur.position, cur.deadline = word, position, deadline
         cur.used.add(word)
         text = ctx.t("chain.ok", name=ctx.sender_name, idiom=word, points=points,
                      count=position)
@@ -400,11 +452,14 @@ async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> boo
             await _finish(ctx, session, game_round, "dead_end")
             return True
     await send(ctx, text + "\n" + chain_rule_text(ctx, word), mentions=(ctx.sender_id,))
-    _arm_chain(ctx, cur.round_id, position, now(ctx) + ctx.settings.chain.timeout)
+    _arm_chain(ctx, cur.round_id, position, deadline)
     return True
 
 
 async def chain_hint(ctx: Context[QuizSettings]) -> str:
+    """The n-th hint of a game shows the n-th distinct opening (two characters) among the
+    idioms that may follow, common ones first, so asking again shows something new."""
+    await settle(ctx)
     cur = await current(ctx)
     if cur is None or cur.game != "chain":
         return ctx.t("chain.none")
@@ -413,8 +468,9 @@ async def chain_hint(ctx: Context[QuizSettings]) -> str:
     if not options:
         return ctx.t("chain.no_hint")
     async with ctx.transaction() as session:
-        if not await service.use_hint(session, cur.round_id, ctx.settings.chain.hints):
-            return ctx.t("chain.hints_used", count=ctx.settings.chain.hints)
-    word = options[0]
-    return ctx.t("chain.hint", hint=word[:2] + "＿" * (len(word) - 2))
+        used = await service.use_hint(session, cur.round_id, ctx.settings.chain.hints)
+    if used is None:
+        return ctx.t("chain.hints_used", count=ctx.settings.chain.hints)
+    hints = list(dict.fromkeys(w[:2] + "＿" * (len(w) - 2) for w in options))
+    return ctx.t("chain.hint", hint=hints[(used - 1) % len(hints)])
 

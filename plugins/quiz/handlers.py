@@ -77,7 +77,15 @@ async def chain_hint(ctx: Context[QuizSettings]) -> None:
 async def answer_or_follow(ctx: Context[QuizSettings]) -> bool:
     if not ctx.message.text.strip():
         return False
+    if await game.settle(ctx):
+        return False  # it came after a time limit whose timer was lost in a restart
     return await game.answer(ctx) or await game.chain_move(ctx)
+
+
+async def restore(ctx: JobContext[QuizSettings]) -> None:
+    """At start: a running question or chain gets its timers back; one whose time ran out
+    while the bot was down is timed out now."""
+    await game.settle(ctx)
 
 
 def daily_schedules(settings: QuizSettings) -> list[Schedule]:

@@ -173,8 +173,11 @@ async def chain_scores(session: AsyncSession, round_id: int) -> list[tuple[str, 
     return sorted(scores, key=lambda s: (-s[1], s[0]))
 
 
-async def use_hint(session: AsyncSession, round_id: int, allowed: int) -> bool:
+async def use_hint(session: AsyncSession, round_id: int, allowed: int) -> int | None:
+    """Counts a hint: which one of the game it is (1, 2, …), or None if all were used."""
     result = await session.execute(
         update(QuizRound).where(QuizRound.id == round_id, QuizRound.hints_used < allowed)
         .values(hints_used=QuizRound.hints_used + 1))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.scalar(select(QuizRound.hints_used).where(QuizRound.id == round_id))
