@@ -84,7 +84,8 @@ async def test_feeds_are_fetched_ahead_and_the_post_reads_the_cache(make_chat, t
     _transport(chat, serve)
     [post] = await chat.advance("2h")
     lines = post.text.splitlines()[2:]
-    assert calls == ["08:30:00"]  # once, ahead of the post; nothing at 09:00
+    # Never fetched: once at start (08:00), then ahead of the post; nothing at 09:00.
+    assert calls == ["08:00:00", "08:30:00"]
     # Feeds in turn; markup and entities cleaned; long titles cut at a space or mark.
     assert lines == ["1. 《三体》英文版销量突破千万册", "2. Python 3.15 beta…",
                      "3. 国家图书馆推出夜间阅读季 & 周末讲座", "4. SQLite adds a new…",
@@ -110,8 +111,8 @@ async def test_a_failing_feed_falls_back_and_operators_hear_once(make_chat, tmp_
             "en": _group("English Corner", {}, tags=["english"])}},
         now="2026-11-23 08:00")
     _transport(chat, serve)
-    day1 = await chat.advance("2h")
-    dms = [d for d in day1 if d.kind == "dm" and d.text.startswith("早报源")]
+    await chat.advance("2h")
+    dms = [d for d in chat.sent if d.kind == "dm" and d.text.startswith("早报源")]
     # Only the operators who run 读书会 (op_li runs the English groups).
     assert [(d.to, d.text.split("：")[0]) for d in dms] == [("op_wang", "早报源「坏源」抓取失败")]
     state["up"] = False
@@ -294,3 +295,13 @@ async def test_the_digest_counts_the_days_items_and_names_failing_feeds(make_cha
     assert items.values == {("g", date(2026, 11, 23)): 1}  # the one untagged item, once
     [note] = contribution.notes["g"]
     assert "briefing/feeds/broken.xml" in note and "抓取失败" in note
+
+
+async def test_feeds_never_fetched_are_fetched_at_start(make_chat, tmp_path):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "items": 2, "feeds": [{"url": "briefing/feeds/news.xml"}]}, owner="alice")}},
+        now="2026-11-23 07:00")
+    [reply] = await chat.say("alice", "早报")  # long before the 08:30 fetch
+    assert reply.text.splitlines()[2:] == ["1. 《三体》英文版销量突破千万册",
+                                           "2. 国家图书馆推出夜间阅读季 & 周末讲座"]

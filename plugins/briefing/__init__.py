@@ -37,4 +37,5 @@ plugin: Plugin[BriefingSettings] = Plugin(
     texts=TEXTS,
     check_content=check_content,
     digest=contribute,
+    on_start=handlers.fill_empty_caches,
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +52,24 @@ async def refresh_feeds(ctx: JobContext[BriefingSettings]) -> None:
             continue
         if newly_failing:
             await _tell_operators(ctx, feed.name or feed.url, error or "")
+
+
+async def fill_empty_caches(ctx: JobContext[BriefingSettings]) -> None:
+    """At start: feeds never fetched yet are fetched now rather than before the next post,
+    so an early 早报 has their items. Saved files at once; URLs just after start, so a
+    slow feed never holds the bot up."""
+    async with ctx.transaction() as session:
+        cached = set(await session.scalars(select(BriefingFeed.url).where(
+            BriefingFeed.url.in_([f.url for f in ctx.settings.feeds]))))
+    missing = [f for f in ctx.settings.feeds if f.url not in cached]
+    local = [f for f in missing if not feeds.is_url(f.url)]
+    if local:
+        await refresh_feeds(replace(ctx, settings=ctx.settings.model_copy(
+            update={"feeds": local})))
+    if len(local) < len(missing):
+        ctx.services.scheduler.call_at(
+            ctx.now, f"briefing.fill:{ctx.group.id}",
+            lambda: refresh_feeds(replace(ctx, now=ctx.services.clock.now())))
 
 
 async def _tell_operators(ctx: JobContext[BriefingSettings], feed: str, error: str) -> None:
