@@ -162,8 +162,8 @@ async def _check_member(ctx: AnyContext, session: AsyncSession, day: date) -> No
         raise Refused("member_early")
 
 
-@router.command("briefing", "早报", help="发今天的早报（成员每群每天一次）",
-                help_en="post today's briefing (members: once a day per group)")
+@router.command("briefing", "早报", help="发今天的早报（成员：到点后每群每天一次）",
+                help_en="post today's briefing (members: after its time, once a day per group)")
 async def briefing_now(ctx: Context[BriefingSettings]) -> None:
     trigger = "admin" if ctx.role >= Role.ADMIN else "member"
     try:
