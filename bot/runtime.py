@@ -29,7 +29,8 @@ from bot.outbox import Outbox
 from bot.plugin import Job, Plugin, Schedule
 from bot.roles import Roles
 from bot.scheduler import ScheduledJob, Scheduler, make_trigger
-from bot.storage import Database
+from bot.storage import Database, insert_if_missing
+from bot.storage.models import FIRST_START, CoreState
 
 log = logging.getLogger("bot.runtime")
 
@@ -111,6 +112,8 @@ class BotRuntime:
 
     async def start(self, *, run_adapter: bool = True) -> None:
         await self.db.migrate()
+        async with self.db.transaction() as session:  # kept from the very first start
+            await insert_if_missing(session, CoreState, key=FIRST_START, at=self.clock.now())
         await self.outbox.load()
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()

@@ -98,7 +98,7 @@ async def test_english_digest(make_chat):
     await chat.say("amy", "打卡", group="g")
     [wang, _] = [d for d in await chat.advance("1d") if d.kind == "dm"]
     assert wang.text.startswith("【Daily digest】Monday, 2026-11-23 · 2 groups")  # yesterday
-    assert "Messages 1 (new) · Members posting 1 (new) · Check-ins 1 (new)" in wang.text
+    assert "Messages 1 (—) · Members posting 1 (—) · Check-ins 1 (—)" in wang.text  # day one
     assert "Joined" not in wang.text  # nobody joined this week: not worth a line
 
 
@@ -135,8 +135,8 @@ async def test_plugins_are_asked_a_slice_of_groups_at_a_time(make_chat, monkeypa
     for member in ("bo", "cy"):
         await chat.say(member, "打卡", group="t")
     [wang] = [d for d in await chat.advance("1d") if d.kind == "dm" and d.to == "op_wang"]
-    assert "打卡人数 1（新增）" in wang.text.split("■ 读书会")[1].split("■")[0]
-    assert "打卡人数 2（新增）" in wang.text.split("■ 技术群")[1]
+    assert "打卡人数 1（—）" in wang.text.split("■ 读书会")[1].split("■")[0]
+    assert "打卡人数 2（—）" in wang.text.split("■ 技术群")[1]
 
 
 async def test_each_group_covers_its_own_finished_day(make_chat):
@@ -173,12 +173,26 @@ async def test_failed_sends_add_up_across_groups_and_direct_messages(make_chat):
                                           text="x", kind="post", priority=1, status="failed",
                                           created_at=at))
     [wang, _] = [d for d in await chat.advance("40m") if d.kind == "dm"]
-    assert "发送失败 6（新增）" in wang.text.splitlines()[1]  # 3 + 2 + 1 direct message
-    assert "发送失败 3（新增）" in wang.text.split("■ 读书会")[1].split("■")[0]
-    assert "发送失败 2（新增）" in wang.text.split("■ 技术群")[1].split("■")[0]
+    assert "发送失败 6（—）" in wang.text.splitlines()[1]  # 3 + 2 + 1 direct message
+    assert "发送失败 3（—）" in wang.text.split("■ 读书会")[1].split("■")[0]
+    assert "发送失败 2（—）" in wang.text.split("■ 技术群")[1].split("■")[0]
 
 
 async def test_no_groups_yet_means_no_digest_and_no_error(make_chat, caplog):
     chat = await make_chat({"operators": [{"id": "op_wang"}]}, now="2026-11-24 08:00")
     assert [d for d in await chat.advance("1d") if d.kind == "dm"] == []
     assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+
+
+async def test_a_fresh_install_has_no_history_to_compare_with(make_chat):
+    """Days before the bot first ran are neither zeros in the average nor silence."""
+    chat = await make_chat(CONFIG, now="2026-11-23 10:00")
+    for n in range(4):
+        await chat.say(f"m{n}", "早", group="g")
+    [day1] = [d for d in await chat.advance("1d") if d.kind == "dm" and d.to == "op_wang"]
+    assert "✅ 没有风险群" in day1.text  # 技术群 has been quiet for one day, not fourteen
+    assert "消息 4（—）" in day1.text.split("■ 读书会")[1]
+    for n in range(6):
+        await chat.say(f"m{n}", "早", group="g")
+    [day2] = [d for d in await chat.advance("1d") if d.kind == "dm" and d.to == "op_wang"]
+    assert "消息 6（↑50%）" in day2.text.split("■ 读书会")[1]  # against day one alone

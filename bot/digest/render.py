@@ -15,7 +15,9 @@ ALWAYS_SHOWN = ("core.messages", "core.speakers")
 
 
 def change(figure: Figure, language: str) -> str:
-    """The figure against its 7-day average: ↑22%, ↓5%, +3pt, flat, new."""
+    """The figure against its 7-day average: ↑22%, ↓5%, +3pt, flat, new; — without history."""
+    if figure.average is None:
+        return "—"
     if figure.percent:
         points = (figure.value - figure.average) * 100
         return TEXTS.get(language, "flat") if abs(points) < 0.5 else f"{points:+.0f}pt"
@@ -38,7 +40,8 @@ def show(figure: Figure, language: str) -> str:
 def _total(groups: Sequence[GroupDigest], key: str, *more: Figure | None) -> Figure:
     figures = [f for g in groups if (f := g.figure(key)) is not None]
     figures += [f for f in more if f is not None]
-    return Figure(key, key, sum(f.value for f in figures), sum(f.average for f in figures))
+    averages = [f.average for f in figures if f.average is not None]
+    return Figure(key, key, sum(f.value for f in figures), sum(averages) if averages else None)
 
 
 def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettings,

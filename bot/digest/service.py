@@ -21,7 +21,7 @@ from bot.activity import ActivityDaily, ActivityWord, MemberEvent
 from bot.config.models import DigestSettings
 from bot.plugin import DigestContribution, DigestQuery, Metric, Plugin
 from bot.storage import chunked
-from bot.storage.models import OutboxMessage
+from bot.storage.models import FIRST_START, CoreState, OutboxMessage
 
 log = logging.getLogger("plugins.digest")
 
@@ -34,6 +34,10 @@ class GroupRef:
     name: str
     timezone: ZoneInfo
     day: date  # the local day the digest covers for this group (a finished one, by default)
+    since: date | None = None  # the group's local day the bot first ran: no history before
+
+    def known(self, day: date) -> bool:
+        return self.since is None or day >= self.since
 
     def days(self, count: int) -> list[date]:
         """The `count` local days ending with the covered one, oldest first."""
@@ -45,7 +49,7 @@ class Figure:
     key: str
     label: str
     value: float
-    average: float  # over the 7 days before
+    average: float | None  # over the 7 days before; None: the bot was not running then
     percent: bool = False
 
 
@@ -96,6 +100,10 @@ async def compute(
     chart_days = [last - timedelta(days=n) for n in range(settings.chart_days - 1, -1, -1)]
     query = DigestQuery(tuple(ids), days, {g.id: g.timezone for g in groups}, language)
     async with transaction() as session:
+        started = await session.get(CoreState, FIRST_START)
+        if started is not None and started.at is not None:
+            groups = [replace(g, since=started.at.astimezone(g.timezone).date())
+                      for g in groups]
         messages, speakers = await _activity(session, ids, min(days[0], chart_days[0]), last)
         failed, failed_dms = await _failed_sends(session, query, zone or ZoneInfo("UTC"))
         joins, leaves = await _joins_and_leaves(session, query)
@@ -124,13 +132,19 @@ async def compute(
         digest.keywords = words.get(digest.group.id, [])
         digest.notes = notes.get(digest.group.id, [])
     dm_days = [last - timedelta(days=n) for n in range(BASELINE_DAYS, -1, -1)]
-    return Digest(last, chart_days, digests, failed_hooks,
-                  _figure("core.failed", "failed", [failed_dms.get(d, 0) for d in dm_days]))
+    since = started.at.astimezone(zone).date() if started and started.at and zone else None
+    dms = [failed_dms.get(d, 0) if since is None or d >= since or d == last else None
+           for d in dm_days]
+    return Digest(last, chart_days, digests, failed_hooks, _figure("core.failed", "failed", dms))
 
 
-def _figure(key: str, label: str, values: Sequence[float], percent: bool = False) -> Figure:
-    """The last value against the average of the ones before."""
-    return Figure(key, label, values[-1], sum(values[:-1]) / (len(values) - 1), percent)
+def _figure(key: str, label: str, values: Sequence[float | None], percent: bool = False
+            ) -> Figure:
+    """The last value against the average of the ones before (None: from before the bot
+    ran, left out of the average rather than counted as zero)."""
+    history = [v for v in values[:-1] if v is not None]
+    average = sum(history) / len(history) if history else None
+    return Figure(key, label, values[-1] or 0.0, average, percent)
 
 
 HOOK_GROUPS = 1000  # groups per hook call: every hook's IN (...) stays within the limits
@@ -237,16 +251,18 @@ def _group_digest(
     digest = GroupDigest(group)
     days = group.days(BASELINE_DAYS + 1)
     for metric in metrics:
-        values = [metric.values.get((group.id, d), 0.0) for d in days]
+        values = [metric.values.get((group.id, d), 0.0) if group.known(d) else None
+                  for d in days[:-1]] + [metric.values.get((group.id, group.day), 0.0)]
         if metric.key.startswith("core.") or any(values):  # a plugin the group does not use
             digest.figures.append(_figure(metric.key, metric.label, values, metric.percent))
     digest.series = [int(messages.get((group.id, d), 0)) if d <= group.day else None
                      for d in chart_days]
+    # Silence counts only days the bot was running: a fresh install is not "silent 14 days".
     silent = _silent_days([messages.get((group.id, d), 0)
-                           for d in group.days(settings.chart_days)])
+                           for d in group.days(settings.chart_days) if group.known(d)])
     digest.silent_days = silent if silent >= settings.risk_silent_days else 0
     today = digest.figure("core.messages")
-    if today is not None and today.average >= 5 and \
+    if today is not None and today.average is not None and today.average >= 5 and \
             today.value < (1 - settings.risk_drop) * today.average:
         digest.drop = (today.value - today.average) / today.average
     return digest

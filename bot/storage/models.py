@@ -48,6 +48,9 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16))
 
 
+FIRST_START = "bot.first_start"  # when this database first saw the bot run (digest history)
+
+
 class CoreState(Base):
     """Small facts the core keeps between runs, e.g. when the bot was last alive."""
 
@@ -61,6 +64,6 @@ from bot.activity import ActivityDaily, ActivityWord, MemberEvent  # noqa: E402 
 from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 
 __all__ = [
-    "ActivityDaily", "ActivityWord", "CoreState", "JobRun", "MemberEvent", "OutboxMessage",
-    "PointsAccount", "PointsEntry",
+    "FIRST_START", "ActivityDaily", "ActivityWord", "CoreState", "JobRun", "MemberEvent",
+    "OutboxMessage", "PointsAccount", "PointsEntry",
 ]
