@@ -12,8 +12,9 @@ from bot import ledger
 from bot.config import ConfigError, load_config
 from bot.testing import texts, write_config
 from plugins import ALL
-from plugins.quiz.answers import is_correct, normalize
+from plugins.quiz.answers import is_correct, normalize, without_mention
 from plugins.quiz.bank import Question, bank_paths, read_bank
+from plugins.quiz.handlers import parse_quiz_args
 from plugins.quiz.idioms import dictionary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +88,62 @@ def test_numbers_match_in_digits_or_chinese_numerals() -> None:
     terms = Question(q="节气", answers=["24"])
     assert all(is_correct(terms, m) for m in ("二十四", "２４", "答案是24", "二十四个", "24个吧"))
     assert not any(is_correct(terms, m) for m in ("25", "二十五", "二十四个二十五个", "24或25"))
+
+
+def test_a_decimal_point_between_digits_is_kept_and_numbers_match_by_value() -> None:
+    terms = Question(q="节气", answers=["24"])
+    assert all(is_correct(terms, m) for m in ("24.0", "二十四点零", "24。", "24.00"))
+    assert not any(is_correct(terms, m) for m in ("2.4", "24.5", "2,4", "2 4", "二点四"))
+    pi = Question(q="圆周率", answers=["3.14"])
+    assert is_correct(pi, "3.14") and is_correct(pi, "３．１４")
+    assert not is_correct(pi, "314") and not is_correct(pi, "3，14")
+    assert normalize("2.4") == "2.4" and normalize("B. 长江") == "b长江"
+    assert normalize("1,000,000") == "1000000" and normalize("3，4") == "3/4"
+
+
+def test_a_number_answer_may_carry_a_unit_word() -> None:
+    hours = Question(q="一天有多少个小时？", answers=["24"])
+    assert all(is_correct(hours, m) for m in (
+        "24小时", "24个小时", "二十四小时", "答案是24小时吧", "24天", "24岁", "24度", "24℃"))
+    light = Question(q="光速每秒多少公里？", answers=["30万", "300000", "三十万"])
+    assert all(is_correct(light, m) for m in ("30万公里", "三十万公里", "300000千米", "30万"))
+    track = Question(q="标准跑道一圈多长？", answers=["400米"])
+    assert all(is_correct(track, m) for m in ("400米", "四百米", "400"))
+    assert not any(is_correct(track, m) for m in ("400公里", "40米", "米"))
+
+
+@pytest.mark.parametrize("message", [
+    "3或4", "24还是25", "24小时或25小时", "24小时25小时", "二十四个二十五个", "24，25", "24/25",
+    "24小时还是25小时",
+])
+def test_a_number_among_several_still_does_not_count(message: str) -> None:
+    assert not is_correct(Question(q="节气", answers=["24"]), message)
+    assert not is_correct(Question(q="几", answers=["4"]), message)
+
+
+def test_a_unit_word_does_not_turn_a_text_answer_into_a_number() -> None:
+    assert not is_correct(CAPITAL, "北京个") and not is_correct(CAPITAL, "北京小时")
+    single = Question(q="补全成语：一＿千金", answers=["字", "一字千金"])
+    assert is_correct(single, "字") and not is_correct(single, "1字")
+
+
+@pytest.mark.parametrize("message", ["北京[微笑]", "[捂脸]北京", "北京[捂脸][捂脸]",
+                                     "答案是北京[Facepalm]", "北京吧[旺柴]"])
+def test_wechat_emoji_codes_do_not_stop_a_right_answer(message: str) -> None:
+    assert is_correct(CAPITAL, message)
+
+
+def test_only_known_emoji_codes_are_dropped() -> None:
+    assert not is_correct(CAPITAL, "北京[上海]")  # a bracketed second candidate
+    assert is_correct(Question(q="水果", answers=["西瓜"]), "[西瓜]")  # the emoji alone
+
+
+def test_a_hand_typed_mention_of_the_bot_is_dropped() -> None:
+    assert without_mention("@小助手 北京", "小助手") == "北京"
+    assert without_mention("＠小助手\u2005北京", "小助手") == "北京"
+    assert without_mention("@小助手北京", "小助手") == "北京"
+    assert without_mention("北京 @小助手", "小助手") == "北京 @小助手"  # only in front
+    assert without_mention("@dan 北京", "小助手") == "@dan 北京"
 
 
 def test_multiple_choice_by_letter_or_text() -> None:
@@ -256,8 +313,44 @@ async def test_unknown_bank_and_odd_arguments(make_chat, bank_dir) -> None:
     chat = await make_chat(config())
     reply = texts(await chat.say("carol", "答题 火星文 3"))[0]
     assert "没有找到题库「火星文」" in reply and "测试" in reply
-    started = texts(await chat.say("carol", "答题 test 99999"))
+    started = texts(await chat.say("carol", "答题 test 30"))
     assert "共 2 题" in started[0]  # capped by the bank's size
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ("", (None, 5)), ("常识 三", ("常识", 3)), ("三 常识", ("常识", 3)), ("十五", (None, 15)),
+    ("５", (None, 5)), ("成语 5题", ("成语", 5)), ("五道题", (None, 5)), ("两", (None, 2)),
+    ("三国", ("三国", 5)), ("百科", ("百科", 5)),
+    ("0", (None, None)), ("零", (None, None)), ("31", (None, None)), ("99999", (None, None)),
+    ("-3", (None, None)), ("常识 一百", ("常识", None)),
+])
+def test_quiz_arguments_take_chinese_numerals_and_flag_a_count_out_of_range(
+        args: str, expected: tuple[str | None, int | None]) -> None:
+    assert parse_quiz_args(args, 5) == expected
+
+
+async def test_a_count_out_of_range_gets_the_allowed_range(make_chat, bank_dir) -> None:
+    chat = await make_chat(config())
+    for command in ("答题 0", "答题 测试 99999", "答题 零"):
+        reply = texts(await chat.say("carol", command))
+        assert len(reply) == 1 and "题数要在 1 到 30 之间" in reply[0]
+        assert "答题 [题库] [题数]" in reply[0]
+    assert "看图猜成语 [题数]" in texts(await chat.say("carol", "看图猜成语 0"))[0]
+    started = texts(await chat.say("carol", "答题 测试 一"))
+    assert "题库：测试，共 1 题" in started[0]
+
+
+async def test_emoji_and_a_hand_typed_mention_of_the_bot_do_not_stop_an_answer(
+        make_chat, bank_dir) -> None:
+    chat = await make_chat(config(questions=2))
+    question = texts(await chat.say("carol", "答题 测试 2"))[1]
+    answer = "北京" if "首都" in question else "长江"
+    assert "dan 答对了" in texts(await chat.say("dan", f"{answer}[微笑]"))[0]
+    answer = "长江" if answer == "北京" else "北京"
+    # WeChat strips a real mention; one typed by hand arrives as text (mentions_bot False).
+    typed = chat.chat.message(chat.group, "erin", "x").model_copy(
+        update={"text": f"@小助手 {answer}"})
+    assert "erin 答对了" in texts(await chat.deliver(typed))[0]
 
 
 async def test_concurrent_correct_answers_have_exactly_one_winner(make_chat, bank_dir,
@@ -367,6 +460,8 @@ async def test_english_groups_see_english(make_chat, bank_dir) -> None:
     assert "The quiz is over" in timed_out[-1]
     assert "Idiom chain!" in texts(await chat.say("carol", "成语接龙 画蛇添足"))[0]
     assert "is not in the idiom dictionary" in texts(await chat.say("dan", "足球比赛"))[0]
+    english = texts(await chat.say("dan", "/quiz 0"))[0]
+    assert "must be from 1 to 30" in english and "quiz [bank] [count]" in english
 
 
 # -- idiom chain -------------------------------------------------------------------------------
@@ -386,6 +481,28 @@ async def test_idiom_chain_rules(make_chat, bank_dir) -> None:
     ended = texts(await chat.advance("61s"))
     assert any("成语接龙结束" in t for t in ended)
     assert any("dan — 1 个" in t for t in ended)
+
+
+@pytest.mark.parametrize("message", [
+    "足球比赛今天谁赢了", "足球 比赛", "足球，比赛", "足球比赛！", "足球赛", "足球比赛abc",
+    "足球比赛[捂脸]哈哈",
+])
+async def test_idiom_chain_ignores_chat_that_merely_starts_right(make_chat, bank_dir,
+                                                                 message: str) -> None:
+    chat = await make_chat(config())
+    await chat.say("carol", "成语接龙 画蛇添足")  # every idiom after 足 has four characters
+    assert texts(await chat.say("dan", message)) == []
+    assert "不在成语词典" in texts(await chat.say("dan", "足球比赛[捂脸]"))[0]
+
+
+async def test_idiom_chain_answers_a_try_as_long_as_an_idiom_that_may_follow(
+        make_chat, bank_dir) -> None:
+    chat = await make_chat(config())
+    await chat.say("carol", "成语接龙 一应俱全")  # after 全: idioms of 4, 5, 8 and 12
+    assert "不在成语词典" in texts(await chat.say("dan", "全民健身运动会好"))[0]  # 8
+    assert texts(await chat.say("dan", "全家今天都去看电影")) == []  # 9
+    assert texts(await chat.say("dan", "全家一起去玩")) == []  # 6
+    assert "接上「全心全意」" in texts(await chat.say("dan", "@小助手 全心全意"))[0]
 
 
 async def test_idiom_chain_wrong_start_repeat_and_same_sound(make_chat, bank_dir) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
 from plugins.quiz import service
-from plugins.quiz.answers import is_correct, normalize
+from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
 from plugins.quiz.bank import LoadedBank, Question, bank_paths, image_file, load_bank
-from plugins.quiz.idioms import dictionary
+from plugins.quiz.idioms import SameSound, dictionary
 from plugins.quiz.models import QuizAsked, QuizRound
 from plugins.quiz.settings import QuizSettings
 
 Ctx = Context[QuizSettings] | JobContext[QuizSettings]
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
 
 @dataclass
@@ -61,6 +63,11 @@ def rng(ctx: Ctx) -> random.Random:
 
 def _cache(ctx: Ctx) -> dict[str, Current | None]:
     return ctx.state.setdefault("current", {})
+
+
+def said(ctx: Context[QuizSettings]) -> str:
+    """The message without a hand-typed `@小助手` in front (the configured bot name)."""
+    return without_mention(ctx.message.text, ctx.services.config.config.bot.name)
 
 
 async def send(ctx: Ctx, text: str, mentions: tuple[str, ...] = (),
@@ -318,7 +325,7 @@ async def answer(ctx: Context[QuizSettings]) -> bool:
     cur = await current(ctx)
     if cur is None or cur.game != "quiz" or cur.asked_id is None or cur.question is None:
         return False
-    if not is_correct(cur.question, ctx.message.text):
+    if not is_correct(cur.question, said(ctx)):
         return False
     points = ctx.settings.points.get(cur.question.difficulty, 0)
     async with ctx.transaction() as session:
@@ -412,7 +419,8 @@ async def chain_move(ctx: Context[QuizSettings]) -> bool:
     cur = await current(ctx)
     if cur is None or cur.game != "chain":
         return False
-    word = normalize(ctx.message.text)
+    text = without_emoji(said(ctx)).strip()
+    word = normalize(text)
     idioms, rule = dictionary(), ctx.settings.chain.same_sound
     if not 3 <= len(word) <= 12 or word == cur.last_idiom:
         return False
@@ -422,12 +430,24 @@ async def chain_move(ctx: Context[QuizSettings]) -> bool:
             return True
         return False
     if word not in idioms:
+        if not _attempt(text, word, cur.last_idiom, rule):
+            return False  # chat that happens to start with the character
         await ctx.reply(ctx.t("chain.not_idiom", idiom=word))
         return True
     if word in cur.used:
         await ctx.reply(ctx.t("chain.repeat", idiom=word))
         return True
     return await _take_move(ctx, cur, word)
+
+
+def _attempt(text: str, word: str, last: str, rule: SameSound) -> bool:
+    """Does a message that is no idiom look like a try at one, worth telling so? Only Han
+    characters, none of the spaces or punctuation of a sentence, and four of them (most
+    idioms) or as many as an idiom that may follow has."""
+    if not HAN.fullmatch(text):
+        return False
+    lengths = {4} | {len(w) for w in dictionary().continuations(last, rule)}
+    return len(word) in lengths
 
 
 async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> bool:

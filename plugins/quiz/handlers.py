@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+
+import cn2an
 
 from bot.context import Context, JobContext
 from bot.plugin import Role, Router, Schedule
@@ -13,24 +16,48 @@ router = Router()
 
 MAX_QUESTIONS = 30
 EMOJI_BANK = "看图猜成语"
+# `5题`, `五道题`: a count may carry its measure word.
+COUNT = re.compile(r"([-+]?[0-9零〇一二两三四五六七八九十百千万]{1,8})(?:道题|道|题)?")
 
 
-def parse_quiz_args(args: str, default_count: int) -> tuple[str | None, int]:
-    """`[bank] [n]` in either order; the count is capped at MAX_QUESTIONS."""
+def parse_count(word: str) -> int | None:
+    """`5`, `５`, `五`, `十五`, `5题`, `五道题` → the number; None if `word` is no count
+    (a bank's name, then). A count may be out of range: `0`, `-3`, `99999`."""
+    match = COUNT.fullmatch(unicodedata.normalize("NFKC", word))
+    if not match:
+        return None
+    try:
+        value = float(cn2an.cn2an(match.group(1), "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None  # 万一 and the like: not a number after all
+    return int(value) if value.is_integer() else None
+
+
+def parse_quiz_args(args: str, default_count: int) -> tuple[str | None, int | None]:
+    """`[bank] [n]` in either order; the count is None when it is outside 1..MAX_QUESTIONS
+    (the caller says so rather than guess what was meant)."""
     words = args.split()
-    count = default_count
+    count: int | None = default_count
     for index, word in enumerate(words):
-        if re.fullmatch(r"\d{1,6}", word):
-            count = int(word)
+        number = parse_count(word)
+        if number is not None:
+            count = number if 1 <= number <= MAX_QUESTIONS else None
             del words[index]
             break
-    return (" ".join(words)[:40] or None), max(1, min(count, MAX_QUESTIONS))
+    return (" ".join(words)[:40] or None), count
+
+
+async def _bad_count(ctx: Context[QuizSettings], usage: str) -> None:
+    await ctx.reply(ctx.t("quiz.bad_count", low=1, high=MAX_QUESTIONS, usage=ctx.t(usage)))
 
 
 @router.command("quiz", "答题", "有奖问答", help="开始有奖问答：答题 [题库] [题数]",
                 help_en="start a quiz: quiz [bank] [count]")
 async def start_quiz(ctx: Context[QuizSettings]) -> None:
     bank, count = parse_quiz_args(ctx.args, ctx.settings.questions)
+    if count is None:
+        await _bad_count(ctx, "quiz.usage")
+        return
     problem = await game.start_quiz(ctx, bank, count, ctx.sender_id)
     if problem:
         await ctx.reply(problem)
@@ -40,6 +67,9 @@ async def start_quiz(ctx: Context[QuizSettings]) -> None:
                 help_en="guess idioms from emoji: guessidiom [count]")
 async def start_emoji_quiz(ctx: Context[QuizSettings]) -> None:
     _, count = parse_quiz_args(ctx.args, ctx.settings.questions)
+    if count is None:
+        await _bad_count(ctx, "quiz.usage_emoji")
+        return
     problem = await game.start_quiz(ctx, EMOJI_BANK, count, ctx.sender_id)
     if problem:
         await ctx.reply(problem)
