@@ -56,8 +56,9 @@ def _chatter(day: int) -> list[tuple[str, str]]:
     return said
 
 
-async def _seeded(make_chat, rules: dict = RULES, through: str = "2026-11-23 10:00"):
-    chat = await make_chat(_config(rules), now="2026-11-08 09:00")
+async def _seeded(make_chat, rules: dict = RULES, through: str = "2026-11-23 10:00",
+                  database_url: str | None = None):
+    chat = await make_chat(_config(rules), now="2026-11-08 09:00", database_url=database_url)
     for day in range(8, 20):
         await chat.advance_to(f"2026-11-{day:02d} 10:00")
         for member, text in _chatter(day):
@@ -186,8 +187,8 @@ async def _snapshots(chat) -> dict[date, tuple[int, int, int, int]]:
     return {r.day: (r.kol, r.active, r.ordinary, r.lurker) for r in rows if r.group_id == "g"}
 
 
-async def test_the_nightly_snapshot_keeps_each_days_counts_once(make_chat):
-    chat = await _seeded(make_chat)
+async def test_the_nightly_snapshot_keeps_each_days_counts_once(make_chat, database_url):
+    chat = await _seeded(make_chat, database_url=database_url)
     days = await _snapshots(chat)
     assert sorted(days) == [date(2026, 11, d) for d in range(8, 23)]  # yesterday, each night
     # (kol, active, ordinary, lurker) as they were: on the 14th gina was a KOL and alice
@@ -240,8 +241,9 @@ async def test_the_digest_shows_segments_only_from_snapshots(make_chat):
     assert figures["activity.ordinary"] == {("g", date(2026, 11, 23)): 1}  # no ("h", …)
 
 
-async def test_a_night_missed_while_down_is_filled_by_the_next_nights_run(make_chat):
-    chat = await make_chat(_config(), now="2026-11-20 09:00")
+async def test_a_night_missed_while_down_is_filled_by_the_next_nights_run(make_chat,
+                                                                          database_url):
+    chat = await make_chat(_config(), now="2026-11-20 09:00", database_url=database_url)
     for day in range(20, 24):
         await chat.advance_to(f"2026-11-{day} 10:00")
         await chat.say("bob", "打卡")  # his 4th day on the 23rd: active by this group's rules

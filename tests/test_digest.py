@@ -48,8 +48,9 @@ def _png_size(path: str) -> tuple[int, int]:
     return width, height
 
 
-async def test_each_operator_gets_their_groups_with_trends_risk_words_and_a_chart(make_chat):
-    chat = await make_chat(CONFIG, now="2026-11-16 09:00")
+async def test_each_operator_gets_their_groups_with_trends_risk_words_and_a_chart(
+        make_chat, database_url):
+    chat = await make_chat(CONFIG, now="2026-11-16 09:00", database_url=database_url)
     sent = await _seed_week(chat)  # ends 25 Nov 09:00: the digest went out at 08:30
     dms = {d.to: d for d in sent if d.kind == "dm"}
     assert set(dms) == {"op_wang", "op_li"}
@@ -139,13 +140,13 @@ async def test_plugins_are_asked_a_slice_of_groups_at_a_time(make_chat, monkeypa
     assert "打卡人数 2（—）" in wang.text.split("■ 技术群")[1]
 
 
-async def test_each_group_covers_its_own_finished_day(make_chat):
+async def test_each_group_covers_its_own_finished_day(make_chat, database_url):
     """At 08:30 in Shanghai it is 16:30 the day before in Los Angeles: the LA group is
     reported on its own last finished day, not on one still under way."""
     config = {**CONFIG, "operators": [{"id": "op_wang"}], "groups": {
         "g": {"name": "读书会", "plugins": {}},
         "la": {"name": "LA Readers", "timezone": "America/Los_Angeles", "plugins": {}}}}
-    chat = await make_chat(config, now="2026-11-14 12:00")
+    chat = await make_chat(config, now="2026-11-14 12:00", database_url=database_url)
     for _ in range(10):  # ten days of the same chatter: noon in Shanghai, 20:00 in LA
         for n in range(6):
             await chat.say(f"m{n}", "早", group="g")

@@ -44,11 +44,12 @@ async def test_each_plugin_reports_its_figures_for_the_groups_local_days(make_ch
     assert actions.notes["g"][0].startswith("banned_word: 傻瓜")
 
 
-async def test_the_nightly_check_in_figures_match_what_the_digest_would_compute(make_chat):
+async def test_the_nightly_check_in_figures_match_what_the_digest_would_compute(
+        make_chat, database_url):
     from plugins.checkin.digest import compute_figures, kept_figures
 
     chat = await make_chat({"groups": {"g": {"name": "读书会", "plugins": {
-        "checkin": {"reminder_at": None}}}}}, now="2026-11-20 10:00")
+        "checkin": {"reminder_at": None}}}}}, now="2026-11-20 10:00", database_url=database_url)
     for members in (["amy", "bo", "cy"], ["amy"], [], ["bo", "dan"]):
         for member in members:
             await chat.say(member, "打卡")
