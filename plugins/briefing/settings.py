@@ -5,13 +5,9 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
-from bot.config.models import ClockTime, Duration, Weekday
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from bot.config.models import ClockTime, Duration, Strict, Weekday
 
 
 class FeedSource(Strict):

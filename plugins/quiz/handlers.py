@@ -55,23 +55,23 @@ async def _bad_count(ctx: Context[QuizSettings], usage: str) -> None:
                 help_en="start a quiz: quiz [bank] [count]")
 async def start_quiz(ctx: Context[QuizSettings]) -> None:
     bank, count = parse_quiz_args(ctx.args, ctx.settings.questions)
-    if count is None:
-        await _bad_count(ctx, "quiz.usage")
-        return
-    problem = await game.start_quiz(ctx, bank, count, ctx.sender_id)
-    if problem:
-        await ctx.reply(problem)
+    await _start(ctx, bank, count, "quiz.usage")
 
 
 @router.command("guessidiom", "看图猜成语", help="看 emoji 猜成语：看图猜成语 [题数]",
                 help_en="guess idioms from emoji: guessidiom [count]")
 async def start_emoji_quiz(ctx: Context[QuizSettings]) -> None:
     _, count = parse_quiz_args(ctx.args, ctx.settings.questions)
+    await _start(ctx, EMOJI_BANK, count, "quiz.usage_emoji")
+
+
+async def _start(ctx: Context[QuizSettings], bank: str | None, count: int | None,
+                 usage: str) -> None:
+    """A round of `count` questions, or the usage line when the count is out of range."""
     if count is None:
-        await _bad_count(ctx, "quiz.usage_emoji")
+        await _bad_count(ctx, usage)
         return
-    problem = await game.start_quiz(ctx, EMOJI_BANK, count, ctx.sender_id)
-    if problem:
+    if problem := await game.start_quiz(ctx, bank, count, ctx.sender_id):
         await ctx.reply(problem)
 
 
