@@ -94,6 +94,9 @@ class Context(_Base[S]):
     role: Role = field(kw_only=True, default=Role.MEMBER)
     args: str = field(kw_only=True, default="")
     command_word: str = field(kw_only=True, default="")
+    # The message is a command of this group (guards see it too): using the bot is never
+    # an offence, so moderation's flood and repeat rules skip it.
+    is_command: bool = field(kw_only=True, default=False)
 
     @property
     def sender_id(self) -> str:

@@ -145,7 +145,7 @@ class Dispatcher:
         self.services.activity.record(message, day, command=binding is not None)
         role = await self.services.roles.role_of(group, message.sender_id)
         for enabled, guard in group.guards():
-            ctx = self._context(enabled, group, message, role)
+            ctx = self._context(enabled, group, message, role, is_command=binding is not None)
             if await self._call(enabled, guard(ctx), ctx):
                 return
         if binding is not None:
@@ -167,7 +167,7 @@ class Dispatcher:
         word: str,
         args: str,
     ) -> None:
-        ctx = self._context(binding.enabled, group, message, role, word, args)
+        ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
             await ctx.reply(CORE_TEXTS.get(group.language, "forbidden", word=word, role=role_name))
@@ -217,6 +217,8 @@ class Dispatcher:
         role: Role,
         word: str = "",
         args: str = "",
+        *,
+        is_command: bool = False,
     ) -> Context[Any]:
         return Context(
             enabled.plugin,
@@ -228,6 +230,7 @@ class Dispatcher:
             role=role,
             args=args,
             command_word=word,
+            is_command=is_command,
         )
 
     async def _call(

@@ -17,29 +17,91 @@ class Frozen(BaseModel):
 
 
 class MessageKind(StrEnum):
-    """What a message carries; moderation treats cards and mini-programs apart."""
+    """What a message is. Only TEXT and the reply part of a QUOTE carry words a person
+    typed; every other kind keeps its structure in `IncomingMessage.content`."""
 
     TEXT = "text"
+    QUOTE = "quote"  # a reply that quotes an earlier message
     IMAGE = "image"
-    LINK = "link"
-    CARD = "card"  # a shared contact card
+    STICKER = "sticker"  # an emoji/sticker picture: never read as text
+    VOICE = "voice"
+    VIDEO = "video"
+    FILE = "file"
+    LINK = "link"  # a shared article or link card
     MINI_PROGRAM = "mini_program"
-    OTHER = "other"
+    CARD = "card"  # a shared contact card
+    LOCATION = "location"
+    PAT = "pat"  # 拍一拍
+    SYSTEM = "system"  # a notice from WeChat itself ("xx邀请xx加入了群聊")
+    RECALL = "recall"  # someone took a message back
+    UNKNOWN = "unknown"
+
+
+class Quote(Frozen):
+    """A quoted reply: who was quoted and what they said, kept apart from the reply."""
+
+    author: str  # the quoted author's display name
+    quoted: str  # the quoted text (never a command, never the quoter's offence)
+    author_id: str | None = None
+
+
+class Link(Frozen):
+    """A shared article or link card."""
+
+    title: str = ""
+    description: str = ""
+    url: str = ""
+
+
+class MiniProgram(Frozen):
+    title: str = ""
+    app: str = ""  # the mini-program's name (or app id when WeChat gives no name)
+
+
+class SharedFile(Frozen):
+    name: str = ""
+    size: int | None = None  # bytes
+
+
+class Location(Frozen):
+    name: str = ""
+    address: str = ""
+
+
+class Notice(Frozen):
+    """What WeChat itself says: system notices, pats, recalls. Never a member's words."""
+
+    text: str = ""
+    actor_id: str | None = None  # who did it (the patter, the one who recalled)
+    target_id: str | None = None  # whom it concerns (the patted, the recalled message)
+
+
+Content = Quote | Link | MiniProgram | SharedFile | Location | Notice
 
 
 class IncomingMessage(Frozen):
-    """A message a member posted in a group."""
+    """A message in a group. `text` is only what a person typed: the whole text of a
+    TEXT message, the reply part of a QUOTE, and empty for every other kind."""
 
     id: str
     group_id: str
     sender_id: str
     sender_name: str
     text: str
-    at: datetime
+    at: datetime  # when the bot received it
     mentions_bot: bool = False
     mention_ids: tuple[str, ...] = ()
     kind: MessageKind = MessageKind.TEXT
+    content: Content | None = None
+    sent_at: datetime | None = None  # the platform's own timestamp, when it gives one
+    mentions_all: bool = False  # @所有人: not a mention of the bot or of anyone in particular
+    announcement: bool = False  # a 群公告: never answered
     from_self: bool = False  # the bot's own account posted it (echoes must be ignored)
+
+    @property
+    def time(self) -> datetime:
+        """When the member sent it: the platform's time, or arrival when it gives none."""
+        return self.sent_at or self.at
 
 
 class MemberJoined(Frozen):
@@ -58,7 +120,32 @@ class MemberLeft(Frozen):
     remover_id: str | None = None
 
 
-Event = IncomingMessage | MemberJoined | MemberLeft
+class GroupRenamed(Frozen):
+    """The group's name changed on the platform."""
+
+    group_id: str
+    name: str
+    at: datetime
+
+
+class BotRemoved(Frozen):
+    """The bot's account is no longer in the group (removed, or the group was dissolved)."""
+
+    group_id: str
+    at: datetime
+    remover_id: str | None = None
+
+
+class LoginChanged(Frozen):
+    """The platform account logged in or out: the core pauses and resumes around it."""
+
+    logged_in: bool
+    at: datetime
+    account_id: str | None = None
+    reason: str = ""
+
+
+Event = IncomingMessage | MemberJoined | MemberLeft | GroupRenamed | BotRemoved | LoginChanged
 
 
 class OutKind(StrEnum):

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.text import fill
+
 Language = Literal["zh", "en"]
 DEFAULT_LANGUAGE: Language = "zh"
 
@@ -22,7 +24,7 @@ class Texts:
         template = catalog.get(key) or self.zh.get(key)
         if template is None:
             raise KeyError(f"no text {key!r}")
-        return template.format(**values) if values else template
+        return fill(template, values) if values else template
 
     def missing_translations(self) -> set[str]:
         return set(self.zh) ^ set(self.en)

@@ -78,7 +78,8 @@ async def my_checkins(ctx: Context[CheckinSettings]) -> None:
                                      ctx.now, ctx.group.timezone)
     lines = [ctx.t("mine", streak=mine.streak, best=mine.best, total=mine.total,
                    freezes=mine.freezes_used, allowed=ctx.settings.freezes_per_month),
-             ctx.t("calendar.header", year=mine.today.year, month=mine.today.month),
+             ctx.t("calendar.header", year=mine.today.year, month=mine.today.month,
+                   mm=f"{mine.today.month:02d}"),
              ctx.t("calendar.weekdays"), *month_grid(mine), ctx.t("calendar.legend")]
     await ctx.reply("\n".join(lines))
 

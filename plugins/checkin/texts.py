@@ -56,7 +56,7 @@ TEXTS = Texts(
         "refused.makeup.no_points": "A makeup costs {cost} points; you have {balance}.",
         "makeup.done": "Made up yesterday for {cost} points. Streak {streak} days; {balance} points left.",
         "mine": "Streak {streak} | best {best} | total {total} | freezes this month {freezes}/{allowed}",
-        "calendar.header": "{year}-{month:02d}",
+        "calendar.header": "{year}-{mm}",
         "calendar.weekdays": "Mo Tu We Th Fr Sa Su",
         "calendar.legend": "● done ◐ made up ❄ frozen ○ missed",
         "board.today": "Checked in today ({count}):",

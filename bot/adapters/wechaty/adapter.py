@@ -222,12 +222,12 @@ class WechatyAdapter:
 def _kind(message_type: Any) -> MessageKind:
     name = getattr(message_type, "name", str(message_type))
     for suffix, kind in (("TEXT", MessageKind.TEXT), ("IMAGE", MessageKind.IMAGE),
-                         ("EMOTICON", MessageKind.IMAGE), ("URL", MessageKind.LINK),
+                         ("EMOTICON", MessageKind.STICKER), ("URL", MessageKind.LINK),
                          ("CONTACT", MessageKind.CARD),
                          ("MINI_PROGRAM", MessageKind.MINI_PROGRAM)):
         if name.endswith(suffix):
             return kind
-    return MessageKind.OTHER
+    return MessageKind.UNKNOWN
 
 
 def _free_port() -> int:
