@@ -112,6 +112,15 @@ class Outbox:
         self._day: tuple[object, int] = (None, 0)  # (local date, sends that day)
         self._wakeup = asyncio.Event()
         self._save_lock = asyncio.Lock()
+        self.held = False  # the account is logged out: keep everything, burn no retries
+
+    def hold(self) -> None:
+        """Stop sending (nothing is dropped or retried) until `release()`."""
+        self.held = True
+
+    def release(self) -> None:
+        self.held = False
+        self._wakeup.set()
 
     def attach(self, transport: Transport) -> None:
         self._transport = transport
@@ -264,6 +273,8 @@ class Outbox:
 
     async def step(self) -> float | None:
         """Send the next message if the budget allows; returns seconds to wait, None if idle."""
+        if self.held:
+            return None
         now = self.clock.now()
         self._promote_due(now)
         if not self._ready:
