@@ -15,15 +15,18 @@ from bot.adapters.base import EventSink
 from bot.clock import Clock
 from bot.events import (
     Capabilities,
+    Content,
     GroupInfo,
     IncomingMessage,
     MemberJoined,
     MemberLeft,
+    MessageKind,
     Outgoing,
     Sent,
 )
 
 _MENTION = re.compile(r"@([^\s@\u2005]+)[\s\u2005]*")
+MENTION_ALL = "所有人"
 
 
 @dataclass
@@ -98,10 +101,17 @@ class SimulatedChat:
         *,
         message_id: str | None = None,
         name: str | None = None,
+        kind: MessageKind | str = MessageKind.TEXT,
+        content: Content | None = None,
+        sent_at: datetime | None = None,
+        announcement: bool = False,
     ) -> IncomingMessage:
         group = self.groups[group_id]
         group.members.setdefault(member_id, name or member_id)
         mentions_bot, mention_ids, cleaned = self._mentions(text)
+        mentions_all = MENTION_ALL in mention_ids
+        if mentions_all:  # as padlocal does: every member of the room, the bot included
+            mentions_bot, mention_ids = True, tuple(group.members)
         return IncomingMessage(
             id=message_id or f"sim-{next(self._ids)}",
             group_id=group_id,
@@ -111,6 +121,11 @@ class SimulatedChat:
             at=self.clock.now(),
             mentions_bot=mentions_bot,
             mention_ids=mention_ids,
+            kind=MessageKind(kind),
+            content=content,
+            sent_at=sent_at,
+            mentions_all=mentions_all,
+            announcement=announcement,
         )
 
     def _mentions(self, text: str) -> tuple[bool, tuple[str, ...], str]:

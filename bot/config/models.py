@@ -144,6 +144,9 @@ class OutboxSettings(Strict):
 
 class LimitSettings(Strict):
     commands_per_minute: int = Field(10, ge=1)
+    # A message delivered later than this after it was sent (a backlog after a reconnect)
+    # is counted as activity but not answered.
+    late_grace: Duration = timedelta(minutes=10)
 
 
 class SchedulerSettings(Strict):
