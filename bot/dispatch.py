@@ -14,6 +14,8 @@ What reaches which phase (issue 11, real WeChat traffic):
 - A message is handled as of when it was sent (`ctx.now`); one delivered later than
   `limits.late_grace` (a backlog after a reconnect) only counts as activity on the day it
   was sent: no guard, command or passive runs on it.
+- While the account is logged out, events wait (a bounded queue) and are handled when it
+  is back, each as of when it was sent: a command older than the grace is then not run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Context, EventContext
-from bot.events import NOTICE_KINDS, Event, IncomingMessage, MemberJoined, MemberLeft, MessageKind
+from bot.events import (
+    NOTICE_KINDS,
+    BotRemoved,
+    Event,
+    GroupRenamed,
+    IncomingMessage,
+    LoginChanged,
+    MemberJoined,
+    MemberLeft,
+    MessageKind,
+)
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
 from bot.plugin import Role
@@ -62,6 +74,7 @@ CORE_TEXTS = Texts(
 )
 
 _FIRST_WORD = re.compile(r"\s+")
+HELD_EVENTS = 2_000  # kept while logged out; the oldest go first (they would be too late)
 
 
 class RecentIds:
@@ -144,15 +157,41 @@ class Dispatcher:
         self.services = services
         self.recent = RecentIds()
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
+        self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
 
     async def handle(self, event: Event) -> None:
         try:
-            if isinstance(event, IncomingMessage):
-                await self._message(event)
-            elif isinstance(event, MemberJoined | MemberLeft):
-                await self._member_event(event)
+            if isinstance(event, LoginChanged):
+                await self._login_changed(event)
+            elif not self.services.platform.logged_in:
+                self._held.append(event)
+            else:
+                await self._route(event)
         except Exception:
             log.exception("dispatch failed for %r", event)
+
+    async def _route(self, event: Event) -> None:
+        platform = self.services.platform
+        if platform.removed and isinstance(event, IncomingMessage | MemberJoined):
+            await platform.group_seen(event.group_id, getattr(event, "sent_at", None) or event.at)
+        if isinstance(event, IncomingMessage):
+            await self._message(event)
+        elif isinstance(event, MemberJoined | MemberLeft):
+            await self._member_event(event)
+        elif isinstance(event, BotRemoved):
+            await platform.bot_removed(event)
+        elif isinstance(event, GroupRenamed):
+            platform.renamed(event)
+
+    async def _login_changed(self, event: LoginChanged) -> None:
+        """Logged out: pause; back: resume, then handle what came meanwhile."""
+        await self.services.platform.login_changed(event)
+        while event.logged_in and self._held:
+            held = self._held.popleft()
+            try:
+                await self._route(held)
+            except Exception:
+                log.exception("dispatch failed for %r", held)
 
     async def _message(self, message: IncomingMessage) -> None:
         if message.from_self or self.recent.seen_before(message.id):

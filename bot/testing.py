@@ -157,6 +157,21 @@ class FakeChat:
     async def leave(self, member: str, *, group: str | None = None) -> list[Delivery]:
         return await self.deliver(self.chat.leave(self._group(group), member))
 
+    async def logout(self, reason: str = "") -> list[Delivery]:
+        """The bot's WeChat account is logged out (sends fail until `login()`)."""
+        return await self.deliver(self.chat.login_changed(False, reason))
+
+    async def login(self) -> list[Delivery]:
+        return await self.deliver(self.chat.login_changed(True))
+
+    async def remove_bot(self, *, group: str | None = None) -> list[Delivery]:
+        """The bot is removed from the group (a message from it later means it is back)."""
+        return await self.deliver(self.chat.bot_removed(self._group(group)))
+
+    async def rename(self, name: str, *, group: str | None = None) -> list[Delivery]:
+        """The group is renamed on the platform."""
+        return await self.deliver(self.chat.renamed(self._group(group), name))
+
     async def deliver(self, event: Event) -> list[Delivery]:
         """Hand the bot any event; returns what it sent in response."""
         return await self._sent_during(self._handle(event))
