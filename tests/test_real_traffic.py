@@ -208,3 +208,28 @@ async def test_the_grace_window_is_configurable_and_ctx_now_is_the_sent_time(mak
     assert await chat.say("alice", "ping", ago="61m") == []
     assert await chat.say("alice", "你好", ago="2h") == []  # passives neither
     assert [phase for phase, _, _ in seen] == ["guard", "command"]
+
+
+# -- a real passive: quiz answers ----------------------------------------------------------------
+
+CAPITAL_BANK = """\
+name: 测试
+questions:
+  - q: 中国的首都是哪座城市？
+    answers: [北京]
+"""
+
+
+async def test_only_typed_words_answer_a_quiz_question(make_chat, tmp_path):
+    (tmp_path / "config" / "quiz").mkdir(parents=True)
+    (tmp_path / "config" / "quiz" / "test.yaml").write_text(CAPITAL_BANK, encoding="utf-8")
+    chat = await make_chat({"groups": {"g": {"name": "读书会", "plugins": {
+        "quiz": {"banks": ["quiz"], "questions": 1}, "points": {}}}}})
+    assert "首都" in texts(await chat.say("carol", "答题"))[-1]
+    assert await chat.say("dan", "北京", kind="link", content=Link(title="北京")) == []
+    assert await chat.say("dan", "北京", kind="sticker") == []
+    assert await chat.say("dan", "北京", announcement=True) == []
+    quoting_the_answer = Quote(author="x", quoted="北京")
+    assert await chat.say("dan", "哈哈", kind="quote", content=quoting_the_answer) == []
+    [won, *_] = await chat.say("erin", "北京", kind="quote", content=Quote(author="x", quoted="?"))
+    assert "erin 答对了" in won.text
