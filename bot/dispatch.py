@@ -158,13 +158,14 @@ class Dispatcher:
         self.recent = RecentIds()
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
         self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
+        self._overflow = 0  # the oldest held events pushed out
 
     async def handle(self, event: Event) -> None:
         try:
             if isinstance(event, LoginChanged):
                 await self._login_changed(event)
             elif not self.services.platform.logged_in:
-                self._held.append(event)
+                self._hold(event)
             else:
                 await self._route(event)
         except Exception:
@@ -173,7 +174,8 @@ class Dispatcher:
     async def _route(self, event: Event) -> None:
         platform = self.services.platform
         if platform.removed and isinstance(event, IncomingMessage | MemberJoined):
-            await platform.group_seen(event.group_id, getattr(event, "sent_at", None) or event.at)
+            sent = event.time if isinstance(event, IncomingMessage) else event.at
+            await platform.group_seen(event.group_id, sent)
         if isinstance(event, IncomingMessage):
             await self._message(event)
         elif isinstance(event, MemberJoined | MemberLeft):
@@ -183,9 +185,18 @@ class Dispatcher:
         elif isinstance(event, GroupRenamed):
             platform.renamed(event)
 
+    def _hold(self, event: Event) -> None:
+        if len(self._held) == HELD_EVENTS:
+            self._overflow += 1
+        self._held.append(event)
+
     async def _login_changed(self, event: LoginChanged) -> None:
         """Logged out: pause; back: resume, then handle what came meanwhile."""
         await self.services.platform.login_changed(event)
+        if event.logged_in and self._overflow:
+            log.warning("%d event(s) from while logged out were dropped (over %d held)",
+                        self._overflow, HELD_EVENTS)
+            self._overflow = 0
         while event.logged_in and self._held:
             held = self._held.popleft()
             try:
