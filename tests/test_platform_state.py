@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.platform_state import AccountOutage
+from bot.platform_state import TEXTS, AccountOutage
 from bot.testing import texts
 
 
@@ -148,3 +148,15 @@ async def test_a_renamed_group_is_called_by_its_new_name_at_once(make_chat):
     assert unlisted.name == "新名字"
     await chat.rename("读书会二群")  # a configured group keeps the operators' own name
     assert "读书会" in texts(await chat.say("amy", "/help"))[0]
+
+
+async def test_operators_are_told_in_the_bots_language(make_chat):
+    config = {**CONFIG, "bot": {"language": "en"}}
+    chat = await make_chat(config, now="2026-11-23 10:00")
+    assert TEXTS.missing_translations() == set()
+    [removed] = _dms(await chat.remove_bot(group="技术群"), "op_li")
+    assert removed.startswith("⚠️ The bot was removed from the group “技术群”")
+    await chat.logout()
+    await chat.advance("45m")
+    [back] = _dms(await chat.login(), "op_li")
+    assert "logged in again after 45 min offline (since 11-23 10:00)" in back
