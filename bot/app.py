@@ -121,7 +121,10 @@ def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
             f"the wechaty packages are not installed ({exc}); run: pip install -e '.[wechaty]'"
         ) from None
     return WechatyAdapter(
-        endpoint=endpoint, token=token, data_dir=config.base_dir / "data", port=settings.web_port
+        endpoint=endpoint, token=token, data_dir=config.base_dir / "data",
+        call_timeout=settings.call_timeout.total_seconds(),
+        probe_every=settings.probe_every.total_seconds(),
+        stall_after=settings.stall_after.total_seconds(),
     )
 
 
