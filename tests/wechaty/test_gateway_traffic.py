@@ -64,7 +64,8 @@ async def connect(tmp_path, gateway) -> AsyncIterator[Callable[..., Any]]:
 
     async def start(*, wait_login: bool = True, **options: Any) -> Connected:
         settings = {"call_timeout": 2.0, "probe_every": 30.0, "stall_after": 60.0, **options}
-        adapter = WechatyAdapter(endpoint=gateway.endpoint, token="secret", data_dir=tmp_path,
+        adapter = WechatyAdapter(endpoint=gateway.endpoint, token="secret",
+                                 data_dir=tmp_path / "data",
                                  reconnect_delays=(0.05,), **settings)
         events: list[Any] = []
 
@@ -370,3 +371,60 @@ async def test_mentions_and_sender_names_use_the_group_nickname(gateway, connect
     gateway.say_in_room(ROOM, "wxid_alice", "收到")
     await wait_until(lambda: bot.messages())
     assert bot.messages()[0].sender_name == "爱丽丝（组长）"
+
+
+# -- `bot groups` and `bot logout`: no second event stream -------------------------------------
+
+def _config(tmp_path, gateway) -> Any:
+    from bot.app import load
+    from bot.testing import write_config
+
+    return load(write_config(tmp_path, {
+        "adapter": "wechaty", "wechaty": {"endpoint": gateway.endpoint, "token": "secret"}}))
+
+
+async def test_groups_beside_a_running_bot_reads_what_it_recorded(tmp_path, gateway, connect):
+    from bot.app import list_platform_groups
+
+    bot = await connect()
+    await wait_until(lambda: (tmp_path / "data" / "wechaty-state.json").exists()
+                     and "读书会" in (tmp_path / "data" / "wechaty-state.json").read_text("utf-8"))
+    calls_before = len(gateway.calls)
+    groups, source = await list_platform_groups(_config(tmp_path, gateway), None)
+    assert [(g.id, g.name, g.member_count) for g in groups] == [(ROOM, "读书会", 3)]
+    assert source.startswith("read from the running bot") and "logged in" in source
+    assert len(gateway.calls) == calls_before and gateway.streams == 1  # gateway untouched
+    gateway.rename_room(ROOM, "读书会（新）", changer="wxid_alice")
+    await wait_until(lambda: bot.of(GroupRenamed))
+    groups, _ = await list_platform_groups(_config(tmp_path, gateway), None)
+    assert groups[0].name == "读书会（新）"
+
+
+async def test_groups_after_the_bot_stopped_asks_the_gateway_without_a_stream(
+        tmp_path, gateway, connect):
+    from bot.app import list_platform_groups
+
+    bot = await connect()
+    await bot.adapter.close()
+    groups, source = await list_platform_groups(_config(tmp_path, gateway), None)
+    assert [g.id for g in groups] == [ROOM]
+    assert source.startswith("asked the gateway") and "no bot is running" in source
+    assert gateway.streams == 1 and "Stop" not in gateway.calls and gateway.logins == 1
+
+
+async def test_bot_logout_is_the_one_way_to_end_the_session(tmp_path, gateway, connect, caplog):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    bot = await connect()
+    config = tmp_path / "bot.yaml"
+    _config(tmp_path, gateway)
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["logout", "--yes", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "logged out" in result.output and "Logout" in gateway.calls
+    await wait_until(lambda: len(bot.of(LoginChanged)) == 2)
+    assert not bot.of(LoginChanged)[1].logged_in
+    await wait_until(lambda: any("Scan this QR code" in r.getMessage() for r in caplog.records))
+    assert "Stop" not in gateway.calls

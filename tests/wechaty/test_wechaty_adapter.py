@@ -228,6 +228,7 @@ def test_run_without_an_endpoint_exits_with_a_clear_message(tmp_path, monkeypatc
 async def test_the_rooms_the_account_is_in_are_listed_with_their_ids(tmp_path, gateway):
     from bot.app import load, platform_groups
 
+    gateway.started = gateway.logged_in = True  # a bot ran before; the session stays
     gateway.add_room("room2@chatroom", "跑步群", owner="wxid_bob", members=["wxid_bob"])
     path = write_config(
         tmp_path,
@@ -242,6 +243,7 @@ async def test_the_rooms_the_account_is_in_are_listed_with_their_ids(tmp_path, g
         (ROOM, "读书会", 3),
         ("room2@chatroom", "跑步群", 2),
     }
+    assert gateway.streams == 0 and not {"Start", "Stop"} & set(gateway.calls)
 
 
 def test_the_groups_command_lists_configured_groups_on_the_console():

@@ -175,15 +175,7 @@ class WechatyAdapter:
                                f"{timeout:.0f} s") from None
 
     async def _probe(self) -> None:
-        host, _, port = self.endpoint.rpartition(":")
-        try:
-            reader = asyncio.open_connection(host or "127.0.0.1", int(port))
-            _, writer = await asyncio.wait_for(reader, self.probe_timeout)
-        except (OSError, ValueError, TimeoutError) as exc:
-            raise AdapterError(
-                f"cannot reach the puppet-service gateway at {self.endpoint} ({exc}); check "
-                "wechaty.endpoint (host:port) and that the gateway is running") from None
-        writer.close()
+        await probe_endpoint(self.endpoint, self.probe_timeout)
 
     # -- the stream -----------------------------------------------------------------------
 
@@ -565,6 +557,19 @@ class WechatyAdapter:
         if key not in self._logged_once:
             self._logged_once.add(key)
             log.warning(message, *args)
+
+
+async def probe_endpoint(endpoint: str, timeout: float = 3.0) -> None:
+    """A clear error for an unreachable gateway (the SDK would stop the event loop)."""
+    host, _, port = endpoint.rpartition(":")
+    try:
+        reader = asyncio.open_connection(host or "127.0.0.1", int(port))
+        _, writer = await asyncio.wait_for(reader, timeout)
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise AdapterError(
+            f"cannot reach the puppet-service gateway at {endpoint} ({exc}); check "
+            "wechaty.endpoint (host:port) and that the gateway is running") from None
+    writer.close()
 
 
 def terminal_qr(url: str) -> str:
