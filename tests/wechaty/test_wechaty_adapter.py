@@ -81,8 +81,8 @@ async def start_bot(tmp_path, gateway) -> AsyncIterator[Callable[..., Any]]:
     """start_bot(**outbox) → a running bot connected to the gateway; stopped afterwards."""
     started: list[BotRuntime] = []
 
-    async def start(**outbox: Any) -> BotRuntime:
-        started.append(await _bot(tmp_path, gateway, **outbox))
+    async def start(plugins: dict[str, Any] | None = None, **outbox: Any) -> BotRuntime:
+        started.append(await _bot(tmp_path, gateway, plugins, **outbox))
         return started[-1]
 
     yield start
@@ -90,26 +90,28 @@ async def start_bot(tmp_path, gateway) -> AsyncIterator[Callable[..., Any]]:
         await runtime.stop()
 
 
-async def _bot(tmp_path: Path, fake: FakePuppet, **outbox: Any) -> BotRuntime:
+async def _bot(tmp_path: Path, fake: FakePuppet, plugins: dict[str, Any] | None = None,
+               **outbox: Any) -> BotRuntime:
     config = {
         "bot": {"name": "小助手"},
         "adapter": "wechaty",
         "wechaty": {"endpoint": fake.endpoint, "token": "secret"},
         "operators": [{"id": "wxid_op"}],
-        "groups": {ROOM: {"name": "读书会", "plugins": {"checkin": None, "wechaty_test": None}}},
+        "groups": {ROOM: {"name": "读书会", "plugins": {
+            "checkin": None, "wechaty_test": None, **(plugins or {})}}},
     }
     if outbox:
         config["outbox"] = {"group_jitter": ["0s", "0s"], "daily_cap": 1000, **outbox}
     from bot.config import load_config
 
-    plugins = (*ALL, _test_plugin())
-    loaded = load_config(write_config(tmp_path, config), plugins, BUILTINS)
+    every_plugin = (*ALL, _test_plugin())
+    loaded = load_config(write_config(tmp_path, config), every_plugin, BUILTINS)
     adapter = WechatyAdapter(
         endpoint=fake.endpoint, token="secret", data_dir=tmp_path, reconnect_delays=(0.05,)
     )
     runtime = BotRuntime(
         loaded,
-        plugins,
+        every_plugin,
         BUILTINS,
         adapter,
         SystemClock(),
@@ -131,6 +133,20 @@ async def test_a_room_message_gets_a_reply_with_mentions(gateway, start_bot):
     gateway.say_in_room(ROOM, "wxid_bob", "/help", mentions=("wxid_bot",))
     await wait_until(lambda: len(gateway.sent) == 2)
     assert "可用的命令" in gateway.sent[1].text
+
+
+async def test_stickers_and_quotes_from_a_live_gateway_are_not_offences(gateway, start_bot):
+    """Issue 11's first examples, end to end: the sticker's XML (fromusername="wxid_…") and a
+    quoted offence are no longer read as text; the command in the quote's reply part runs."""
+    from tests.wechaty import fixtures as fx
+
+    await start_bot(plugins={"moderation": None})
+    gateway.post_fixture(ROOM, fx.STICKER)
+    gateway.post(ROOM, "wxid_bob", fx.QUOTE.type, fx.QUOTE.text)
+    await wait_until(lambda: gateway.sent)
+    await asyncio.sleep(0.3)  # room for a wrong warning to show up
+    [reply] = gateway.sent
+    assert "可用的命令" in reply.text  # and no warning for the sticker or the quote
 
 
 async def test_a_room_join_reaches_the_plugins(gateway, start_bot):
