@@ -149,5 +149,7 @@ def test_timestamps_in_seconds_or_milliseconds(stamp):
     assert payloads.sent_at(stamp) == datetime(2025, 12, 2, tzinfo=UTC)
 
 
-def test_no_timestamp_is_no_time():
-    assert payloads.sent_at(0) is None
+def test_no_timestamp_or_a_garbled_one_is_no_time():
+    for stamp in (0, None, -5, "", "soon", float("nan"), 10**30):
+        assert payloads.sent_at(stamp) is None, stamp
+    assert payloads.sent_at("1764633600") == datetime(2025, 12, 2, tzinfo=UTC)

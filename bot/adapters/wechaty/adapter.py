@@ -284,7 +284,7 @@ class WechatyAdapter:
         await self._login_changed(False, reason=reason or "logged out")
 
     async def _scan(self, payload: dict[str, Any]) -> None:
-        status = _SCAN_STATUS.get(int(payload.get("status") or 0), "unknown")
+        status = _SCAN_STATUS.get(payload.get("status"), "unknown")  # type: ignore[arg-type]
         url = str(payload.get("qrcode") or "")
         if url and status in ("waiting", "unknown"):
             self.logged_in.clear()

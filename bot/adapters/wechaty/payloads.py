@@ -291,14 +291,15 @@ def strip_mentions(text: str, names: Iterable[str], *, at_all: bool = False) -> 
     return stripped.strip() if stripped != text else text
 
 
-def sent_at(timestamp: int | float | None) -> datetime | None:
+def sent_at(timestamp: object) -> datetime | None:
     """A payload timestamp in seconds or milliseconds (wechaty/puppet accepts both)."""
-    if not timestamp or timestamp < 0:
-        return None
-    seconds = timestamp / 1000 if timestamp > 100_000_000_000 else timestamp
     try:
+        value = float(timestamp)  # type: ignore[arg-type]  # event JSON may hold a string
+        if value <= 0:
+            return None
+        seconds = value / 1000 if value > 100_000_000_000 else value
         return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
+    except (TypeError, OverflowError, OSError, ValueError):
         return None
 
 
