@@ -164,6 +164,7 @@ async def test_an_announcement_to_all_is_not_a_mention_of_the_bot(gateway, conne
     assert not announcement.mentions_bot and announcement.mention_ids == ()
     assert notify.mentions_all and not notify.announcement and not notify.mentions_bot
     assert notify.text == "今晚八点开会"
+    assert announcement.text == "本周六的读书会改到线上，链接稍后发"
     # no lookup per mentioned member: one room payload, the sender's member payload
     assert gateway.calls.count("RoomMemberPayload") <= 2
     assert gateway.calls.count("ContactPayload") <= 1  # the bot's own name at login

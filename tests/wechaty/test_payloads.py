@@ -132,6 +132,11 @@ def test_notify_all_and_typed_at_all_are_at_all_but_no_announcement():
     assert typed.mentions_all and not typed.announcement
 
 
+def test_a_name_that_starts_like_all_is_not_at_all():
+    assert not payloads.mentions(("wxid_allen",), "@Allen\u2005你好", MEMBERS).mentions_all
+    assert not payloads.mentions((), "@所有人们好像都不在", MEMBERS).mentions_all
+
+
 def test_a_mention_of_some_members_is_not_at_all():
     found = payloads.mentions(("wxid_bot", "wxid_bob"), "@小助手 你好", MEMBERS)
     assert found == payloads.Mentions(("wxid_bot", "wxid_bob"))

@@ -83,6 +83,7 @@ _APPMSG_QUOTE = 57
 # padlocal message-parser-refermsg.ts: 「name：quoted」, a line of 15 "- ", then the reply
 _QUOTE_SEPARATOR = re.compile(r"\n-(?: -){3,}\n")
 _PAT_TEXT = re.compile(r"拍了拍|\bpatted\b")
+_TYPED_AT_ALL = re.compile(r"@(?:所有人|All|all)(?:[\u2005\u3000 \n]|$)")
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ def mentions(ids: Iterable[str], text: str, room_member_ids: Iterable[str]) -> M
     members = set(room_member_ids)
     literal = ALL_MEMBERS_IDS.intersection(ids)
     expanded = len(members) >= 2 and members.issubset(ids)
-    typed = text.lstrip().startswith(AT_ALL_WORDS)
+    typed = _TYPED_AT_ALL.match(text.lstrip()) is not None
     if literal or expanded or typed:
         announcement = "announcement@all" in literal or expanded
         return Mentions((), mentions_all=True, announcement=announcement)
@@ -287,7 +288,7 @@ def strip_mentions(text: str, names: Iterable[str], *, at_all: bool = False) -> 
     if not targets:
         return text
     pattern = "|".join(re.escape(n) for n in targets)
-    stripped = re.sub(rf"@(?:{pattern})(?:{MENTION_END}|[ \u3000]|$)", "", text)
+    stripped = re.sub(rf"@(?:{pattern})(?:{MENTION_END}|[ \u3000\n]|$)", "", text)
     return stripped.strip() if stripped != text else text
 
 
