@@ -30,7 +30,7 @@ from bot.events import (
 )
 from tests.wechaty import fixtures as fx
 from tests.wechaty.fake_puppet import FakePuppet
-from tests.wechaty.test_wechaty_adapter import wait_until
+from tests.wechaty.live import wait_until
 
 ROOM = "room1@chatroom"
 
