@@ -87,7 +87,8 @@ def _whole(value: float | None) -> int | None:
 
 def take_number(text: str, units: tuple[str, ...] = ()) -> tuple[int, str] | None:
     """A whole number at the start of `text` and, optionally, one of `units` after it:
-    (the number, the rest, stripped); None without a leading whole number.
+    (the number, the rest, stripped); None without a leading whole number, or when a
+    letter follows it (`3abc`, `三国` are words).
 
     `十 奖品` → (10, "奖品"), `１００积分 10个` with units 积分 → (100, "10个")."""
     stripped = text.lstrip()
@@ -104,6 +105,8 @@ def take_number(text: str, units: tuple[str, ...] = ()) -> tuple[int, str] | Non
         if folded.startswith(unit.casefold()):
             rest = after[len(unit):]
             break
+    if rest[:1].isalpha():  # "3abc", "三国", "3点奖品": a word, not a number
+        return None
     return value, rest.strip()
 
 
@@ -116,11 +119,10 @@ def read_int(text: str, units: tuple[str, ...] = ()) -> int | None:
 def points_amount(text: str) -> int | None:
     """The points a prize or an amount names: `50积分`, `５０积分`, `五十积分`, `50 points`,
     `10分` → 50, 50, 50, 50, 10; None for anything else (`奶茶`, `50元`, `50`)."""
-    taken = take_number(text)
-    if taken is None:
-        return None
-    unit = taken[1].casefold()
-    return taken[0] if unit in POINT_UNITS else None
+    for unit in POINT_UNITS:
+        if text.rstrip().casefold().endswith(unit):
+            return read_int(text.rstrip()[:-len(unit)])
+    return None
 
 
 # ---- prizes with a multiplier -------------------------------------------------------------

@@ -52,3 +52,87 @@ async def test_chat_that_merely_starts_like_a_command_word_is_not_one(make_chat)
     assert await chat.say("amy", "打卡片：在哪里买") == []
     assert await chat.say("amy", "#读书 今天") == []
     assert await chat.say("amy", "【公告】今晚停电") == []
+
+
+@pytest.mark.parametrize(("amount", "points"), [("十", 10), ("一百", 100), ("两", 2),
+                                                 ("1千", 1000), ("５０", 50), ("1,000", 1000),
+                                                 ("10积分", 10), ("二十分", 20)])
+async def test_points_adjustments_in_any_number_form(make_chat, amount: str, points: int) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    [reply] = await chat.say("bob", f"/加分 @amy {amount} 分享干货")
+    assert f"加 {points} 积分（分享干货）" in reply.text
+    assert await balance(chat, "amy") == points
+
+
+async def test_red_packets_in_chinese_numerals(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await grant(chat, "amy", 500)
+    [sent] = await chat.say("amy", "发红包 一百 十 周末快乐")
+    assert "100 积分，10 份" in sent.text and "周末快乐" in sent.text
+    [again] = await chat.say("amy", "发红包 １００积分 两个")
+    assert "100 积分，2 份" in again.text
+    assert await balance(chat, "amy") == 300
+    [pool] = await chat.say("bob", "红包池 充值 一千")
+    assert "充值 1000 积分" in pool.text
+
+
+async def test_a_sixty_digit_amount_is_refused_at_once(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    await grant(chat, "amy", 500)
+    for command in ("发红包 " + "9" * 60 + " 10", "发红包 100 " + "9" * 60,
+                    "/加分 @amy " + "9" * 60, "扎 " + "9" * 60, "骰子 " + "9" * 60):
+        [refused] = await chat.say("bob" if command[0] in "/骰" else "amy", command)
+        assert "之间" in refused.text or "用法" in refused.text or "没有气球" in refused.text
+    assert await balance(chat, "amy") == 500
+
+
+async def test_dice_and_balloons_in_chinese_numerals(make_chat) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    [dice] = await chat.say("bob", "骰子 六 夸夸一分钟")
+    assert "最先掷出 6 点" in dice.text
+    await chat.say("bob", "结束骰子")
+    [balloons] = await chat.say("bob", "放气球 五 五十积分 奶茶")
+    assert "放了 5 个气球" in balloons.text
+    [popped] = await chat.say("amy", "扎 三")
+    assert "3 号气球" in popped.text
+    [again] = await chat.say("cy", "扎气球 ３号")
+    assert "3 号已经被扎破" in again.text
+
+
+@pytest.mark.parametrize(("when", "shown"), [
+    ("1小时", "11-23 16:00"), ("2小时", "11-23 17:00"), ("30分钟", "11-23 15:30"),
+    ("半小时", "11-23 15:30"), ("今晚9点", "11-23 21:00"), ("明天中午12点", "11-24 12:00"),
+    ("周五20:00", "11-27 20:00"), ("11月30日 20:00", "11-30 20:00"), ("2h", "11-23 17:00"),
+])
+async def test_lottery_deadlines_as_members_write_them(make_chat, when: str, shown: str) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    [created] = await chat.say("bob", f"发起抽奖 我要抽奖 {when} 一等奖*1")
+    assert f"截止：{shown}" in created.text and "奖品：一等奖 × 1" in created.text
+
+
+@pytest.mark.parametrize("when", ["今天9点", "11月20日 20:00", "周一10:00"])
+async def test_a_lottery_deadline_already_past_is_refused(make_chat, when: str) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    [refused] = await chat.say("bob", f"发起抽奖 我要抽奖 {when} 一等奖*1")
+    assert "已经过去了" in refused.text
+    assert await chat.say("amy", "我要抽奖") == []
+
+
+async def test_points_prizes_with_any_multiplier_are_paid(make_chat, database_url) -> None:
+    chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
+    [created] = await chat.say("bob", "发起抽奖 我要抽奖 1小时 ５０积分＊２ 奶茶×三")
+    assert "５０积分 × 2" in created.text and "奶茶 × 3" in created.text
+    for member, message in (("amy", "我要抽奖～"), ("bo", "我要抽奖🙏"), ("cy", "我要抽奖！"),
+                            ("dan", "我要抽奖[合十]"), ("eve", "我要抽奖")):
+        [joined] = await chat.say(member, message)
+        assert "已参与抽奖" in joined.text, message
+    await chat.advance("1h")
+    points = {m: await balance(chat, m) for m in ("amy", "bo", "cy", "dan", "eve")}
+    assert sorted(points.values()) == [0, 0, 0, 50, 50]
+
+
+@pytest.mark.parametrize("prize", ["一等奖*0", "奶茶×" + "9" * 60])
+async def test_a_bad_winner_count_is_refused(make_chat, prize: str) -> None:
+    chat = await make_chat(CONFIG, now=NOW)
+    [refused] = await chat.say("bob", f"发起抽奖 我要抽奖 1小时 {prize}")
+    assert "奖品格式不对" in refused.text

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
+from bot.input import take_number
 from bot.plugin import Role, Router
 from plugins.minigames import service
 from plugins.minigames.models import Balloon
@@ -26,17 +26,13 @@ def rng(ctx: Ctx) -> random.Random:
     return ctx.state["rng"]
 
 
-_LEADING_NUMBER = re.compile(r"^\s*(\d+)\s*(?:点|号|个)?(?:\s+(.*)|$)", re.S)
+NUMBER_UNITS = ("点", "号", "个")
 
 
 def leading_number(text: str) -> tuple[int, str] | None:
-    """`3 奖品`, `3点 奖品`, `２号` → (the number, the rest); None without a leading number.
-    Absurdly long numbers read as 10⁶, which every range check refuses."""
-    match = _LEADING_NUMBER.match(text)
-    if match is None:
-        return None
-    digits = match.group(1)
-    return (int(digits) if len(digits) <= 6 else 10**6), (match.group(2) or "").strip()
+    """`3 奖品`, `3点 奖品`, `２号`, `三`, `十个 …` → (the number, the rest); None without a
+    leading number. Absurdly long numbers read as TOO_BIG, which every range check refuses."""
+    return take_number(text, NUMBER_UNITS)
 
 
 @router.command("dice", "骰子", "骰子游戏", role=Role.ADMIN,

@@ -8,6 +8,7 @@ from typing import Any
 from bot import ledger
 from bot.context import Context
 from bot.i18n import Texts
+from bot.input import POINT_UNITS, read_int
 from bot.plugin import Role, Router
 
 router = Router()
@@ -78,12 +79,13 @@ async def deduct(ctx: Context[Any]) -> None:
 
 
 def parse_adjustment(args: str) -> tuple[int | None, str]:
-    """The first whole number in the arguments, and the rest (mentions removed) as the reason."""
+    """The first whole number in the arguments (`10`, `十`, `一百`, `１０`, `10积分`), and the
+    rest (mentions removed) as the reason."""
     words = _MENTION.sub(" ", args).split()
     amount = None
     for index, word in enumerate(words):
-        if re.fullmatch(r"[+-]?\d{1,12}", word):
-            amount = int(word)
+        amount = read_int(word, POINT_UNITS)
+        if amount is not None:
             del words[index]
             break
     return amount, " ".join(words)
