@@ -3,6 +3,8 @@ by every plugin, through bot/input.py."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot import ledger
@@ -136,3 +138,45 @@ async def test_a_bad_winner_count_is_refused(make_chat, prize: str) -> None:
     chat = await make_chat(CONFIG, now=NOW)
     [refused] = await chat.say("bob", f"发起抽奖 我要抽奖 1小时 {prize}")
     assert "奖品格式不对" in refused.text
+
+
+# ---- points ranking and English groups (issue 13, "Owners and English groups") -----------
+
+ENGLISH = {"groups": {"e": {"name": "Corner", "language": "en", "owner": "olga",
+                            "admins": ["bob"], "plugins": {
+                                "checkin": {"reminder_at": None, "comeback": {"bonus": 0}},
+                                "points": {}, "redpacket": {}, "lottery": {},
+                                "minigames": {}}}}}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+async def test_a_member_with_no_points_has_no_rank(make_chat) -> None:
+    chat = await make_chat({"groups": {**CONFIG["groups"], **ENGLISH["groups"]}}, now=NOW)
+    [zero] = await chat.say("amy", "积分")
+    assert "还没有排名" in zero.text and "第 1 名" not in zero.text
+    await grant(chat, "amy", 5)
+    [ranked] = await chat.say("amy", "积分")
+    assert ranked.text == "你的积分：5，本群第 1 名。"
+    [english] = await chat.say("cy", "/points", group="Corner")
+    assert "no rank yet" in english.text
+
+
+async def test_english_groups_see_singulars_english_commands_and_english_lists(make_chat) -> None:
+    chat = await make_chat(ENGLISH, now=NOW)
+    said: list[str] = []
+    [first] = await chat.say("amy", "/checkin")
+    assert "1-day streak | 1 day total | +5 points" in first.text
+    said.append(first.text)
+    said += [d.text for d in await chat.say("amy", "/quiet")]
+    assert "Send /quiet off" in said[-1]
+    await chat.say("bob", "/addpoints @amy 10")
+    [packet] = await chat.say("amy", "/redpacket 2 2")
+    assert "2 points in 2 shares" in packet.text and "Send /grab" in packet.text
+    [grabbed] = await chat.say("cy", "/grab")
+    assert "You got 1 point!" in grabbed.text
+    [draw] = await chat.say("bob", "/draw join 1h book*1 50points*2")
+    assert "Prizes: book × 1, 50points × 2" in draw.text
+    [usage] = await chat.say("bob", "/dice")
+    [none] = await chat.say("amy", "/pop 3")
+    said += [packet.text, grabbed.text, draw.text, usage.text, none.text]
+    assert not [text for text in said if CJK.search(text)]

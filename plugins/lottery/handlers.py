@@ -49,7 +49,7 @@ def _taken_words(ctx: Ctx) -> set[str]:
 
 @router.command("draw", "发起抽奖", role=Role.ADMIN,
                 help="发起抽奖：发起抽奖 口令 截止 奖品*人数 …",
-                help_en="start a draw: 发起抽奖 keyword deadline prize*winners …")
+                help_en="start a draw: /draw keyword deadline prize*winners …")
 async def create_draw(ctx: Context[LotterySettings]) -> None:
     words = ctx.args.split()
     if len(words) < 3:
@@ -133,7 +133,8 @@ async def _draw_lines(ctx: Ctx, session: AsyncSession,
 
 @router.command("canceldraw", "取消抽奖", role=Role.ADMIN,
                 help="取消进行中的抽奖（不开奖）：取消抽奖 [期号或口令] [原因]",
-                help_en="cancel an open draw, nothing is drawn: 取消抽奖 [number|keyword] [reason]")
+                help_en="cancel an open draw, nothing is drawn: "
+                        "/canceldraw [number|keyword] [reason]")
 async def cancel_draw(ctx: Context[LotterySettings]) -> None:
     async with ctx.transaction() as session:
         draws = await service.open_draws(session, ctx.group.id)

@@ -56,7 +56,7 @@ TEXTS = Texts(
         "cancelled": "🛑 Draw #{id} (keyword “{keyword}”) was cancelled by the admin {name}; nothing will be drawn. {reason}Thanks to the {count} who joined.",
         "cancelled.more": "(draw #{id} was cancelled)",
         "cancel.reason": "Reason: {reason}. ",
-        "cancel.which": "Which draw? Send 取消抽奖 number [reason]:\n{lines}",
+        "cancel.which": "Which draw? Send /canceldraw number [reason]:\n{lines}",
         "cancel.due": "Draw #{id} has passed its deadline: the seed already decides the winners, so it cannot be cancelled. Drawing now.",
         "list.none": "No draw is open.",
         "list.item": "Draw #{id}: post “{keyword}” to join, deadline {deadline}, {count} joined; prizes: {prizes}",

@@ -36,7 +36,7 @@ def leading_number(text: str) -> tuple[int, str] | None:
 
 
 @router.command("dice", "骰子", "骰子游戏", role=Role.ADMIN,
-                help="开一局骰子：骰子 点数 [奖品]", help_en="start dice: 骰子 number [prize]")
+                help="开一局骰子：骰子 点数 [奖品]", help_en="start dice: /dice number [prize]")
 async def start_dice(ctx: Ctx) -> None:
     parsed = leading_number(ctx.args)
     if parsed is None or not 1 <= parsed[0] <= 6:
@@ -88,7 +88,7 @@ async def stop_dice(ctx: Ctx) -> None:
 
 @router.command("balloons", "放气球", role=Role.ADMIN,
                 help="放气球：放气球 数量 奖品1 奖品2 …",
-                help_en="set balloons: 放气球 count prize1 prize2 …")
+                help_en="set balloons: /balloons count prize1 prize2 …")
 async def start_balloons(ctx: Ctx) -> None:
     parsed = leading_number(ctx.args)
     if parsed is None:
@@ -116,7 +116,8 @@ async def _left(session: AsyncSession, group_id: str) -> list[int]:
     return [b.number for b in await service.balloons(session, game.id) if b.member_id is None]
 
 
-@router.command("pop", "扎气球", "扎", help="扎一个气球：扎气球 号码", help_en="pop a balloon")
+@router.command("pop", "扎气球", "扎", help="扎一个气球：扎气球 号码",
+                help_en="pop a balloon: /pop number")
 async def pop(ctx: Ctx) -> None:
     async with ctx.transaction() as session:
         game = await service.open_balloons(session, ctx.group.id)
@@ -126,14 +127,14 @@ async def pop(ctx: Ctx) -> None:
         parsed = leading_number(ctx.args)
         number = parsed[0] if parsed else None
         if number is None:
-            left = "、".join(map(str, await _left(session, ctx.group.id)))
+            left = ctx.t("list.sep").join(map(str, await _left(session, ctx.group.id)))
             await ctx.reply(ctx.t("balloons.pop_usage", count=game.count) + "\n"
                             + ctx.t("balloons.left", left=left))
             return
         result = await service.pop(session, game, number, ctx.sender_id, ctx.sender_name,
                                    ctx.now)
         if isinstance(result, str):
-            left = "、".join(map(str, await _left(session, ctx.group.id)))
+            left = ctx.t("list.sep").join(map(str, await _left(session, ctx.group.id)))
             await ctx.reply(ctx.t(f"balloons.{result}", count=game.count, number=number,
                                   left=left))
             return

@@ -110,7 +110,7 @@ async def restore(ctx: Ctx) -> None:
 
 
 @router.command("redpacket", "发红包", help="发积分红包：发红包 总积分 份数 [祝福语]",
-                help_en="send a points red packet: 发红包 total shares [greeting]")
+                help_en="send a points red packet: /redpacket total shares [greeting]")
 async def send_member_packet(ctx: Context[RedPacketSettings]) -> None:
     parsed = parse_packet(ctx.args)
     if parsed is None:
@@ -125,7 +125,7 @@ async def send_member_packet(ctx: Context[RedPacketSettings]) -> None:
 
 @router.command("systempacket", "系统红包", role=Role.ADMIN,
                 help="从红包池发红包：系统红包 总积分 份数 [祝福语]",
-                help_en="a packet paid from the pool: 系统红包 total shares [greeting]")
+                help_en="a packet paid from the pool: /systempacket total shares [greeting]")
 async def send_pool_packet(ctx: Context[RedPacketSettings]) -> None:
     parsed = parse_packet(ctx.args)
     if parsed is None:
@@ -167,7 +167,7 @@ async def _summary(ctx: Ctx, session: AsyncSession, packet: RedPacket) -> str:
 
 
 @router.command("redpool", "红包池", help="红包池余额；管理员：红包池 充值 数量",
-                help_en="the pool's balance; admins: 红包池 充值 amount")
+                help_en="the pool's balance; admins: /redpool add amount")
 async def pool(ctx: Context[RedPacketSettings]) -> None:
     words = ctx.args.split()
     if not words:
