@@ -219,6 +219,7 @@ _RELATIVE_DAYS = {"今": 0, "今天": 0, "今日": 0, "明": 1, "明天": 1, "�
                   "大后天": 3}
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _AFTERNOON = ("下午", "傍晚", "晚上", "夜里", "夜间", "晚", "夜")
+_NIGHT = ("晚上", "夜里", "夜间", "晚", "夜")
 
 
 def parse_deadline(text: str, local_now: datetime) -> datetime | None:
@@ -241,7 +242,7 @@ def parse_deadline(text: str, local_now: datetime) -> datetime | None:
     day, named = _day(match, local_now.date())
     if day is None:
         return None
-    at = datetime.combine(day, clock, tzinfo=local_now.tzinfo)
+    at = datetime.combine(day + timedelta(days=clock[1]), clock[0], tzinfo=local_now.tzinfo)
     if at > local_now:
         return at
     if not named:  # "21:00" at 22:00: tomorrow's
@@ -253,7 +254,8 @@ def _small(text: str | None) -> int | None:
     return None if text is None else _whole(number_value(text))
 
 
-def _clock(match: re.Match[str]) -> time | None:
+def _clock(match: re.Match[str]) -> tuple[time, int] | None:
+    """(the time of day, days to add): `今晚12点` is midnight, at the start of tomorrow."""
     hour = _small(match.group("hour"))
     minute = _small(match.group("minute") or match.group("minute2")) or 0
     if match.group("half"):
@@ -263,12 +265,14 @@ def _clock(match: re.Match[str]) -> time | None:
     if hour is None or minute is None:
         return None
     part = match.group("part")
+    if part in _NIGHT and hour == 12:
+        return (time(0, minute), 1) if minute <= 59 else None
     evening = part in _AFTERNOON and hour < 12
     if evening or (part in ("中午", "午") and 1 <= hour <= 10):  # 中午1点 is 13:00
         hour += 12
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
-    return time(hour, minute)
+    return time(hour, minute), 0
 
 
 def _day(match: re.Match[str], today: date) -> tuple[date | None, bool]:

@@ -180,3 +180,14 @@ async def test_english_groups_see_singulars_english_commands_and_english_lists(m
     [none] = await chat.say("amy", "/pop 3")
     said += [packet.text, grabbed.text, draw.text, usage.text, none.text]
     assert not [text for text in said if CJK.search(text)]
+
+
+def test_points_prizes_in_any_number_form_are_paid_in_points() -> None:
+    from plugins.lottery.service import points_paid, prize_points
+    from plugins.minigames.service import prize_points as balloon_points
+
+    for prize in ("50积分", "５０积分", "五十积分", "50 points", "50分"):
+        assert prize_points(prize) == balloon_points(prize) == 50, prize
+    for prize in ("奶茶", "50元", "二等奖", "万能积分", "-5积分"):
+        assert prize_points(prize) == balloon_points(prize) == 0, prize
+    assert points_paid([("５０积分", 2), ("奶茶", 3)]) == 100

@@ -135,7 +135,8 @@ def at(text: str) -> datetime:
     ("21:00", "2026-11-23 21:00"), ("２１：００", "2026-11-23 21:00"),
     ("9:00", "2026-11-24 09:00"),  # a bare clock time already past: tomorrow's
     ("下午3点一刻", "2026-11-23 15:15"), ("晚上8点前", "2026-11-23 20:00"),
-    ("1月3日 10:00", "2027-01-03 10:00"),
+    ("1月3日 10:00", "2027-01-03 10:00"), ("今晚12点", "2026-11-24 00:00"),
+    ("周五晚上12点", "2026-11-28 00:00"), ("明天中午12点半", "2026-11-24 12:30"),
 ])
 def test_deadlines_in_the_groups_timezone(text: str, expected: str) -> None:
     assert parse_deadline(text, NOW) == at(expected)
@@ -182,3 +183,19 @@ def test_keyword_command_forms(text: str, form: tuple[str, str]) -> None:
 def test_ordinary_chat_has_no_command_form() -> None:
     assert command_forms("今天天气不错") == []
     assert command_forms("【】") == []
+
+
+@given(st.integers(min_value=2, max_value=60 * 24 * 29))
+def test_every_future_minute_round_trips_through_a_written_deadline(minutes: int) -> None:
+    target = NOW + timedelta(minutes=minutes)
+    for text in (f"{target.month}月{target.day}日 {target:%H:%M}",
+                 f"{cn2an.an2cn(target.month)}月{cn2an.an2cn(target.day)}号{target.hour}点"
+                 f"{target.minute}分", f"{target:%Y-%m-%d %H:%M}"):
+        assert parse_deadline(text, NOW) == target, text
+
+
+@given(st.integers(min_value=1, max_value=99), st.sampled_from(["小时", "分钟", "天", "h", "m"]))
+def test_durations_round_trip_in_digits_and_numerals(count: int, unit: str) -> None:
+    span = parse_duration(f"{count}{unit}")
+    assert span is not None and span == parse_duration(f"{cn2an.an2cn(count)}{unit}")
+    assert parse_duration(f"{count}个半{unit}") in (None, span + span / count / 2)
