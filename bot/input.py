@@ -336,20 +336,23 @@ def phrase_key(text: str) -> str:
 
 COMMAND_SEPARATORS = "：:，,~～"
 _HASHES = "#＃"
+MAX_COMMAND_WORD = 24  # characters looked at for a command word: bounded work per message
+_WORD = re.compile(rf"(\S{{1,{MAX_COMMAND_WORD}}})(?:\s+|$)")
 
 
 def command_forms(text: str) -> list[tuple[str, str]]:
     """The (command word, rest) readings of a message written in a keyword-command form:
     `打卡：今天读了10页`, `打卡~今天…`, `#打卡 …`, `＃打卡`, `【打卡】今天…`. The dispatcher
-    tries them in order after the plain `word rest` reading found no command."""
+    tries them in order after the plain `word rest` reading found no command. Only the
+    first MAX_COMMAND_WORD characters are searched, whatever the message's length."""
     text = text.strip()
     forms: list[tuple[str, str]] = []
-    if text[:1] == "【" and (end := text.find("】")) > 1:
+    if text[:1] == "【" and (end := text.find("】", 0, MAX_COMMAND_WORD + 2)) > 1:
         forms.append((text[1:end].strip(), text[end + 1:].strip()))
     if text[:1] in _HASHES and len(text) > 1:
         unhashed = text[1:].lstrip()
-        head, *rest = re.split(r"\s+", unhashed, maxsplit=1)
-        forms.append((head, "".join(rest).strip()))
+        if word := _WORD.match(unhashed):
+            forms.append((word.group(1), unhashed[word.end():].strip()))
         forms += _separated(unhashed)
     forms += _separated(text)
     return [(word, rest) for word, rest in forms if word]
@@ -357,8 +360,11 @@ def command_forms(text: str) -> list[tuple[str, str]]:
 
 def _separated(text: str) -> list[tuple[str, str]]:
     """`打卡：今天…` → [("打卡", "今天…")]: split at the first separator of the first word."""
-    head = re.split(r"\s", text, maxsplit=1)[0]
-    cut = next((i for i, c in enumerate(head) if c in COMMAND_SEPARATORS), -1)
-    if cut <= 0:
-        return []
-    return [(head[:cut], text[cut + 1:].lstrip(COMMAND_SEPARATORS).strip())]
+    for cut, char in enumerate(text[:MAX_COMMAND_WORD + 1]):
+        if char.isspace():
+            return []
+        if char in COMMAND_SEPARATORS:
+            if cut == 0:
+                return []
+            return [(text[:cut], text[cut + 1:].lstrip(COMMAND_SEPARATORS).strip())]
+    return []

@@ -180,6 +180,15 @@ def test_keyword_command_forms(text: str, form: tuple[str, str]) -> None:
     assert form in command_forms(text)
 
 
+def test_command_forms_cost_the_same_for_a_long_message() -> None:
+    started = timer.perf_counter()
+    long = "字" * 100_000
+    for text in (long, "#" + long, "【" + long, "打卡：" + long, "#打卡 " + long):
+        forms = command_forms(text)
+        assert all(len(word) <= member_input.MAX_COMMAND_WORD for word, _ in forms)
+    assert timer.perf_counter() - started < 0.05
+
+
 def test_ordinary_chat_has_no_command_form() -> None:
     assert command_forms("今天天气不错") == []
     assert command_forms("【】") == []
