@@ -128,6 +128,7 @@ def points_amount(text: str) -> int | None:
 # ---- prizes with a multiplier -------------------------------------------------------------
 
 _TIMES = "*＊×✕✖xX"
+MAX_PRIZE_WORD = 100
 _MULTIPLIER = re.compile(rf"^(?P<name>.+?)\s*[{_TIMES}]\s*(?P<count>[+\-]?[{_D}{CN_NUMERALS}]+)"
                          rf"\s*(?:{'|'.join(COUNT_UNITS)})?$")
 
@@ -136,6 +137,8 @@ def split_multiplier(word: str) -> tuple[str, int]:
     """`奶茶×三` → ("奶茶", 3); `５０积分＊２` → ("５０积分", 2); `一等奖` → ("一等奖", 1).
     A count too long to read is TOO_BIG (the caller's range check refuses it)."""
     word = word.strip()
+    if len(word) > MAX_PRIZE_WORD:  # bounded work; no prize is named at such length
+        return word, 1
     match = _MULTIPLIER.match(word)
     if match is not None:
         count = _whole(number_value(match.group("count")))

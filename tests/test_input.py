@@ -99,6 +99,10 @@ def test_prize_multipliers(text: str, expected: tuple[str, int]) -> None:
 
 def test_a_huge_multiplier_is_too_big() -> None:
     assert split_multiplier("奖*" + "9" * 60) == ("奖", TOO_BIG)
+    started = timer.perf_counter()
+    for word in ("x1" * 50_000, "十" * 100_000, "奖*" + "1" * 100_000):
+        assert split_multiplier(word) == (word, 1)
+    assert timer.perf_counter() - started < 0.05
 
 
 @pytest.mark.parametrize(("text", "span"), [

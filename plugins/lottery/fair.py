@@ -17,7 +17,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 
-from bot.input import split_multiplier
+from bot.input import MAX_PRIZE_WORD, split_multiplier
 
 Prizes = Sequence[tuple[str, int]]
 
@@ -51,7 +51,7 @@ def parse_prizes(words: Iterable[str]) -> list[tuple[str, int]]:
     prizes = []
     for word in words:
         name, count = split_multiplier(word)
-        if not name or name[0] in "*＊×" or "," in name:
+        if not name or name[0] in "*＊×" or "," in name or len(word) > MAX_PRIZE_WORD:
             raise ValueError(f"bad prize {word!r}")  # "," separates prizes in verify-draw
         if not 1 <= count <= 1000:
             raise ValueError(f"bad winner count in {word!r}")
