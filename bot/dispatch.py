@@ -43,6 +43,7 @@ from bot.events import (
 )
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
+from bot.input import command_forms
 from bot.plugin import Role
 
 if TYPE_CHECKING:
@@ -125,6 +126,12 @@ def split_command(
     binding = _lookup(head, group, prefixes)
     if binding is None and (bare := _without_trailing_marks(head)) not in ("", head):
         binding = _lookup(bare, group, prefixes)  # "抢！", "打卡~", "抢红包🧧"
+    if binding is None:  # "打卡：今天读了10页", "#打卡", "【打卡】今天…"
+        for word, after in command_forms(text):
+            found = _lookup(word, group, prefixes) or _lookup(
+                _without_trailing_marks(word) or word, group, prefixes)
+            if found is not None:
+                return found, word, after
     return binding, head, rest
 
 
