@@ -96,6 +96,7 @@ async def show_plugins(ctx: Context[Any]) -> None:
     "reload",
     "重载配置",
     role=Role.ADMIN,
+    bot_wide=True,
     help="重新读取配置文件",
     help_en="re-read the configuration",
 )

@@ -167,6 +167,8 @@ class Dispatcher:
         word: str,
         args: str,
     ) -> None:
+        if binding.command.bot_wide:  # the room's own owner/admins are no one to the bot
+            role = await self.services.roles.role_of(group, message.sender_id, platform=False)
         ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
