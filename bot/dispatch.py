@@ -20,6 +20,7 @@ from bot.events import Event, IncomingMessage, MemberJoined, MemberLeft
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
 from bot.plugin import Role
+from bot.text import excerpt
 
 if TYPE_CHECKING:
     from bot.runtime import Services
@@ -172,7 +173,8 @@ class Dispatcher:
         ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
-            await ctx.reply(CORE_TEXTS.get(group.language, "forbidden", word=word, role=role_name))
+            await ctx.reply(
+                CORE_TEXTS.get(group.language, "forbidden", word=excerpt(word), role=role_name))
             return
         if role < Role.OPERATOR:
             allowed, warn, wait = self.rate.check((group.id, message.sender_id), ctx.now)
@@ -192,7 +194,7 @@ class Dispatcher:
             "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
         )
         hint = CORE_TEXTS.get(group.language, "did_you_mean", suggestion=close[0]) if close else ""
-        await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=word, hint=hint))
+        await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=excerpt(word), hint=hint))
 
     async def _member_event(self, event: MemberJoined | MemberLeft) -> None:
         await self.services.activity.record_member(event, self.services.clock.now())

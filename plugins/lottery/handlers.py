@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import parse_duration
 from bot.context import Context, JobContext
 from bot.plugin import Role, Router
+from bot.text import excerpt
 from plugins.lottery import fair, service
 from plugins.lottery.models import LotteryDraw, LotteryEntry
 from plugins.lottery.service import normalize_keyword
@@ -77,17 +78,17 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
     keyword, when, prize_words = words[0], words[1], words[2:20]
     key = normalize_keyword(keyword)
     if len(keyword) > 20 or not key or key in _taken_words(ctx):
-        await ctx.reply(ctx.t("bad.keyword", keyword=keyword[:20]))
+        await ctx.reply(ctx.t("bad.keyword", keyword=excerpt(keyword)))
         return
     deadline = parse_deadline(when, ctx.local_now)
     if deadline is None or deadline - ctx.local_now > ctx.settings.max_duration:
-        await ctx.reply(ctx.t("bad.deadline", text=when[:20],
+        await ctx.reply(ctx.t("bad.deadline", text=excerpt(when),
                               days=ctx.settings.max_duration.days))
         return
     try:
         prizes = fair.parse_prizes(prize_words)
     except ValueError:
-        await ctx.reply(ctx.t("bad.prize", text=" ".join(prize_words)[:60]) + "\n"
+        await ctx.reply(ctx.t("bad.prize", text=excerpt(" ".join(prize_words), 40)) + "\n"
                         + ctx.t("usage"))
         return
     if (points := service.points_paid(prizes)) > ctx.settings.max_points:
@@ -188,7 +189,7 @@ def pick_draw(draws: Sequence[LotteryDraw], args: str) -> tuple[LotteryDraw | No
 async def _announce_cancel(ctx: Context[LotterySettings], draw: LotteryDraw,
                            people: list[str], reason: str) -> None:
     """Tell the group, @-mentioning every participant (a few mentions per message)."""
-    reason_text = ctx.t("cancel.reason", reason=reason[:100]) if reason.strip() else ""
+    reason_text = ctx.t("cancel.reason", reason=excerpt(reason, 60)) if reason.strip() else ""
     text = ctx.t("cancelled", id=draw.id, keyword=draw.keyword, name=ctx.sender_name,
                  count=len(people), reason=reason_text)
     batches = [tuple(people[n:n + MENTIONS_PER_POST])

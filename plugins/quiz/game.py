@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
+from bot.text import excerpt
 from plugins.quiz import service
 from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
 from plugins.quiz.bank import LoadedBank, Question, bank_paths, image_file, load_bank
@@ -175,7 +176,7 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
     chosen = find_banks(ctx, bank_name)
     if not chosen:
         names = "、".join(b.bank.name for b in banks(ctx)) or "-"
-        return ctx.t("quiz.no_bank", name=bank_name or "", banks=names)
+        return ctx.t("quiz.no_bank", name=excerpt(bank_name or ""), banks=names)
     async with ctx.transaction() as session:
         recent = await service.recent_questions(session, ctx.group.id)
         plan = service.plan_round(chosen, count, recent, rng(ctx))
@@ -373,9 +374,9 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
     if first:
         first = normalize(first)
         if first not in idioms:
-            return ctx.t("chain.unknown", idiom=first)
+            return ctx.t("chain.unknown", idiom=excerpt(first))
         if not idioms.continuations(first, rule):
-            return ctx.t("chain.dead_start", idiom=first)
+            return ctx.t("chain.dead_start", idiom=excerpt(first))
     else:
         starts = sorted(w for w in idioms.common if len(w) == 4
                         and len(idioms.continuations(w, rule)) >= 3)
@@ -432,7 +433,7 @@ async def chain_move(ctx: Context[QuizSettings]) -> bool:
     if word not in idioms:
         if not _attempt(text, word, cur.last_idiom, rule):
             return False  # chat that happens to start with the character
-        await ctx.reply(ctx.t("chain.not_idiom", idiom=word))
+        await ctx.reply(ctx.t("chain.not_idiom", idiom=excerpt(word)))
         return True
     if word in cur.used:
         await ctx.reply(ctx.t("chain.repeat", idiom=word))
