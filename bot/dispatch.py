@@ -51,6 +51,9 @@ CORE_TEXTS = Texts(
 )
 
 _FIRST_WORD = re.compile(r"\s+")
+# A command word with the marks members add after it ("抢！！", "打卡~~"); a longer first
+# word is chatter, and stripping 100 KB of punctuation from it would be wasted work.
+_LONGEST_HEAD = 64
 
 
 class RecentIds:
@@ -99,7 +102,8 @@ def split_command(
     parts = _FIRST_WORD.split(text.strip(), maxsplit=1)
     head, rest = parts[0], (parts[1] if len(parts) > 1 else "")
     binding = _lookup(head, group, prefixes)
-    if binding is None and (bare := _without_trailing_marks(head)) not in ("", head):
+    if binding is None and len(head) <= _LONGEST_HEAD and (
+            bare := _without_trailing_marks(head)) not in ("", head):
         binding = _lookup(bare, group, prefixes)  # "抢！", "打卡~", "抢红包🧧"
     return binding, head, rest
 
