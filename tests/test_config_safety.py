@@ -199,3 +199,23 @@ async def test_a_reload_over_its_time_limit_is_given_up(make_chat, tmp_path, con
     monkeypatch.setattr(loader, "load_config", real)
     await asyncio.sleep(0.8)
     assert (await chat.say("olivia", "/reload"))[0].text == "配置已重新加载。"
+
+
+async def test_an_unexpected_failure_while_reading_is_a_refusal_too(make_chat, tmp_path,
+                                                                    content):
+    from plugins.timed_posts import plugin
+
+    chat = await make_chat(config())
+
+    def unreadable(settings: object, config_dir: Path) -> list[str]:
+        raise PermissionError(f"{config_dir}/config/timed_posts/morning.txt")
+
+    original = plugin.check_content
+    object.__setattr__(plugin, "check_content", unreadable)  # the plugin value is frozen
+    try:
+        [refused] = await chat.say("olivia", "/reload")
+    finally:
+        object.__setattr__(plugin, "check_content", original)
+    assert "could not read the configuration: PermissionError" in refused.text
+    assert str(tmp_path) not in refused.text
+    assert (await chat.say("alice", "/群号"))[0].text.startswith("本群的 id")

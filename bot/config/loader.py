@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import logging
 import os
 import threading
 import types
@@ -23,6 +24,7 @@ from bot.groups import EnabledPlugin, GroupSetup, build_command_table, group_set
 from bot.plugin import Plugin
 
 Loc = tuple[str, ...]
+log = logging.getLogger("bot.config")
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,13 @@ async def load_config_off_loop(
     def load() -> LoadedConfig:
         try:
             return load_config(path, plugins, builtins)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a plugin's check failed unexpectedly: still a refusal
+            log.exception("reading %s failed", path)
+            raise ConfigError([ConfigIssue(path, None, "", (
+                f"读取配置时出错，详情见服务器日志 (could not read the configuration: "
+                f"{type(exc).__name__}; the server log has the details)"))]) from None
         finally:
             _reloading.release()
 
