@@ -31,6 +31,8 @@ CORE_TEXTS = Texts(
     zh={
         "apology": "抱歉，「{title}」出了点问题，已经记下来了，请稍后再试。",
         "forbidden": "「{word}」只有{role}可以用哦。",
+        "forbidden.bot_wide": "「{word}」只有 bot.yaml 里登记的{role}可以用哦"
+                              "（微信群自己的群主、管理员不算）。",
         "slow_down": "发得太快啦，请 {seconds} 秒后再试。",
         "unknown": "没有「{word}」这个命令。{hint}发送 /help 查看本群可用的命令。",
         "did_you_mean": "你是不是想用 {suggestion}？",
@@ -41,6 +43,8 @@ CORE_TEXTS = Texts(
     en={
         "apology": "Sorry, “{title}” ran into a problem. It has been logged; please try later.",
         "forbidden": "Only {role} can use “{word}”.",
+        "forbidden.bot_wide": "Only {role} listed in bot.yaml can use “{word}” (the room's own "
+                              "owner and admins don't count).",
         "slow_down": "Too fast! Please try again in {seconds} s.",
         "unknown": "There is no command “{word}”. {hint}Send /help for this group's commands.",
         "did_you_mean": "Did you mean {suggestion}? ",
@@ -177,8 +181,9 @@ class Dispatcher:
         ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
+            key = "forbidden.bot_wide" if binding.command.bot_wide else "forbidden"
             await ctx.reply(
-                CORE_TEXTS.get(group.language, "forbidden", word=excerpt(word), role=role_name))
+                CORE_TEXTS.get(group.language, key, word=excerpt(word), role=role_name))
             return
         if role < Role.OPERATOR:
             allowed, warn, wait = self.rate.check((group.id, message.sender_id), ctx.now)
