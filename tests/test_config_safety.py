@@ -4,6 +4,7 @@ issue 14 point 5): the same refusals at start (`bot config check`) and on /reloa
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.cli import app
 from bot.config import ConfigError
 from bot.testing import write_config
 
+ROOT = Path(__file__).resolve().parents[1]
 POST = {"at": "08:30", "text_file": "timed_posts/morning.txt"}
 
 
@@ -219,3 +221,14 @@ async def test_an_unexpected_failure_while_reading_is_a_refusal_too(make_chat, t
     assert "could not read the configuration: PermissionError" in refused.text
     assert str(tmp_path) not in refused.text
     assert (await chat.say("alice", "/群号"))[0].text.startswith("本群的 id")
+
+
+def test_a_large_picture_next_to_a_quiz_bank_is_fine_a_large_bank_is_not(tmp_path):
+    shutil.copytree(ROOT / "config" / "quiz", tmp_path / "config" / "quiz")
+    (tmp_path / "config" / "quiz" / "photo.png").write_bytes(b"\x89PNG" + b"0" * 2_000_000)
+    data = {"groups": {"g": {"name": "读书会", "plugins": {"quiz": {"banks": ["quiz"]}}}}}
+    write_config(tmp_path, data)
+    assert load(tmp_path / "bot.yaml").groups["g"]
+    (tmp_path / "config" / "quiz" / "huge.yaml").write_text("#" * 1_100_000, encoding="utf-8")
+    [problem] = problems(tmp_path, data)
+    assert "quiz/huge.yaml" in problem and "cap" in problem

@@ -26,6 +26,8 @@ MAX_DEPTH = 40  # nesting levels; real files use fewer than ten
 MAX_NODES = 100_000  # values, counted as often as aliases repeat them
 MAX_ALIASES = 100
 
+TEXT_SUFFIXES = {".yaml", ".yml", ".txt", ".xml", ".json", ".csv", ".tsv"}
+
 _cap: ContextVar[int | None] = ContextVar("qunbot_max_file_bytes", default=None)
 _running = {"max_file_bytes": DEFAULT_MAX_FILE_BYTES}  # the cap of the config in use
 
@@ -191,8 +193,11 @@ def path_problem(name: str, content_dir: Path, roots: Sequence[Path]) -> str | N
     for file in files:
         if not any(file.resolve().is_relative_to(root) for root in allowed):
             return f"链接指向 config/ 以外 (a symlink leads outside config/): {name}"
-        if file.stat().st_size > max_file_bytes():
-            return f"{name}: {_too_large(max_file_bytes())}"
+        # In a folder only what the bot reads as text counts (quiz pictures may be large).
+        if (file is target or file.suffix.lower() in TEXT_SUFFIXES) and \
+                file.stat().st_size > max_file_bytes():
+            shown = file.relative_to(content_dir) if file.is_relative_to(content_dir) else name
+            return f"{shown}: {_too_large(max_file_bytes())}"
     return None
 
 
