@@ -232,3 +232,11 @@ def test_a_large_picture_next_to_a_quiz_bank_is_fine_a_large_bank_is_not(tmp_pat
     (tmp_path / "config" / "quiz" / "huge.yaml").write_text("#" * 1_100_000, encoding="utf-8")
     [problem] = problems(tmp_path, data)
     assert "quiz/huge.yaml" in problem and "cap" in problem
+
+
+async def test_a_symlink_swapped_in_after_loading_is_not_posted(make_chat, tmp_path, content):
+    chat = await make_chat(config())
+    (tmp_path / "secret.txt").write_text("token=abc", encoding="utf-8")
+    (content / "morning.txt").unlink()
+    os.symlink(tmp_path / "secret.txt", content / "morning.txt")
+    assert await chat.advance_to("2026-11-23 08:31") == []  # skipped (and logged), not posted

@@ -28,8 +28,10 @@ MAX_ALIASES = 100
 
 TEXT_SUFFIXES = {".yaml", ".yml", ".txt", ".xml", ".json", ".csv", ".tsv"}
 
-_cap: ContextVar[int | None] = ContextVar("qunbot_max_file_bytes", default=None)
-_running = {"max_file_bytes": DEFAULT_MAX_FILE_BYTES}  # the cap of the config in use
+# While a config loads: its own (cap, content roots); otherwise those of the running one.
+_loading: ContextVar[tuple[int, tuple[Path, ...]] | None] = ContextVar("qunbot_loading",
+                                                                       default=None)
+_running: dict[str, Any] = {"max_file_bytes": DEFAULT_MAX_FILE_BYTES, "roots": ()}
 
 
 class ContentPath(str):
@@ -52,22 +54,38 @@ def is_url(name: str) -> bool:
 # -- size --------------------------------------------------------------------------------
 
 def max_file_bytes() -> int:
-    return _cap.get() or _running["max_file_bytes"]
+    loading = _loading.get()
+    return loading[0] if loading else int(_running["max_file_bytes"])
+
+
+def content_roots() -> tuple[Path, ...]:
+    loading = _loading.get()
+    return loading[1] if loading else tuple(_running["roots"])
 
 
 @contextmanager
-def file_cap(limit: int) -> Iterator[None]:
-    """Content read while a config loads is capped by that config's own limit."""
-    token = _cap.set(limit)
+def file_cap(limit: int, roots: Sequence[Path] = ()) -> Iterator[None]:
+    """Content read while a config loads follows that config's own cap and roots."""
+    token = _loading.set((limit, tuple(roots)))
     try:
         yield
     finally:
-        _cap.reset(token)
+        _loading.reset(token)
 
 
-def adopt_file_cap(limit: int) -> None:
-    """The running config's cap: for content read while the bot runs."""
+def adopt_file_cap(limit: int, roots: Sequence[Path] = ()) -> None:
+    """The running config's cap and content roots: for content read while the bot runs."""
     _running["max_file_bytes"] = limit
+    _running["roots"] = tuple(roots)
+
+
+def content_file(base_dir: Path, name: str) -> Path:
+    """The file `name` under config/, checked again when it is read: a symlink swapped in
+    after the config was loaded still may not lead out. Raises ValueError."""
+    path = base_dir / "config" / name
+    if (problem := path_problem(name, base_dir / "config", content_roots())) is not None:
+        raise ValueError(problem)
+    return path
 
 
 class TooLarge(ValueError):

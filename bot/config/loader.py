@@ -217,9 +217,10 @@ def load_config(
         # Report the plugin blocks' problems in the same pass, not one round later.
         issues += _raw_plugin_issues(data, path, lines, {p.name: p for p in plugins})
         raise ConfigError(issues) from None
-    with files.file_cap(config.limits.max_file_bytes):  # content files: this config's cap
+    roots = [path.parent / root for root in config.bot.content_roots]
+    with files.file_cap(config.limits.max_file_bytes, roots):  # content: this config's rules
         loaded = _assemble(config, path, lines, plugins, builtins)
-    files.adopt_file_cap(config.limits.max_file_bytes)
+    files.adopt_file_cap(config.limits.max_file_bytes, roots)
     return loaded
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config.files import read_text
+from bot.config.files import content_file, read_text
 from bot.storage import insert_if_missing
 from plugins.timed_posts.models import TimedPostsDrawn
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings, TopicPool
@@ -25,13 +25,13 @@ def read_lines(path: Path) -> list[str]:
 def topics(pool: TopicPool, config_dir: Path) -> list[str]:
     found = list(pool.topics)
     if pool.file:
-        found += read_lines(config_dir / "config" / pool.file)
+        found += read_lines(content_file(config_dir, pool.file))
     return list(dict.fromkeys(t.strip() for t in found if t.strip()))
 
 
 def template(post: TimedPost, config_dir: Path) -> str:
     if post.text_file is not None:
-        return read_text(config_dir / "config" / post.text_file).strip()
+        return read_text(content_file(config_dir, post.text_file)).strip()
     return post.text if post.text is not None else "{topic}"
 
 
