@@ -20,7 +20,8 @@ from bot.text import MESSAGE_LIMIT
 from tests.fuzzing import message
 from tests.shipped import copy_content, leaks, shipped_plugins
 
-PEOPLE = ["member", "adam", "olivia", "op", "room-owner"]
+# A member, bot.yaml's admin and owner, an operator, the room's own owner and admin.
+PEOPLE = ["member", "adam", "olivia", "op", "room-owner", "room-admin"]
 APOLOGIES = ("出了点问题", "ran into a problem")
 
 
@@ -41,7 +42,7 @@ async def start(directory: Any, without: tuple[str, ...] = ()) -> FakeChat:
     copy_content(directory)
     chat = await FakeChat.start(directory, fuzz_config(without))
     room = chat.chat.groups["g-fuzz"]
-    room.owner_id = "room-owner"
+    room.owner_id, room.admin_ids = "room-owner", ("room-admin",)
     chat.chat.add_group("g-stranger", "陌生群", ZoneInfo("Asia/Shanghai")).owner_id = "room-owner"
     return chat
 
