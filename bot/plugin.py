@@ -54,6 +54,8 @@ class Command:
     role: Role = Role.MEMBER
     help: str = ""
     help_en: str = ""
+    # Acts on the whole bot (reload): only roles bot.yaml gives count, never the room's own.
+    bot_wide: bool = False
 
 
 @dataclass
@@ -67,10 +69,11 @@ class Router:
     leave_handlers: list[MemberHandler] = field(default_factory=list)
 
     def command(
-        self, name: str, *aliases: str, role: Role = Role.MEMBER, help: str = "", help_en: str = ""
+        self, name: str, *aliases: str, role: Role = Role.MEMBER, help: str = "", help_en: str = "",
+        bot_wide: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(name, handler, aliases, role, help, help_en))
+            self.commands.append(Command(name, handler, aliases, role, help, help_en, bot_wide))
             return handler
 
         return register

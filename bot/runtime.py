@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from bot.activity import ActivityRecorder
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
-from bot.config import ConfigError, LoadedConfig, load_config
+from bot.config import ConfigError, ConfigIssue, LoadedConfig
+from bot.config.loader import load_config_off_loop
 from bot.config.models import OutboxSettings
 from bot.context import JobContext
 from bot.digest.report import DigestJob
@@ -57,7 +58,7 @@ class Services:
     platform: PlatformState  # logged in or out, groups the bot was removed from
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    async def reload(self) -> list[str]:
+    async def reload(self) -> list[ConfigIssue]:
         return await self.runtime.reload()
 
     async def remove_member(self, group_id: str, member_id: str) -> None:
@@ -162,14 +163,15 @@ class BotRuntime:
         if adapter_tasks:
             await adapter_tasks[0]
 
-    async def reload(self) -> list[str]:
-        """Re-read the config; an invalid one is refused and the running one kept."""
+    async def reload(self) -> list[ConfigIssue]:
+        """Re-read the config off the event loop, within a time limit; an invalid one is
+        refused (its problems returned) and the running one kept."""
         try:
-            new = await asyncio.to_thread(
-                load_config, self.config.path, self.plugins, self.builtins
-            )
-        except ConfigError as exc:  # shown in the group: no server paths
-            return [issue.describe(issue.file.name) for issue in exc.issues]
+            new = await load_config_off_loop(self.config.path, self.plugins, self.builtins,
+                                             self.config.config.limits.reload_seconds)
+        except ConfigError as exc:
+            log.warning("reload refused:\n%s", exc)
+            return exc.issues
         self.config = self.services.config = new
         self.dispatcher.rate.per_minute = new.config.limits.commands_per_minute
         self.scheduler.set_jobs(self._scheduled_jobs())

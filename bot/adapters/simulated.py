@@ -38,6 +38,9 @@ class SimGroup:
     name: str
     timezone: ZoneInfo
     members: dict[str, str] = field(default_factory=dict)  # id → display name
+    # The room's owner and admins as the platform reports them (not from bot.yaml).
+    owner_id: str | None = None
+    admin_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,8 @@ class SimulatedAdapter:
         group = self.chat.groups.get(group_id)
         if group is None:
             return None
-        return GroupInfo(id=group.id, name=group.name, member_count=len(group.members))
+        return GroupInfo(id=group.id, name=group.name, member_count=len(group.members),
+                         owner_id=group.owner_id, admin_ids=group.admin_ids)
 
     async def list_groups(self) -> list[GroupInfo]:
         return [

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from bot.config.models import ClockTime, Duration, Strict, Weekday
+from bot.config.models import ClockTime, ContentPath, Duration, Strict, Weekday
 
 
 class FeedSource(Strict):
     # An http(s) URL, or a file path under config/ (a feed saved by hand, or in tests).
-    url: str = Field(min_length=1, max_length=500)
+    url: ContentPath
     name: str = Field("", max_length=40)  # shown to operators when the feed fails
     max_items: int = Field(5, ge=1, le=50)  # at most this many of the briefing's items
 

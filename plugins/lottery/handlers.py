@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context, JobContext
 from bot.input import DeadlinePassed, take_deadline
 from bot.plugin import Role, Router
+from bot.text import excerpt
 from plugins.lottery import fair, service
 from plugins.lottery.models import LotteryDraw, LotteryEntry
 from plugins.lottery.service import normalize_keyword
@@ -58,7 +59,7 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
     keyword = words[0]
     key = normalize_keyword(keyword)
     if len(keyword) > 20 or not key or key in _taken_words(ctx):
-        await ctx.reply(ctx.t("bad.keyword", keyword=keyword[:20]))
+        await ctx.reply(ctx.t("bad.keyword", keyword=excerpt(keyword)))
         return
     try:
         taken = take_deadline(words[1:-1], ctx.local_now)  # at least one prize after it
@@ -68,14 +69,14 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
     deadline = taken[0] if taken else None
     if (deadline is None or deadline - ctx.local_now < MIN_DURATION
             or deadline - ctx.local_now > ctx.settings.max_duration):
-        await ctx.reply(ctx.t("bad.deadline", text=words[1][:20],
+        await ctx.reply(ctx.t("bad.deadline", text=excerpt(words[1]),
                               days=ctx.settings.max_duration.days))
         return
     prize_words = words[1 + taken[1]:][:18]
     try:
         prizes = fair.parse_prizes(prize_words)
     except ValueError:
-        await ctx.reply(ctx.t("bad.prize", text=" ".join(prize_words)[:60]) + "\n"
+        await ctx.reply(ctx.t("bad.prize", text=excerpt(" ".join(prize_words), 40)) + "\n"
                         + ctx.t("usage"))
         return
     if (points := service.points_paid(prizes)) > ctx.settings.max_points:
@@ -177,7 +178,7 @@ def pick_draw(draws: Sequence[LotteryDraw], args: str) -> tuple[LotteryDraw | No
 async def _announce_cancel(ctx: Context[LotterySettings], draw: LotteryDraw,
                            people: list[str], reason: str) -> None:
     """Tell the group, @-mentioning every participant (a few mentions per message)."""
-    reason_text = ctx.t("cancel.reason", reason=reason[:100]) if reason.strip() else ""
+    reason_text = ctx.t("cancel.reason", reason=excerpt(reason, 60)) if reason.strip() else ""
     text = ctx.t("cancelled", id=draw.id, keyword=draw.keyword, name=ctx.sender_name,
                  count=len(people), reason=reason_text)
     batches = [tuple(people[n:n + MENTIONS_PER_POST])

@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.i18n import Texts
 from bot.input import POINT_UNITS, read_int
 from bot.plugin import Role, Router
+from bot.text import excerpt
 
 router = Router()
 
@@ -115,5 +116,6 @@ async def _adjust(ctx: Context[Any], sign: int) -> None:
         await ctx.reply(ctx.t("adjust.short", name=target, balance=short.balance, amount=amount))
         return
     verb = ctx.t("verb.add" if sign > 0 else "verb.deduct")
-    await ctx.reply(ctx.t("adjust.done", name=target, verb=verb, amount=amount, reason=reason,
+    await ctx.reply(ctx.t("adjust.done", name=target, verb=verb, amount=amount,
+                          reason=excerpt(reason, 40),
                           balance=balance), also=(target,))

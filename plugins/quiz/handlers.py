@@ -81,7 +81,7 @@ async def stop_game(ctx: Context[QuizSettings]) -> None:
 @router.command("chain", "成语接龙", "接龙", help="开始成语接龙：成语接龙 [第一个成语]",
                 help_en="start an idiom chain: chain [first idiom]")
 async def start_chain(ctx: Context[QuizSettings]) -> None:
-    problem = await game.start_chain(ctx, ctx.args.strip()[:20], ctx.sender_id)
+    problem = await game.start_chain(ctx, ctx.args.strip()[:50], ctx.sender_id)  # idioms: ≤ 12
     if problem:
         await ctx.reply(problem)
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.config.models import ClockTime, Weekday
+from bot.config.models import ClockTime, ContentPath, Weekday
 from bot.scheduler import cron_trigger
 
 
@@ -17,7 +17,7 @@ class TimedPost(BaseModel):
     cron: str | None = None
     weekdays: list[Weekday] = Field(default_factory=list)
     text: str | None = Field(None, min_length=1, max_length=4000)  # with a pool: "{topic}"
-    text_file: str | None = None  # under config/, read when the post goes out
+    text_file: ContentPath | None = None  # under config/, read when the post goes out
     pool: str | None = None  # draws a topic from `pools` without repeats: {topic}
     id: str | None = None  # keeps the delivery ledger's key stable if posts are reordered
 
@@ -48,7 +48,7 @@ class TopicPool(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     topics: list[str] = Field(default_factory=list)
-    file: str | None = None  # under config/: one topic a line; `#` lines are comments
+    file: ContentPath | None = None  # under config/: one topic a line; `#` lines are comments
 
 
 class TimedPostsSettings(BaseModel):
