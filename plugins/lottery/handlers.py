@@ -76,7 +76,7 @@ async def create_draw(ctx: Context[LotterySettings]) -> None:
     try:
         prizes = fair.parse_prizes(prize_words)
     except ValueError:
-        await ctx.reply(ctx.t("bad.prize", text=excerpt(" ".join(prize_words), 40)) + "\n"
+        await ctx.reply(ctx.t("bad.prize", text=excerpt(" ".join(prize_words))) + "\n"
                         + ctx.t("usage"))
         return
     if (points := service.points_paid(prizes)) > ctx.settings.max_points:
