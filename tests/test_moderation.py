@@ -13,7 +13,7 @@ from opencc import OpenCC
 from sqlalchemy import select
 
 from bot import ledger
-from bot.events import IncomingMessage, MessageKind
+from bot.events import IncomingMessage, Link, MessageKind, MiniProgram, Notice, Quote
 from bot.testing import FakeChat
 from plugins.moderation.detect import Detector
 from plugins.moderation.models import ModerationAction
@@ -248,3 +248,167 @@ def test_a_bad_action_or_regex_is_a_config_error(tmp_path):
         load(tmp_path / "bot.yaml")
     text = str(caught.value)
     assert "unknown action 'ban'" in text and "invalid regular expression" in text
+
+
+# -- what a message is (issue 11) -----------------------------------------------------------
+
+
+def _kind(chat: FakeChat, member: str, kind: MessageKind, content=None, text: str = ""):
+    return chat.chat.message("g", member, text).model_copy(
+        update={"kind": kind, "content": content})
+
+
+async def test_stickers_and_images_are_never_read_as_text(make_chat):
+    chat = await make_chat(config(block_links=True))
+    xml = ('<msg><emoji fromusername="wxid_abc12345" cdnurl="http://emoji.qq.com/x.gif"/>'
+           '</msg>')
+    for kind in (MessageKind.STICKER, MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.FILE):
+        for _ in range(3):  # not a repeat either (sticker bursts do count as flooding)
+            assert await chat.deliver(_kind(chat, "bob", kind, text=xml)) == []
+            await chat.advance("5s")
+
+
+async def test_a_link_card_goes_through_the_link_and_word_rules(make_chat):
+    chat = await make_chat(config(block_links=False, newcomer_hours=24))
+    clean = Link(title="跑步入门指南", url="https://example.com/run")
+    assert await chat.deliver(_kind(chat, "alice", MessageKind.LINK, clean)) == []
+    spam = Link(title="在家刷单日入三百", url="https://example.com/a")
+    [notice] = await chat.deliver(_kind(chat, "mallory", MessageKind.LINK, spam))
+    assert "违禁词" in notice.text
+    await chat.join("nina")
+    [notice] = await chat.deliver(_kind(chat, "nina", MessageKind.LINK, clean))
+    assert "入群首日发链接" in notice.text and "example.com/run" in notice.text
+
+
+async def test_the_quoted_part_is_not_the_quoters_offence(make_chat):
+    chat = await make_chat(config())
+    quote = Quote(author="mallory", quoted="刷单日赚 500，加薇 abc12345")
+    assert await chat.deliver(_kind(chat, "bob", MessageKind.QUOTE, quote, "别信这种")) == []
+    [notice] = await chat.deliver(_kind(chat, "eve", MessageKind.QUOTE, quote, "傻瓜才信"))
+    assert "违禁词" in notice.text and "傻瓜" in notice.text
+
+
+async def test_system_notices_pats_and_recalls_are_never_punished(make_chat):
+    chat = await make_chat(config())
+    for kind in (MessageKind.SYSTEM, MessageKind.PAT, MessageKind.RECALL):
+        notice = Notice(text="mallory 拍了拍 傻瓜 刷单 www.x.com 13812345678")
+        for _ in range(6):  # not flooding either
+            assert await chat.deliver(_kind(chat, "mallory", kind, notice,
+                                            text=notice.text)) == []
+
+
+async def test_cards_and_mini_programs_have_their_own_rule(make_chat):
+    chat = await make_chat(config(block_cards=False))
+    assert await chat.deliver(_kind(chat, "bob", MessageKind.CARD)) == []
+    game = MiniProgram(title="跳一跳", app="跳一跳")
+    assert await chat.deliver(_kind(chat, "bob", MessageKind.MINI_PROGRAM, game)) == []
+    ad = MiniProgram(title="刷单日结 点这里", app="招聘")
+    [notice] = await chat.deliver(_kind(chat, "mallory", MessageKind.MINI_PROGRAM, ad))
+    assert "违禁词" in notice.text
+
+
+async def test_a_mass_join_welcome_mentions_twenty_and_counts_the_rest(make_chat):
+    chat = await make_chat(config())
+    for n in range(25):
+        await chat.join(f"new{n:02}")
+    [welcome] = await chat.advance("1m")
+    assert welcome.mentions == tuple(f"new{n:02}" for n in range(20))
+    assert welcome.text.startswith("…等 25 位新朋友")
+    for n in range(3):
+        await chat.join(f"late{n}")
+    [small] = await chat.advance("1m")
+    assert small.mentions == ("late0", "late1", "late2") and "等" not in small.text
+
+
+# -- using the bot is never an offence (issue 12 point 5) ------------------------------------
+
+
+def bot_config(**overrides: object) -> dict:
+    found = config(**overrides)
+    found["groups"]["g"]["plugins"].update({"checkin": {}, "redpacket": {}})
+    return found
+
+
+@pytest.mark.parametrize("commands", [
+    ["打卡", "打卡", "打卡", "打卡"], ["/help", "／help", "/HELP"], ["/help", "/help", "/help"],
+])
+async def test_commands_are_never_flooding_or_repeating(make_chat, commands):
+    chat = await make_chat(bot_config())
+    for text in commands:
+        replies = await chat.say("bob", text)
+        assert all(r.kind != "notice" for r in replies), text
+        assert replies, f"{text!r} got no answer: a guard swallowed it"
+        await chat.advance("2s")
+
+
+async def test_grabbing_three_red_packets_is_not_repeating(make_chat):
+    chat = await make_chat(bot_config())
+    await chat.say("adam", "/加分 @alice 100 初始")
+    for n in range(3):
+        await chat.say("alice", "发红包 30 3 恭喜")
+        replies = await chat.say("bob", "抢！" if n == 1 else "抢")
+        assert [r.kind for r in replies] == ["reply"] and "抢到" in replies[0].text
+        await chat.advance("20s")
+
+
+async def test_twelve_commands_in_a_minute_get_only_the_slow_down_reply(make_chat):
+    chat = await make_chat(bot_config())
+    replies = []
+    for _ in range(12):
+        replies += await chat.say("bob", "/help")
+        await chat.advance("3s")
+    assert all(r.kind != "notice" for r in replies)
+    assert sum("发得太快啦" in r.text for r in replies) == 1
+    assert len(await chat.say("bob", "今天天气不错")) == 0  # not in the 小黑屋, not warned
+    await chat.advance("1m")
+    assert len(await chat.say("bob", "/help")) == 1  # and not in the 小黑屋
+
+
+@pytest.mark.parametrize("text", ["收到", "哈哈哈", "好的", "+1", "1", "👍", "ok", "收到收到",
+                                  "哈哈哈哈哈", "666"])
+async def test_acknowledgements_are_not_repeats(make_chat, text):
+    chat = await make_chat(config())
+    for _ in range(4):
+        assert await violation(chat, "bob", text) is None
+        await chat.advance("30s")
+
+
+async def test_the_acknowledgement_list_is_configurable(make_chat):
+    chat = await make_chat(config(acknowledgements=["到"]))
+    notices = []
+    for _ in range(3):
+        notices.append(await violation(chat, "bob", "收到"))
+        await chat.advance("30s")
+    assert "重复" in notices[2]
+    for _ in range(3):
+        assert await violation(chat, "carl", "到") is None
+
+
+async def test_chatter_between_commands_still_floods(make_chat):
+    chat = await make_chat(bot_config())
+    for n in range(3):
+        assert await violation(chat, "mallory", f"第{n}条") is None
+        await chat.say("mallory", "/help")  # commands are not counted …
+    assert "刷屏" in await violation(chat, "mallory", "第4条")  # … the chatter is
+
+
+# -- bounded memory (issue 14 point 7) ------------------------------------------------------
+
+
+async def test_flood_and_repeat_memory_expires_and_is_capped(make_chat):
+    chat = await make_chat(config())
+    for n in range(30):
+        await chat.say(f"m{n}", "随便聊聊")
+    recent = recent_messages_of(chat)
+    assert len(recent) == 30
+    await chat.advance("11m")  # past the repeat window (the longest)
+    await chat.say("late", "还有人吗")
+    assert len(recent) == 1
+    recent.cap = 10
+    for n in range(40):
+        await chat.say(f"x{n}", "再聊聊")
+    assert len(recent) == 10
+
+
+def recent_messages_of(chat: FakeChat):
+    return chat.runtime.services.plugin_state["moderation"]["recent"]

@@ -150,7 +150,8 @@ def _flood(ctx: Context[ModerationSettings]) -> Violation | None:
 
 def _repeat(ctx: Context[ModerationSettings]) -> Violation | None:
     repeat = ctx.settings.repeat
-    text = canonical(ctx.message.text)
+    typed = ctx.message.kind in (MessageKind.TEXT, MessageKind.QUOTE)
+    text = canonical(ctx.message.text) if typed else ""
     if repeat is None or not text or rules(ctx).acknowledgement.fullmatch(text):
         return None
     history = recent_messages(ctx).history(ctx.group.id, ctx.sender_id, ctx.now,
