@@ -38,7 +38,7 @@ _CONTACT = re.compile(
     rf"|(?<![a-z])薇{_ID}")
 # On the clause as typed: "V❤️：tianmi_520", "薇：abc_123" (a symbol between name and id).
 _CONTACT_TYPED = re.compile(r"(?<![a-z])(?:v|薇|威|卫)\s*[^\w\s]+\s*[a-z][a-z0-9_-]{5,19}")
-_PLUS = str.maketrans({"+": "加", "➕": "加"})
+_PLUS = str.maketrans({"+": "加", "➕": "加", "✚": "加", "✛": "加", "✜": "加", "🞡": "加"})
 
 # -- phone numbers ----------------------------------------------------------------------------
 # Chinese numerals (and the radio spellings 幺 洞 拐) read as digits; any separator inside a
