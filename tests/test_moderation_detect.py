@@ -106,3 +106,17 @@ def test_the_held_out_corpus_meets_its_targets(capsys):
     detector = Detector(moderation_eval.SETTINGS, load_words(moderation_eval.SETTINGS, ROOT))
     scores = moderation_eval.evaluate(detector, "heldout", show=False)
     assert scores["caught"] >= 0.95 and scores["flagged"] <= 0.005, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("filler", ["a", "刷单车", "今天我们，", "1 ", "v:", "ab 点 ", "。"])
+def test_a_100_kb_message_is_checked_in_bounded_time(filler):
+    import time
+
+    text = filler * (100_000 // len(filler))
+    timings = []
+    for n in range(3):  # best of three: other processes share the CPU
+        started = time.perf_counter()
+        rule_of(text + f"\n加薇 lucky202{n}")  # an ad at the end is still seen
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.25  # ~40 ms here; a quadratic path takes seconds
+    assert rule_of(text + "\n加薇 lucky2024") == "wechat_id"

@@ -18,7 +18,7 @@ import ahocorasick
 from publicsuffixlist import PublicSuffixList
 
 from bot.events import IncomingMessage, Link, MessageKind, MiniProgram
-from plugins.moderation.normalize import clauses, prepare, squeeze
+from plugins.moderation.normalize import clause_text, clauses, prepare, squeeze, squeezed_clauses
 from plugins.moderation.settings import ModerationSettings
 
 # -- contact ads (rule wechat_id) -------------------------------------------------------------
@@ -37,7 +37,8 @@ _CONTACT = re.compile(
     rf"|{_ADD}(?:我|个)?(?:微|薇|v){_ID}"
     rf"|(?<![a-z])薇{_ID}")
 # On the clause as typed: "V❤️：tianmi_520", "薇：abc_123" (a symbol between name and id).
-_CONTACT_TYPED = re.compile(r"(?<![a-z])(?:v|薇|威|卫)\s*[^\w\s]+\s*[a-z][a-z0-9_-]{5,19}")
+_CONTACT_TYPED = re.compile(r"(?<![a-z])(?:v|薇|威|卫)[ \t]*[^\w\s]+[ \t]*[a-z][a-z0-9_-]{5,19}")
+_NOT_WORD = re.compile(r"[^\w\n]|_")
 _PLUS = str.maketrans({"+": "加", "➕": "加", "✚": "加", "✛": "加", "✜": "加", "🞡": "加"})
 
 # -- phone numbers ----------------------------------------------------------------------------
@@ -55,9 +56,10 @@ _WWW = re.compile(r"(?<![a-z0-9])www\s*[.。]\s*[a-z0-9-]+")
 _DOTTED = re.compile(r"(?<![a-z0-9.-])((?:[a-z0-9-]+\.)+)([a-z]{2,24}|xn--[a-z0-9-]+)(?![a-z0-9-])")
 # host 。 suffix, host 点 suffix, host dot suffix, host[.]suffix, host . suffix
 _SPELLED = re.compile(
-    r"(?<![a-z0-9-])([a-z0-9-]*[a-z][a-z0-9-]*)"
+    r"(?<![a-z0-9-])([a-z0-9-]{1,63})"  # a DNS label (one with a letter: checked after)
     r"(?:\s*(?:。|点|\[\.\]|\(\.\)|\[dot\]|\(dot\))\s*|\s+dot\s+|\s+\.\s*)"
     r"([a-z]{2,24})(?![a-z0-9-])")
+_LETTER = re.compile(r"[a-z]")
 # Short-link hosts: their names are too short for the spelled-out rule's length floor.
 SHORT_LINK_HOSTS = frozenset({
     "t.cn", "url.cn", "dwz.cn", "bit.ly", "ow.ly", "goo.gl", "is.gd", "t.co", "suo.im",
@@ -136,15 +138,18 @@ class Detector:
             key = squeeze(prepare(entry.word))
             if not key:
                 continue
-            self._automaton.add_word(key, (entry.word, len(key), False))
+            self._automaton.add_word(key, (entry.word, len(key), ()))
             for exception in entry.exceptions:
                 longer = squeeze(prepare(exception))
                 if key in longer and longer != key:
-                    self._automaton.add_word(longer, (entry.word, len(longer), True))
+                    # where the word sits inside the exception: those spans are excused
+                    inside = tuple(i for i in range(len(longer)) if longer.startswith(key, i))
+                    self._automaton.add_word(longer, (entry.word, len(longer), inside))
         self._has_words = len(self._automaton) > 0
         if self._has_words:
             self._automaton.make_automaton()
         self._patterns = [re.compile(p, re.IGNORECASE) for p in settings.patterns]
+        _suffixes()  # read the suffix list now (half a second), not on a member's message
 
     def check(self, message: IncomingMessage,
               allowed: Allowances | None = None) -> Violation | None:
@@ -164,11 +169,9 @@ class Detector:
     def check_text(self, text: str, allowed: Allowances) -> Violation | None:
         if not text:
             return None
-        parts = clauses(text)
-        if self._has_words:
-            for clause in parts:
-                if found := self._banned_word(squeeze(clause), allowed):
-                    return found
+        text = inspected(text)
+        if self._has_words and (found := self._banned_word(squeezed_clauses(text), allowed)):
+            return found
         for pattern in self._patterns:
             hit = pattern.search(prepare(text))
             if hit and f"pattern:{hit.group(0)}" not in allowed.values:
@@ -176,7 +179,7 @@ class Detector:
         # (误判 on a number or an id allows exactly that one: the guard checks the evidence)
         if self.settings.block_phones and (number := phone_in(text)):
             return Violation("phone", number)
-        if self.settings.block_wechat_ids and (contact := contact_in(parts)):
+        if self.settings.block_wechat_ids and (contact := contact_in(text)):
             return Violation("wechat_id", contact)
         return None
 
@@ -184,11 +187,11 @@ class Detector:
         hits = list(self._automaton.iter(squeezed))
         if not hits:
             return None
-        excused = [(end - size + 1, end + 1, word)
-                   for end, (word, size, is_exception) in hits if is_exception]
-        for end, (word, size, is_exception) in hits:
+        excused = {(word, end - size + 1 + offset)
+                   for end, (word, size, inside) in hits for offset in inside}
+        for end, (word, size, inside) in hits:
             start, stop = end - size + 1, end + 1
-            if is_exception or _covered(excused, word, start, stop):
+            if inside or (word, start) in excused:
                 continue
             if any(_phrase_covers(squeezed, phrase, start, stop)
                    for phrase in allowed.phrases.get(word, ())):
@@ -200,8 +203,8 @@ class Detector:
         """The phrase around the first `word` in `text` (for 误判 on a stored message)."""
         for clause in clauses(text):
             squeezed = squeeze(clause)
-            for end, (found, size, is_exception) in self._automaton.iter(squeezed):
-                if found == word and not is_exception:
+            for end, (found, size, inside) in self._automaton.iter(squeezed):
+                if found == word and not inside:
                     return phrase_around(squeezed, end - size + 1, end + 1)
         return None
 
@@ -214,6 +217,17 @@ class Detector:
         if message.kind not in (MessageKind.TEXT, MessageKind.QUOTE):
             return None
         return link_in(message.text)
+
+
+# A very long message is checked on its beginning and its end (where readers look and ads
+# sit): bounded time per message whatever its length (about 40 ms at most).
+INSPECT_HEAD, INSPECT_TAIL = 6_000, 2_000
+
+
+def inspected(text: str) -> str:
+    if len(text) <= INSPECT_HEAD + INSPECT_TAIL:
+        return text
+    return text[:INSPECT_HEAD] + "\n" + text[-INSPECT_TAIL:]
 
 
 def typed_texts(message: IncomingMessage) -> Iterator[str]:
@@ -230,10 +244,6 @@ def _card_evidence(message: IncomingMessage) -> str:
     if isinstance(message.content, MiniProgram):
         return message.content.title or message.content.app or message.kind.value
     return message.kind.value
-
-
-def _covered(excused: list[tuple[int, int, str]], word: str, start: int, stop: int) -> bool:
-    return any(w == word and s <= start and stop <= e for s, e, w in excused)
 
 
 def phrase_around(squeezed: str, start: int, stop: int) -> str:
@@ -265,12 +275,11 @@ def phone_in(text: str) -> str | None:
     return found.group(0) if found else None
 
 
-def contact_in(parts: Iterable[str]) -> str | None:
-    for clause in parts:
-        found = _CONTACT.search(squeeze(clause.translate(_PLUS))) or _CONTACT_TYPED.search(clause)
-        if found:
-            return found.group(0)
-    return None
+def contact_in(text: str) -> str | None:
+    prepared = clause_text(text)
+    found = (_CONTACT.search(_NOT_WORD.sub("", prepared.translate(_PLUS)))
+             or _CONTACT_TYPED.search(prepared))
+    return found.group(0) if found else None
 
 
 def link_in(text: str) -> str | None:
@@ -278,7 +287,7 @@ def link_in(text: str) -> str | None:
     suffix is on the Public Suffix List (or they are a known short-link host)."""
     if not text:
         return None
-    prepared = prepare(text)
+    prepared = prepare(inspected(text))
     if found := _SCHEME.search(prepared) or _WWW.search(prepared):
         return found.group(0)
     for hit in _DOTTED.finditer(prepared):
@@ -288,9 +297,9 @@ def link_in(text: str) -> str | None:
         if host in SHORT_LINK_HOSTS or _suffixes().privatesuffix(host) is not None:
             return hit.group(0)
     for hit in _SPELLED.finditer(prepared):
-        host = f"{hit.group(1)}.{hit.group(2)}"
-        if host in SHORT_LINK_HOSTS or (
-                len(hit.group(1)) >= 3 and _suffixes().privatesuffix(host) is not None):
+        label, host = hit.group(1), f"{hit.group(1)}.{hit.group(2)}"
+        if host in SHORT_LINK_HOSTS or (len(label) >= 3 and _LETTER.search(label)
+                                        and _suffixes().privatesuffix(host) is not None):
             return hit.group(0)
     return None
 
