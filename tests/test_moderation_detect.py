@@ -120,3 +120,13 @@ def test_a_100_kb_message_is_checked_in_bounded_time(filler):
         timings.append(time.perf_counter() - started)
     assert min(timings) < 0.25  # ~40 ms here; a quadratic path takes seconds
     assert rule_of(text + "\n加薇 lucky2024") == "wechat_id"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["", "刷单", "加薇", "一三八", ".com", "刷单车"]))
+def test_any_text_is_checked_without_error(text, salt):
+    found = DETECTOR.check(IncomingMessage(id="m", group_id="g", sender_id="x", sender_name="x",
+                                           text=text + salt, at=datetime.now(UTC)))
+    link_in(text + salt)
+    if found and found.rule == "banned_word":
+        assert DETECTOR.phrase_for(text + salt, found.evidence)

@@ -254,6 +254,8 @@ def phrase_around(squeezed: str, start: int, stop: int) -> str:
 
     tokens = list(jieba.tokenize(squeezed))
     inside = [i for i, (_, s, e) in enumerate(tokens) if s < stop and e > start]
+    if not inside:  # jieba covers every character; this is only a safety net
+        return squeezed[max(0, start - 1):stop + 1]
     first, last = inside[0], inside[-1]
     if squeezed[tokens[first][1]:tokens[last][2]] == squeezed[start:stop]:
         first, last = max(0, first - 1), min(len(tokens) - 1, last + 1)
