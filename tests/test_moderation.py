@@ -162,8 +162,9 @@ async def test_misjudged_allows_the_phrase_not_the_word(make_chat):
     assert action.undone and action.evidence.startswith("spam | 这本书")
 
 
-async def test_misjudged_survives_a_restart_and_an_old_blanket_pass_is_not_honoured(make_chat):
-    chat = await make_chat(config())
+async def test_misjudged_survives_a_restart_and_an_old_blanket_pass_is_not_honoured(
+        make_chat, database_url):
+    chat = await make_chat(config(), database_url=database_url)
     await violation(chat, "carol", "我们刷单车去公园吧")  # 刷单 with no exception configured
     await chat.say("adam", "误判")
     async with chat.runtime.db.transaction() as session:
