@@ -130,3 +130,14 @@ def test_any_text_is_checked_without_error(text, salt):
     link_in(text + salt)
     if found and found.rule == "banned_word":
         assert DETECTOR.phrase_for(text + salt, found.evidence)
+
+
+def test_long_messages_are_not_cached():
+    from plugins.moderation import normalize
+
+    before = (normalize._prepare_cached.cache_info().currsize,
+              normalize._clauses_cached.cache_info().currsize)
+    for n in range(20):
+        rule_of(f"{n} 刷单车 " * 10_000)
+    assert (normalize._prepare_cached.cache_info().currsize,
+            normalize._clauses_cached.cache_info().currsize) == before

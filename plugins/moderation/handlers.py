@@ -156,9 +156,10 @@ def _repeat(ctx: Context[ModerationSettings]) -> Violation | None:
         return None
     history = recent_messages(ctx).history(ctx.group.id, ctx.sender_id, ctx.now,
                                            _history_span(ctx.settings))
-    history.texts.append((ctx.now, text))
+    key = hash(text)  # what is kept: a number, not the text (a 100 KB text keeps no memory)
+    history.texts.append((ctx.now, key))
     window = ctx.now - timedelta(minutes=repeat.minutes)
-    same = [at for at, seen in history.texts if seen == text and at >= window]
+    same = [at for at, seen in history.texts if seen == key and at >= window]
     if len(same) < repeat.times:
         return None
     history.texts.clear()

@@ -2,7 +2,8 @@
 never wrote.
 
 `prepare` folds full-width and compatibility forms (NFKC), drops invisible characters,
-folds case and turns traditional characters into simplified ones (OpenCC's t2s tables).
+folds case and turns traditional characters into simplified ones (OpenCC's character
+table).
 
 `clauses` first cuts the text, as typed, where a sentence ends: a line break always;
 sentence punctuation (，。！？；… and ASCII , ! ? ;) unless it sits between two single
@@ -52,38 +53,21 @@ _SENTENCE_END = re.compile(
     rf"|(?<={_W}{_W}){_MARK_RUN}"  # a mark after a word of two or more characters …
     rf"|(?<={_W}){_MARK_RUN}(?={_W}{_W})"  # … or before one (刷，单 is spelled out)
     r"|(?<=[a-z]{2})[^\w\s]*\.\s+(?=[A-Z][a-z])")  # "spa. Massage": English sentences
+# Texts up to this long are cached (a message is prepared by several rules); longer ones
+# are not, so a run of 100 KB messages keeps no memory (issue 14).
+CACHED_LENGTH = 500
 
 
-def _traditional_to_simplified() -> dict[int, str]:
-    """OpenCC's character table (traditional → first simplified form) as a str.translate
-    table: C speed on any length, where OpenCC's phrase segmentation costs about a second
-    per 100 KB. Phrase-level choices don't matter for matching words."""
-    table: dict[int, str] = {}
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        traditional, _, simplified = line.partition("\t")
-        if len(traditional) == 1 and simplified:
-            table[ord(traditional)] = simplified.split()[0]
-    return table
-
-
-_T2S = _traditional_to_simplified()
-_WORD = re.compile(r"[^\W_]+")  # letters and digits
-_SEPARATORS = re.compile(r"([\W_]+)")  # a run of anything else, kept by split
-_LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]")
-# Marks that end a sentence, as typed (before full-width forms are folded): the Chinese
-# ones, and the ASCII ones Chinese keyboards also give (an ASCII "." is not among them:
-# between Chinese characters it is decoration, 刷.单).
-_SENTENCE_MARK = re.compile(r"[，。！？；…,!?;｡︐︒︕︖]")
-# An English sentence ending and the next one starting: "spa. Massage", "ok. Me too".
-_ENGLISH_LEFT = re.compile(r"[a-z]{2}$")
-_ENGLISH_RIGHT = re.compile(r"^[A-Z][a-z]")
-
-
-@lru_cache(maxsize=4096)
 def prepare(text: str) -> str:
     """NFKC, no invisible characters, case folded, simplified."""
+    return _prepare_cached(text) if len(text) <= CACHED_LENGTH else _prepare(text)
+
+
+def _prepare(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold().translate(_T2S)
+
+
+_prepare_cached = lru_cache(maxsize=4096)(_prepare)
 
 
 def canonical(text: str) -> str:
@@ -92,16 +76,17 @@ def canonical(text: str) -> str:
     return "".join(_WORD.findall(prepare(text)))
 
 
-def readable(text: str) -> str:
-    """Prepared text with its punctuation: for links, which need their dots."""
-    return prepare(text)
-
-
-@lru_cache(maxsize=1024)
 def clause_text(text: str) -> str:
     """The prepared text with one line per clause: found by regular expressions on the
     text as typed, so a 100 KB message costs a few C passes, not a Python loop."""
+    return _clauses_cached(text) if len(text) <= CACHED_LENGTH else _clause_text(text)
+
+
+def _clause_text(text: str) -> str:
     return prepare(_SENTENCE_END.sub("\n", text))
+
+
+_clauses_cached = lru_cache(maxsize=1024)(_clause_text)
 
 
 def clauses(text: str) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ TEXTS_KEPT = 50  # the repeat rule looks at a member's last 50 texts at most
 class History:
     expires: datetime
     sent: deque[datetime] = field(default_factory=deque)  # for flood: the latest times
-    texts: deque[tuple[datetime, str]] = field(default_factory=lambda: deque(maxlen=TEXTS_KEPT))
+    # for repeat: when, and a hash of the text
+    texts: deque[tuple[datetime, int]] = field(default_factory=lambda: deque(maxlen=TEXTS_KEPT))
 
 
 class RecentMessages:
