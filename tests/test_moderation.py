@@ -413,3 +413,14 @@ async def test_flood_and_repeat_memory_expires_and_is_capped(make_chat):
 
 def recent_messages_of(chat: FakeChat):
     return chat.runtime.services.plugin_state["moderation"]["recent"]
+
+
+async def test_a_long_near_acknowledgement_is_checked_at_once_and_can_repeat(make_chat):
+    # (嗯|嗯嗯)+ as a regular expression backtracks for minutes on this; the check is linear
+    chat = await make_chat(config())
+    text = "嗯嗯" * 30 + "吗"
+    notices = []
+    for _ in range(3):
+        notices.append(await violation(chat, "bob", text))
+        await chat.advance("30s")
+    assert notices[:2] == [None, None] and "重复" in notices[2]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,7 +61,7 @@ class Rules:
     """What one settings value compiles to: the word automaton and the acknowledgements."""
 
     detector: Detector
-    acknowledgement: re.Pattern[str]
+    acknowledgements: Acknowledgements
 
 
 def rules(ctx: AnyContext) -> Rules:
@@ -71,7 +70,7 @@ def rules(ctx: AnyContext) -> Rules:
     if cached is None or cached[0] is not ctx.settings:
         words = load_words(ctx.settings, ctx.services.config.base_dir)
         cached = (ctx.settings, Rules(Detector(ctx.settings, words),
-                                      acknowledgements(ctx.settings.acknowledgements)))
+                                      Acknowledgements(ctx.settings.acknowledgements)))
         ctx.state.setdefault("rules", {})[ctx.group.id] = cached
     return cached[1]
 
@@ -80,12 +79,25 @@ def detector(ctx: AnyContext) -> Detector:
     return rules(ctx).detector
 
 
-def acknowledgements(words: list[str]) -> re.Pattern[str]:
-    """One expression for "only acknowledgements": 收到, 收到收到, 哈哈哈, +1, 666."""
-    keys = sorted({canonical(w) for w in words} - {""}, key=len, reverse=True)
-    if not keys:
-        return re.compile(r"(?!)")
-    return re.compile("(?:" + "|".join(map(re.escape, keys)) + ")+")
+class Acknowledgements:
+    """Is a text only acknowledgements — 收到, 收到收到, 哈哈哈, +1, 666? A word-break check
+    over short texts (a regular expression like (哈|哈哈)+ backtracks exponentially)."""
+
+    LONGEST = 40  # an acknowledgement is short; longer texts are never one
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = frozenset(canonical(w) for w in words) - {""}
+        self.longest_word = max(map(len, self.words), default=0)
+
+    def __contains__(self, text: str) -> bool:
+        if not text or len(text) > self.LONGEST or not self.words:
+            return False
+        reachable = [True] + [False] * len(text)  # reachable[i]: text[:i] is acknowledgements
+        for end in range(1, len(text) + 1):
+            reachable[end] = any(
+                reachable[start] and text[start:end] in self.words
+                for start in range(max(0, end - self.longest_word), end))
+        return reachable[-1]
 
 
 @router.guard
@@ -152,7 +164,7 @@ def _repeat(ctx: Context[ModerationSettings]) -> Violation | None:
     repeat = ctx.settings.repeat
     typed = ctx.message.kind in (MessageKind.TEXT, MessageKind.QUOTE)
     text = canonical(ctx.message.text) if typed else ""
-    if repeat is None or not text or rules(ctx).acknowledgement.fullmatch(text):
+    if repeat is None or not text or text in rules(ctx).acknowledgements:
         return None
     history = recent_messages(ctx).history(ctx.group.id, ctx.sender_id, ctx.now,
                                            _history_span(ctx.settings))
