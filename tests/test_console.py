@@ -121,7 +121,7 @@ def test_the_moderation_example_welcomes_escalates_undoes_and_releases():
     sent = [json.loads(line) for line in result.stdout.splitlines()]
     said = [m["text"] for m in sent]
     assert sent[0]["mentions"] == ["carol", "dave"] and "群规" in said[0]  # one welcome
-    assert "加入例外：banned_word:傻瓜" in said[2]
+    assert "允许「个傻瓜」这个说法" in said[2]
     assert "兼职日结" in said[3] and sent[3]["kind"] == "notice"
     assert any("关小黑屋 3 天" in t for t in said) and any("1. dave" in t for t in said)
     assert said[-2].endswith("已把 dave 放出小黑屋。") and said[-1].startswith("你的积分")
