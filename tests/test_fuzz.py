@@ -11,7 +11,6 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,11 +86,9 @@ def test_hostile_messages_from_every_role(tmp_path, caplog):
         loop.close()
 
 
-@pytest.mark.xfail(strict=True, reason="moderation's link pattern backtracks quadratically "
-                   "on long runs of [a-z0-9-] (plugins/moderation/detect.py _LINK; its owner "
-                   "fixes it, e.g. labels of at most 63 characters)")
 async def test_a_long_run_of_digits_and_dashes_is_moderated_quickly(make_chat, tmp_path):
     chat = await make_chat({"groups": {"g": {"name": "读书会", "plugins": {"moderation": {}}}}})
     started = time.perf_counter()
     await chat.say("member", "-0" * 10_000)
-    assert time.perf_counter() - started < 0.05
+    # Not a speed claim (bench/fuzz.py measures): a quadratic pattern took 22 s here.
+    assert time.perf_counter() - started < 2
