@@ -32,6 +32,7 @@ async def run(n: int, seed: int, slowest: int, without: tuple[str, ...]) -> None
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="qunbot-fuzz-") as folder:
         chat = await start(Path(folder), without)
+        await chat.runtime.warm_up()  # what a running bot does in the background at start
         words, prefixes = command_words(chat), list(chat.runtime.config.prefixes)
         timings: list[tuple[float, str, str]] = []
         errors = 0

@@ -184,6 +184,9 @@ class Plugin(Generic[S]):
     # Once per group when the bot starts, after missed jobs were caught up: to re-arm
     # one-off timers (they live in memory) from what the plugin keeps in the database.
     on_start: JobHandler | None = None
+    # Loads what this plugin's first use would (a dictionary, a segmenter), in a thread after
+    # the bot started, so no member's first message waits for it. Process-wide and blocking.
+    warm_up: Callable[[], object] | None = None
 
     @property
     def commands(self) -> list[Command]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.activity import ActivityRecorder
+from bot.activity import ActivityRecorder, load_segmenter
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, ConfigIssue, LoadedConfig
@@ -132,12 +132,25 @@ class BotRuntime:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
             self._tasks.append(asyncio.create_task(self._activity_flushes(), name="activity"))
+            self._tasks.append(asyncio.create_task(self.warm_up(), name="warm-up"))
         if run_adapter:
             self._tasks.append(
                 asyncio.create_task(
                     self.adapter.run(self.dispatcher.handle), name=f"adapter-{self.adapter.name}"
                 )
             )
+
+    async def warm_up(self) -> None:
+        """Load, in threads, what first uses would (the core's word segmenter for the
+        activity counters, and what enabled plugins declare): one at a time, off the loop."""
+        loads: dict[Callable[[], object], None] = {load_segmenter: None}  # ordered, once each
+        for group in self.config.groups.values():
+            loads.update({e.plugin.warm_up: None for e in group.plugins if e.plugin.warm_up})
+        for load in loads:
+            try:
+                await asyncio.to_thread(load)
+            except Exception:
+                log.warning("warming up %s failed; it loads on first use", load, exc_info=True)
 
     async def stop(self) -> None:
         """Tear down in reverse order; safe to call twice."""

@@ -27,7 +27,7 @@ from plugins.quiz.answers import is_correct, normalize, without_emoji, without_m
 from plugins.quiz.bank import LoadedBank, Question, bank_paths, image_file, load_bank
 from plugins.quiz.idioms import SameSound, dictionary
 from plugins.quiz.models import QuizAsked, QuizRound
-from plugins.quiz.settings import QuizSettings
+from plugins.quiz.settings import ChainSettings, QuizSettings
 
 Ctx = Context[QuizSettings] | JobContext[QuizSettings]
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -376,6 +376,11 @@ def chain_starts(rule: str) -> tuple[str, ...]:
     idioms = dictionary()
     return tuple(sorted(w for w in idioms.common if len(w) == 4
                         and len(idioms.continuations(w, rule)) >= 3))
+
+
+def warm_up() -> None:
+    """The idiom dictionary and the default rule's starting idioms, before anyone plays."""
+    chain_starts(ChainSettings().same_sound)
 
 
 async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
