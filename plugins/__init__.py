@@ -15,7 +15,8 @@ from plugins.points import plugin as points
 from plugins.qa import plugin as qa
 from plugins.quiz import plugin as quiz
 from plugins.redpacket import plugin as redpacket
+from plugins.tags import plugin as tags
 from plugins.timed_posts import plugin as timed_posts
 
 ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation, quiz, minigames,
-                                 redpacket, lottery, briefing, activity)
+                                 redpacket, lottery, briefing, activity, tags)

@@ -9,6 +9,7 @@ from bot.context import Context, JobContext
 from bot.i18n import Texts
 from bot.plugin import Role, Router, Schedule
 from bot.scheduler import make_trigger
+from plugins.tags.targeting import post_to_tagged
 from plugins.timed_posts import service
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings
 
@@ -69,6 +70,9 @@ async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
         text = await compose(ctx, post)
     except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
         ctx.log.error("timed post %s not sent: %s", post.key(), exc)
+        return
+    if post.tags:  # only the members with these tags are @-mentioned, in batches
+        await post_to_tagged(ctx, text, post.tags)
         return
     await ctx.post(text)
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.config.models import ClockTime, Weekday
 from bot.scheduler import cron_trigger
+from plugins.tags.settings import Tag
 
 
 class TimedPost(BaseModel):
@@ -19,6 +20,7 @@ class TimedPost(BaseModel):
     text: str | None = Field(None, min_length=1, max_length=4000)  # with a pool: "{topic}"
     text_file: str | None = None  # under config/, read when the post goes out
     pool: str | None = None  # draws a topic from `pools` without repeats: {topic}
+    tags: list[Tag] = Field(default_factory=list, max_length=10)  # @ only members with these
     id: str | None = None  # keeps the delivery ledger's key stable if posts are reordered
 
     @model_validator(mode="after")
