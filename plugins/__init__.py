@@ -8,6 +8,7 @@ from bot.plugin import Plugin
 from plugins.activity import plugin as activity
 from plugins.briefing import plugin as briefing
 from plugins.checkin import plugin as checkin
+from plugins.invites import plugin as invites
 from plugins.lottery import plugin as lottery
 from plugins.minigames import plugin as minigames
 from plugins.moderation import plugin as moderation
@@ -19,4 +20,5 @@ from plugins.tags import plugin as tags
 from plugins.timed_posts import plugin as timed_posts
 
 ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation, quiz, minigames,
-                                 redpacket, lottery, briefing, activity, tags)
+                                 redpacket, lottery, briefing, activity, tags,
+                                 invites)

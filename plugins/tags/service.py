@@ -20,6 +20,7 @@ from bot.storage import insert_if_missing
 from plugins.activity import service as activity
 from plugins.activity.settings import ActivitySettings
 from plugins.checkin.models import CheckinRecord
+from plugins.invites import service as invites
 from plugins.moderation.models import ModerationMember
 from plugins.tags.models import MemberTag, TagQuestionnaire
 from plugins.tags.settings import TagsSettings
@@ -122,7 +123,7 @@ async def compute_auto(session: AsyncSession, group: GroupSetup, settings: TagsS
     found.update(await _segments(session, group, today))
     found["streak"] = await _streaks(session, group.id, today, settings.streak_days)
     found["blackroom"] = await _blackroom(session, group.id, now)
-    found["inviter"] = await _top_inviters(session, group.id, now, settings.top_inviters)
+    found["inviter"] = await _top_inviters(session, group.id, settings.top_inviters)
     return AutoTags(found)
 
 
@@ -172,10 +173,12 @@ async def _blackroom(session: AsyncSession, group_id: str, now: datetime) -> dic
     return {member: name or member for member, name in rows}
 
 
-async def _top_inviters(session: AsyncSession, group_id: str, now: datetime,
-                        count: int) -> dict[str, str]:
-    """Filled in by the invites plugin's counts once it exists (see plugins/invites)."""
-    return {}
+async def _top_inviters(session: AsyncSession, group_id: str, count: int) -> dict[str, str]:
+    """The best inviters by invitees counted (still in the group, past stay_days)."""
+    if count == 0:
+        return {}
+    best = invites.ranked(await invites.counted(session, group_id), count)
+    return {inviter: inviter for inviter, _ in best}
 
 
 # -- both kinds together --------------------------------------------------------------------
