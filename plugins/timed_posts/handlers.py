@@ -41,7 +41,7 @@ def schedules(settings: TimedPostsSettings) -> list[Schedule]:
             key = f"{key} #{seen[key]}"
         result.append(
             Schedule(key=key, at=post.at, cron=post.cron, weekdays=tuple(post.weekdays),
-                     payload=post)
+                     payload=post, between=tuple(post.between) if post.between else None)
         )
     return result
 
@@ -99,7 +99,10 @@ async def list_posts(ctx: Context[TimedPostsSettings]) -> None:
         return
     lines = [ctx.t("list.header", group=ctx.group.name)]
     for n, schedule in enumerate(schedules(ctx.settings), start=1):
-        upcoming = make_trigger(schedule, ctx.group.timezone).get_next_fire_time(None, ctx.now)
+        # The seed the runtime gives this job, so a window shows the moment it will use.
+        seed = f"{ctx.group.id}|timed_posts.post.{schedule.key}"
+        upcoming = make_trigger(schedule, ctx.group.timezone, seed).get_next_fire_time(None,
+                                                                                      ctx.now)
         when = (
             upcoming.astimezone(ctx.group.timezone).strftime("%m-%d %H:%M")
             if upcoming
