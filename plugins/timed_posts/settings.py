@@ -32,8 +32,8 @@ class TimedPost(BaseModel):
         if self.text is None and self.text_file is None and self.pool is None:
             raise ValueError("a post needs `text`, `text_file` or `pool`")
         if sum(x is not None for x in (self.at, self.cron, self.between)) != 1:
-            raise ValueError("give one of `at` (HH:MM), `between` ([HH:MM, HH:MM]) or `cron` "
-                             "(5 fields)")
+            raise ValueError("give either `at` (HH:MM), `between` ([HH:MM, HH:MM]) or `cron` "
+                             "(5 fields), not several or none")
         if self.between is not None and not self.between[0] < self.between[1]:
             raise ValueError("`between` needs a start before its end, within one day "
                              "(e.g. [\"19:00\", \"21:30\"])")
