@@ -15,10 +15,11 @@ from plugins.moderation import plugin as moderation
 from plugins.points import plugin as points
 from plugins.qa import plugin as qa
 from plugins.quiz import plugin as quiz
+from plugins.recap import plugin as recap
 from plugins.redpacket import plugin as redpacket
 from plugins.tags import plugin as tags
 from plugins.timed_posts import plugin as timed_posts
 
 ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation, quiz, minigames,
                                  redpacket, lottery, briefing, activity, tags,
-                                 invites)
+                                 invites, recap)
