@@ -17,9 +17,10 @@ from plugins.qa import plugin as qa
 from plugins.quiz import plugin as quiz
 from plugins.recap import plugin as recap
 from plugins.redpacket import plugin as redpacket
+from plugins.surprise import plugin as surprise
 from plugins.tags import plugin as tags
 from plugins.timed_posts import plugin as timed_posts
 
 ALL: tuple[Plugin[Any], ...] = (timed_posts, points, checkin, qa, moderation, quiz, minigames,
                                  redpacket, lottery, briefing, activity, tags,
-                                 invites, recap)
+                                 invites, recap, surprise)
