@@ -94,6 +94,13 @@ async def test_at_most_max_lines_and_nothing_when_nothing_happened(make_chat, co
     assert not [d for d in later if "回顾" in d.text]
 
 
+async def test_a_quiet_day_before_an_event_posts_only_the_preview(make_chat, content):
+    chat = await make_chat(_config(), now="2026-11-23 09:00")
+    [preview] = [d for d in await chat.advance_to("2026-11-24 08:30") if "预告" in d.text]
+    assert preview.text.splitlines() == [
+        "【今日预告】", "📅 19:00 线上读书分享会 https://example.org/live"]
+
+
 async def test_an_event_is_announced_after_a_restart_too(make_chat, started_chats, content):
     chat = await make_chat(_config(), now="2026-11-24 09:00")
     chat = await chat.restart("1h")

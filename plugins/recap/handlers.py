@@ -62,7 +62,7 @@ async def post_recap(ctx: JobContext[RecapSettings]) -> None:
     if not lines and not preview:
         ctx.log.info("no recap for %s: nothing recorded and no events", yesterday)
         return
-    text = [ctx.t("header", date=f"{yesterday:%m-%d}"), *lines]
+    text = [ctx.t("header", date=f"{yesterday:%m-%d}"), *lines] if lines else []
     if preview:
         text += [ctx.t("preview"), *preview]
     await ctx.post("\n".join(text), mentions=tuple(dict.fromkeys(credited)))

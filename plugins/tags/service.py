@@ -77,7 +77,8 @@ async def forget_member(session: AsyncSession, group_id: str, member_id: str) ->
 
 async def stored_tags(session: AsyncSession, group_id: str, member_id: str) -> list[str]:
     rows = await session.scalars(select(MemberTag.tag).where(
-        MemberTag.group_id == group_id, MemberTag.member_id == member_id).order_by(MemberTag.at))
+        MemberTag.group_id == group_id, MemberTag.member_id == member_id)
+        .order_by(MemberTag.at, MemberTag.tag))
     return list(rows)
 
 
@@ -98,7 +99,8 @@ async def stored_counts(
 async def stored_members(session: AsyncSession, group_id: str,
                          tags: Iterable[str]) -> dict[str, str]:
     rows = await session.execute(select(MemberTag.member_id, MemberTag.name).where(
-        MemberTag.group_id == group_id, MemberTag.tag.in_(list(tags))).order_by(MemberTag.at))
+        MemberTag.group_id == group_id, MemberTag.tag.in_(list(tags)))
+        .order_by(MemberTag.at, MemberTag.member_id))
     return {member: name or member for member, name in rows}
 
 
