@@ -128,3 +128,29 @@ async def test_digest_counts_members_per_tag(make_chat, database_url):
     async with chat.runtime.services.db.transaction() as session:
         found = await contribute(session, DigestQuery(("g",), (date(2026, 11, 23),)))
     assert found.notes == {"g": ["成员标签：宝妈 2 · 新人 1"]}
+
+
+async def test_a_briefing_with_tags_mentions_only_those_members(make_chat, tmp_path,
+                                                                database_url):
+    (tmp_path / "config" / "briefing").mkdir(parents=True)
+    (tmp_path / "config" / "briefing" / "day.yaml").write_text(
+        "days:\n  2026-11-23:\n    items: [今晚亲子共读]\n", encoding="utf-8")
+    config = _config({}, briefing={"files": ["briefing/day.yaml"], "tags": ["上班族"]})
+    chat = await make_chat(config, now="2026-11-23 08:00", database_url=database_url)
+    await chat.say("bob", "标签 @frank @gina 上班族")
+    await chat.say("bob", "标签 @carol 宝妈")
+    [briefing] = await chat.advance_to("2026-11-23 09:30")
+    assert "今晚亲子共读" in briefing.text and briefing.mentions == ("frank", "gina")
+
+
+async def test_tags_speak_english_in_an_english_group(make_chat):
+    config = _config({"questions": [{"text": "How did you find us?",
+                                     "choices": [{"text": "A friend", "tag": "friend"},
+                                                 "newsletter"]}]})
+    config["groups"]["g"]["language"] = "en"
+    chat = await make_chat(config)
+    [asked] = await chat.join("carol")
+    assert asked.text.startswith("Welcome, carol! A quick question (reply with a number):")
+    assert texts(await chat.say("carol", "2")) == ["Thanks, carol! Noted: newsletter"]
+    assert texts(await chat.say("bob", "/tag lurker")) == ["No member has the tag “lurker” yet."]
+    assert texts(await chat.say("bob", "/tag newsletter")) == ["Tag “newsletter” (1): carol"]

@@ -46,7 +46,7 @@ TEXTS = Texts(
         "auto.fixed": "“{tag}” is an automatic tag, computed from the bot's records; it cannot be set by hand.",
         "member.tags": "{name}'s tags: {tags}",
         "member.none": "{name} has no tags yet.",
-        "list.members": "Tag “{tag}”: {count} members: {names}",
+        "list.members": "Tag “{tag}” ({count}): {names}",
         "list.empty": "No member has the tag “{tag}” yet.",
         "list.all": "Tags here: {tags}\nAutomatic tags: {auto}\nMembers with a tag: /tags newcomer",
         "list.all.none": "No tags set by hand yet. Automatic tags: {auto}\nTag someone: tag @member newcomer",
