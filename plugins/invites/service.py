@@ -52,15 +52,15 @@ async def record_join(session: AsyncSession, group_id: str, member_id: str, name
         return None
     if inviter_id == member_id:
         inviter_id = None
+    paid = settings.points if inviter_id is not None else 0
     session.add(Invitation(group_id=group_id, member_id=member_id, name=name[:128],
                            inviter_id=inviter_id, source=source, joined_at=now, status="pending",
-                           weight=0.0, reward_paid=0))
+                           weight=0.0, reward_paid=paid))
     if inviter_id is None:
         return None
-    await _pay(session, group_id, inviter_id, settings.points, reasons("invite", name=name),
+    await _pay(session, group_id, inviter_id, paid, reasons("invite", name=name),
                f"invite:{member_id}", now)
-    (await session.get(Invitation, (group_id, member_id))).reward_paid = settings.points
-    return settings.points
+    return paid
 
 
 async def set_inviter(session: AsyncSession, group_id: str, member_id: str, inviter_id: str,

@@ -22,6 +22,7 @@ from bot.groups import GroupSetup
 from plugins.checkin.models import CheckinMember, CheckinRecord
 from plugins.qa import service as qa
 from plugins.qa.models import QaAnswer
+from plugins.qa.settings import QaSettings
 from plugins.quiz.models import QuizAsked
 from plugins.recap.models import RecapReplied
 from plugins.recap.settings import Event, EventsFile, RecapSettings
@@ -95,9 +96,9 @@ async def faq_questions(session: AsyncSession, group: GroupSetup,
                         config_dir: Path) -> dict[str, str]:
     """`faq:N` → the entry's first wording, by the group's qa settings (none: empty)."""
     enabled = group.enabled("qa")
-    if enabled is None:
+    if enabled is None or not isinstance(enabled.settings, QaSettings):
         return {}
-    paths = [config_dir / "config" / name for name in enabled.settings.faq_files]  # type: ignore[attr-defined]
+    paths = [config_dir / "config" / name for name in enabled.settings.faq_files]
     try:
         faq = await qa.faq_for(session, group.id, paths, group.tags)
     except (OSError, ValueError):

@@ -20,7 +20,7 @@ def _open(ctx: Any) -> set[str]:
     return ctx.state.setdefault("open", {}).setdefault(ctx.group.id, set())
 
 
-def _names(ctx: Context[Any], ids: tuple[str, ...]) -> str:
+def _names(ids: tuple[str, ...]) -> str:
     return "、".join(ids)
 
 
@@ -48,7 +48,7 @@ async def _tag_members(ctx: Context[TagsSettings], targets: tuple[str, ...],
     async with ctx.transaction() as session:
         for member in targets:
             await service.add(session, ctx.group.id, member, member, words, "admin", ctx.now)
-    await ctx.reply(ctx.t("tagged", names=_names(ctx, targets), tags="、".join(words)))
+    await ctx.reply(ctx.t("tagged", names=_names(targets), tags="、".join(words)))
 
 
 async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> None:
@@ -97,7 +97,7 @@ async def untag(ctx: Context[TagsSettings]) -> None:
     async with ctx.transaction() as session:
         removed = sum([await service.remove(session, ctx.group.id, m, words) for m in targets])
     key = "untagged" if removed else "untag.none"
-    await ctx.reply(ctx.t(key, names=_names(ctx, targets), tags="、".join(words)))
+    await ctx.reply(ctx.t(key, names=_names(targets), tags="、".join(words)))
 
 
 # -- the join questionnaire -----------------------------------------------------------------
