@@ -99,17 +99,22 @@ class Router:
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a job runs for one group: daily at a local time, or a 5-field cron line."""
+    """When a job runs for one group: daily at a local time, a 5-field cron line, or once a
+    day at a moment drawn within a window (`between`: start, end), the same moment for the
+    same group, job and day however often it is asked (so a restart keeps it)."""
 
     key: str  # unique within the job for one group; part of the delivery ledger's slot key
     at: time | None = None
     cron: str | None = None
-    weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day
+    weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day (`at` and `between`)
     payload: Any = None
+    between: tuple[time, time] | None = None
 
     def __post_init__(self) -> None:
-        if (self.at is None) == (self.cron is None):
-            raise ValueError("a schedule needs exactly one of `at` and `cron`")
+        if sum(x is not None for x in (self.at, self.cron, self.between)) != 1:
+            raise ValueError("a schedule needs exactly one of `at`, `cron` and `between`")
+        if self.between is not None and not self.between[0] < self.between[1]:
+            raise ValueError("`between` needs a start before its end, within one day")
 
 
 @dataclass(frozen=True)

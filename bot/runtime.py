@@ -257,7 +257,8 @@ class BotRuntime:
             await job.run(ctx)
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
-        return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run)
+        trigger = make_trigger(schedule, group.timezone, seed=f"{group.id}|{key}")
+        return ScheduledJob(key, group.id, trigger, run)
 
     async def _plugins_started(self) -> None:
         now = self.clock.now()

@@ -152,13 +152,15 @@ class SimulatedChat:
         cleaned = _MENTION.sub(strip_bot, text).strip()
         return mentions_bot, tuple(dict.fromkeys(others)), cleaned
 
-    def join(self, group_id: str, member_id: str, name: str | None = None) -> MemberJoined:
+    def join(self, group_id: str, member_id: str, name: str | None = None,
+             inviter_id: str | None = None) -> MemberJoined:
         self.groups[group_id].members[member_id] = name or member_id
         return MemberJoined(
             group_id=group_id,
             member_id=member_id,
             member_name=name or member_id,
             at=self.clock.now(),
+            inviter_id=inviter_id,
         )
 
     def leave(self, group_id: str, member_id: str, remover_id: str | None = None) -> MemberLeft:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, field_validator
 
 from bot.config.models import ClockTime, ContentPath, Duration, Strict, Weekday
+from plugins.tags.settings import Tag
 
 
 class FeedSource(Strict):
@@ -26,6 +27,7 @@ class BriefingSettings(Strict):
     closing: str | None = Field(None, max_length=500)  # last line unless the file has one
     files: list[str] = Field(default_factory=list)  # curated YAML under config/
     tag_content: bool = True  # also config/briefing/tags/<tag>.yaml for this group's tags
+    tags: list[Tag] = Field(default_factory=list, max_length=10)  # @ only members with these
     feeds: list[FeedSource] = Field(default_factory=list)
     dedupe_days: int = Field(7, ge=0, le=90)  # an item posted within this many days is skipped
     fetch_ahead: Duration = timedelta(minutes=30)  # feeds are fetched this long before `at`
