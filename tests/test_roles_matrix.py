@@ -46,6 +46,8 @@ WHO: dict[tuple[str, str], str] = {
     ("lottery", "canceldraw"): ADMIN,
     ("briefing", "briefing"): EVERYONE,
     ("activity", "activity"): EVERYONE, ("activity", "portrait"): ADMIN,
+    ("tags", "tag"): ADMIN, ("tags", "untag"): ADMIN,
+    ("invites", "invites"): EVERYONE, ("invites", "inviter"): ADMIN,
 }
 
 # People: a member; the room's own admin and owner (as the platform reports them); the
@@ -145,3 +147,9 @@ async def test_every_command_for_every_person_in_every_group(make_chat, content)
     wrong = sorted(f"{k}: expected {want[k]}, got {seen.get(k)}" for k in want
                    if seen.get(k) != want[k])
     assert not wrong, "\n".join(wrong[:40]) + f"\n({len(wrong)} cells wrong)"
+
+
+def test_the_walk_covers_every_shipped_plugin() -> None:
+    from tests.shipped import shipped_plugins
+
+    assert {p.name for p in ALL} <= set(shipped_plugins())
