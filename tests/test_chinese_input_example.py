@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bot(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+from tests.transcripts import run_bot
 
 
 def test_the_chinese_input_example_is_understood_throughout() -> None:
-    result = _bot("run", "--script", "examples/chinese-input.txt", "--jsonl")
+    result = run_bot("run", "--script", "examples/chinese-input.txt", "--jsonl")
     assert result.returncode == 0, result.stderr
     said = [json.loads(line)["text"] for line in result.stdout.splitlines()]
     assert sum(t.startswith("打卡成功") for t in said) == 4  # ：, #, 【】 and ～ forms
@@ -37,7 +29,7 @@ def test_the_chinese_input_example_is_understood_throughout() -> None:
     draw = next(t for t in said if "抽奖开奖（第 1 期）" in t)
     assert len(draw.split("５０积分：")[1].split("\n")[0].split("、")) == 2  # two winners
     check = next(t for t in said if "bot verify-draw" in t and "５０积分*2" in t)
-    verified = _bot("verify-draw", *shlex.split(check.split("bot verify-draw", 1)[1]))
+    verified = run_bot("verify-draw", *shlex.split(check.split("bot verify-draw", 1)[1]))
     assert verified.returncode == 0 and "commitment OK" in verified.stdout
     board = said[-1].splitlines()
     assert board[0] == "「读书会」积分榜："

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from bot.adapters.console import ScriptError, parse_script
 from bot.cli import app
+from tests.transcripts import run_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RELOAD_REFUSED = "「/reload」只有 bot.yaml 里登记的管理员可以用哦（微信群自己的群主、管理员不算）。"
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "run", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return run_bot("run", *args)
 
 
 def test_the_core_example_runs_help_plugins_reload_and_a_timed_post():

@@ -3,24 +3,12 @@ them: a week of 亲子阅读 each, with the points they show checked on what the
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.transcripts import play
 
 
 def _play(name: str) -> list[dict]:
     """What the bot sent to 亲子阅读 (other groups' timed posts run too, and are dropped)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "bot", "run", "--script", f"examples/{name}",
-                             "--jsonl"], cwd=ROOT, capture_output=True, text=True, timeout=180,
-                            env=env)
-    assert result.returncode == 0, result.stderr
-    sent = [json.loads(line) for line in result.stdout.splitlines()]
-    return [m for m in sent if m["group"] == "demo-parents"]
+    return [m for m in play(name) if m["group"] == "demo-parents"]
 
 
 def _first(sent: list[dict], start: str) -> dict:

@@ -6,20 +6,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bot(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+from tests.transcripts import run_bot
 
 
 def test_the_games_example_plays_quiz_chain_red_packet_and_a_verifiable_draw() -> None:
-    result = _bot("run", "--script", "examples/games.txt", "--jsonl")
+    result = run_bot("run", "--script", "examples/games.txt", "--jsonl")
     assert result.returncode == 0, result.stderr
     said = [json.loads(line)["text"] for line in result.stdout.splitlines()]
     assert any("erin 答对了" in t for t in said) and any("本轮问答结束" in t for t in said)
@@ -34,7 +26,7 @@ def test_the_games_example_plays_quiz_chain_red_packet_and_a_verifiable_draw() -
     assert sum("抽奖开奖" in t for t in said) == 1  # the cancelled draw is never drawn
     draw = next(t for t in said if "抽奖开奖" in t)
     check = next(t for t in said if "bot verify-draw" in t)
-    verified = _bot("verify-draw", *shlex.split(check.split("bot verify-draw", 1)[1]))
+    verified = run_bot("verify-draw", *shlex.split(check.split("bot verify-draw", 1)[1]))
     assert verified.returncode == 0 and "commitment OK" in verified.stdout
     for prize, member in (line.split("\t") for line in verified.stdout.splitlines()[1:]):
         assert re.search(rf"{re.escape(prize)}：[^\n]*{member}", draw)
