@@ -35,6 +35,11 @@ POINT_UNITS = ("积分", "分", "points", "point", "pts", "pt")
 COUNT_UNITS = ("个", "份", "名", "人", "位", "次", "shares", "share")
 
 
+def load_numerals() -> None:
+    """For the runtime's warm-up: the first Chinese numeral then costs no import."""
+    _cn2an()
+
+
 def _cn2an() -> Any:
     import cn2an  # lazily: start-up time matters, and most messages have no numeral
 

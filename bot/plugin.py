@@ -189,9 +189,10 @@ class Plugin(Generic[S]):
     # Once per group when the bot starts, after missed jobs were caught up: to re-arm
     # one-off timers (they live in memory) from what the plugin keeps in the database.
     on_start: JobHandler | None = None
-    # Loads what this plugin's first use would (a dictionary, a segmenter), in a thread after
-    # the bot started, so no member's first message waits for it. Process-wide and blocking.
-    warm_up: Callable[[], object] | None = None
+    # Loads what this plugin's first use in a group would (a dictionary, a segmenter, the
+    # group's content files), in a thread after the bot started, so no member's first
+    # message waits for it. Called with the group's settings and bot.yaml's folder; blocking.
+    warm_up: Callable[[S, Path], object] | None = None
 
     @property
     def commands(self) -> list[Command]:

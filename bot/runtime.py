@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from bot.digest.report import DigestJob
 from bot.dispatch import Dispatcher
 from bot.events import Capabilities, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
+from bot.input import load_numerals
 from bot.outbox import Outbox
 from bot.platform_state import PlatformState
 from bot.plugin import Job, Plugin, Schedule
@@ -141,16 +142,23 @@ class BotRuntime:
             )
 
     async def warm_up(self) -> None:
-        """Load, in threads, what first uses would (the core's word segmenter for the
-        activity counters, and what enabled plugins declare): one at a time, off the loop."""
-        loads: dict[Callable[[], object], None] = {load_segmenter: None}  # ordered, once each
+        """Load, in threads, what first uses would: the core's word segmenter (activity
+        counters), its numeral parser, and what each group's plugins declare, once per
+        plugin and settings."""
+        await asyncio.to_thread(load_segmenter)
+        await asyncio.to_thread(load_numerals)
+        done: set[tuple[object, int]] = set()
         for group in self.config.groups.values():
-            loads.update({e.plugin.warm_up: None for e in group.plugins if e.plugin.warm_up})
-        for load in loads:
-            try:
-                await asyncio.to_thread(load)
-            except Exception:
-                log.warning("warming up %s failed; it loads on first use", load, exc_info=True)
+            for enabled in group.plugins:
+                warm = enabled.plugin.warm_up
+                if warm is None or (warm, id(enabled.settings)) in done:
+                    continue
+                done.add((warm, id(enabled.settings)))
+                try:
+                    await asyncio.to_thread(warm, enabled.settings, self.config.base_dir)
+                except Exception:
+                    log.warning("warming up %s for %s failed; it loads on first use",
+                                enabled.plugin.name, group.id, exc_info=True)
 
     async def stop(self) -> None:
         """Tear down in reverse order; safe to call twice."""

@@ -18,3 +18,19 @@ async def test_warm_up_loads_what_first_uses_would(make_chat) -> None:
     import jieba
 
     assert jieba.dt.initialized
+
+
+async def test_content_files_are_parsed_once_per_version(tmp_path) -> None:
+    from pydantic import BaseModel
+
+    from bot.config.loader import load_content
+
+    class Items(BaseModel):
+        items: list[str]
+
+    path = tmp_path / "items.yaml"
+    path.write_text("items: [a, b]\n", encoding="utf-8")
+    first = load_content(path, Items)
+    assert load_content(path, Items) is first  # read once
+    path.write_text("items: [a, b, c]\n", encoding="utf-8")  # edited: a new version
+    assert load_content(path, Items).items == ["a", "b", "c"]

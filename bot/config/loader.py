@@ -174,12 +174,30 @@ M = typing.TypeVar("M", bound=BaseModel)
 
 def load_content(path: Path, model: type[M]) -> M:
     """A content file under config/ (FAQ, briefing items…) validated against `model`;
-    raises ConfigError naming the file, line and key of every problem."""
+    raises ConfigError naming the file, line and key of every problem. Read once per
+    version of the file: the content check, the game and /reload share it."""
+    try:
+        stat = path.stat()
+    except OSError:  # reading it says what is wrong, with the file's name
+        stat = None
+    key = (str(path.resolve()), model, stat.st_mtime_ns, stat.st_size) if stat else None
+    if key is not None and (cached := _CONTENT.get(key)) is not None:
+        return typing.cast(M, cached)
     data, lines = _read_yaml(path)
     try:
-        return model.model_validate(_plain_keys(data if data is not None else {}))
+        loaded = model.model_validate(_plain_keys(data if data is not None else {}))
     except ValidationError as exc:
         raise ConfigError(_issues(exc, path, lines, (), model)) from None
+    if key is not None:
+        if len(_CONTENT) >= CONTENT_CACHE:
+            _CONTENT.pop(next(iter(_CONTENT)))  # the oldest version read
+        _CONTENT[key] = loaded
+    return loaded
+
+
+# Parsed content files by (path, model, modification time, size): a changed file is a new key.
+CONTENT_CACHE = 256
+_CONTENT: dict[tuple[str, type[BaseModel], int, int], BaseModel] = {}
 
 
 def _plain_keys(data: Any) -> Any:

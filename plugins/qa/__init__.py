@@ -33,5 +33,5 @@ plugin: Plugin[QaSettings] = Plugin(
     texts=TEXTS,
     check_content=check_faq_files,
     digest=contribute,
-    warm_up=load_segmenter,  # jieba, for the first question
+    warm_up=lambda _settings, _folder: load_segmenter(),  # jieba, for the first question
 )

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,10 +25,17 @@ from bot.events import Outgoing, OutKind
 from bot.text import excerpt
 from plugins.quiz import service
 from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
-from plugins.quiz.bank import LoadedBank, Question, bank_paths, image_file, load_bank
+from plugins.quiz.bank import (
+    LoadedBank,
+    Question,
+    bank_paths,
+    image_file,
+    load_bank,
+    readable_banks,
+)
 from plugins.quiz.idioms import SameSound, dictionary
 from plugins.quiz.models import QuizAsked, QuizRound
-from plugins.quiz.settings import ChainSettings, QuizSettings
+from plugins.quiz.settings import QuizSettings
 
 Ctx = Context[QuizSettings] | JobContext[QuizSettings]
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -378,9 +386,11 @@ def chain_starts(rule: str) -> tuple[str, ...]:
                         and len(idioms.continuations(w, rule)) >= 3))
 
 
-def warm_up() -> None:
-    """The idiom dictionary and the default rule's starting idioms, before anyone plays."""
-    chain_starts(ChainSettings().same_sound)
+def warm_up(settings: QuizSettings, config_dir: Path) -> None:
+    """The group's banks, the idiom dictionary and its rule's starting idioms, before
+    anyone plays (each is read once per process and file version)."""
+    readable_banks(config_dir, settings.banks)
+    chain_starts(settings.chain.same_sound)
 
 
 async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
