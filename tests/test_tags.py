@@ -106,6 +106,18 @@ async def test_timed_posts_and_briefings_mention_only_a_tag_in_batches(make_chat
         ("宝妈专场：亲子共读", ("carol", "dave")), ("↑ 宝妈", ("erin",))]  # 学生: nobody
 
 
+async def test_checkin_reminders_can_go_to_a_tag_only(make_chat, database_url):
+    config = _config({}, checkin={"reminder_at": "21:00"})
+    config["groups"]["g"]["plugins"]["checkin"]["reminder_tags"] = ["宝妈"]
+    chat = await make_chat(config, now="2026-11-23 09:00", database_url=database_url)
+    for member, note in (("carol", "读了十页"), ("dave", "跑了五公里"), ("erin", "背了单词")):
+        await chat.say(member, f"打卡 {note}")
+    await chat.say("bob", "标签 @carol @erin 宝妈")
+    await chat.advance_to("2026-11-24 20:00")
+    [reminder] = await chat.advance_to("2026-11-24 21:30")
+    assert reminder.mentions == ("carol", "erin")  # dave has not checked in either, untagged
+
+
 def test_config_check_catches_bad_tag_settings(tmp_path):
     bad = [
         {"tags": {"questions": [QUESTIONS[0]] * 4}},  # at most three

@@ -13,6 +13,7 @@ from bot.storage import insert_if_missing
 from plugins.checkin import digest, service
 from plugins.checkin.models import CheckinDay
 from plugins.checkin.settings import CheckinSettings
+from plugins.tags.targeting import tagged_members
 
 router = Router()
 BAR_WIDTH = 10
@@ -208,6 +209,9 @@ async def run_job(ctx: JobContext[CheckinSettings]) -> None:
                                               ctx.settings.reminder_inactive_days)
         else:
             members = await service.completers(session, ctx.group.id, day - timedelta(days=1))
+    if ctx.payload == "remind" and ctx.settings.reminder_tags:
+        tagged = set(await tagged_members(ctx, ctx.settings.reminder_tags))
+        members = [member for member in members if member in tagged]
     # A few messages with many @-mentions each, never one message per member.
     batch = ctx.settings.reminder_batch
     for start in range(0, len(members), batch):

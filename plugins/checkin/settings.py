@@ -7,6 +7,7 @@ from datetime import time
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.config.models import ClockTime
+from plugins.tags.settings import Tag
 
 
 class _Block(BaseModel):
@@ -50,6 +51,8 @@ class CheckinSettings(_Block):
     reminder_batch: int = Field(20, ge=1, le=100)  # @-mentions per reminder message
     # Members who have not checked in for this many days are no longer reminded.
     reminder_inactive_days: int = Field(14, ge=1, le=365)
+    # Only members carrying one of these tags (the tags plugin) are reminded; empty: all.
+    reminder_tags: list[Tag] = Field(default_factory=list, max_length=10)
     praise_at: ClockTime | None = None  # e.g. 08:00: thank yesterday's completers
     freezes_per_month: int = Field(1, ge=0, le=10)
     makeup: MakeupSettings = Field(default_factory=MakeupSettings)

@@ -1,6 +1,6 @@
 """Posting to the members with a tag (`tags: [宝妈]` on a timed post or a briefing).
 
-Used by timed_posts and briefing (and meant for check-in reminders later): the text goes
+Used by timed_posts, briefing and check-in reminders: the text goes
 out once, @-mentioning the tagged members in batches so no message carries hundreds of
 mentions; later batches follow as short "↑" messages.
 """
