@@ -10,7 +10,7 @@ import difflib
 import logging
 import re
 import unicodedata
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from bot.context import Context, EventContext
 from bot.events import Event, IncomingMessage, MemberJoined, MemberLeft
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
+from bot.once import AlreadyHandled, MessageUnit, ProcessedIds
 from bot.plugin import Role
 
 if TYPE_CHECKING:
@@ -50,22 +51,6 @@ CORE_TEXTS = Texts(
 )
 
 _FIRST_WORD = re.compile(r"\s+")
-
-
-class RecentIds:
-    """Message ids seen lately; platforms redeliver, and adapters replay after reconnecting."""
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._capacity = capacity
-
-    def seen_before(self, message_id: str) -> bool:
-        if message_id in self._ids:
-            return True
-        self._ids[message_id] = None
-        if len(self._ids) > self._capacity:
-            self._ids.popitem(last=False)
-        return False
 
 
 class CommandRate:
@@ -124,7 +109,7 @@ def _without_trailing_marks(word: str) -> str:
 class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.recent = RecentIds()
+        self.processed = ProcessedIds(services.outbox.account)  # duplicates: bot/once.py
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
 
     async def handle(self, event: Event) -> None:
@@ -137,26 +122,38 @@ class Dispatcher:
             log.exception("dispatch failed for %r", event)
 
     async def _message(self, message: IncomingMessage) -> None:
-        if message.from_self or self.recent.seen_before(message.id):
+        if message.from_self or self.processed.seen_before(message.id):
             return
+        unit = self.processed.unit(message.id, self.services.clock.now())
+        try:
+            await self._route(message, unit)
+        except AlreadyHandled:  # a replay the memory had forgotten: the database refused it
+            log.info("message %s was handled before; ignored", message.id)
+        finally:
+            unit.finish()
+        if unit.changed_state and self.services.outbox.has_unsaved:
+            await self.services.outbox.flush()  # what reports the new state, written now
+
+    async def _route(self, message: IncomingMessage, unit: MessageUnit) -> None:
         group = self.services.config.setup_for(message.group_id)
         binding, word, args = split_command(message.text, group, self.services.config.prefixes)
         day = self.services.clock.now().astimezone(group.timezone).date()
         self.services.activity.record(message, day, command=binding is not None)
         role = await self.services.roles.role_of(group, message.sender_id)
         for enabled, guard in group.guards():
-            ctx = self._context(enabled, group, message, role, is_command=binding is not None)
+            ctx = self._context(enabled, group, message, role, is_command=binding is not None,
+                                unit=unit)
             if await self._call(enabled, guard(ctx), ctx):
                 return
         if binding is not None:
-            await self._command(binding, group, message, role, word, args)
+            await self._command(binding, group, message, role, word, args, unit)
             return
         for enabled, passive in group.passives():
-            ctx = self._context(enabled, group, message, role)
+            ctx = self._context(enabled, group, message, role, unit=unit)
             if await self._call(enabled, passive(ctx), ctx):
                 return
         if len(word) > 1 and word[:1] in self.services.config.prefixes and group.configured:
-            await self._unknown(group, message, role, word)
+            await self._unknown(group, message, role, word, unit)
 
     async def _command(
         self,
@@ -166,8 +163,10 @@ class Dispatcher:
         role: Role,
         word: str,
         args: str,
+        unit: MessageUnit,
     ) -> None:
-        ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
+        ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True,
+                            unit=unit)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
             await ctx.reply(CORE_TEXTS.get(group.language, "forbidden", word=word, role=role_name))
@@ -181,10 +180,11 @@ class Dispatcher:
         await self._call(binding.enabled, binding.command.handler(ctx), ctx, apologize=True)
 
     async def _unknown(
-        self, group: GroupSetup, message: IncomingMessage, role: Role, word: str
+        self, group: GroupSetup, message: IncomingMessage, role: Role, word: str,
+        unit: MessageUnit,
     ) -> None:
         builtin = group.plugins[0]
-        ctx = self._context(builtin, group, message, role, word)
+        ctx = self._context(builtin, group, message, role, word, unit=unit)
         names = ["/" + name for name in group.slash]
         close = difflib.get_close_matches(
             "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
@@ -219,6 +219,7 @@ class Dispatcher:
         args: str = "",
         *,
         is_command: bool = False,
+        unit: MessageUnit | None = None,
     ) -> Context[Any]:
         return Context(
             enabled.plugin,
@@ -231,6 +232,7 @@ class Dispatcher:
             args=args,
             command_word=word,
             is_command=is_command,
+            unit=unit,
         )
 
     async def _call(
@@ -245,6 +247,8 @@ class Dispatcher:
         for), never spread to the other plugins."""
         try:
             return await call
+        except AlreadyHandled:
+            raise  # not the plugin's failure: the whole message stops here
         except Exception:
             event = ctx.message if isinstance(ctx, Context) else ctx.event
             log.exception(

@@ -25,6 +25,8 @@ from bot.digest.report import DigestJob
 from bot.dispatch import Dispatcher
 from bot.events import Capabilities, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
+from bot.instance import Lease
+from bot.instance import acquire as acquire_lease
 from bot.outbox import Outbox
 from bot.plugin import Job, Plugin, Schedule
 from bot.roles import Roles
@@ -88,6 +90,7 @@ class BotRuntime:
             timezone=ZoneInfo(config.config.bot.timezone),
             may_send=self._may_send,
             rng=rng,
+            confirm=getattr(adapter, "confirm_sent", None),  # optional: can it tell?
         )
         self.outbox.attach(adapter.send)
         self.scheduler = Scheduler(
@@ -107,14 +110,19 @@ class BotRuntime:
             self,
         )
         self.dispatcher = Dispatcher(self.services)
+        self.outbox.write_behind(self.dispatcher.processed)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
+        self.lease: Lease | None = None
 
     async def start(self, *, run_adapter: bool = True) -> None:
+        self.lease = await acquire_lease(self.db, self.adapter.name)  # one process per database
         await self.db.migrate()
         async with self.db.transaction() as session:  # kept from the very first start
             await insert_if_missing(session, CoreState, key=FIRST_START, at=self.clock.now())
         await self.outbox.load()
+        async with self.db.transaction() as session:
+            await self.dispatcher.processed.load(session)
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()
         await self._plugins_started()
@@ -139,16 +147,34 @@ class BotRuntime:
         self._stopped = True
         self.scheduler.shutdown()
         await self.adapter.close()
+        self.outbox.stop_running()
         for task in reversed(self._tasks):
-            task.cancel()
+            if task.get_name() != "outbox":  # it ends after its current send
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         try:
+            if not self.simulated:
+                timeout = self.config.config.outbox.stop_timeout.total_seconds()
+                await self.outbox.finish(timeout)
             await self.outbox.flush()
             await self.activity.flush()
             await self.scheduler.heartbeat()
         finally:
             await self.db.close()
+            if self.lease is not None:
+                await self.lease.release()
+
+    def abandon(self) -> None:
+        """Tests: die like a killed process (no flush, no drain); what the kernel would
+        release (connections, locks) is released."""
+        self._stopped = True
+        self.scheduler.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        self.db.engine.sync_engine.dispose(close=False)
+        if self.lease is not None:
+            self.lease.drop()
 
     async def wait(self) -> None:
         """Until the adapter stops (the console's script ended, or the platform closed)."""

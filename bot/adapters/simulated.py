@@ -78,6 +78,10 @@ class SimulatedChat:
         self.sent: list[Delivery] = []
         self._ids = itertools.count(1)
 
+    def continue_ids(self, before: SimulatedChat) -> None:
+        """Go on numbering messages where `before` stopped (the same platform, restarted)."""
+        self._ids = before._ids
+
     def add_group(
         self, group_id: str, name: str, timezone: ZoneInfo, members: dict[str, str] | None = None
     ) -> SimGroup:

@@ -140,6 +140,8 @@ class OutboxSettings(Strict):
     group_jitter: tuple[Duration, Duration] = (timedelta(seconds=1), timedelta(seconds=3))
     max_attempts: int = Field(5, ge=1)
     retry_after: Duration = timedelta(seconds=10)
+    # A graceful stop sends for at most this long, then writes what is left for next start.
+    stop_timeout: Duration = timedelta(seconds=10)
 
 
 class LimitSettings(Strict):

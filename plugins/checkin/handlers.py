@@ -31,9 +31,13 @@ async def check_in(ctx: Context[CheckinSettings]) -> None:
             outcome = await service.check_in(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                              ctx.sender_name, ctx.args, ctx.now,
                                              ctx.group.timezone)
+            await _report(ctx, outcome)  # in the transaction: kept with the state it reports
     except (service.AlreadyCheckedIn, IntegrityError):
         # Lost a race with a simultaneous check-in (same day, or the same first ever).
-        outcome = service.Refused("already")
+        await _report(ctx, service.Refused("already"))
+
+
+async def _report(ctx: Context[CheckinSettings], outcome: service.Refused | service.Done) -> None:
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return

@@ -1,0 +1,154 @@
+"""Crash safety (issue 14): a replayed message changes nothing, a reply is kept with the
+state it reports, a graceful stop loses nothing."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot import ledger
+from bot.clock import ManualClock
+from bot.config.models import OutboxSettings
+from bot.events import Outgoing, OutKind, Sent
+from bot.outbox import Outbox
+from bot.storage import Database
+from bot.storage.models import OutboxMessage, ProcessedMessage
+from bot.testing import texts
+
+CONFIG = {"groups": {"g": {"name": "读书会", "owner": "alice",
+                           "plugins": {"redpacket": {"expires_after": "24h"}, "points": {}}}}}
+NOW = "2026-11-23 20:00"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def give(chat, member: str, amount: int) -> None:
+    async with chat.runtime.db.transaction() as session:
+        await ledger.change(session, chat.group, member, amount,
+                            ledger.Change("test", "test", chat.clock.now()))
+
+
+async def balance(chat, member: str) -> int:
+    async with chat.runtime.db.transaction() as session:
+        return await ledger.balance(session, chat.group, member)
+
+
+async def test_a_replayed_red_packet_after_a_restart_charges_once(make_chat, database_url):
+    chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
+    await give(chat, "amy", 100)
+    first = await chat.say("amy", "发红包 10 2", message_id="wx-1")
+    assert "发了一个红包" in first[0].text
+    for how in ("restart", "crash"):
+        chat = await getattr(chat, how)(after="1m")
+        assert await chat.say("amy", "发红包 10 2", message_id="wx-1") == []  # the replay
+    assert await balance(chat, "amy") == 90
+
+
+async def test_a_replay_the_memory_forgot_is_refused_by_the_database(make_chat, database_url):
+    chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
+    await give(chat, "amy", 100)
+    await chat.say("amy", "发红包 10 2", message_id="wx-1")
+    chat.runtime.dispatcher.processed.recent = type(chat.runtime.dispatcher.processed.recent)()
+    assert await chat.say("amy", "发红包 10 2", message_id="wx-1") == []
+    assert await balance(chat, "amy") == 90
+    assert texts(await chat.say("amy", "发红包 10 2", message_id="wx-2"))  # a new one is fine
+
+
+async def test_a_message_without_state_is_recorded_with_the_next_group_commit(make_chat):
+    chat = await make_chat(CONFIG, now=NOW)
+    await chat.say("amy", "/群号", message_id="wx-7")
+    async with chat.runtime.db.transaction() as session:
+        ids = (await session.scalars(select(ProcessedMessage.message_id))).all()
+    assert "wx-7" in ids
+    chat = await chat.restart()
+    assert await chat.say("amy", "/群号", message_id="wx-7") == []
+
+
+async def test_a_kill_after_the_state_changed_keeps_the_reply(make_chat, database_url):
+    chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
+    await give(chat, "amy", 100)
+    chat.runtime.outbox.hold()  # nothing goes out before the kill
+    await chat.runtime.dispatcher.handle(chat.chat.message(chat.group, "amy", "发红包 10 2"))
+    chat = await chat.crash()
+    assert await balance(chat, "amy") == 90
+    assert any("发了一个红包" in d.text for d in chat.sent)  # sent by the next start
+    assert len([d for d in chat.sent if "发了一个红包" in d.text]) == 1
+
+
+async def test_a_reply_inside_a_transaction_is_written_with_it(make_chat):
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 100)
+    await chat.say("amy", "发红包 10 1")
+    chat.runtime.outbox.hold()
+    await chat.runtime.dispatcher.handle(chat.chat.message(chat.group, "bo", "抢"))
+    async with chat.runtime.db.transaction() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert any("抢到" in row.text and row.status == "queued" for row in rows)
+
+
+async def test_a_message_sent_but_not_marked_before_a_kill_is_sent_again(make_chat):
+    chat = await make_chat(CONFIG, now=NOW)
+    await give(chat, "amy", 100)
+    await chat.say("amy", "发红包 10 1")
+    outbox = chat.runtime.outbox
+
+    async def killed_after_sending(message):  # the platform got it; the mark never came
+        chat.chat.record(message)
+        raise SystemExit
+
+    outbox.attach(killed_after_sending)
+    await chat.runtime.dispatcher.handle(chat.chat.message(chat.group, "bo", "抢"))
+    with contextlib.suppress(SystemExit):
+        await outbox.drain()
+    async with chat.runtime.db.transaction() as session:
+        [row] = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.text.contains("抢到")))).all()
+    assert row.status == "queued" and row.client_id  # the id was written before the send
+    before = [d for d in chat.sent if "抢到" in d.text]
+    chat = await chat.crash()
+    after = [d for d in chat.sent if "抢到" in d.text]
+    assert len(before) == len(after) == 1  # the stated window: unconfirmed, so sent again
+
+
+async def test_a_message_the_platform_confirms_is_not_sent_again(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'o.db'}"
+    clock = ManualClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    db = Database(url, tmp_path)
+    await db.migrate()
+    first = Outbox(db, clock, OutboxSettings(), account="wx", timezone=SHANGHAI)
+    sent: list[Outgoing] = []
+
+    async def killed_after_sending(message: Outgoing) -> Sent:
+        sent.append(message)
+        raise SystemExit
+
+    first.attach(killed_after_sending)
+    for text in ("went out", "did not"):
+        first.put(Outgoing(text=text, kind=OutKind.REPLY, group_id="g"))
+    await first.flush()  # both written, then the first is sent and the process dies
+    with contextlib.suppress(SystemExit):
+        await first.drain()
+    await db.close()
+
+    async def platform_knows(client_id: str) -> bool:
+        return client_id == went_out_id  # the platform's record of what it received
+
+    async with Database(url, tmp_path).transaction() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    went_out_id = rows[0].client_id
+    db = Database(url, tmp_path)
+    second = Outbox(db, clock, OutboxSettings(), account="wx", timezone=SHANGHAI,
+                    confirm=platform_knows)
+    again: list[Outgoing] = []
+
+    async def platform(message: Outgoing) -> Sent:
+        again.append(message)
+        return Sent()
+
+    second.attach(platform)
+    await second.load()
+    await second.drain()
+    await db.close()
+    assert [m.text for m in again] == ["did not"] and second.stats.confirmed == 1
