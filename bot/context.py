@@ -91,6 +91,8 @@ class _Base(Generic[S]):
     def _put(self, outgoing: Outgoing) -> None:
         if self._staged is not None:
             self._staged.append(outgoing)  # written with the transaction, sent after it
+        elif self.unit is not None and self.unit.keep(outgoing):
+            pass  # a timed slot's posts: written when the slot is marked done
         else:
             self.outbox.put(outgoing)  # persisted by the next group commit (bot/outbox.py)
 

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.events import Outgoing
 from bot.storage.models import ProcessedMessage
 
 PROCESSED = ProcessedMessage.__table__
@@ -43,6 +44,9 @@ class Unit(Protocol):
     async def enter(self, session: AsyncSession) -> None: ...
 
     def committed(self) -> None: ...
+
+    def keep(self, outgoing: Outgoing) -> bool:
+        """Take a message queued outside a transaction (True), or let the outbox have it."""
 
 
 class RecentIds:
@@ -156,6 +160,9 @@ class MessageUnit:
 
     def committed(self) -> None:
         self.claimed = self.changed_state = True
+
+    def keep(self, outgoing: Outgoing) -> bool:
+        return False  # replies are sent at once; the outbox's group commit writes them
 
     def finish(self) -> None:
         """After every handler ran: a message that claimed nothing is recorded later."""

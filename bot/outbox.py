@@ -465,24 +465,25 @@ class Outbox:
     async def run(self, flush_every: float = 0.1) -> None:
         """The sender loop for real time: wakes on new messages or when the budget allows."""
         loop = asyncio.get_running_loop()
-        next_flush = loop.time() + flush_every
+        last_flush = loop.time()
         while not self._stopping:
             try:
                 delay = await self.step()
             except Exception:
                 log.exception("outbox step failed; retrying in a second")
                 delay = 1.0
-            if delay != 0:
-                self._wakeup.clear()
-                timeout = max(0.0, min(next_flush - loop.time(),
-                                       flush_every if delay is None else delay))
+            if delay == 0:  # busy: never commit between ready sends (step does every 50)
+                await asyncio.sleep(0)  # a fast transport must not starve the event loop
+                continue
+            self._wakeup.clear()
+            due = last_flush + flush_every - loop.time()
+            if due > 0:  # one group commit per interval, at most
+                timeout = min(due, flush_every if delay is None else delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout)
-            else:
-                await asyncio.sleep(0)  # a fast transport must not starve the event loop
-            if loop.time() < next_flush:
-                continue
-            next_flush = loop.time() + flush_every  # one group commit per interval, at most
+                if loop.time() < last_flush + flush_every:
+                    continue
+            last_flush = loop.time()
             try:
                 await self.flush()
             except Exception:

@@ -103,6 +103,9 @@ class Schedule:
     cron: str | None = None
     weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day
     payload: Any = None
+    # The bot's own bookkeeping (members see nothing): a slot skipped while the bot was down
+    # is not reported to operators.
+    background: bool = False
 
     def __post_init__(self) -> None:
         if (self.at is None) == (self.cron is None):

@@ -27,10 +27,11 @@ from bot.events import Capabilities, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
 from bot.instance import Lease
 from bot.instance import acquire as acquire_lease
+from bot.missed import tell_operators_of_skipped
 from bot.outbox import Outbox
 from bot.plugin import Job, Plugin, Schedule
 from bot.roles import Roles
-from bot.scheduler import ScheduledJob, Scheduler, make_trigger
+from bot.scheduler import CURRENT_SLOT, ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database, insert_if_missing
 from bot.storage.models import FIRST_START, CoreState
 
@@ -94,7 +95,8 @@ class BotRuntime:
         )
         self.outbox.attach(adapter.send)
         self.scheduler = Scheduler(
-            self.db, clock, config.config.scheduler.grace, after_run=self._after_job
+            self.db, clock, config.config.scheduler.grace, after_run=self._after_job,
+            outbox=self.outbox,
         )
         roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
         self.activity = ActivityRecorder(self.db)
@@ -125,6 +127,7 @@ class BotRuntime:
             await self.dispatcher.processed.load(session)
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()
+        tell_operators_of_skipped(self.config, self.outbox, self.scheduler.take_skipped())
         await self._plugins_started()
         if self.simulated:
             await self.outbox.drain()
@@ -255,11 +258,13 @@ class BotRuntime:
                 slot=slot,
                 payload=schedule.payload,
                 late=late,
+                unit=CURRENT_SLOT.get(),  # its posts are written when the slot is marked done
             )
             await job.run(ctx)
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
-        return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run)
+        return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run,
+                            background=schedule.background)
 
     async def _plugins_started(self) -> None:
         now = self.clock.now()

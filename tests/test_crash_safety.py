@@ -7,6 +7,7 @@ import contextlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot import ledger
@@ -152,3 +153,68 @@ async def test_a_message_the_platform_confirms_is_not_sent_again(tmp_path):
     await second.drain()
     await db.close()
     assert [m.text for m in again] == ["did not"] and second.stats.confirmed == 1
+
+
+POSTS = {
+    "scheduler": {"grace": "30m"},
+    "operators": [{"id": "olga", "name": "Olga"}],
+    "groups": {
+        "g": {"name": "读书会", "plugins": {"timed_posts": {"posts": [
+            {"at": "09:00", "text": "早安"}, {"at": "09:05", "text": "读书时间"}]}}},
+        "h": {"name": "跑步群", "plugins": {"timed_posts": {"posts": [
+            {"at": "09:00", "text": "晨跑"}]}}},
+    },
+}
+
+
+class Killed(BaseException):
+    """SIGKILL, as far as the code under test can tell."""
+
+
+async def _killed_before_the_slot_is_done(chat, monkeypatch, until: str) -> None:
+    from bot.scheduler import SlotUnit
+
+    async def die(self) -> None:
+        raise Killed
+
+    monkeypatch.setattr(SlotUnit, "complete", die)
+    with pytest.raises(Killed):
+        await chat.advance(until)
+    monkeypatch.undo()
+
+
+async def test_a_slot_claimed_but_not_done_is_completed_at_restart_once(
+        make_chat, database_url, monkeypatch):
+    chat = await make_chat(POSTS, now="2026-11-23 08:59", database_url=database_url)
+    await _killed_before_the_slot_is_done(chat, monkeypatch, "1m")  # 09:00, mid-slot
+    assert chat.sent == []
+    chat = await chat.crash(after="2m")
+    posted = texts(chat.sent)
+    assert posted.count("早安") == 1 and posted.count("晨跑") <= 1
+    posted += texts(await chat.advance("1h"))
+    assert sorted(posted) == sorted(["早安", "晨跑", "读书时间"])  # each exactly once
+
+
+async def test_a_slot_done_but_not_sent_is_sent_once_and_not_run_again(make_chat, database_url):
+    chat = await make_chat(POSTS, now="2026-11-23 08:59", database_url=database_url)
+    chat.runtime.outbox.hold()
+    await chat.advance("2m")
+    assert chat.sent == []
+    chat = await chat.crash(after="1m")
+    assert sorted(texts(chat.sent)) == ["早安", "晨跑"]
+    chat = await chat.restart()
+    assert chat.sent == []
+
+
+async def test_slots_skipped_beyond_the_grace_are_reported_once_per_start(
+        make_chat, monkeypatch):
+    chat = await make_chat(POSTS, now="2026-11-23 08:59")
+    await _killed_before_the_slot_is_done(chat, monkeypatch, "1m")
+    chat = await chat.crash(after="3h")  # 09:00 interrupted, 09:05 missed: past the grace
+    [report] = [d for d in chat.sent if d.to == "olga"]
+    assert "错过了 3 条定时发布" in report.text
+    assert "「读书会」2 条，最早应在 11-23 09:00 发出" in report.text
+    assert "「跑步群」1 条" in report.text
+    assert [d for d in chat.sent if d.group_id] == []
+    chat = await chat.restart(after="1m")
+    assert chat.sent == []  # told once

@@ -135,7 +135,7 @@ async def toggle_quiet(ctx: Context[CheckinSettings]) -> None:
 def schedules(settings: CheckinSettings) -> list[Schedule]:
     # Just after the check-in day closes: the day's figures, kept for the operators' digest.
     closes = datetime.combine(date(2000, 1, 1), settings.day_starts_at) + timedelta(minutes=5)
-    result = [Schedule("figures", at=closes.time(), payload="figures")]
+    result = [Schedule("figures", at=closes.time(), payload="figures", background=True)]
     if settings.reminder_at is not None:
         result.append(Schedule("reminder", at=settings.reminder_at, payload="remind"))
     if settings.praise_at is not None:
