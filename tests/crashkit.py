@@ -124,13 +124,9 @@ def play(cfg: Path, transcript: Path, database: str, kill_after: float | None) -
     err = process.stderr.read() if process.stderr else ""
     if not killed and process.returncode != 0:
         raise RuntimeError(f"bot run failed ({process.returncode}):\n{err[-3000:]}")
-    sent = []
-    for line in lines:
-        try:
-            sent.append(json.loads(line))
-        except json.JSONDecodeError:  # the line the kill cut short
-            pass
-    return Run(sent, killed, time.monotonic() - started, first_at[0] - started if first_at else 0)
+    sent = [json.loads(line) for line in lines if line.endswith("\n")]  # not a line cut short
+    first_out = first_at[0] - started if first_at else 0.0
+    return Run(sent, killed, time.monotonic() - started, first_out)
 
 
 @dataclass
