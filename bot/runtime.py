@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import purge
 from bot.activity import ActivityRecorder
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
@@ -238,6 +239,8 @@ class BotRuntime:
         digest = DigestJob(self.config, self.builtins + self.plugins, self.db.transaction,
                            self.outbox, self.activity.flush).scheduled()
         jobs = [digest] if digest is not None else []
+        jobs.append(purge.nightly(self.db, self.clock, self.config.config.database.retention,
+                                  ZoneInfo(self.config.config.bot.timezone)))
         for group in self.config.groups.values():
             for enabled in group.plugins:
                 for job in enabled.plugin.jobs:

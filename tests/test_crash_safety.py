@@ -4,7 +4,7 @@ state it reports, a graceful stop loses nothing."""
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,7 @@ from bot.config.models import OutboxSettings
 from bot.events import Outgoing, OutKind, Sent
 from bot.outbox import Outbox
 from bot.storage import Database
-from bot.storage.models import OutboxMessage, ProcessedMessage
+from bot.storage.models import JobRun, OutboxMessage, ProcessedMessage
 from bot.testing import texts
 
 CONFIG = {"groups": {"g": {"name": "读书会", "owner": "alice",
@@ -218,3 +218,32 @@ async def test_slots_skipped_beyond_the_grace_are_reported_once_per_start(
     assert [d for d in chat.sent if d.group_id] == []
     chat = await chat.restart(after="1m")
     assert chat.sent == []  # told once
+
+
+async def test_bookkeeping_rows_are_purged_nightly_after_their_retention(make_chat,
+                                                                         database_url):
+    chat = await make_chat(dict(POSTS, database={"retention": {
+        "sent_messages": "2d", "job_runs": "3d", "processed_ids": "1d", "at": "04:30"}}),
+        now="2026-11-23 08:00", database_url=database_url)
+    await chat.say("amy", "/群号", message_id="old")
+    await chat.advance("2h")  # two days of slots and posts from here on
+    await chat.advance("1d")
+
+    async def counts() -> tuple[int, ...]:
+        async with chat.runtime.db.transaction() as session:
+            return tuple([len((await session.scalars(select(model))).all())
+                          for model in (OutboxMessage, JobRun, ProcessedMessage)])
+
+    before = await counts()
+    assert before[2] >= 1
+    await chat.advance("3d")  # the last purge ran at 04:30 on 11-27 (20:30 UTC on 11-26)
+    last_purge = datetime(2026, 11, 26, 20, 30, tzinfo=UTC)
+    async with chat.runtime.db.transaction() as session:
+        slots = (await session.scalars(select(JobRun.slot_at))).all()
+        ids = (await session.scalars(select(ProcessedMessage.message_id))).all()
+        sent = (await session.scalars(select(OutboxMessage.created_at)
+                                      .where(OutboxMessage.status == "sent"))).all()
+    assert min(slots) >= last_purge - timedelta(days=3)
+    assert "old" not in ids
+    assert not sent or min(sent) >= last_purge - timedelta(days=2)
+    assert await chat.say("amy", "/群号", message_id="fresh")  # still answers

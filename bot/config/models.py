@@ -127,8 +127,18 @@ class WechatySettings(Strict):
     web_port: int | None = None
 
 
+class RetentionSettings(Strict):
+    """How long the core keeps its bookkeeping rows; purged nightly (bot/purge.py)."""
+
+    sent_messages: Duration = timedelta(days=7)  # outbox rows sent, failed or dropped
+    job_runs: Duration = timedelta(days=60)  # the slot ledger (the digest reads 8 days)
+    processed_ids: Duration = timedelta(days=3)  # handled message ids (replays come sooner)
+    at: ClockTime = time(4, 30)  # in the bot's timezone
+
+
 class DatabaseSettings(Strict):
     url: str = "sqlite+aiosqlite:///data/qunbot.db"
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 class OutboxSettings(Strict):
