@@ -131,8 +131,8 @@ class RetentionSettings(Strict):
     """How long the core keeps its bookkeeping rows; purged nightly (bot/purge.py)."""
 
     sent_messages: Duration = timedelta(days=7)  # outbox rows sent, failed or dropped
-    job_runs: Duration = timedelta(days=60)  # the slot ledger (the digest reads 8 days)
-    processed_ids: Duration = timedelta(days=3)  # handled message ids (replays come sooner)
+    job_runs: Duration = timedelta(days=30)  # the slot ledger (the digest reads 8 days)
+    processed_ids: Duration = timedelta(days=2)  # handled message ids (replays come sooner)
     at: ClockTime = time(4, 30)  # in the bot's timezone
 
 
