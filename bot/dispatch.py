@@ -54,15 +54,34 @@ _FIRST_WORD = re.compile(r"\s+")
 
 
 class CommandRate:
-    """At most N commands per member per minute; the first refusal says so, then silence."""
+    """At most N commands per member per minute; the first refusal says so, then silence.
+
+    Bounded (issue 14, point 7): members idle for a minute are forgotten every `SWEEP`
+    checks, so memory follows the members active in the last minute, not all ever seen.
+    """
+
+    SWEEP = 10_000
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._recent: dict[tuple[str, str], deque[datetime]] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._checks = 0
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def _sweep(self, now: datetime) -> None:
+        idle = [k for k, w in self._recent.items() if not w or now - w[-1] >= timedelta(minutes=1)]
+        for key in idle:
+            del self._recent[key]
+            self._warned.discard(key)
 
     def check(self, key: tuple[str, str], now: datetime) -> tuple[bool, bool, int]:
         """(allowed, warn now, seconds to wait)."""
+        self._checks += 1
+        if self._checks % self.SWEEP == 0:
+            self._sweep(now)
         window = self._recent.setdefault(key, deque())
         while window and now - window[0] >= timedelta(minutes=1):
             window.popleft()

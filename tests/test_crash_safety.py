@@ -247,3 +247,16 @@ async def test_bookkeeping_rows_are_purged_nightly_after_their_retention(make_ch
     assert "old" not in ids
     assert not sent or min(sent) >= last_purge - timedelta(days=2)
     assert await chat.say("amy", "/群号", message_id="fresh")  # still answers
+
+
+def test_the_command_rate_forgets_members_idle_for_a_minute():
+    from bot.dispatch import CommandRate
+
+    rate = CommandRate(per_minute=5)
+    start = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    for n in range(CommandRate.SWEEP - 1):
+        rate.check(("g", f"m{n}"), start)
+    assert len(rate) == CommandRate.SWEEP - 1
+    rate.check(("g", "late"), start + timedelta(minutes=2))  # the sweep
+    assert len(rate) == 1
+    assert rate.check(("g", "m1"), start + timedelta(minutes=2))[0]  # forgotten, allowed
