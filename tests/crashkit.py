@@ -222,9 +222,11 @@ def crash_test(directory: Path, database: str, fresh_database: str, *, kills: in
     # Kill points spread over the whole run: mostly while handling and sending, one in
     # eight during start-up (migrations, taking back the outbox, catch-up).
     handling = max(0.2, reference.seconds - reference.first)
-    for _ in range(kills):
+    attempts = 0
+    while figures.kills < kills and attempts < 3 * kills:  # a run may end before its kill
+        attempts += 1
         delay = -rng.uniform(0.2, reference.first) if rng.random() < 0.125 else \
-            rng.uniform(0.0, handling)
+            rng.uniform(0.0, handling * 0.8)
         run = play(cfg, transcript, database, delay)
         runs.append(run)
         figures.kills += run.killed

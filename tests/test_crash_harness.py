@@ -16,7 +16,7 @@ from tests.conftest import _pg_execute, pg_admin_url
 def test_killed_runs_lose_and_double_nothing_and_keep_the_ledger(tmp_path, database_url):
     if database_url.startswith("sqlite"):
         fresh = f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
-        figures = crashkit.crash_test(tmp_path, database_url, fresh, kills=6, rounds=8)
+        figures = crashkit.crash_test(tmp_path, database_url, fresh, kills=5, rounds=8)
     else:
         admin = pg_admin_url()
         assert admin is not None
@@ -26,7 +26,7 @@ def test_killed_runs_lose_and_double_nothing_and_keep_the_ledger(tmp_path, datab
         asyncio.run(_pg_execute(admin, f'CREATE DATABASE "{name}"'))
         try:
             fresh = make_url(admin).set(database=name).render_as_string(hide_password=False)
-            figures = crashkit.crash_test(tmp_path, database_url, fresh, kills=6, rounds=8)
+            figures = crashkit.crash_test(tmp_path, database_url, fresh, kills=5, rounds=8)
         finally:
             asyncio.run(_pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     assert figures.kills >= 3, figures.line()
