@@ -260,3 +260,46 @@ def test_the_command_rate_forgets_members_idle_for_a_minute():
     rate.check(("g", "late"), start + timedelta(minutes=2))  # the sweep
     assert len(rate) == 1
     assert rate.check(("g", "m1"), start + timedelta(minutes=2))[0]  # forgotten, allowed
+
+
+async def test_a_graceful_stop_sends_what_it_can_then_keeps_the_rest(tmp_path):
+    from bot.clock import SystemClock
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'o.db'}"
+    db = Database(url, tmp_path)
+    await db.migrate()
+    budget = OutboxSettings(per_minute=60, burst=1, group_jitter=("0s", "0s"))
+    outbox = Outbox(db, SystemClock(), budget, account="wx", timezone=SHANGHAI)
+    sent: list[str] = []
+
+    async def platform(message: Outgoing) -> Sent:
+        sent.append(message.text)
+        return Sent()
+
+    outbox.attach(platform)
+    for text in ("a", "b", "c"):
+        outbox.put(Outgoing(text=text, kind=OutKind.REPLY, group_id="g"))
+    outbox.stop_running()  # SIGTERM arrived
+    await outbox.finish(0.3)  # the next token is a second away: not worth waiting for
+    await db.close()
+    assert sent == ["a"]
+    db = Database(url, tmp_path)
+    again = Outbox(db, SystemClock(), OutboxSettings(), account="wx", timezone=SHANGHAI)
+    await again.load()
+    await db.close()
+    assert again.pending == 2
+
+
+async def test_sigterm_and_sigint_end_the_run_for_a_graceful_stop():
+    import asyncio
+    import os
+    import signal
+
+    from bot.app import until_stopped
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        forever = asyncio.Event()
+        task = asyncio.create_task(until_stopped(forever.wait()))
+        await asyncio.sleep(0.01)
+        os.kill(os.getpid(), signum)
+        await asyncio.wait_for(task, 5)  # returned: the caller stops the runtime next
