@@ -226,7 +226,7 @@ def crash_test(directory: Path, database: str, fresh_database: str, *, kills: in
     while figures.kills < kills and attempts < 3 * kills:  # a run may end before its kill
         attempts += 1
         delay = -rng.uniform(0.2, reference.first) if rng.random() < 0.125 else \
-            rng.uniform(0.0, handling * 0.8)
+            rng.uniform(0.0, handling * 0.5)
         run = play(cfg, transcript, database, delay)
         runs.append(run)
         figures.kills += run.killed
