@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import tempfile
 import uuid
@@ -35,23 +36,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="qunbot-crash-"))
+    numbers = itertools.count()
     sqlite = crashkit.crash_test(
-        directory, f"sqlite+aiosqlite:///{directory / 'crash.db'}",
-        f"sqlite+aiosqlite:///{directory / 'reference.db'}",
+        directory, lambda: f"sqlite+aiosqlite:///{directory / f'crash{next(numbers)}.db'}",
         kills=args.kills, rounds=args.rounds, seed=args.seed)
     print(f'{{"database": "sqlite", "figures": {sqlite.line()}}}', flush=True)
     if args.pg:
-        names = [f"qunbot_crash_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-        for name in names:
-            asyncio.run(_pg_execute(args.pg, f'CREATE DATABASE "{name}"'))
+        admin, made = args.pg, []
+
+        def fresh() -> str:
+            made.append(f"qunbot_crash_{uuid.uuid4().hex[:10]}")
+            asyncio.run(_pg_execute(admin, f'CREATE DATABASE "{made[-1]}"'))
+            return make_url(admin).set(database=made[-1]).render_as_string(hide_password=False)
+
         try:
-            url, ref = (make_url(args.pg).set(database=n).render_as_string(hide_password=False)
-                        for n in names)
-            pg = crashkit.crash_test(directory / "pg", url, ref, kills=args.kills,
+            pg = crashkit.crash_test(directory / "pg", fresh, kills=args.kills,
                                      rounds=args.rounds, seed=args.seed)
         finally:
-            for name in names:
-                asyncio.run(_pg_execute(args.pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in made:
+                asyncio.run(_pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         print(f'{{"database": "postgresql", "figures": {pg.line()}}}', flush=True)
 
 

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,10 @@ class Run:
     first: float = 0.0  # seconds to the first message out
 
 
-def play(cfg: Path, transcript: Path, database: str, kill_after: float | None) -> Run:
-    """One run; with `kill_after`, SIGKILLed that many seconds after its first message out
-    (a negative value: that long after the start, i.e. during start-up)."""
+def play(cfg: Path, transcript: Path, database: str, kill_after: float | None,
+         kill_at_line: int = 1) -> Run:
+    """One run; with `kill_after`, SIGKILLed that many seconds after its `kill_at_line`-th
+    message out (a negative value: that long after the start, i.e. during start-up)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     process = subprocess.Popen(
@@ -104,9 +106,10 @@ def play(cfg: Path, transcript: Path, database: str, kill_after: float | None) -
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            if not first.is_set():
+            if not first_at:
                 first_at.append(time.monotonic())
-            first.set()
+            if len(lines) >= kill_at_line:
+                first.set()
         first.set()
 
     reader = threading.Thread(target=read, daemon=True)
@@ -141,6 +144,7 @@ class Figures:
     slots_missed: int = 0
     slots_doubled: int = 0
     ledger_errors: list[str] = field(default_factory=list)
+    cycles: int = 0  # fresh databases used (replies, slots and grabs add up over them)
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -207,33 +211,47 @@ def compare(reference: list[dict[str, Any]], runs: list[Run], figures: Figures) 
                 figures.doubled += extra
 
 
-def crash_test(directory: Path, database: str, fresh_database: str, *, kills: int,
-               rounds: int, seed: int = 7) -> Figures:
-    """Reference run on `fresh_database`, then `kills` killed runs and a final one on
-    `database`; returns the figures."""
+def crash_test(directory: Path, databases: Callable[[], str], *, kills: int, rounds: int,
+               seed: int = 7) -> Figures:
+    """A reference run, then cycles of killed runs and a final one, each cycle on a fresh
+    database from `databases()` (a transcript is used up after a few kills: every restart
+    replays it and goes on where the last run stopped); returns the summed figures."""
     directory.mkdir(parents=True, exist_ok=True)
     cfg = config(directory)
     transcript = directory / "crash.txt"
     transcript.write_text(script(rounds), encoding="utf-8")
-    reference = play(cfg, transcript, fresh_database, None)
+    reference = play(cfg, transcript, databases(), None)
     rng = random.Random(seed)
-    figures, runs = Figures(), []
+    figures = Figures()
     started = time.monotonic()
-    # Kill points spread over the whole run: mostly while handling and sending, one in
-    # eight during start-up (migrations, taking back the outbox, catch-up).
-    handling = max(0.2, reference.seconds - reference.first)
-    attempts = 0
-    while figures.kills < kills and attempts < 3 * kills:  # a run may end before its kill
-        attempts += 1
-        delay = -rng.uniform(0.2, reference.first) if rng.random() < 0.125 else \
-            rng.uniform(0.0, handling * 0.5)
-        run = play(cfg, transcript, database, delay)
-        runs.append(run)
-        figures.kills += run.killed
-    runs.append(play(cfg, transcript, database, None))
-    figures.runs = len(runs)
+    while figures.kills < kills:
+        database, runs = databases(), []
+        out_so_far, attempts = 0, 0
+        # Kill after a random number of this run's new messages out (of what is left),
+        # plus up to 50 ms — inside a handler, a commit, a send or a mark — and one time in
+        # eight during start-up (migrations, taking back the outbox, catch-up).
+        while figures.kills < kills and out_so_far < len(reference.sent) and attempts < 20:
+            attempts += 1
+            at_line = rng.randint(1, len(reference.sent) - out_so_far)
+            delay = -rng.uniform(0.2, reference.first) if rng.random() < 0.125 else \
+                rng.uniform(0.0, 0.05)
+            run = play(cfg, transcript, database, delay, at_line)
+            out_so_far += len(run.sent)
+            runs.append(run)
+            figures.kills += run.killed
+        runs.append(play(cfg, transcript, database, None))
+        figures.runs += len(runs)
+        cycle = Figures()
+        compare(reference.sent, runs, cycle)
+        problems, grabs = asyncio.run(ledger_problems(database, 100 * len(MEMBERS)))
+        figures.replies += cycle.replies
+        figures.slots += cycle.slots
+        figures.grabs += grabs
+        figures.lost += cycle.lost
+        figures.doubled += cycle.doubled
+        figures.slots_missed += cycle.slots_missed
+        figures.slots_doubled += cycle.slots_doubled
+        figures.ledger_errors += problems
+        figures.cycles += 1
     figures.seconds = round(time.monotonic() - started, 1)
-    compare(reference.sent, runs, figures)
-    granted = 100 * len(MEMBERS)
-    figures.ledger_errors, figures.grabs = asyncio.run(ledger_problems(database, granted))
     return figures
