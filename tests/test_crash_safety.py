@@ -303,3 +303,29 @@ async def test_sigterm_and_sigint_end_the_run_for_a_graceful_stop():
         await asyncio.sleep(0.01)
         os.kill(os.getpid(), signum)
         await asyncio.wait_for(task, 5)  # returned: the caller stops the runtime next
+
+
+async def test_a_first_start_killed_mid_migration_leaves_no_half_schema(tmp_path, monkeypatch):
+    from alembic.operations import Operations
+    from sqlalchemy import inspect
+
+    created = 0
+    original = Operations.create_table
+
+    def create_then_die(self, *args, **kwargs):  # the kill lands after a few tables
+        nonlocal created
+        created += 1
+        if created == 4:
+            raise Killed
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Operations, "create_table", create_then_die)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'half.db'}", tmp_path)
+    with pytest.raises(Killed):
+        await db.migrate()
+    async with db.engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert tables == []  # all or nothing
+    monkeypatch.undo()
+    await db.migrate()  # the next start upgrades cleanly
+    await db.close()
