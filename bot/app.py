@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import sys
 import tempfile
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,9 +150,30 @@ async def run(config: LoadedConfig, options: RunOptions) -> None:
     runtime = build(config, options)
     await runtime.start()
     try:
-        await runtime.wait()
+        await until_stopped(runtime.wait())
     finally:
-        await runtime.stop()
+        await runtime.stop()  # sends or writes everything queued (outbox.stop_timeout)
+
+
+async def until_stopped(running: Awaitable[None]) -> None:
+    """Until `running` ends or SIGTERM/SIGINT arrives (`docker stop`, `systemctl stop`,
+    Ctrl-C): either way the caller then stops gracefully, nothing queued is lost."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    task = asyncio.ensure_future(running)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info("stopping: a signal arrived")
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=stop.is_set())
+    finally:
+        stopper.cancel()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
 
 
 async def platform_groups(config: LoadedConfig, adapter_name: str | None) -> list[GroupInfo]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import missed
 from bot.config.loader import for_group
 from bot.context import Context
 from bot.groups import GroupSetup
@@ -133,5 +134,6 @@ async def show_group_id(ctx: Context[Any]) -> None:
 
 
 builtin: Plugin[Any] = Plugin(
-    name="core", title="内置", title_en="Built-in", routers=[router], texts=TEXTS
+    name="core", title="内置", title_en="Built-in", routers=[router], texts=TEXTS,
+    digest=missed.contribute,  # timed posts skipped while the bot was down
 )

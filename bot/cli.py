@@ -15,6 +15,7 @@ import typer
 from bot.adapters.base import AdapterError
 from bot.adapters.console import ScriptError
 from bot.config import ConfigError
+from bot.instance import InstanceBusy
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="qunbot: a bot for WeChat group operators."
@@ -69,7 +70,7 @@ def run(
     options = RunOptions(adapter=adapter, script=script, jsonl=jsonl, database_url=database)
     try:
         asyncio.run(run_bot(loaded, options))
-    except (ScriptError, AdapterError) as exc:
+    except (ScriptError, AdapterError, InstanceBusy) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         pass

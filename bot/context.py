@@ -16,6 +16,7 @@ from bot.groups import GroupSetup
 from bot.plugin import Plugin, Role, S
 
 if TYPE_CHECKING:
+    from bot.once import Unit
     from bot.outbox import Outbox
     from bot.runtime import Services
 
@@ -27,7 +28,11 @@ class _Base(Generic[S]):
     settings: S
     now: datetime
     services: Services
+    # What this context does once (a message's claim, a timed slot's completion): entered
+    # in its first transaction. Shared by every context made for the same message or slot.
+    unit: Unit | None = field(default=None, kw_only=True)
     _session: AsyncSession | None = field(default=None, init=False)
+    _staged: list[Outgoing] | None = field(default=None, init=False)
 
     @property
     def local_now(self) -> datetime:
@@ -60,19 +65,39 @@ class _Base(Generic[S]):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A database transaction; nested calls share the outer one (commit at its end)."""
+        """A database transaction; nested calls share the outer one (commit at its end).
+
+        Replies, posts, notices and DMs queued inside it are written to the outbox in the
+        same transaction (a transactional outbox): the state and what reports it are kept
+        or lost together, and go out only once committed.
+        """
         if self._session is not None:
             yield self._session
             return
+        staged: list[Outgoing] = []
         async with self.services.db.transaction() as session:
-            self._session = session
+            self._session, self._staged = session, staged
             try:
+                if self.unit is not None:
+                    await self.unit.enter(session)
                 yield session
+                items = await self.outbox.stage(session, staged)
             finally:
-                self._session = None
+                self._session = self._staged = None
+        self.outbox.enqueue(items)
+        if self.unit is not None:
+            self.unit.committed()
+
+    def _put(self, outgoing: Outgoing) -> None:
+        if self._staged is not None:
+            self._staged.append(outgoing)  # written with the transaction, sent after it
+        elif self.unit is not None and self.unit.keep(outgoing):
+            pass  # a timed slot's posts: written when the slot is marked done
+        else:
+            self.outbox.put(outgoing)  # persisted by the next group commit (bot/outbox.py)
 
     def _queue(self, text: str, kind: OutKind, mentions: tuple[str, ...] = ()) -> None:
-        self.outbox.put(Outgoing(text=text, kind=kind, group_id=self.group.id, mentions=mentions))
+        self._put(Outgoing(text=text, kind=kind, group_id=self.group.id, mentions=mentions))
 
     async def post(self, text: str, mentions: tuple[str, ...] = ()) -> None:
         """Post to the group (timed or bulk content: lowest send priority)."""
@@ -83,7 +108,7 @@ class _Base(Generic[S]):
         self._queue(text, OutKind.NOTICE, mentions)
 
     async def dm(self, to: str, text: str, image_path: str | None = None) -> None:
-        self.outbox.put(Outgoing(text=text, kind=OutKind.DM, to=to, image_path=image_path))
+        self._put(Outgoing(text=text, kind=OutKind.DM, to=to, image_path=image_path))
 
 
 @dataclass

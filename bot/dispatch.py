@@ -24,7 +24,7 @@ import difflib
 import logging
 import re
 import unicodedata
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from bot.events import (
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
 from bot.input import command_forms
+from bot.once import AlreadyHandled, MessageUnit, ProcessedIds
 from bot.plugin import Role
 from bot.text import excerpt
 
@@ -86,32 +87,35 @@ HELD_EVENTS = 2_000  # kept while logged out; the oldest go first (they would be
 _LONGEST_HEAD = 64
 
 
-class RecentIds:
-    """Message ids seen lately; platforms redeliver, and adapters replay after reconnecting."""
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._capacity = capacity
-
-    def seen_before(self, message_id: str) -> bool:
-        if message_id in self._ids:
-            return True
-        self._ids[message_id] = None
-        if len(self._ids) > self._capacity:
-            self._ids.popitem(last=False)
-        return False
-
-
 class CommandRate:
-    """At most N commands per member per minute; the first refusal says so, then silence."""
+    """At most N commands per member per minute; the first refusal says so, then silence.
+
+    Bounded (issue 14, point 7): members idle for a minute are forgotten every `SWEEP`
+    checks, so memory follows the members active in the last minute, not all ever seen.
+    """
+
+    SWEEP = 10_000
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._recent: dict[tuple[str, str], deque[datetime]] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._checks = 0
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def _sweep(self, now: datetime) -> None:
+        idle = [k for k, w in self._recent.items() if not w or now - w[-1] >= timedelta(minutes=1)]
+        for key in idle:
+            del self._recent[key]
+            self._warned.discard(key)
 
     def check(self, key: tuple[str, str], now: datetime) -> tuple[bool, bool, int]:
         """(allowed, warn now, seconds to wait)."""
+        self._checks += 1
+        if self._checks % self.SWEEP == 0:
+            self._sweep(now)
         window = self._recent.setdefault(key, deque())
         while window and now - window[0] >= timedelta(minutes=1):
             window.popleft()
@@ -171,7 +175,7 @@ def _counts_as_activity(message: IncomingMessage) -> bool:
 class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.recent = RecentIds()
+        self.processed = ProcessedIds(services.outbox.account)  # duplicates: bot/once.py
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
         self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
         self._overflow = 0  # the oldest held events pushed out
@@ -221,8 +225,19 @@ class Dispatcher:
                 log.exception("dispatch failed for %r", held)
 
     async def _message(self, message: IncomingMessage) -> None:
-        if message.from_self or self.recent.seen_before(message.id):
+        if message.from_self or self.processed.seen_before(message.id):
             return
+        unit = self.processed.unit(message.id, self.services.clock.now())
+        try:
+            await self._handle_message(message, unit)
+        except AlreadyHandled:  # a replay the memory had forgotten: the database refused it
+            log.info("message %s was handled before; ignored", message.id)
+        finally:
+            unit.finish()
+        if unit.changed_state and self.services.outbox.has_unsaved:
+            await self.services.outbox.flush()  # what reports the new state, written now
+
+    async def _handle_message(self, message: IncomingMessage, unit: MessageUnit) -> None:
         if message.mentions_all:  # padlocal lists every member (the bot too) for @所有人
             message = message.model_copy(update={"mentions_bot": False, "mention_ids": ()})
         group = self.services.config.setup_for(message.group_id)
@@ -238,20 +253,21 @@ class Dispatcher:
             return
         role = await self.services.roles.role_of(group, message.sender_id)
         for enabled, guard in group.guards():
-            ctx = self._context(enabled, group, message, role, is_command=binding is not None)
+            ctx = self._context(enabled, group, message, role, is_command=binding is not None,
+                                unit=unit)
             if await self._call(enabled, guard(ctx), ctx):
                 return
         if message.announcement or not typed.strip():  # a 群公告, a sticker…: never answered
             return
         if binding is not None:
-            await self._command(binding, group, message, role, word, args)
+            await self._command(binding, group, message, role, word, args, unit)
             return
         for enabled, passive in group.passives():
-            ctx = self._context(enabled, group, message, role)
+            ctx = self._context(enabled, group, message, role, unit=unit)
             if await self._call(enabled, passive(ctx), ctx):
                 return
         if len(word) > 1 and word[:1] in self.services.config.prefixes and group.configured:
-            await self._unknown(group, message, role, word)
+            await self._unknown(group, message, role, word, unit)
 
     def _sent_time(self, message: IncomingMessage) -> datetime:
         """When the member sent it (never later than now: platform clocks drift)."""
@@ -265,10 +281,12 @@ class Dispatcher:
         role: Role,
         word: str,
         args: str,
+        unit: MessageUnit,
     ) -> None:
         if binding.command.bot_wide:  # the room's own owner/admins are no one to the bot
             role = await self.services.roles.role_of(group, message.sender_id, platform=False)
-        ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
+        ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True,
+                            unit=unit)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
             key = "forbidden.bot_wide" if binding.command.bot_wide else "forbidden"
@@ -284,10 +302,11 @@ class Dispatcher:
         await self._call(binding.enabled, binding.command.handler(ctx), ctx, apologize=True)
 
     async def _unknown(
-        self, group: GroupSetup, message: IncomingMessage, role: Role, word: str
+        self, group: GroupSetup, message: IncomingMessage, role: Role, word: str,
+        unit: MessageUnit,
     ) -> None:
         builtin = group.plugins[0]
-        ctx = self._context(builtin, group, message, role, word)
+        ctx = self._context(builtin, group, message, role, word, unit=unit)
         names = ["/" + name for name in group.slash]
         close = difflib.get_close_matches(
             "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
@@ -322,6 +341,7 @@ class Dispatcher:
         args: str = "",
         *,
         is_command: bool = False,
+        unit: MessageUnit | None = None,
     ) -> Context[Any]:
         return Context(
             enabled.plugin,
@@ -334,6 +354,7 @@ class Dispatcher:
             args=args,
             command_word=word,
             is_command=is_command,
+            unit=unit,
         )
 
     async def _call(
@@ -348,6 +369,8 @@ class Dispatcher:
         for), never spread to the other plugins."""
         try:
             return await call
+        except AlreadyHandled:
+            raise  # not the plugin's failure: the whole message stops here
         except Exception:
             event = ctx.message if isinstance(ctx, Context) else ctx.event
             log.exception(

@@ -3,11 +3,23 @@
 WeChat bans accounts that burst ("发送消息过于频繁", 12-hour bans after ~100 rooms), so
 sends obey a token bucket, a daily cap and a random pause when switching groups.
 
-Persistence is write-behind: a message still queued at the next flush (every 0.1 s in real
-time) is written to the database, so a restart loses none; the runtime flushes timed posts
-at once. A reply sent within that moment never costs a write — the hot path stays free of
-I/O. A persisted message is marked sent right after the send (batched while more sends
-are ready at once), which keeps the window for a duplicate after a crash to one send.
+When a message is written (issue 14, point 2):
+- queued inside `ctx.transaction()`: its row is added to that same transaction
+  (`stage`, a transactional outbox) and it is queued for sending only once committed, so a
+  kill keeps both the state and the reply, or neither;
+- queued outside a transaction: written by the next group commit (`flush`, every 0.1 s in
+  real time, at the end of any message that changed state, and at stop). A reply sent
+  before that never costs a write — the hot path stays free of I/O;
+- a graceful stop (SIGTERM, SIGINT) sends what the budget allows for `stop_timeout`, then
+  writes whatever is left (`finish`).
+
+Sending a written message: its row carries a client-side id from the start (written before
+any send call, at no extra cost) and is marked "sent" with the platform's message id after
+the call, by the next group commit. A row still "queued" at start may have gone out just
+before a crash: if the platform can confirm it by client id (`confirm`) it is marked sent,
+otherwise it is sent again — a lost reply is worse than a repeated one. That window, from the
+send call to the commit of its mark (at most `flush_every` plus one commit), is the only way
+a message goes out twice (measured in the README).
 """
 
 from __future__ import annotations
@@ -18,12 +30,14 @@ import heapq
 import itertools
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import SendError
@@ -38,9 +52,28 @@ log = logging.getLogger("bot.outbox")
 
 PRIORITY = {OutKind.NOTICE: 0, OutKind.REPLY: 1, OutKind.DM: 1, OutKind.POST: 2}
 FLUSH_BATCH = 50
+_TABLE = OutboxMessage.__table__
+# One statement for a whole group commit's outcomes (executemany, not one UPDATE each).
+MARK = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values({name: bindparam(name) for name in (
+        "status", "attempts", "last_error", "not_before", "sent_at", "platform_id")})
+)
 
 Transport = Callable[[Outgoing], Awaitable[Sent]]
 SendPolicy = Callable[[Outgoing], bool]
+# Asks the platform whether a message with this client-side id went out (None: can't tell).
+Confirm = Callable[[str], Awaitable[bool | None]]
+
+
+class WriteBehind(Protocol):
+    """Something else written in the outbox's group commit (e.g. processed message ids)."""
+
+    @property
+    def dirty(self) -> bool: ...
+
+    async def save(self, session: AsyncSession) -> None: ...
 
 
 @dataclass(order=True)
@@ -54,6 +87,8 @@ class _Item:
     status: str = field(default="queued", compare=False)
     last_error: str | None = field(default=None, compare=False)
     saving: bool = field(default=False, compare=False)  # its INSERT is under way
+    client_id: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
+    platform_id: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -62,6 +97,7 @@ class OutboxStats:
     failed: int = 0  # given up after retries (or a permanent error)
     retried: int = 0
     dropped: int = 0  # refused by the send policy (e.g. a post to a group not set up)
+    confirmed: int = 0  # left "queued" by a crash, but the platform confirmed it went out
 
 
 class TokenBucket:
@@ -96,6 +132,7 @@ class Outbox:
         timezone: ZoneInfo,
         may_send: SendPolicy = lambda _: True,
         rng: random.Random | None = None,
+        confirm: Confirm | None = None,
     ) -> None:
         self.db, self.clock, self.settings = db, clock, settings
         self.account, self.timezone, self.may_send = account, timezone, may_send
@@ -114,6 +151,13 @@ class Outbox:
         self._wakeup = asyncio.Event()
         self._save_lock = asyncio.Lock()
         self.held = False  # the account is logged out: keep everything, burn no retries
+        self.confirm = confirm
+        self._stopping = False
+        self._write_behind: list[WriteBehind] = []
+
+    def write_behind(self, other: WriteBehind) -> None:
+        """Write `other` in every group commit (it shares the outbox's flush cadence)."""
+        self._write_behind.append(other)
 
     def hold(self) -> None:
         """Stop sending (nothing is dropped or retried) until `release()`."""
@@ -139,6 +183,34 @@ class Outbox:
         self._unsaved[item.seq] = item
         self._wakeup.set()
 
+    async def stage(self, session: AsyncSession, outgoing: list[Outgoing]) -> list[_Item]:
+        """Add rows for `outgoing` to a caller's transaction; `enqueue` them once it commits."""
+        items = []
+        for message in outgoing:
+            if not self.may_send(message):
+                self.stats.dropped += 1
+                continue
+            items.append(_Item(PRIORITY[message.kind], next(self._seq), message))
+        if not items:
+            return []
+        rows = [self._row(item, self.clock.now()) for item in items]
+        session.add_all(rows)
+        await session.flush()
+        for item, row in zip(items, rows, strict=True):
+            item.row_id = row.id
+        return items
+
+    def enqueue(self, items: list[_Item]) -> None:
+        """Queue staged messages whose transaction committed."""
+        for item in items:
+            heapq.heappush(self._ready, item)
+        if items:
+            self._wakeup.set()
+
+    @property
+    def has_unsaved(self) -> bool:
+        return bool(self._unsaved)
+
     @property
     def pending(self) -> int:
         return len(self._ready) + len(self._delayed)
@@ -149,7 +221,10 @@ class Outbox:
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(OutboxMessage.status == "queued", OutboxMessage.account == self.account)
+                    .where(
+                        OutboxMessage.status == "queued",
+                        OutboxMessage.account == self.account,
+                    )
                     .order_by(OutboxMessage.id)
                 )
             ).all()
@@ -158,6 +233,8 @@ class Outbox:
                 await self._sent_today(session),
             )
         for row in rows:
+            if self.confirm is not None and await self._confirmed(row):
+                continue
             outgoing = Outgoing(
                 text=row.text,
                 kind=OutKind(row.kind),
@@ -169,9 +246,23 @@ class Outbox:
             item = _Item(
                 row.priority, next(self._seq), outgoing, row.id, row.attempts, row.not_before
             )
+            item.client_id = row.client_id or item.client_id
             self._queue(item)
         if rows:
             log.info("outbox: %d queued message(s) taken back from the last run", len(rows))
+
+    async def _confirmed(self, row: OutboxMessage) -> bool:
+        """A row a crash left "queued": did the platform get it before the crash?"""
+        assert self.confirm is not None
+        if not row.client_id or not await self.confirm(row.client_id):
+            return False
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                .values(status="sent", sent_at=self.clock.now())
+            )
+        self.stats.confirmed += 1
+        return True
 
     async def _sent_today(self, session: AsyncSession) -> int:
         local_midnight = (
@@ -194,7 +285,7 @@ class Outbox:
         """Write new messages and finished sends to the database in one transaction."""
         async with self._save_lock:
             unsaved, finished = list(self._unsaved.values()), self._finished
-            if not unsaved and not finished:
+            if not unsaved and not finished and not any(w.dirty for w in self._write_behind):
                 return
             self._unsaved, self._finished = {}, []
             for item in unsaved:
@@ -219,19 +310,18 @@ class Outbox:
             await session.flush()
             for item, row in zip(unsaved, rows, strict=True):
                 item.row_id = row.id
-            for item, status, error in finished:
-                assert item.row_id is not None
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == item.row_id)
-                    .values(
-                        status=status,
-                        attempts=item.attempts,
-                        last_error=error,
-                        not_before=item.not_before,
-                        sent_at=now if status == "sent" else None,
-                    )
-                )
+            if finished:
+                await session.execute(MARK, [self._mark(item, status, error, now)
+                                             for item, status, error in finished])
+            for other in self._write_behind:
+                await other.save(session)
+
+    @staticmethod
+    def _mark(item: _Item, status: str, error: str | None, now: datetime) -> dict[str, object]:
+        assert item.row_id is not None
+        return {"row_id": item.row_id, "status": status, "attempts": item.attempts,
+                "last_error": error, "not_before": item.not_before,
+                "sent_at": now if status == "sent" else None, "platform_id": item.platform_id}
 
     def _row(self, item: _Item, now: datetime) -> OutboxMessage:
         o = item.outgoing
@@ -249,6 +339,7 @@ class Outbox:
             not_before=item.not_before,
             last_error=item.last_error,
             created_at=now,
+            client_id=item.client_id,
         )
 
     def _queue(self, item: _Item) -> None:
@@ -290,12 +381,8 @@ class Outbox:
             return wait
         heapq.heappop(self._ready)
         await self._send(item, now)
-        if self._finished and (
-            not self._ready
-            or self._wait_for(self._ready[0], self.clock.now()) > 0
-            or len(self._finished) >= FLUSH_BATCH
-        ):
-            await self.flush()
+        if len(self._finished) >= FLUSH_BATCH:
+            await self.flush()  # marks are otherwise written by the run loop's group commit
         return 0.0
 
     def _record(self, item: _Item, status: str, error: str | None = None) -> None:
@@ -314,7 +401,7 @@ class Outbox:
             return
         assert self._transport is not None, "outbox has no transport attached"
         try:
-            await self._transport(item.outgoing)
+            sent = await self._transport(item.outgoing)
         except SendError as exc:
             self._failed(item, now, str(exc), exc.permanent)
             return
@@ -328,6 +415,7 @@ class Outbox:
         low, high = self.settings.group_jitter
         self._switch_ok_at = now + low + (high - low) * self.rng.random()
         self.stats.sent += 1
+        item.platform_id = sent.message_id if sent is not None else None
         self._record(item, "sent")
 
     def _count_day(self, now: datetime) -> None:
@@ -359,25 +447,50 @@ class Outbox:
         await self.flush()
         return self.stats.sent - sent_before
 
+    def stop_running(self) -> None:
+        """Let `run` return after its current step (never cut a send in half)."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def finish(self, timeout: float) -> None:
+        """Graceful stop: send what the budget allows within `timeout` seconds, then write
+        whatever is still queued (nothing is lost; the next start sends it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout + 1):  # a hung transport cannot hold the stop
+                while (delay := await self.step()) is not None:
+                    if loop.time() + delay >= deadline:
+                        break
+                    await asyncio.sleep(delay)
+        await self.flush()
+
     async def run(self, flush_every: float = 0.1) -> None:
         """The sender loop for real time: wakes on new messages or when the budget allows."""
-        while True:
+        loop = asyncio.get_running_loop()
+        last_flush = loop.time()
+        while not self._stopping:
             try:
                 delay = await self.step()
             except Exception:
                 log.exception("outbox step failed; retrying in a second")
                 delay = 1.0
-            if delay == 0:
+            if delay == 0:  # busy: never commit between ready sends (step does every 50)
                 await asyncio.sleep(0)  # a fast transport must not starve the event loop
                 continue
             self._wakeup.clear()
-            timeout = flush_every if delay is None else min(delay, flush_every)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Python 3.11's wait_for drops a cancel that lands as the wakeup fires
-                raise asyncio.CancelledError
+            due = last_flush + flush_every - loop.time()
+            if due > 0:  # one group commit per interval, at most
+                timeout = min(due, flush_every if delay is None else delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout)
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Python 3.11's wait_for drops a cancel that lands as the wakeup fires
+                    raise asyncio.CancelledError
+                if loop.time() < last_flush + flush_every:
+                    continue
+            last_flush = loop.time()
             try:
                 await self.flush()
             except Exception:

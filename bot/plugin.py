@@ -109,6 +109,9 @@ class Schedule:
     weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day (`at` and `between`)
     payload: Any = None
     between: tuple[time, time] | None = None
+    # The bot's own bookkeeping (members see nothing): a slot skipped while the bot was down
+    # is not reported to operators.
+    background: bool = False
 
     def __post_init__(self) -> None:
         if sum(x is not None for x in (self.at, self.cron, self.between)) != 1:

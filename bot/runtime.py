@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import purge
 from bot.activity import ActivityRecorder, load_segmenter
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
@@ -27,11 +28,14 @@ from bot.dispatch import Dispatcher
 from bot.events import Capabilities, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
 from bot.input import load_numerals
+from bot.instance import Lease
+from bot.instance import acquire as acquire_lease
+from bot.missed import tell_operators_of_skipped
 from bot.outbox import Outbox
 from bot.platform_state import PlatformState
 from bot.plugin import Job, Plugin, Schedule
 from bot.roles import Roles
-from bot.scheduler import ScheduledJob, Scheduler, make_trigger
+from bot.scheduler import CURRENT_SLOT, ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database, insert_if_missing
 from bot.storage.models import FIRST_START, CoreState
 
@@ -92,10 +96,12 @@ class BotRuntime:
             timezone=ZoneInfo(config.config.bot.timezone),
             may_send=self._may_send,
             rng=rng,
+            confirm=getattr(adapter, "confirm_sent", None),  # optional: can it tell?
         )
         self.outbox.attach(adapter.send)
         self.scheduler = Scheduler(
-            self.db, clock, config.config.scheduler.grace, after_run=self._after_job
+            self.db, clock, config.config.scheduler.grace, after_run=self._after_job,
+            outbox=self.outbox,
         )
         roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
         self.activity = ActivityRecorder(self.db)
@@ -114,17 +120,23 @@ class BotRuntime:
             self.platform,
         )
         self.dispatcher = Dispatcher(self.services)
+        self.outbox.write_behind(self.dispatcher.processed)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
+        self.lease: Lease | None = None
 
     async def start(self, *, run_adapter: bool = True) -> None:
+        self.lease = await acquire_lease(self.db, self.adapter.name)  # one process per database
         await self.db.migrate()
         async with self.db.transaction() as session:  # kept from the very first start
             await insert_if_missing(session, CoreState, key=FIRST_START, at=self.clock.now())
         await self.outbox.load()
         await self.platform.load()
+        async with self.db.transaction() as session:
+            await self.dispatcher.processed.load(session)
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()
+        tell_operators_of_skipped(self.config, self.outbox, self.scheduler.take_skipped())
         await self._plugins_started()
         if self.simulated:
             await self.outbox.drain()
@@ -167,16 +179,34 @@ class BotRuntime:
         self._stopped = True
         self.scheduler.shutdown()
         await self.adapter.close()
+        self.outbox.stop_running()
         for task in reversed(self._tasks):
-            task.cancel()
+            if task.get_name() != "outbox":  # it ends after its current send
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         try:
+            if not self.simulated:
+                timeout = self.config.config.outbox.stop_timeout.total_seconds()
+                await self.outbox.finish(timeout)
             await self.outbox.flush()
             await self.activity.flush()
             await self.scheduler.heartbeat()
         finally:
             await self.db.close()
+            if self.lease is not None:
+                await self.lease.release()
+
+    def abandon(self) -> None:
+        """Tests: die like a killed process (no flush, no drain); what the kernel would
+        release (connections, locks) is released."""
+        self._stopped = True
+        self.scheduler.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        self.db.engine.sync_engine.dispose(close=False)
+        if self.lease is not None:
+            self.lease.drop()
 
     async def wait(self) -> None:
         """Until the adapter stops (the console's script ended, or the platform closed)."""
@@ -238,6 +268,8 @@ class BotRuntime:
         digest = DigestJob(self.config, self.builtins + self.plugins, self.db.transaction,
                            self.outbox, self.activity.flush).scheduled()
         jobs = [digest] if digest is not None else []
+        jobs.append(purge.nightly(self.db, self.clock, self.config.config.database.retention,
+                                  ZoneInfo(self.config.config.bot.timezone)))
         for group in self.config.groups.values():
             for enabled in group.plugins:
                 for job in enabled.plugin.jobs:
@@ -261,12 +293,13 @@ class BotRuntime:
                 slot=slot,
                 payload=schedule.payload,
                 late=late,
+                unit=CURRENT_SLOT.get(),  # its posts are written when the slot is marked done
             )
             await job.run(ctx)
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
         trigger = make_trigger(schedule, group.timezone, seed=f"{group.id}|{key}")
-        return ScheduledJob(key, group.id, trigger, run)
+        return ScheduledJob(key, group.id, trigger, run, background=schedule.background)
 
     async def _plugins_started(self) -> None:
         now = self.clock.now()

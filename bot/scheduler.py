@@ -4,6 +4,12 @@ APScheduler's AsyncIOScheduler drives jobs in real time. Under a simulated clock
 (console, tests) the same triggers are walked by `advance_to`, firing every due slot in
 order. Either way a slot goes through `fire`, which claims it in the `job_runs` ledger
 first, so a slot never runs twice for a group — not even across restarts.
+
+Exactly once across kills (issue 14, point 3): the claim is written "running"; the slot is
+marked done in the same transaction that writes its posts (the job's first transaction, or
+one at its end — `SlotUnit`). A slot a kill left "running" queued nothing, so the next start
+runs it again within the grace period, and marks it skipped beyond it; skipped slots are
+collected for one report to the operators per start (`take_skipped`).
 """
 
 from __future__ import annotations
@@ -14,24 +20,32 @@ import random
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, ManualClock
 from bot.plugin import Schedule
 from bot.storage import Database
 from bot.storage.models import CoreState, JobRun
 
+if TYPE_CHECKING:
+    from bot.events import Outgoing
+    from bot.outbox import Outbox
+
 HEARTBEAT = "scheduler.alive"
+RUNNING = "running"  # claimed; its posts not yet written
+SKIPPED_BACKGROUND = "skipped_bg"  # bookkeeping skipped while down: not reported or counted
 
 log = logging.getLogger("bot.scheduler")
 
@@ -130,6 +144,7 @@ class ScheduledJob:
     group_id: str
     trigger: BaseTrigger
     run: FireFn  # (slot, late) → runs the job's handler
+    background: bool = False  # bookkeeping: a skipped slot is not reported
 
     @property
     def id(self) -> str:
@@ -146,6 +161,57 @@ class ScheduledJob:
         return slot
 
 
+class SlotUnit:
+    """One slot's completion: marked in the transaction that writes its posts (bot/once.py's
+    unit shape). Posts queued outside a transaction wait here until then."""
+
+    def __init__(self, scheduler: Scheduler, job: ScheduledJob, slot: datetime,
+                 outcome: str) -> None:
+        self.scheduler, self.job, self.slot, self.outcome = scheduler, job, slot, outcome
+        self.kept: list[Outgoing] = []
+        self.done = False
+        self._staged: list[Any] = []
+
+    async def enter(self, session: AsyncSession) -> None:
+        if self.done:
+            return
+        await session.execute(
+            update(JobRun)
+            .where(JobRun.job == self.job.key, JobRun.group_id == self.job.group_id,
+                   JobRun.slot_at == self.slot)
+            .values(outcome=self.outcome)
+        )
+        outbox = self.scheduler.outbox
+        self._staged = await outbox.stage(session, self.kept) if outbox and self.kept else []
+
+    def committed(self) -> None:
+        if self.done:
+            return
+        self.done, self.kept = True, []
+        if self.scheduler.outbox is not None:
+            self.scheduler.outbox.enqueue(self._staged)
+        self._staged = []
+
+    def keep(self, outgoing: Outgoing) -> bool:
+        if self.done or self.scheduler.outbox is None:
+            return False
+        self.kept.append(outgoing)
+        return True
+
+    async def complete(self) -> None:
+        """At the job's end: mark the slot done and write what it kept, in one transaction."""
+        if self.done:
+            return
+        async with self.scheduler.db.transaction() as session:
+            await self.enter(session)
+        self.committed()
+
+
+# The slot a job is running for: the runtime hands it to the job's context (jobs keep their
+# (slot, late) signature).
+CURRENT_SLOT: ContextVar[SlotUnit | None] = ContextVar("current_slot", default=None)
+
+
 class Scheduler:
     def __init__(
         self,
@@ -153,8 +219,11 @@ class Scheduler:
         clock: Clock,
         grace: timedelta,
         after_run: Callable[[], Awaitable[None]] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db, self.clock, self.grace = db, clock, grace
+        self.outbox = outbox
+        self.skipped: list[tuple[ScheduledJob, datetime]] = []  # since the last report
         self._after_run = after_run
         self._jobs: dict[str, ScheduledJob] = {}
         self._next: dict[str, datetime | None] = {}
@@ -182,15 +251,32 @@ class Scheduler:
 
     async def fire(self, job: ScheduledJob, slot: datetime, late: bool = False) -> bool:
         """Claim the slot in the ledger, then run; False if it had already run."""
-        if not await self._claim(job, slot, "late" if late else "fired"):
+        if not await self._claim(job, slot, RUNNING):
             return False
+        await self._run_claimed(job, slot, late)
+        return True
+
+    async def _run_claimed(self, job: ScheduledJob, slot: datetime, late: bool) -> None:
+        unit = SlotUnit(self, job, slot, "late" if late else "fired")
+        token = CURRENT_SLOT.set(unit)
         try:
             await job.run(slot, late)
         except Exception:
             log.exception("job %s failed for slot %s", job.id, slot.isoformat())
-            await self._set_outcome(job, slot, "failed")
+            unit.outcome = "failed"
+        finally:
+            CURRENT_SLOT.reset(token)
+        await unit.complete()
         await self.after_run()
-        return True
+
+    def _skipped(self, job: ScheduledJob, slot: datetime) -> None:
+        if not job.background:
+            self.skipped.append((job, slot))
+
+    def take_skipped(self) -> list[tuple[ScheduledJob, datetime]]:
+        """Slots members missed since the last call (for one report to the operators)."""
+        skipped, self.skipped = self.skipped, []
+        return skipped
 
     async def _claim(self, job: ScheduledJob, slot: datetime, outcome: str) -> bool:
         try:
@@ -207,16 +293,6 @@ class Scheduler:
         except IntegrityError:
             return False
         return True
-
-    async def _set_outcome(self, job: ScheduledJob, slot: datetime, outcome: str) -> None:
-        async with self.db.transaction() as session:
-            run = await session.scalar(
-                select(JobRun).where(
-                    JobRun.job == job.key, JobRun.group_id == job.group_id, JobRun.slot_at == slot
-                )
-            )
-            if run is not None:
-                run.outcome = outcome
 
     async def heartbeat(self) -> None:
         """Remember that the bot is alive now: catch-up only considers slots after this."""
@@ -235,6 +311,7 @@ class Scheduler:
         fresh install.
         """
         now, last_alive = self.clock.now(), await self._last_alive()
+        await self._resume_unfinished(now)
         if last_alive is not None:
             for job in list(self._jobs.values()):
                 await self._catch_up_job(job, last_alive, now)
@@ -247,12 +324,44 @@ class Scheduler:
         if now - slot <= self.grace:
             if await self.fire(job, slot, late=slot < now):
                 log.info("caught up %s for slot %s", job.id, slot.isoformat())
-        elif await self._claim(job, slot, "skipped"):
+        elif await self._claim(job, slot, SKIPPED_BACKGROUND if job.background else "skipped"):
+            self._skipped(job, slot)
             log.warning(
                 "skipped %s: its slot %s passed more than %s ago while the bot was down",
                 job.id,
                 slot.isoformat(),
                 self.grace,
+            )
+
+    async def _resume_unfinished(self, now: datetime) -> None:
+        """Slots a kill left claimed but not done: they queued nothing, so run them now
+        (within the grace period) or mark them skipped."""
+        async with self.db.transaction() as session:
+            rows = (await session.execute(
+                select(JobRun.job, JobRun.group_id, JobRun.slot_at)
+                .where(JobRun.outcome == RUNNING)
+            )).all()
+        for key, group_id, slot in rows:
+            job = self._jobs.get(f"{key}@{group_id}")
+            if job is not None and now - slot <= self.grace:
+                log.info("completing %s for slot %s (interrupted)", job.id, slot.isoformat())
+                await self._run_claimed(job, slot, late=True)
+                continue
+            background = job is None or job.background
+            await self._set_outcome_of(key, group_id, slot,
+                                       SKIPPED_BACKGROUND if background else "skipped")
+            if job is not None:
+                self._skipped(job, slot)
+                log.warning("skipped %s: its slot %s was interrupted more than %s ago",
+                            job.id, slot.isoformat(), self.grace)
+
+    async def _set_outcome_of(self, key: str, group_id: str, slot: datetime,
+                              outcome: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(JobRun)
+                .where(JobRun.job == key, JobRun.group_id == group_id, JobRun.slot_at == slot)
+                .values(outcome=outcome)
             )
 
     # -- one-off timers ---------------------------------------------------------------------

@@ -95,6 +95,7 @@ class FakeChat:
         chat = simulated_chat(loaded, clock)
         if people is not None:  # a restart: the same people are still in the groups
             chat.groups = people.groups
+            chat.continue_ids(people)  # the platform's message ids go on, they don't repeat
         adapter = SimulatedAdapter(chat)
         runtime = BotRuntime(
             loaded,
@@ -124,6 +125,19 @@ class FakeChat:
 
     async def stop(self) -> None:
         await self.runtime.stop()
+
+    async def crash(self, after: str | timedelta = "0s") -> FakeChat:
+        """The process is killed: nothing is flushed, sent or stopped cleanly; a new bot
+        starts on the same database (what a SIGKILL leaves behind)."""
+        self.runtime.abandon()
+        delta = parse_duration(after) if isinstance(after, str) else after
+        self.clock.set(self.clock.now() + delta)
+        loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
+        fresh = await self._boot(
+            self.directory, loaded, self.clock, self.database_url, self.plugins, self.chat
+        )
+        fresh.group = self.group
+        return fresh
 
     @property
     def sent(self) -> list[Delivery]:

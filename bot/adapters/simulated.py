@@ -89,6 +89,10 @@ class SimulatedChat:
         self.logged_in = True  # the bot's account: a logged-out one cannot send
         self.left: set[str] = set()  # groups the bot was removed from
 
+    def continue_ids(self, before: SimulatedChat) -> None:
+        """Go on numbering messages where `before` stopped (the same platform, restarted)."""
+        self._ids = before._ids
+
     def add_group(
         self, group_id: str, name: str, timezone: ZoneInfo, members: dict[str, str] | None = None
     ) -> SimGroup:

@@ -135,8 +135,18 @@ class WechatySettings(Strict):
     stall_after: Duration = timedelta(seconds=90)  # a silent stream is reopened (no relogin)
 
 
+class RetentionSettings(Strict):
+    """How long the core keeps its bookkeeping rows; purged nightly (bot/purge.py)."""
+
+    sent_messages: Duration = timedelta(days=7)  # outbox rows sent, failed or dropped
+    job_runs: Duration = timedelta(days=30)  # the slot ledger (the digest reads 8 days)
+    processed_ids: Duration = timedelta(days=2)  # handled message ids (replays come sooner)
+    at: ClockTime = time(4, 30)  # in the bot's timezone
+
+
 class DatabaseSettings(Strict):
     url: str = "sqlite+aiosqlite:///data/qunbot.db"
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 class OutboxSettings(Strict):
@@ -148,6 +158,8 @@ class OutboxSettings(Strict):
     group_jitter: tuple[Duration, Duration] = (timedelta(seconds=1), timedelta(seconds=3))
     max_attempts: int = Field(5, ge=1)
     retry_after: Duration = timedelta(seconds=10)
+    # A graceful stop sends for at most this long, then writes what is left for next start.
+    stop_timeout: Duration = timedelta(seconds=10)
 
 
 class LimitSettings(Strict):

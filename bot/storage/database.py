@@ -88,4 +88,22 @@ def alembic_config(connection: Connection | None = None) -> Any:
 def _upgrade(connection: Connection) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(connection), "heads")
+    if connection.dialect.name != "sqlite":
+        command.upgrade(alembic_config(connection), "heads")  # DDL is transactional there
+        return
+    # pysqlite commits DDL statement by statement: a kill during the first start's
+    # migrations left half a schema that no later start could upgrade (the crash harness
+    # found it). One explicit transaction makes the whole upgrade all-or-nothing.
+    raw = connection.connection.dbapi_connection._connection._connection  # type: ignore[union-attr]
+    previous = raw.isolation_level
+    raw.isolation_level = None  # we say BEGIN and COMMIT ourselves
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            command.upgrade(alembic_config(connection), "heads")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+    finally:
+        raw.isolation_level = previous

@@ -32,6 +32,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Written before the send call ("sending") and after it ("sent", with the platform's id):
+    # a row left "sending" by a crash is the only one that may go out twice (see README).
+    client_id: Mapped[str | None] = mapped_column(String(32))
+    platform_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class JobRun(Base):
@@ -46,6 +50,21 @@ class JobRun(Base):
     slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class ProcessedMessage(Base):
+    """A platform message the bot has handled: a redelivery after a restart changes nothing.
+
+    Written in the same transaction as the handler's own state (bot/once.py); purged after
+    the retention window.
+    """
+
+    __tablename__ = "processed_messages"
+    __table_args__ = (Index("ix_processed_messages_at", "at"),)
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 FIRST_START = "bot.first_start"  # when this database first saw the bot run (digest history)
@@ -66,5 +85,6 @@ from bot.platform_state import AccountOutage, RemovedGroup  # noqa: E402
 
 __all__ = [
     "FIRST_START", "AccountOutage", "ActivityDaily", "ActivityWord", "CoreState", "JobRun",
-    "MemberEvent", "OutboxMessage", "PointsAccount", "PointsEntry", "RemovedGroup",
+    "MemberEvent", "OutboxMessage", "PointsAccount", "PointsEntry", "ProcessedMessage",
+    "RemovedGroup",
 ]

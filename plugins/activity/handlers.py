@@ -19,7 +19,7 @@ router = Router()
 
 
 def snapshot_schedules(settings: ActivitySettings) -> list[Schedule]:
-    return [Schedule("segments", at=settings.snapshot_at)]
+    return [Schedule("segments", at=settings.snapshot_at, background=True)]
 
 
 SNAPSHOT_DAYS = 8  # yesterday and the 7 days before: the digest's day and its baseline

@@ -38,7 +38,7 @@ def refresh_schedules(settings: BriefingSettings) -> list[Schedule]:
     if not settings.feeds:
         return []
     ahead = datetime.combine(date(2000, 1, 2), settings.at) - settings.fetch_ahead
-    return [Schedule("ahead", at=ahead.time())]
+    return [Schedule("ahead", at=ahead.time(), background=True)]
 
 
 async def refresh_feeds(ctx: JobContext[BriefingSettings]) -> None:

@@ -32,9 +32,13 @@ async def check_in(ctx: Context[CheckinSettings]) -> None:
             outcome = await service.check_in(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                              ctx.sender_name, ctx.args, ctx.now,
                                              ctx.group.timezone)
+            await _report(ctx, outcome)  # in the transaction: kept with the state it reports
     except (service.AlreadyCheckedIn, IntegrityError):
         # Lost a race with a simultaneous check-in (same day, or the same first ever).
-        outcome = service.Refused("already")
+        await _report(ctx, service.Refused("already"))
+
+
+async def _report(ctx: Context[CheckinSettings], outcome: service.Refused | service.Done) -> None:
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return
@@ -190,7 +194,7 @@ async def joined_group(ctx: EventContext[CheckinSettings]) -> None:
 def schedules(settings: CheckinSettings) -> list[Schedule]:
     # Just after the check-in day closes: the day's figures, kept for the operators' digest.
     closes = datetime.combine(date(2000, 1, 1), settings.day_starts_at) + timedelta(minutes=5)
-    result = [Schedule("figures", at=closes.time(), payload="figures")]
+    result = [Schedule("figures", at=closes.time(), payload="figures", background=True)]
     if settings.reminder_at is not None:
         result.append(Schedule("reminder", at=settings.reminder_at, payload="remind"))
     if settings.praise_at is not None:

@@ -54,9 +54,9 @@ _MENTION = re.compile(r"@\S+")
 async def my_points(ctx: Context[Any]) -> None:
     async with ctx.transaction() as session:
         rank, points = await ledger.rank(session, ctx.group.id, ctx.sender_id)
-    # 0 points is no achievement: "第 1 名" in a group where nobody has points would mislead.
-    await ctx.reply(ctx.t("mine", points=points, rank=rank) if points > 0
-                    else ctx.t("mine.unranked"))
+        # 0 points is no achievement: "第 1 名" where nobody has points would mislead.
+        await ctx.reply(ctx.t("mine", points=points, rank=rank) if points > 0
+                        else ctx.t("mine.unranked"))  # written with the message's id
 
 
 @router.command("top", "积分榜", help="本群积分榜", help_en="the group's points leaderboard")
@@ -109,13 +109,12 @@ async def _adjust(ctx: Context[Any], sign: int) -> None:
     target = ctx.message.mention_ids[0]
     reason = reason[:100] or ctx.t("reason.none")
     why = ledger.Change(reason, "points", ctx.now, ref=f"by:{ctx.sender_id}")
+    verb = ctx.t("verb.add" if sign > 0 else "verb.deduct")
     try:
         async with ctx.transaction() as session:
             balance = await ledger.change(session, ctx.group.id, target, sign * amount, why)
+            # In the transaction: the change and its report are kept together (crash safety).
+            await ctx.reply(ctx.t("adjust.done", name=target, verb=verb, amount=amount,
+                                  reason=excerpt(reason, 40), balance=balance), also=(target,))
     except ledger.InsufficientPoints as short:
         await ctx.reply(ctx.t("adjust.short", name=target, balance=short.balance, amount=amount))
-        return
-    verb = ctx.t("verb.add" if sign > 0 else "verb.deduct")
-    await ctx.reply(ctx.t("adjust.done", name=target, verb=verb, amount=amount,
-                          reason=excerpt(reason, 40),
-                          balance=balance), also=(target,))

@@ -78,12 +78,13 @@ async def send_packet(ctx: Ctx, total: int, count: int, greeting: str, *, sender
             packet = await service.send(session, ctx.group.id, sender_id, sender_name, total,
                                         count, greeting, ctx.now, ctx.settings.expires_after,
                                         rng(ctx), from_pool=from_pool)
+            key = "sent.system" if from_pool else "sent"  # announced with the packet itself
+            await ctx.post(ctx.t(key, name=sender_name, total=total, count=count,
+                                 greeting=greeting))
     except ledger.InsufficientPoints as short:
         return ctx.t("short", balance=short.balance, total=total)
     except service.PoolShort as short:
         return ctx.t("pool.short", balance=short.balance, total=total)
-    key = "sent.system" if from_pool else "sent"
-    await ctx.post(ctx.t(key, name=sender_name, total=total, count=count, greeting=greeting))
     arm_expiry(ctx, packet)
     return None
 
@@ -145,14 +146,16 @@ async def grab(ctx: Context[RedPacketSettings]) -> None:
                                     ctx.now)
         finished = isinstance(result, service.Grab) and result.finished
         summary = await _summary(ctx, session, result.packet) if finished else ""
-    if isinstance(result, str):
-        if not (result == "none" and ctx.command_word in QUIET_WORDS):
-            await ctx.reply(ctx.t(result))
-        return
-    await ctx.reply(ctx.t("grabbed", amount=result.amount, position=result.position,
-                          count=result.packet.count, sender=sender_label(ctx, result.packet)))
-    if summary:
-        await ctx.post(summary)
+        # Replies in the transaction: the grab and its report are kept together.
+        if isinstance(result, str):
+            if not (result == "none" and ctx.command_word in QUIET_WORDS):
+                await ctx.reply(ctx.t(result))
+            return
+        await ctx.reply(ctx.t("grabbed", amount=result.amount, position=result.position,
+                              count=result.packet.count,
+                              sender=sender_label(ctx, result.packet)))
+        if summary:
+            await ctx.post(summary)
 
 
 async def _summary(ctx: Ctx, session: AsyncSession, packet: RedPacket) -> str:
