@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -44,8 +45,14 @@ class RunOptions:
     out: TextIO = sys.stdout
 
 
-def simulated_chat(config: LoadedConfig, clock: Clock) -> SimulatedChat:
-    chat = SimulatedChat(config.config.bot.name, clock, ZoneInfo(config.config.bot.timezone))
+def simulated_chat(config: LoadedConfig, clock: Clock, id_prefix: str | None = None
+                   ) -> SimulatedChat:
+    """The configured groups, simulated. Message ids get a prefix of their own per session
+    (unless given): a new session's "sim-1" is not the last one's, which the database
+    remembers as handled."""
+    prefix = id_prefix or f"sim{secrets.token_hex(3)}"
+    chat = SimulatedChat(config.config.bot.name, clock, ZoneInfo(config.config.bot.timezone),
+                         prefix)
     for group in config.groups.values():
         members = {m: m for m in (group.owner, *sorted(group.admins)) if m}
         chat.add_group(group.id, group.name, group.timezone, members)
@@ -62,7 +69,9 @@ def build_console(config: LoadedConfig, options: RunOptions) -> BotRuntime:
         clock: ManualClock = ManualClock(_script_start(config, steps))
     else:
         clock = RunningClock()
-    chat = simulated_chat(config, clock)
+    # A transcript's ids are the same every time it plays (replaying one against the same
+    # --database is a replay, which the crash tests rely on); typed sessions get new ones.
+    chat = simulated_chat(config, clock, "sim" if steps is not None else None)
     adapter = ConsoleAdapter(chat, out=options.out, jsonl=options.jsonl, steps=steps)
     database_url = options.database_url
     if database_url is None and steps is not None:

@@ -125,3 +125,13 @@ def test_the_moderation_example_welcomes_escalates_undoes_and_releases():
     assert any("关小黑屋 3 天" in t for t in said) and any("1. dave" in t for t in said)
     assert said[-2].endswith("已把 dave 放出小黑屋。") and said[-1].startswith("你的积分")
     assert sum(t.startswith("你的积分") for t in said) == 1  # ignored while in the 小黑屋
+
+
+def test_a_second_console_session_on_the_same_database_is_answered(tmp_path):
+    """Handled message ids are remembered (bot/once.py): a new typed session must not reuse
+    the last one's, or everything typed would be ignored as a replay."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    for _ in range(2):
+        session = run_bot("run", "--database", database, typed="/群号\n/quit\n")
+        assert session.returncode == 0, session.stderr
+        assert "demo-reading" in session.stdout  # /群号 answered in 读书会

@@ -82,6 +82,7 @@ async def test_silent_invitees_count_half_or_not_at_all(make_chat, database_url)
     await chat.advance("4d")
     assert "1. alice 1.5 人" in texts(await chat.say("erin", "/邀请榜"))[0]
     assert await _balance(chat, "alice") == 15  # 10 for talky, 5 of quiet's 10 taken back
+    await chat.stop()  # one bot per database
     strict = await make_chat(_config(thresholds={}, silent="none"), database_url=database_url,
                              now="2026-12-01 08:00")
     await strict.join("quiet2", inviter="bob")

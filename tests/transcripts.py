@@ -12,10 +12,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_bot(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """`bot ARGS…` from the repository's root, with this checkout's code."""
+def run_bot(*args: str, timeout: float = 180,
+            typed: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`bot ARGS…` from the repository's root, with this checkout's code (and `typed` as
+    what a person types into the console)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, input=typed,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -81,17 +81,21 @@ class Delivery:
 class SimulatedChat:
     """Groups, members and the bot's sent messages; turns typed lines into events."""
 
-    def __init__(self, bot_name: str, clock: Clock, timezone: ZoneInfo) -> None:
+    def __init__(self, bot_name: str, clock: Clock, timezone: ZoneInfo,
+                 id_prefix: str = "sim") -> None:
         self.bot_name, self.clock, self.timezone = bot_name, clock, timezone
         self.groups: dict[str, SimGroup] = {}
         self.sent: list[Delivery] = []
+        # Message ids are what the bot remembers as handled (bot/once.py): a new simulated
+        # platform session takes a prefix of its own unless it means to replay.
+        self.id_prefix = id_prefix
         self._ids = itertools.count(1)
         self.logged_in = True  # the bot's account: a logged-out one cannot send
         self.left: set[str] = set()  # groups the bot was removed from
 
     def continue_ids(self, before: SimulatedChat) -> None:
         """Go on numbering messages where `before` stopped (the same platform, restarted)."""
-        self._ids = before._ids
+        self._ids, self.id_prefix = before._ids, before.id_prefix
 
     def add_group(
         self, group_id: str, name: str, timezone: ZoneInfo, members: dict[str, str] | None = None
@@ -126,7 +130,7 @@ class SimulatedChat:
         if mentions_all:  # as padlocal does: every member of the room, the bot included
             mentions_bot, mention_ids = True, tuple(group.members)
         return IncomingMessage(
-            id=message_id or f"sim-{next(self._ids)}",
+            id=message_id or f"{self.id_prefix}-{next(self._ids)}",
             group_id=group_id,
             sender_id=member_id,
             sender_name=group.members[member_id],
