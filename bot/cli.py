@@ -8,13 +8,16 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.adapters.base import AdapterError
 from bot.adapters.console import ScriptError
 from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from bot.plugin import Plugin
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="qunbot: a bot for WeChat group operators."
@@ -34,10 +37,14 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _load(path: Path):
-    from bot.app import load
+    from bot.registry import PluginDiscoveryError
 
     try:
+        from bot.app import load
+
         return load(path)
+    except PluginDiscoveryError as exc:
+        _fail(f"插件无法加载 / a plugin cannot be loaded: {exc}")
     except ConfigError as exc:
         _fail(f"配置有误 / invalid configuration ({len(exc.issues)} problem(s)):\n{exc}")
 
@@ -89,12 +96,15 @@ def db_upgrade(
     database: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Apply database migrations (the bot also does this when it starts)."""
+    from bot.app import PLUGINS
+    from bot.registry import migration_locations
     from bot.storage import Database
 
     loaded = _load(config)
 
     async def upgrade() -> str:
-        db = Database(database or loaded.config.database.url, loaded.base_dir)
+        db = Database(database or loaded.config.database.url, loaded.base_dir,
+                      migration_locations(PLUGINS))
         try:
             await db.migrate()
         finally:
@@ -127,21 +137,28 @@ def list_groups(
 
 @app.command("plugins")
 def list_plugins() -> None:
-    """List the plugins and their commands."""
-    from bot.app import BUILTINS, PLUGINS
+    """List the installed plugins (with where each comes from) and their commands."""
+    from bot.registry import PluginDiscoveryError, discover
 
-    for plugin in (*BUILTINS, *PLUGINS):
-        typer.echo(
-            f"{plugin.name} — {plugin.title}" + (" (always on)" if plugin in BUILTINS else "")
-        )
-        for command in plugin.commands:
-            words = "、".join(command.aliases)
-            role = "" if command.role == 0 else f" [{command.role.name.lower()}+]"
-            typer.echo(
-                f"  /{command.name}"
-                + (f"（{words}）" if words else "")
-                + f"{role} — {command.help}"
-            )
+    try:
+        from bot.app import BUILTINS
+
+        installed = discover()
+    except PluginDiscoveryError as exc:
+        _fail(f"插件无法加载 / a plugin cannot be loaded: {exc}")
+    for plugin in BUILTINS:
+        _describe(plugin, "qunbot core (always on)")
+    for item in installed:
+        _describe(item.plugin, f"{item.distribution} {item.version} · {item.source}")
+
+
+def _describe(plugin: Plugin[Any], origin: str) -> None:
+    typer.echo(f"{plugin.name} — {plugin.title}  [{origin}]")
+    for command in plugin.commands:
+        words = "、".join(command.aliases)
+        role = "" if command.role == 0 else f" [{command.role.name.lower()}+]"
+        typer.echo(f"  /{command.name}" + (f"（{words}）" if words else "")
+                   + f"{role} — {command.help}")
 
 
 @app.command("verify-draw")

@@ -27,6 +27,7 @@ from bot.events import Capabilities, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
 from bot.outbox import Outbox
 from bot.plugin import Job, Plugin, Schedule
+from bot.registry import migration_locations
 from bot.roles import Roles
 from bot.scheduler import ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database, insert_if_missing
@@ -79,7 +80,8 @@ class BotRuntime:
         self.config, self.plugins, self.builtins = config, tuple(plugins), tuple(builtins)
         self.adapter, self.clock = adapter, clock
         self.simulated = isinstance(clock, ManualClock)
-        self.db = Database(database_url or config.config.database.url, config.base_dir)
+        self.db = Database(database_url or config.config.database.url, config.base_dir,
+                           migration_locations(self.plugins))
         self.outbox = Outbox(
             self.db,
             clock,

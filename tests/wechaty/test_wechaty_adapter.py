@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 from bot.adapters.base import AdapterError
 from bot.adapters.wechaty import WechatyAdapter
 from bot.app import BUILTINS
+from bot.app import PLUGINS as ALL
 from bot.cli import app
 from bot.clock import SystemClock
 from bot.context import Context, EventContext
 from bot.plugin import Plugin, Router
 from bot.runtime import BotRuntime
 from bot.testing import write_config
-from plugins import ALL
 from tests.wechaty.fake_puppet import FakePuppet
 
 ROOM = "room1@chatroom"
