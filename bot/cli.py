@@ -82,6 +82,22 @@ def run(
         pass
 
 
+@app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="where to write them")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite an existing bot.yaml/config")] = False,
+) -> None:
+    """Write a starter bot.yaml and config/ to edit (then: bot run -c DIR/bot.yaml)."""
+    from bot.skeleton import TargetExists, write_starter
+
+    try:
+        written = write_starter(directory, overwrite=force)
+    except TargetExists as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {len(written)} file(s) under {directory}/: bot.yaml and config/")
+    typer.echo(f"next: edit {directory / 'bot.yaml'}, then: bot run -c {directory / 'bot.yaml'}")
+
+
 @config_app.command("check")
 def config_check(path: Annotated[Path, typer.Argument()] = Path(DEFAULT_CONFIG)) -> None:
     """Validate bot.yaml and everything it references."""
