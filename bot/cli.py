@@ -98,6 +98,22 @@ def init(
     typer.echo(f"next: edit {directory / 'bot.yaml'}, then: bot run -c {directory / 'bot.yaml'}")
 
 
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="the plugin's name, e.g. thanks")],
+    directory: Annotated[Path, typer.Option("--dir", help="where to create it")] = Path("."),
+) -> None:
+    """Write a working plugin package to start from (see docs/plugins.md)."""
+    from bot.newplugin import NewPluginError, write_plugin
+
+    try:
+        target = write_plugin(name, directory)
+    except NewPluginError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {target}/ — install it with: pip install {target}")
+    typer.echo(f"then enable `{name}` for a group in bot.yaml; its tests: pytest {target}")
+
+
 @config_app.command("check")
 def config_check(path: Annotated[Path, typer.Argument()] = Path(DEFAULT_CONFIG)) -> None:
     """Validate bot.yaml and everything it references."""

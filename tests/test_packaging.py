@@ -99,3 +99,36 @@ def test_plugins_are_listed_with_their_distribution(installed: Path, deployment:
 
 def teardown_module() -> None:
     shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' scratch folder
+
+
+THANKS_CONFIG = """\
+bot: {name: 小助手}
+groups:
+  g1:
+    name: 读书会
+    plugins:
+      thanks: {per_day: 2}
+"""
+
+THANKS_SCRIPT = """\
+@group 读书会
+@at 2026-11-23 20:00
+alice: /thanks @bob
+alice: 感谢 @carol
+alice: /thanks @dave
+bob: /thanks
+@advance 1h
+"""
+
+
+def test_a_plugin_from_new_plugin_installs_and_plays(installed: Path, tmp_path: Path):
+    """Third-party path end to end: generate, pip install, enable, migrate its own table."""
+    run(installed / "bot", "new-plugin", "thanks", "--dir", tmp_path, cwd=tmp_path)
+    run(installed / "pip", "install", "-q", tmp_path / "qunbot-thanks", cwd=tmp_path)
+    listed = run(installed / "bot", "plugins", cwd=tmp_path).stdout
+    assert "thanks — 感谢榜  [qunbot-thanks 0.1.0 · qunbot_thanks:plugin]" in listed
+    (tmp_path / "bot.yaml").write_text(THANKS_CONFIG, encoding="utf-8")
+    (tmp_path / "thanks.txt").write_text(THANKS_SCRIPT, encoding="utf-8")
+    played = run(installed / "bot", "run", "--script", "thanks.txt", cwd=tmp_path).stdout
+    assert "今天第 2 次" in played and "已经感谢 2 次啦" in played
+    assert "你一共收到 1 次感谢" in played and "今天的感谢：2 次" in played
