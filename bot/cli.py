@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +16,7 @@ from bot.adapters.console import ScriptError
 from bot.config import ConfigError
 
 if TYPE_CHECKING:
+    from bot.logs import LogFormat
     from bot.plugin import Plugin
 
 app = typer.Typer(
@@ -49,27 +49,33 @@ def _load(path: Path):
         _fail(f"配置有误 / invalid configuration ({len(exc.issues)} problem(s)):\n{exc}")
 
 
-def _logging(verbose: bool, quiet: bool) -> None:
+def _logging(verbose: bool, quiet: bool, fmt: LogFormat = "text") -> None:
+    from bot.logs import configure
+
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(level, fmt, quiet_libraries=not verbose)
 
 
 @app.command()
 def run(
     config: ConfigOption = Path(DEFAULT_CONFIG),
-    adapter: Annotated[str | None, typer.Option(help="console or wechaty")] = None,
+    adapter: Annotated[str | None, typer.Option(help="console or wechaty",
+                                                envvar="QUNBOT_ADAPTER")] = None,
     script: Annotated[Path | None, typer.Option(help="play a transcript and exit")] = None,
     jsonl: Annotated[bool, typer.Option(help="one JSON object per sent message")] = False,
-    database: Annotated[str | None, typer.Option(help="database URL override")] = None,
+    database: Annotated[str | None, typer.Option(help="database URL override",
+                                                 envvar="QUNBOT_DATABASE_URL")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_format: Annotated[str, typer.Option(help="text, or json: one object a line")] = "text",
 ) -> None:
     """Run the bot (the console adapter unless the config or --adapter says otherwise)."""
     from bot.app import RunOptions
     from bot.app import run as run_bot
 
-    _logging(verbose, quiet=script is not None or (adapter or "console") == "console")
+    if log_format not in ("text", "json"):
+        _fail(f"unknown --log-format {log_format!r}: use text or json")
+    _logging(verbose, quiet=script is not None or (adapter or "console") == "console",
+             fmt="json" if log_format == "json" else "text")
     loaded = _load(config)
     if script is not None and not script.is_file():
         _fail(f"no such script: {script}")
@@ -80,6 +86,28 @@ def run(
         _fail(str(exc))
     except KeyboardInterrupt:
         pass
+
+
+@app.command("health")
+def health(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Ask the running bot's /healthz (for Docker's HEALTHCHECK and systemd): exit 0 if it
+    works, 1 if not. With `health:` off in bot.yaml there is nothing to ask: exit 0."""
+    import urllib.error
+    import urllib.request
+
+    settings = _load(config).config.health
+    if not settings.enabled:
+        typer.echo("health endpoint is off (bot.yaml: health.enabled); nothing to check")
+        return
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            typer.echo(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        _fail(exc.read().decode() or str(exc), code=1)
+    except OSError as exc:
+        _fail(f"no answer from {url}: {exc}", code=1)
 
 
 @app.command("init")

@@ -23,8 +23,9 @@ from bot.config.models import OutboxSettings
 from bot.context import JobContext
 from bot.digest.report import DigestJob
 from bot.dispatch import Dispatcher
-from bot.events import Capabilities, Outgoing, OutKind
+from bot.events import Capabilities, Event, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
+from bot.health import Health, HealthServer
 from bot.outbox import Outbox
 from bot.plugin import Job, Plugin, Schedule
 from bot.registry import migration_locations
@@ -111,6 +112,9 @@ class BotRuntime:
         self.dispatcher = Dispatcher(self.services)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
+        self.last_event_at: datetime | None = None
+        self.last_job_at: datetime | None = None
+        self._health: HealthServer | None = None
 
     async def start(self, *, run_adapter: bool = True) -> None:
         await self.db.migrate()
@@ -130,15 +134,39 @@ class BotRuntime:
         if run_adapter:
             self._tasks.append(
                 asyncio.create_task(
-                    self.adapter.run(self.dispatcher.handle), name=f"adapter-{self.adapter.name}"
+                    self.adapter.run(self._received), name=f"adapter-{self.adapter.name}"
                 )
             )
+        health = self.config.config.health
+        if health.enabled:
+            self._health = HealthServer(self.health, health.host, health.port)
+            await self._health.start()
+
+    async def _received(self, event: Event) -> None:
+        self.last_event_at = self.clock.now()
+        await self.dispatcher.handle(event)
+
+    def health(self) -> Health:
+        """What /healthz reports: is the platform connection up, is anything stuck."""
+        adapter = next((t for t in self._tasks if t.get_name().startswith("adapter-")), None)
+        logged_in = getattr(self.adapter, "logged_in", None)
+        return Health(
+            adapter=self.adapter.name,
+            running=adapter is not None and not adapter.done(),
+            logged_in=logged_in.is_set() if isinstance(logged_in, asyncio.Event) else logged_in,
+            last_event_at=self.last_event_at,
+            outbox_pending=self.outbox.pending,
+            outbox_held=self.outbox.held,
+            last_job_at=self.last_job_at,
+        )
 
     async def stop(self) -> None:
         """Tear down in reverse order; safe to call twice."""
         if self._stopped:
             return
         self._stopped = True
+        if self._health is not None:
+            await self._health.close()
         self.scheduler.shutdown()
         await self.adapter.close()
         for task in reversed(self._tasks):
@@ -252,6 +280,7 @@ class BotRuntime:
         await self._after_job()
 
     async def _after_job(self) -> None:
+        self.last_job_at = self.clock.now()
         if self.simulated:
             await self.outbox.drain()  # posts go out at the job's own time
         else:
