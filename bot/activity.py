@@ -117,18 +117,21 @@ class ActivityRecorder:
         self._closed_through: date | None = None  # days up to this one have had their words cut
 
     def record(self, message: IncomingMessage, day: date, *, command: bool) -> None:
-        """Count one message (no I/O: this runs for every message)."""
+        """Count one message of any kind on the local `day` it was sent (no I/O: this runs
+        for every message); only typed words count as characters and words."""
         mine = self._counts((message.group_id, message.sender_id, day))
         mine.name = message.sender_name
         mine.messages += 1
-        mine.characters += len(message.text)
+        typed = message.typed_text  # a sticker's XML or a link card is no one's words
+        mine.characters += len(typed)
         mine.commands += command
-        for member in set(message.mention_ids):
-            self._counts((message.group_id, member, day)).mentions_received += 1
-        if not command and message.text:
+        if not message.mentions_all:  # @所有人 lists every member: no one was mentioned
+            for member in set(message.mention_ids):
+                self._counts((message.group_id, member, day)).mentions_received += 1
+        if not command and typed:
             texts = self._texts.setdefault((message.group_id, day), [])
             if len(texts) < TEXTS_PER_BATCH:
-                texts.append(message.text[:500])
+                texts.append(typed[:500])
 
     def _counts(self, key: Key) -> _Counts:
         counts = self._pending.get(key)

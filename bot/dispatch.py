@@ -2,6 +2,20 @@
 
 Also the core's promises to members: duplicates and the bot's own echoes are dropped,
 roles are enforced, command floods are slowed, and a failing plugin is isolated.
+
+What reaches which phase (issue 11, real WeChat traffic):
+- Commands and passives (Q&A, quiz answers, the idiom chain…) see only words a person
+  typed: a text message, or the reply part of a quote (never the quoted text). Stickers,
+  images, links, files and the like are counted as activity and seen by guards only.
+- WeChat's own notices, pats and recalls are not members' chat: counted for no one (a pat
+  counts for the patter), never shown to guards, never answered.
+- @所有人 is not a mention of the bot or of anyone: the message reaches plugins with no
+  mentions. A 群公告 (announcement) reaches guards and activity, never commands or passives.
+- A message is handled as of when it was sent (`ctx.now`); one delivered later than
+  `limits.late_grace` (a backlog after a reconnect) only counts as activity on the day it
+  was sent: no guard, command or passive runs on it.
+- While the account is logged out, events wait (a bounded queue) and are handled when it
+  is back, each as of when it was sent: a command older than the grace is then not run.
 """
 
 from __future__ import annotations
@@ -16,7 +30,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Context, EventContext
-from bot.events import Event, IncomingMessage, MemberJoined, MemberLeft
+from bot.events import (
+    NOTICE_KINDS,
+    BotRemoved,
+    Event,
+    GroupRenamed,
+    IncomingMessage,
+    LoginChanged,
+    MemberJoined,
+    MemberLeft,
+    MessageKind,
+)
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
 from bot.plugin import Role
@@ -50,6 +74,7 @@ CORE_TEXTS = Texts(
 )
 
 _FIRST_WORD = re.compile(r"\s+")
+HELD_EVENTS = 2_000  # kept while logged out; the oldest go first (they would be too late)
 
 
 class RecentIds:
@@ -121,33 +146,87 @@ def _without_trailing_marks(word: str) -> str:
     return word[:end]
 
 
+def _counts_as_activity(message: IncomingMessage) -> bool:
+    """Every kind a member sends counts; WeChat's notices and recalls (of a message already
+    counted) do not."""
+    return message.kind not in (MessageKind.SYSTEM, MessageKind.RECALL)
+
+
 class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.recent = RecentIds()
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
+        self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
+        self._overflow = 0  # the oldest held events pushed out
 
     async def handle(self, event: Event) -> None:
         try:
-            if isinstance(event, IncomingMessage):
-                await self._message(event)
-            elif isinstance(event, MemberJoined | MemberLeft):
-                await self._member_event(event)
+            if isinstance(event, LoginChanged):
+                await self._login_changed(event)
+            elif not self.services.platform.logged_in:
+                self._hold(event)
+            else:
+                await self._route(event)
         except Exception:
             log.exception("dispatch failed for %r", event)
+
+    async def _route(self, event: Event) -> None:
+        platform = self.services.platform
+        if platform.removed and isinstance(event, IncomingMessage | MemberJoined):
+            sent = event.time if isinstance(event, IncomingMessage) else event.at
+            await platform.group_seen(event.group_id, sent)
+        if isinstance(event, IncomingMessage):
+            await self._message(event)
+        elif isinstance(event, MemberJoined | MemberLeft):
+            await self._member_event(event)
+        elif isinstance(event, BotRemoved):
+            await platform.bot_removed(event)
+        elif isinstance(event, GroupRenamed):
+            platform.renamed(event)
+
+    def _hold(self, event: Event) -> None:
+        if len(self._held) == HELD_EVENTS:
+            self._overflow += 1
+        self._held.append(event)
+
+    async def _login_changed(self, event: LoginChanged) -> None:
+        """Logged out: pause; back: resume, then handle what came meanwhile."""
+        await self.services.platform.login_changed(event)
+        if event.logged_in and self._overflow:
+            log.warning("%d event(s) from while logged out were dropped (over %d held)",
+                        self._overflow, HELD_EVENTS)
+            self._overflow = 0
+        while event.logged_in and self._held:
+            held = self._held.popleft()
+            try:
+                await self._route(held)
+            except Exception:
+                log.exception("dispatch failed for %r", held)
 
     async def _message(self, message: IncomingMessage) -> None:
         if message.from_self or self.recent.seen_before(message.id):
             return
+        if message.mentions_all:  # padlocal lists every member (the bot too) for @所有人
+            message = message.model_copy(update={"mentions_bot": False, "mention_ids": ()})
         group = self.services.config.setup_for(message.group_id)
-        binding, word, args = split_command(message.text, group, self.services.config.prefixes)
-        day = self.services.clock.now().astimezone(group.timezone).date()
-        self.services.activity.record(message, day, command=binding is not None)
+        sent = self._sent_time(message)
+        on_time = self.services.clock.now() - sent <= self.services.config.config.limits.late_grace
+        typed = message.typed_text
+        binding, word, args = (split_command(typed, group, self.services.config.prefixes)
+                               if typed.strip() else (None, "", ""))
+        if _counts_as_activity(message):
+            day = sent.astimezone(group.timezone).date()  # the day it was sent, late or not
+            self.services.activity.record(message, day, command=binding is not None)
+        if not on_time or message.kind in NOTICE_KINDS:
+            return
         role = await self.services.roles.role_of(group, message.sender_id)
         for enabled, guard in group.guards():
             ctx = self._context(enabled, group, message, role, is_command=binding is not None)
             if await self._call(enabled, guard(ctx), ctx):
                 return
+        if message.announcement or not typed.strip():  # a 群公告, a sticker…: never answered
+            return
         if binding is not None:
             await self._command(binding, group, message, role, word, args)
             return
@@ -157,6 +236,10 @@ class Dispatcher:
                 return
         if len(word) > 1 and word[:1] in self.services.config.prefixes and group.configured:
             await self._unknown(group, message, role, word)
+
+    def _sent_time(self, message: IncomingMessage) -> datetime:
+        """When the member sent it (never later than now: platform clocks drift)."""
+        return min(message.time, self.services.clock.now())
 
     async def _command(
         self,
@@ -224,7 +307,7 @@ class Dispatcher:
             enabled.plugin,
             group,
             enabled.settings,
-            self.services.clock.now(),
+            self._sent_time(message),  # a late message is handled as of when it was sent
             self.services,
             message=message,
             role=role,

@@ -78,6 +78,12 @@ class Notice(Frozen):
 
 Content = Quote | Link | MiniProgram | SharedFile | Location | Notice
 
+# The kinds that carry words a person typed; every other kind has no text for plugins.
+TYPED_KINDS = frozenset({MessageKind.TEXT, MessageKind.QUOTE})
+# What WeChat itself reports (notices, pats, recalls): not a member's chat, never answered
+# or punished.
+NOTICE_KINDS = frozenset({MessageKind.SYSTEM, MessageKind.PAT, MessageKind.RECALL})
+
 
 class IncomingMessage(Frozen):
     """A message in a group. `text` is only what a person typed: the whole text of a
@@ -102,6 +108,11 @@ class IncomingMessage(Frozen):
     def time(self) -> datetime:
         """When the member sent it: the platform's time, or arrival when it gives none."""
         return self.sent_at or self.at
+
+    @property
+    def typed_text(self) -> str:
+        """`text` for the kinds a person types in, else "" — whatever an adapter put there."""
+        return self.text if self.kind in TYPED_KINDS else ""
 
 
 class MemberJoined(Frozen):

@@ -43,6 +43,12 @@ class Roles:
             return Role.ADMIN
         return Role.MEMBER
 
+    def renamed(self, group_id: str, name: str) -> None:
+        """The platform renamed the group: the cached info shows the new name at once."""
+        cached = self._cache.get(group_id)
+        if cached is not None and cached[1] is not None:
+            self._cache[group_id] = (cached[0], cached[1].model_copy(update={"name": name}))
+
     async def platform_info(self, group_id: str) -> GroupInfo | None:
         now = self._clock.now()
         cached = self._cache.get(group_id)

@@ -27,6 +27,7 @@ from bot.events import Capabilities, Event, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
 from bot.health import Health, HealthServer
 from bot.outbox import Outbox
+from bot.platform_state import PlatformState
 from bot.plugin import Job, Plugin, Schedule
 from bot.registry import migration_locations
 from bot.roles import Roles
@@ -55,6 +56,7 @@ class Services:
     capabilities: Capabilities
     config: LoadedConfig
     runtime: BotRuntime
+    platform: PlatformState  # logged in or out, groups the bot was removed from
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def reload(self) -> list[str]:
@@ -98,6 +100,8 @@ class BotRuntime:
         )
         roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
         self.activity = ActivityRecorder(self.db)
+        self.platform = PlatformState(self.db, clock, self.outbox, roles, lambda: self.config,
+                                      account=adapter.name)
         self.services = Services(
             self.db,
             clock,
@@ -108,6 +112,7 @@ class BotRuntime:
             adapter.capabilities,
             config,
             self,
+            self.platform,
         )
         self.dispatcher = Dispatcher(self.services)
         self._tasks: list[asyncio.Task[None]] = []
@@ -121,6 +126,7 @@ class BotRuntime:
         async with self.db.transaction() as session:  # kept from the very first start
             await insert_if_missing(session, CoreState, key=FIRST_START, at=self.clock.now())
         await self.outbox.load()
+        await self.platform.load()
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()
         await self._plugins_started()
@@ -250,6 +256,9 @@ class BotRuntime:
         self, group: GroupSetup, enabled: EnabledPlugin, job: Job[Any], schedule: Schedule
     ) -> ScheduledJob:
         async def run(slot: datetime, late: bool) -> None:
+            if self.platform.is_removed(group.id):  # the bot is not in the group any more
+                log.info("skipped %s for %s: the bot was removed from it", job.name, group.id)
+                return
             ctx = JobContext(
                 enabled.plugin,
                 group,
@@ -269,7 +278,7 @@ class BotRuntime:
         now = self.clock.now()
         for group in self.config.groups.values():
             for enabled in group.plugins:
-                if enabled.plugin.on_start is None:
+                if enabled.plugin.on_start is None or self.platform.is_removed(group.id):
                     continue
                 ctx = JobContext(enabled.plugin, group, enabled.settings, now, self.services,
                                  slot=now)
@@ -287,7 +296,11 @@ class BotRuntime:
             await self.outbox.flush()  # a timed post is persisted before anything else
 
     def _may_send(self, outgoing: Outgoing) -> bool:
-        """Posts only go to groups set up in the config; replies answer whoever asked."""
+        """Posts only go to groups set up in the config; replies answer whoever asked;
+        nothing goes to a group the bot was removed from (dropped, never retried)."""
+        if self.platform.is_removed(outgoing.group_id):
+            log.warning("not sending to %s: the bot was removed from it", outgoing.group_id)
+            return False
         if outgoing.kind is OutKind.POST:
             return outgoing.group_id in self.config.groups
         return True

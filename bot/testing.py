@@ -22,7 +22,7 @@ from bot.adapters.simulated import Delivery, SimulatedAdapter, SimulatedChat
 from bot.app import BUILTINS, PLUGINS, simulated_chat
 from bot.clock import ManualClock, parse_duration
 from bot.config import load_config
-from bot.events import Event
+from bot.events import Content, Event, MessageKind
 from bot.plugin import Plugin
 from bot.runtime import BotRuntime
 
@@ -112,7 +112,7 @@ class FakeChat:
     ) -> FakeChat:
         """Stop this bot, let time pass while it is down, and start a new one on the same DB."""
         await self.stop()
-        delta = parse_duration(after) if isinstance(after, str) else after
+        delta = _duration(after)
         self.clock.set(self.clock.now() + delta)
         loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
         fresh = await self._boot(
@@ -129,10 +129,25 @@ class FakeChat:
         return self.chat.sent
 
     async def say(
-        self, member: str, text: str, *, group: str | None = None, message_id: str | None = None
+        self,
+        member: str,
+        text: str = "",
+        *,
+        group: str | None = None,
+        message_id: str | None = None,
+        kind: MessageKind | str = MessageKind.TEXT,
+        content: Content | None = None,
+        ago: str | timedelta | None = None,
+        announcement: bool = False,
     ) -> list[Delivery]:
-        """`member` posts `text`; returns what the bot sent in response."""
-        event = self.chat.message(self._group(group), member, text, message_id=message_id)
+        """`member` posts `text` (or a message of another `kind`: a sticker, a quote whose
+        `content` holds the quoted part…); `ago` delivers it that long after it was sent
+        ("36h": a backlog after a reconnect); "@所有人" in the text mentions everyone.
+        Returns what the bot sent in response."""
+        sent_at = None if ago is None else self.clock.now() - _duration(ago)
+        event = self.chat.message(self._group(group), member, text, message_id=message_id,
+                                  kind=kind, content=content, sent_at=sent_at,
+                                  announcement=announcement)
         return await self.deliver(event)
 
     async def join(self, member: str, *, group: str | None = None) -> list[Delivery]:
@@ -140,6 +155,21 @@ class FakeChat:
 
     async def leave(self, member: str, *, group: str | None = None) -> list[Delivery]:
         return await self.deliver(self.chat.leave(self._group(group), member))
+
+    async def logout(self, reason: str = "") -> list[Delivery]:
+        """The bot's WeChat account is logged out (sends fail until `login()`)."""
+        return await self.deliver(self.chat.login_changed(False, reason))
+
+    async def login(self) -> list[Delivery]:
+        return await self.deliver(self.chat.login_changed(True))
+
+    async def remove_bot(self, *, group: str | None = None) -> list[Delivery]:
+        """The bot is removed from the group (a message from it later means it is back)."""
+        return await self.deliver(self.chat.bot_removed(self._group(group)))
+
+    async def rename(self, name: str, *, group: str | None = None) -> list[Delivery]:
+        """The group is renamed on the platform."""
+        return await self.deliver(self.chat.renamed(self._group(group), name))
 
     async def deliver(self, event: Event) -> list[Delivery]:
         """Hand the bot any event; returns what it sent in response."""
@@ -151,7 +181,7 @@ class FakeChat:
 
     async def advance(self, delta: str | timedelta) -> list[Delivery]:
         """Move the clock on; every job due on the way fires. Returns what was sent."""
-        step = parse_duration(delta) if isinstance(delta, str) else delta
+        step = _duration(delta)
         return await self._sent_during(self.runtime.advance_to(self.clock.now() + step))
 
     async def advance_to(self, local: str) -> list[Delivery]:
@@ -180,6 +210,10 @@ class FakeChat:
     def write_config(self, config: dict[str, Any] | str) -> None:
         """Replace bot.yaml on disk (then `/reload` picks it up)."""
         write_config(self.directory, config)
+
+
+def _duration(value: str | timedelta) -> timedelta:
+    return parse_duration(value) if isinstance(value, str) else value
 
 
 def texts(deliveries: Sequence[Delivery]) -> list[str]:

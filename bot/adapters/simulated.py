@@ -11,19 +11,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.adapters.base import EventSink
+from bot.adapters.base import EventSink, SendError
 from bot.clock import Clock
 from bot.events import (
+    BotRemoved,
     Capabilities,
+    Content,
     GroupInfo,
+    GroupRenamed,
     IncomingMessage,
+    LoginChanged,
     MemberJoined,
     MemberLeft,
+    MessageKind,
     Outgoing,
     Sent,
 )
 
 _MENTION = re.compile(r"@([^\s@\u2005]+)[\s\u2005]*")
+MENTION_ALL = "所有人"
 
 
 @dataclass
@@ -77,6 +83,8 @@ class SimulatedChat:
         self.groups: dict[str, SimGroup] = {}
         self.sent: list[Delivery] = []
         self._ids = itertools.count(1)
+        self.logged_in = True  # the bot's account: a logged-out one cannot send
+        self.left: set[str] = set()  # groups the bot was removed from
 
     def add_group(
         self, group_id: str, name: str, timezone: ZoneInfo, members: dict[str, str] | None = None
@@ -98,10 +106,18 @@ class SimulatedChat:
         *,
         message_id: str | None = None,
         name: str | None = None,
+        kind: MessageKind | str = MessageKind.TEXT,
+        content: Content | None = None,
+        sent_at: datetime | None = None,
+        announcement: bool = False,
     ) -> IncomingMessage:
         group = self.groups[group_id]
         group.members.setdefault(member_id, name or member_id)
+        self.left.discard(group_id)  # someone can only write to the bot if it is back
         mentions_bot, mention_ids, cleaned = self._mentions(text)
+        mentions_all = MENTION_ALL in mention_ids
+        if mentions_all:  # as padlocal does: every member of the room, the bot included
+            mentions_bot, mention_ids = True, tuple(group.members)
         return IncomingMessage(
             id=message_id or f"sim-{next(self._ids)}",
             group_id=group_id,
@@ -111,6 +127,11 @@ class SimulatedChat:
             at=self.clock.now(),
             mentions_bot=mentions_bot,
             mention_ids=mention_ids,
+            kind=MessageKind(kind),
+            content=content,
+            sent_at=sent_at,
+            mentions_all=mentions_all,
+            announcement=announcement,
         )
 
     def _mentions(self, text: str) -> tuple[bool, tuple[str, ...], str]:
@@ -147,7 +168,25 @@ class SimulatedChat:
             remover_id=remover_id,
         )
 
+    def login_changed(self, logged_in: bool, reason: str = "") -> LoginChanged:
+        self.logged_in = logged_in
+        return LoginChanged(logged_in=logged_in, at=self.clock.now(), reason=reason)
+
+    def bot_removed(self, group_id: str, remover_id: str | None = None) -> BotRemoved:
+        self.left.add(group_id)
+        return BotRemoved(group_id=group_id, at=self.clock.now(), remover_id=remover_id)
+
+    def renamed(self, group_id: str, name: str) -> GroupRenamed:
+        self.groups[group_id].name = name
+        return GroupRenamed(group_id=group_id, name=name, at=self.clock.now())
+
     def record(self, outgoing: Outgoing) -> Delivery:
+        # As a real gateway does: a send fails (and would be retried) while logged out or
+        # to a room the bot is not in.
+        if not self.logged_in:
+            raise SendError("the account is logged out")
+        if outgoing.group_id in self.left:
+            raise SendError(f"not a member of {outgoing.group_id}")
         group = self.groups.get(outgoing.group_id or "")
         timezone = group.timezone if group else self.timezone
         delivery = Delivery(

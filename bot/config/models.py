@@ -111,6 +111,8 @@ class DigestSettings(Strict):
     detail_groups: int = Field(20, ge=1, le=500)  # groups shown one by one (at-risk first)
     chart_days: int = Field(14, ge=7, le=60)
     chart_dir: str = "data/digest"  # relative to bot.yaml's folder
+    # A logout of the WeChat account lasting at least this long is noted in the digest.
+    outage_note_after: Duration = timedelta(minutes=30)
 
     @model_validator(mode="after")
     def _silence_fits_the_chart(self) -> DigestSettings:
@@ -144,6 +146,9 @@ class OutboxSettings(Strict):
 
 class LimitSettings(Strict):
     commands_per_minute: int = Field(10, ge=1)
+    # A message delivered later than this after it was sent (a backlog after a reconnect)
+    # is counted as activity but not answered.
+    late_grace: Duration = timedelta(minutes=10)
 
 
 class SchedulerSettings(Strict):

@@ -9,6 +9,7 @@ from bot.almanac import weekday
 from bot.config.models import DigestSettings
 from bot.digest.service import Digest, Figure, GroupDigest
 from bot.digest.texts import TEXTS
+from bot.platform_state import duration_text
 
 PER_LINE = 3
 ALWAYS_SHOWN = ("core.messages", "core.speakers")
@@ -55,11 +56,16 @@ def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettin
           speakers=_value(_total(groups, "core.speakers"), language),
           failed=_value(failed, language)),
     ]
+    lines += _outages(digest, language)
     risky = [g for g in groups if g.at_risk]
     if risky:
         lines.append(t(language, "risk", groups="、".join(_risk(g, language) for g in risky)))
     else:
         lines.append(t(language, "no_risk"))
+    if removed := [g for g in groups if g.removed_at is not None]:
+        lines.append(t(language, "removed", groups="、".join(
+            t(language, "removed.group", group=g.group.name,
+              date=g.removed_at.strftime("%m-%d")) for g in removed if g.removed_at)))
     shown = (risky + sorted((g for g in groups if not g.at_risk),
                             key=lambda g: -(_latest(g) or 0)))
     for group in shown[: settings.detail_groups]:
@@ -69,6 +75,16 @@ def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettin
     for title in digest.failed_hooks:
         lines.append(t(language, "hook_failed", plugin=title))
     return "\n".join(lines)
+
+
+def _outages(digest: Digest, language: str) -> list[str]:
+    lines = []
+    for start, end in digest.outages:
+        when = start.strftime("%m-%d %H:%M")
+        lines.append(TEXTS.get(language, "outage.open", start=when) if end is None else
+                     TEXTS.get(language, "outage", start=when,
+                               duration=duration_text(end - start, language)))
+    return lines
 
 
 def _latest(group: GroupDigest) -> int | None:
@@ -94,7 +110,8 @@ def _risk(group: GroupDigest, language: str) -> str:
 def _group(group: GroupDigest, language: str, digest_day: date) -> list[str]:
     figures = [show(f, language) for f in group.figures
                if f.key in ALWAYS_SHOWN or f.value or f.average]  # nothing to say: left out
-    lines = [f"■ {group.group.name}" + (TEXTS.get(language, "local_day",
+    removed = TEXTS.get(language, "removed.header") if group.removed_at else ""
+    lines = [f"■ {group.group.name}{removed}" + (TEXTS.get(language, "local_day",
                                                   date=group.group.day.isoformat())
                                         if group.group.day != digest_day else "")]
     lines += [" · ".join(figures[i : i + PER_LINE]) for i in range(0, len(figures), PER_LINE)]

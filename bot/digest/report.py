@@ -48,7 +48,7 @@ async def build(
             for g in wanted.values()]
     language = config.config.bot.language
     digest = await service.compute(transaction, plugins, refs, settings, language,
-                                   timezone(config))
+                                   timezone(config), outage_window(config, when))
     by_id = {d.group.id: d for d in digest.groups}
     reports = []
     for reader, groups in readers.items():
@@ -77,6 +77,15 @@ def _safe(text: str) -> str:
 
 def timezone(config: LoadedConfig) -> ZoneInfo:
     return ZoneInfo(config.config.digest.timezone or config.config.bot.timezone)
+
+
+def outage_window(config: LoadedConfig, when: date | datetime) -> tuple[datetime, datetime]:
+    """The account's outages a digest notes: since the last one (a day before its moment),
+    or, for a date, that whole day in the digest's zone."""
+    if isinstance(when, datetime):
+        return when - timedelta(days=1), when
+    start = datetime.combine(when, datetime.min.time(), tzinfo=timezone(config))
+    return start, start + timedelta(days=1)
 
 
 def covered_day(config: LoadedConfig, zone: ZoneInfo, moment: datetime) -> date:

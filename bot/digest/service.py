@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily, ActivityWord, MemberEvent
 from bot.config.models import DigestSettings
+from bot.platform_state import AccountOutage, RemovedGroup
 from bot.plugin import DigestContribution, DigestQuery, Metric, Plugin
 from bot.storage import chunked
 from bot.storage.models import FIRST_START, CoreState, OutboxMessage
@@ -62,10 +63,12 @@ class GroupDigest:
     series: list[int | None] = field(default_factory=list)  # per chart day; None: not over
     silent_days: int = 0  # days since the last message (0: posted on the digest's day)
     drop: float | None = None  # messages vs the 7-day average, when at risk by it
+    removed_at: datetime | None = None  # the bot was removed from the group (local time)
 
     @property
     def at_risk(self) -> bool:
-        return self.drop is not None or self.silent_days > 0
+        """Quieter than usual; a group the bot was removed from is listed as such instead."""
+        return self.removed_at is None and (self.drop is not None or self.silent_days > 0)
 
     def figure(self, key: str) -> Figure | None:
         return next((f for f in self.figures if f.key == key), None)
@@ -78,6 +81,8 @@ class Digest:
     groups: list[GroupDigest]
     failed_hooks: list[str] = field(default_factory=list)
     failed_dms: Figure | None = None  # direct messages the outbox gave up on (no group)
+    # Logouts of the account worth noting: (start, end or None while still out), local time.
+    outages: list[tuple[datetime, datetime | None]] = field(default_factory=list)
 
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -90,9 +95,11 @@ async def compute(
     settings: DigestSettings,
     language: str = "zh",
     zone: ZoneInfo | None = None,
+    outages_within: tuple[datetime, datetime] | None = None,
 ) -> Digest:
     """Every group's figures for its covered day against the 7 days before; `zone` (the
-    digest's) dates the direct messages that failed."""
+    digest's) dates the direct messages that failed and the account's outages, noted when
+    they overlap `outages_within`."""
     ids = [g.id for g in groups]
     last, first = max(g.day for g in groups), min(g.day for g in groups)
     days = tuple(first - timedelta(days=BASELINE_DAYS) + timedelta(days=n)
@@ -108,6 +115,9 @@ async def compute(
         failed, failed_dms = await _failed_sends(session, query, zone or ZoneInfo("UTC"))
         joins, leaves = await _joins_and_leaves(session, query)
         words = await _keywords(session, {g.id: g.day for g in groups}, settings.keywords)
+        removed = await _removed(session, ids)
+        outages = (await _outages(session, outages_within, settings.outage_note_after)
+                   if outages_within else [])
     metrics = [Metric("core.messages", "messages", messages),
                Metric("core.speakers", "speakers", speakers),
                Metric("core.joins", "joins", joins),
@@ -131,11 +141,36 @@ async def compute(
     for digest in digests:
         digest.keywords = words.get(digest.group.id, [])
         digest.notes = notes.get(digest.group.id, [])
+        if (at := removed.get(digest.group.id)) is not None:
+            digest.removed_at = at.astimezone(digest.group.timezone)
     dm_days = [last - timedelta(days=n) for n in range(BASELINE_DAYS, -1, -1)]
     since = started.at.astimezone(zone).date() if started and started.at and zone else None
     dms = [failed_dms.get(d, 0) if since is None or d >= since or d == last else None
            for d in dm_days]
-    return Digest(last, chart_days, digests, failed_hooks, _figure("core.failed", "failed", dms))
+    local = zone or ZoneInfo("UTC")
+    return Digest(last, chart_days, digests, failed_hooks, _figure("core.failed", "failed", dms),
+                  [(a.astimezone(local), b.astimezone(local) if b else None) for a, b in outages])
+
+
+async def _removed(session: AsyncSession, ids: list[str]) -> dict[str, datetime]:
+    removed: dict[str, datetime] = {}
+    for chunk in chunked(ids):
+        rows = await session.execute(select(RemovedGroup.group_id, RemovedGroup.removed_at)
+                                     .where(RemovedGroup.group_id.in_(chunk)))
+        removed.update({group: at for group, at in rows})
+    return removed
+
+
+async def _outages(session: AsyncSession, within: tuple[datetime, datetime],
+                   at_least: timedelta) -> list[tuple[datetime, datetime | None]]:
+    """Logouts overlapping `within` that lasted `at_least` (an open one: until its end)."""
+    since, until = within
+    rows = await session.execute(
+        select(AccountOutage.started_at, AccountOutage.ended_at)
+        .where(AccountOutage.started_at < until,
+               (AccountOutage.ended_at.is_(None)) | (AccountOutage.ended_at > since))
+        .order_by(AccountOutage.started_at))
+    return [(start, end) for start, end in rows if (end or until) - start >= at_least]
 
 
 def _figure(key: str, label: str, values: Sequence[float | None], percent: bool = False

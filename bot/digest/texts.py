@@ -26,6 +26,11 @@ TEXTS = Texts(
         "chart.legend": "（图中 {names}）",
         "local_day": "（当地 {date}）",
         "hook_failed": "「{plugin}」的数据暂缺（计算出错，已记录）",
+        "removed": "🚪 机器人已移出：{groups}",
+        "removed.group": "{group}（{date} 起）",
+        "removed.header": "（已移出）",
+        "outage": "📴 微信账号离线：{start} 起，共 {duration}",
+        "outage.open": "📴 微信账号离线：{start} 起，尚未恢复",
     },
     en={
         "title": "【Daily digest】{weekday}, {date} · {groups} groups (in brackets: vs the 7-day average)",
@@ -48,5 +53,10 @@ TEXTS = Texts(
         "chart.legend": " (in the chart: {names})",
         "local_day": " (local day {date})",
         "hook_failed": "No figures from “{plugin}” (it failed; logged)",
+        "removed": "🚪 Bot removed from: {groups}",
+        "removed.group": "{group} (since {date})",
+        "removed.header": " (bot removed)",
+        "outage": "📴 WeChat account offline: from {start}, for {duration}",
+        "outage.open": "📴 WeChat account offline: from {start}, not back yet",
     },
 )
