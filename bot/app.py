@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -19,7 +18,7 @@ from bot.adapters.simulated import SimulatedChat
 from bot.builtin import builtin
 from bot.clock import Clock, ManualClock, RunningClock, SystemClock
 from bot.config import LoadedConfig, load_config
-from bot.events import Event, GroupInfo
+from bot.events import GroupInfo
 from bot.plugin import Plugin
 from bot.registry import installed_plugins
 from bot.runtime import BotRuntime
@@ -100,7 +99,8 @@ def build_wechaty(config: LoadedConfig, options: RunOptions) -> BotRuntime:
     )
 
 
-def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
+def wechaty_target(config: LoadedConfig) -> tuple[str, str]:
+    """The gateway's endpoint and token (the environment wins over bot.yaml)."""
     settings = config.config.wechaty
     endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or settings.endpoint
     token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or settings.token
@@ -115,6 +115,12 @@ def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
             "the wechaty adapter needs a token: set wechaty.token in bot.yaml or "
             "WECHATY_PUPPET_SERVICE_TOKEN (the gateway's token)"
         )
+    return endpoint, token
+
+
+def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
+    settings = config.config.wechaty
+    endpoint, token = wechaty_target(config)
     try:
         from bot.adapters.wechaty import WechatyAdapter
     except ImportError as exc:
@@ -122,7 +128,10 @@ def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
             f"the wechaty packages are not installed ({exc}); run: pip install -e '.[wechaty]'"
         ) from None
     return WechatyAdapter(
-        endpoint=endpoint, token=token, data_dir=config.base_dir / "data", port=settings.web_port
+        endpoint=endpoint, token=token, data_dir=config.base_dir / "data",
+        call_timeout=settings.call_timeout.total_seconds(),
+        probe_every=settings.probe_every.total_seconds(),
+        stall_after=settings.stall_after.total_seconds(),
     )
 
 
@@ -146,21 +155,28 @@ async def run(config: LoadedConfig, options: RunOptions) -> None:
 
 async def platform_groups(config: LoadedConfig, adapter_name: str | None) -> list[GroupInfo]:
     """The groups the bot account is in (console: the configured ones)."""
+    return (await list_platform_groups(config, adapter_name))[0]
+
+
+async def list_platform_groups(
+    config: LoadedConfig, adapter_name: str | None
+) -> tuple[list[GroupInfo], str]:
+    """The groups, and one line saying where the list came from. For WeChat: what the
+    running bot recorded, or the gateway asked directly when no bot runs — never a second
+    event stream beside a running bot (the gateway serves one)."""
     if (adapter_name or config.config.adapter) == "console":
-        return [GroupInfo(id=g.id, name=g.name) for g in config.groups.values()]
-    adapter = make_wechaty_adapter(config)
+        groups = [GroupInfo(id=g.id, name=g.name) for g in config.groups.values()]
+        return groups, "the groups in bot.yaml (console adapter)"
+    endpoint, token = wechaty_target(config)
+    from bot.adapters.wechaty import tools
 
-    async def ignore(event: Event) -> None:
-        return None
+    timeout = config.config.wechaty.call_timeout.total_seconds()
+    return await tools.groups(endpoint, token, config.base_dir / "data", timeout)
 
-    running = asyncio.create_task(adapter.run(ignore))
-    try:
-        ready = asyncio.create_task(adapter.ready(30))
-        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            running.result()  # raises the adapter's error (e.g. unreachable endpoint)
-        await ready
-        return await adapter.list_groups()
-    finally:
-        await adapter.close()
-        await asyncio.gather(running, return_exceptions=True)
+
+async def wechaty_logout(config: LoadedConfig) -> None:
+    endpoint, token = wechaty_target(config)
+    from bot.adapters.wechaty import tools
+
+    timeout = config.config.wechaty.call_timeout.total_seconds()
+    await tools.logout(endpoint, token, config.base_dir / "data", timeout)

@@ -181,18 +181,38 @@ def list_groups(
     adapter: Annotated[str | None, typer.Option(help="console or wechaty")] = None,
 ) -> None:
     """List the groups the bot account is in, with the ids to put in bot.yaml."""
-    from bot.app import platform_groups
+    from bot.app import list_platform_groups
 
     _logging(False, quiet=True)
     loaded = _load(config)
     try:
-        groups = asyncio.run(platform_groups(loaded, adapter))
+        groups, source = asyncio.run(list_platform_groups(loaded, adapter))
     except AdapterError as exc:
         _fail(str(exc))
+    typer.echo(f"# {source}")
     for group in groups:
         state = "configured" if group.id in loaded.groups else "not in bot.yaml"
         members = f"{group.member_count} members" if group.member_count is not None else ""
         typer.echo("\t".join([group.id, group.name, members, state]))
+
+
+@app.command("logout")
+def logout(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask first")] = False,
+) -> None:
+    """Log the WeChat account out of the gateway (the only command that ends the session)."""
+    from bot.app import wechaty_logout
+
+    _logging(False, quiet=True)
+    loaded = _load(config)
+    if not yes:
+        typer.confirm("Log the WeChat account out? It needs a new QR scan to come back", abort=True)
+    try:
+        asyncio.run(wechaty_logout(loaded))
+    except AdapterError as exc:
+        _fail(str(exc))
+    typer.echo("logged out: a running bot holds its messages and logs a new QR code to scan")
 
 
 @app.command("plugins")

@@ -371,6 +371,10 @@ class Outbox:
             timeout = flush_every if delay is None else min(delay, flush_every)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Python 3.11's wait_for drops a cancel that lands as the wakeup fires
+                raise asyncio.CancelledError
             try:
                 await self.flush()
             except Exception:

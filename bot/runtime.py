@@ -155,11 +155,10 @@ class BotRuntime:
     def health(self) -> Health:
         """What /healthz reports: is the platform connection up, is anything stuck."""
         adapter = next((t for t in self._tasks if t.get_name().startswith("adapter-")), None)
-        logged_in = getattr(self.adapter, "logged_in", None)
         return Health(
             adapter=self.adapter.name,
             running=adapter is not None and not adapter.done(),
-            logged_in=logged_in.is_set() if isinstance(logged_in, asyncio.Event) else logged_in,
+            logged_in=self.platform.logged_in,
             last_event_at=self.last_event_at,
             outbox_pending=self.outbox.pending,
             outbox_held=self.outbox.held,

@@ -126,7 +126,10 @@ class DigestSettings(Strict):
 class WechatySettings(Strict):
     endpoint: str | None = None
     token: str | None = None
-    web_port: int | None = None
+    web_port: int | None = None  # unused since the adapter stopped starting the SDK's web server
+    call_timeout: Duration = timedelta(seconds=10)  # every gateway call (send, lookups)
+    probe_every: Duration = timedelta(seconds=30)  # a silent stream is probed with Ding
+    stall_after: Duration = timedelta(seconds=90)  # a silent stream is reopened (no relogin)
 
 
 class DatabaseSettings(Strict):

@@ -48,7 +48,7 @@ def apply(cache_dir: Path) -> None:
 def check() -> None:
     """Raise a clear error if the SDK still cannot be imported."""
     try:
-        import wechaty  # noqa: F401
+        import wechaty_puppet_service  # noqa: F401
     except Exception as exc:  # pragma: no cover - depends on the installed packages
         raise RuntimeError(
             f"python-wechaty cannot be imported ({exc!r}); install the pinned versions with "
