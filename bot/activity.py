@@ -81,11 +81,19 @@ _NOT_A_WORD = re.compile(r"^[\W\d_]+$|^https?|^www|^[a-z]$", re.IGNORECASE)
 _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|@\S+")  # links and @-mentions
 
 
+def load_segmenter() -> None:
+    """jieba's dictionary takes about half a second to load: once per process."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+
+
 def keywords(texts: list[str]) -> Counter[str]:
     """Words worth showing operators: Chinese segmentation (jieba), no stop words."""
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
+    load_segmenter()
     counts: Counter[str] = Counter()
     for text in texts:
         for word in jieba.lcut(_NOT_WORDS.sub(" ", text)):  # HMM finds new words (三体)

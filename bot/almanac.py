@@ -7,11 +7,12 @@ data files), so a briefing's header needs no network.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from functools import lru_cache
 
 from lunar_python import Solar
+
+from bot.text import fill as text_fill
 
 WEEKDAYS_ZH = "一二三四五六日"
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -83,12 +84,11 @@ def _lunar_day_number(day_zh: str) -> int:
     return 20 + units  # 廿
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
 def fill(text: str, day: date, language: str, values: dict[str, str]) -> str:
-    """Owners' placeholders: {date} {weekday} {lunar} {term} plus `values`. Anything else —
-    unknown names, stray or doubled braces — stays exactly as typed."""
+    """Owners' placeholders: {date} {weekday} {lunar} {term} plus `values`, through the one
+    safe filler. Anything else — unknown names, stray or doubled braces — stays as typed."""
+    if "{" not in text:
+        return text  # the lunar calendar is only computed when a placeholder may need it
     known = {"date": day.isoformat(), "weekday": weekday(day, language),
              "lunar": lunar_date(day, language), "term": solar_term(day, language), **values}
-    return _PLACEHOLDER.sub(lambda m: known.get(m.group(1), m.group(0)), text)
+    return text_fill(text, known)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.config.loader import for_group
 from bot.context import Context
 from bot.groups import GroupSetup
 from bot.i18n import Texts
@@ -22,6 +23,8 @@ TEXTS = Texts(
         "plugins.none": "本群还没有启用任何功能，只有内置命令。",
         "reload.ok": "配置已重新加载。",
         "reload.failed": "新配置有错误，已保留原配置继续运行：\n{errors}",
+        "reload.more": "…另有 {count} 处问题（其他部分的配置），运营可在服务器上运行 "
+                       "bot config check 查看。",
         "group_id": "本群的 id：{id}\n把它写进 bot.yaml 的 groups 下即可为本群启用功能。",
     },
     en={
@@ -34,6 +37,8 @@ TEXTS = Texts(
         "plugins.none": "Nothing is enabled here yet: only the built-in commands.",
         "reload.ok": "Configuration reloaded.",
         "reload.failed": "The new configuration has errors; the old one keeps running:\n{errors}",
+        "reload.more": "…and {count} more elsewhere in the configuration: operators can run "
+                       "`bot config check` on the server.",
         "group_id": "This group's id: {id}\nPut it under `groups` in bot.yaml to set the group up.",
     },
 )
@@ -96,18 +101,28 @@ async def show_plugins(ctx: Context[Any]) -> None:
     "reload",
     "重载配置",
     role=Role.ADMIN,
+    bot_wide=True,
     help="重新读取配置文件",
     help_en="re-read the configuration",
 )
 async def reload_config(ctx: Context[Any]) -> None:
-    errors = await ctx.services.reload()
-    if not errors:
+    running = ctx.services.config
+    issues = await ctx.services.reload()
+    if not issues:
         await ctx.reply(ctx.t("reload.ok"))
         return
-    shown = errors[:MAX_ERRORS_SHOWN] + (
-        [f"…(+{len(errors) - MAX_ERRORS_SHOWN})"] if len(errors) > MAX_ERRORS_SHOWN else []
-    )
+    # Into the group: this group's problems only, relative paths; the rest stays private.
+    others = [key for g in running.groups.values() if g.id != ctx.group.id
+              for key in (g.id, g.name) if len(key) > 1]
+    errors, kept = for_group(issues, ctx.group.id, running.base_dir, others)
+    shown = errors[:MAX_ERRORS_SHOWN]
+    more = len(errors) - len(shown) + kept
+    if more:
+        shown.append(ctx.t("reload.more", count=more))
     await ctx.reply(ctx.t("reload.failed", errors="\n".join(shown)))
+    if ctx.role is Role.OPERATOR:  # the whole list, privately, to whoever may see it all
+        full = [issue.shown(running.base_dir) for issue in issues]
+        await ctx.dm(ctx.sender_id, "\n".join(full[:30]))
 
 
 @router.command(

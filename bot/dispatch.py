@@ -43,7 +43,9 @@ from bot.events import (
 )
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
 from bot.i18n import Texts
+from bot.input import command_forms
 from bot.plugin import Role
+from bot.text import excerpt
 
 if TYPE_CHECKING:
     from bot.runtime import Services
@@ -54,6 +56,8 @@ CORE_TEXTS = Texts(
     zh={
         "apology": "抱歉，「{title}」出了点问题，已经记下来了，请稍后再试。",
         "forbidden": "「{word}」只有{role}可以用哦。",
+        "forbidden.bot_wide": "「{word}」只有 bot.yaml 里登记的{role}可以用哦"
+                              "（微信群自己的群主、管理员不算）。",
         "slow_down": "发得太快啦，请 {seconds} 秒后再试。",
         "unknown": "没有「{word}」这个命令。{hint}发送 /help 查看本群可用的命令。",
         "did_you_mean": "你是不是想用 {suggestion}？",
@@ -64,6 +68,8 @@ CORE_TEXTS = Texts(
     en={
         "apology": "Sorry, “{title}” ran into a problem. It has been logged; please try later.",
         "forbidden": "Only {role} can use “{word}”.",
+        "forbidden.bot_wide": "Only {role} listed in bot.yaml can use “{word}” (the room's own "
+                              "owner and admins don't count).",
         "slow_down": "Too fast! Please try again in {seconds} s.",
         "unknown": "There is no command “{word}”. {hint}Send /help for this group's commands.",
         "did_you_mean": "Did you mean {suggestion}? ",
@@ -75,6 +81,9 @@ CORE_TEXTS = Texts(
 
 _FIRST_WORD = re.compile(r"\s+")
 HELD_EVENTS = 2_000  # kept while logged out; the oldest go first (they would be too late)
+# A command word with the marks members add after it ("抢！！", "打卡~~"); a longer first
+# word is chatter, and stripping 100 KB of punctuation from it would be wasted work.
+_LONGEST_HEAD = 64
 
 
 class RecentIds:
@@ -123,8 +132,15 @@ def split_command(
     parts = _FIRST_WORD.split(text.strip(), maxsplit=1)
     head, rest = parts[0], (parts[1] if len(parts) > 1 else "")
     binding = _lookup(head, group, prefixes)
-    if binding is None and (bare := _without_trailing_marks(head)) not in ("", head):
+    if binding is None and len(head) <= _LONGEST_HEAD and (
+            bare := _without_trailing_marks(head)) not in ("", head):
         binding = _lookup(bare, group, prefixes)  # "抢！", "打卡~", "抢红包🧧"
+    if binding is None:  # "打卡：今天读了10页", "#打卡", "【打卡】今天…"
+        for word, after in command_forms(text):
+            found = _lookup(word, group, prefixes) or _lookup(
+                _without_trailing_marks(word) or word, group, prefixes)
+            if found is not None:
+                return found, word, after
     return binding, head, rest
 
 
@@ -250,10 +266,14 @@ class Dispatcher:
         word: str,
         args: str,
     ) -> None:
+        if binding.command.bot_wide:  # the room's own owner/admins are no one to the bot
+            role = await self.services.roles.role_of(group, message.sender_id, platform=False)
         ctx = self._context(binding.enabled, group, message, role, word, args, is_command=True)
         if role < binding.command.role:
             role_name = CORE_TEXTS.get(group.language, f"role.{int(binding.command.role)}")
-            await ctx.reply(CORE_TEXTS.get(group.language, "forbidden", word=word, role=role_name))
+            key = "forbidden.bot_wide" if binding.command.bot_wide else "forbidden"
+            await ctx.reply(
+                CORE_TEXTS.get(group.language, key, word=excerpt(word), role=role_name))
             return
         if role < Role.OPERATOR:
             allowed, warn, wait = self.rate.check((group.id, message.sender_id), ctx.now)
@@ -273,7 +293,7 @@ class Dispatcher:
             "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
         )
         hint = CORE_TEXTS.get(group.language, "did_you_mean", suggestion=close[0]) if close else ""
-        await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=word, hint=hint))
+        await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=excerpt(word), hint=hint))
 
     async def _member_event(self, event: MemberJoined | MemberLeft) -> None:
         await self.services.activity.record_member(event, self.services.clock.now())

@@ -42,6 +42,9 @@ class GroupSetup:
     owner: str | None = None
     admins: frozenset[str] = frozenset()
     tags: tuple[str, ...] = ()
+    # The room's own owner and admins count here: the group is listed, or `defaults:`
+    # enables plugins for unlisted ones. Elsewhere anyone may own a room the bot is in.
+    platform_roles: bool = False
     plugins: tuple[EnabledPlugin, ...] = ()
     slash: dict[str, CommandBinding] = field(default_factory=dict)
     keywords: dict[str, CommandBinding] = field(default_factory=dict)
@@ -142,6 +145,7 @@ def group_setup(
         id=group_id,
         name=group.name if group else (name or group_id),
         configured=group is not None,
+        platform_roles=group is not None or bool(config.defaults.plugins),
         language=(group.language if group and group.language else config.bot.language),
         timezone=ZoneInfo(group.timezone if group and group.timezone else config.bot.timezone),
         owner=group.owner if group else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -10,6 +11,22 @@ from bot.text import fill
 
 Language = Literal["zh", "en"]
 DEFAULT_LANGUAGE: Language = "zh"
+
+# English nouns after a number placeholder agree with it: "{days} days" with days=1 reads
+# "1 day" (issue 13: "1 days", "1 points"). Only the template changes, never member text.
+SINGULAR = {"days": "day", "points": "point", "shares": "share", "members": "member",
+            "times": "time", "questions": "question", "balloons": "balloon",
+            "winners": "winner", "makeups": "makeup", "check-ins": "check-in",
+            "people": "person", "hours": "hour", "minutes": "minute"}
+_COUNTED_NOUN = re.compile(r"\{(\w+)\}(\s+(?:more\s+)?)(" + "|".join(map(re.escape, SINGULAR))
+                           + r")\b")
+
+
+def agree(template: str, values: Mapping[str, object]) -> str:
+    """`{n} points` → `{n} point` where n is 1 (English templates)."""
+    return _COUNTED_NOUN.sub(
+        lambda m: m.group(1).join("{}") + m.group(2) + SINGULAR[m.group(3)]
+        if str(values.get(m.group(1))) == "1" else m.group(0), template)
 
 
 @dataclass(frozen=True)
@@ -24,6 +41,8 @@ class Texts:
         template = catalog.get(key) or self.zh.get(key)
         if template is None:
             raise KeyError(f"no text {key!r}")
+        if language == "en" and values:
+            template = agree(template, values)
         return fill(template, values) if values else template
 
     def missing_translations(self) -> set[str]:

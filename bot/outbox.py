@@ -32,6 +32,7 @@ from bot.config.models import OutboxSettings
 from bot.events import Outgoing, OutKind, Sent
 from bot.storage import Database
 from bot.storage.models import OutboxMessage
+from bot.text import MESSAGE_LIMIT, cap
 
 log = logging.getLogger("bot.outbox")
 
@@ -127,6 +128,8 @@ class Outbox:
 
     def put(self, outgoing: Outgoing) -> None:
         """Queue a message (no I/O here: this runs on the message hot path)."""
+        if len(outgoing.text) > MESSAGE_LIMIT:  # every message, whoever wrote it: one cap
+            outgoing = outgoing.model_copy(update={"text": cap(outgoing.text)})
         if not self.may_send(outgoing):
             self.stats.dropped += 1
             log.warning("not sending to %s: the group is not set up for it", outgoing.group_id)

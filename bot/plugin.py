@@ -54,6 +54,8 @@ class Command:
     role: Role = Role.MEMBER
     help: str = ""
     help_en: str = ""
+    # Acts on the whole bot (reload): only roles bot.yaml gives count, never the room's own.
+    bot_wide: bool = False
 
 
 @dataclass
@@ -67,10 +69,11 @@ class Router:
     leave_handlers: list[MemberHandler] = field(default_factory=list)
 
     def command(
-        self, name: str, *aliases: str, role: Role = Role.MEMBER, help: str = "", help_en: str = ""
+        self, name: str, *aliases: str, role: Role = Role.MEMBER, help: str = "", help_en: str = "",
+        bot_wide: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(name, handler, aliases, role, help, help_en))
+            self.commands.append(Command(name, handler, aliases, role, help, help_en, bot_wide))
             return handler
 
         return register
@@ -96,17 +99,22 @@ class Router:
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a job runs for one group: daily at a local time, or a 5-field cron line."""
+    """When a job runs for one group: daily at a local time, a 5-field cron line, or once a
+    day at a moment drawn within a window (`between`: start, end), the same moment for the
+    same group, job and day however often it is asked (so a restart keeps it)."""
 
     key: str  # unique within the job for one group; part of the delivery ledger's slot key
     at: time | None = None
     cron: str | None = None
-    weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day
+    weekdays: tuple[int, ...] = ()  # 0 = Monday; empty = every day (`at` and `between`)
     payload: Any = None
+    between: tuple[time, time] | None = None
 
     def __post_init__(self) -> None:
-        if (self.at is None) == (self.cron is None):
-            raise ValueError("a schedule needs exactly one of `at` and `cron`")
+        if sum(x is not None for x in (self.at, self.cron, self.between)) != 1:
+            raise ValueError("a schedule needs exactly one of `at`, `cron` and `between`")
+        if self.between is not None and not self.between[0] < self.between[1]:
+            raise ValueError("`between` needs a start before its end, within one day")
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,9 @@ class Plugin(Generic[S]):
     # The Alembic version folder for this plugin's own tables (a branch of its own), for
     # plugins installed from outside qunbot; the shipped ones live in the core history.
     migrations: Path | None = None
+    # Loads what this plugin's first use would (a dictionary, a segmenter), in a thread after
+    # the bot started, so no member's first message waits for it. Process-wide and blocking.
+    warm_up: Callable[[], object] | None = None
 
     @property
     def commands(self) -> list[Command]:

@@ -1,7 +1,10 @@
 """Who someone is in a group: member < admin < owner < operator.
 
-Roles come from the config; the platform's own owner and admins count too, looked up at
-most once per group every few minutes so the message hot path stays a dictionary lookup.
+Roles come from the config; the platform's own owner and admins count too, but only in
+groups the config runs (listed, or enabled through `defaults:`) and only for that group's
+own commands — anyone can create a room and invite the bot (issue 12). Bot-wide commands
+(`/reload`) count only the roles bot.yaml gives. Platform roles are looked up at most once
+per group every few minutes so the message hot path stays a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -31,17 +34,21 @@ class Roles:
         self._operators, self._lookup, self._clock, self._ttl = operators, lookup, clock, ttl
         self._cache: dict[str, tuple[datetime, GroupInfo | None]] = {}
 
-    async def role_of(self, group: GroupSetup, member_id: str) -> Role:
+    async def role_of(self, group: GroupSetup, member_id: str, *, platform: bool = True) -> Role:
+        """The member's role in `group`; platform=False: only what bot.yaml says."""
         if member_id in self._operators():
             return Role.OPERATOR
         if member_id == group.owner:
             return Role.OWNER
+        configured = Role.ADMIN if member_id in group.admins else Role.MEMBER
+        if not platform or not group.platform_roles:
+            return configured
         info = await self.platform_info(group.id)
         if info is not None and info.owner_id == member_id:
             return Role.OWNER
-        if member_id in group.admins or (info is not None and member_id in info.admin_ids):
+        if info is not None and member_id in info.admin_ids:
             return Role.ADMIN
-        return Role.MEMBER
+        return configured
 
     def renamed(self, group_id: str, name: str) -> None:
         """The platform renamed the group: the cached info shows the new name at once."""

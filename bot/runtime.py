@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.activity import ActivityRecorder
+from bot.activity import ActivityRecorder, load_segmenter
 from bot.adapters.base import Adapter
 from bot.clock import Clock, ManualClock
-from bot.config import ConfigError, LoadedConfig, load_config
+from bot.config import ConfigError, ConfigIssue, LoadedConfig
+from bot.config.loader import load_config_off_loop
 from bot.config.models import OutboxSettings
 from bot.context import JobContext
 from bot.digest.report import DigestJob
@@ -59,7 +60,7 @@ class Services:
     platform: PlatformState  # logged in or out, groups the bot was removed from
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    async def reload(self) -> list[str]:
+    async def reload(self) -> list[ConfigIssue]:
         return await self.runtime.reload()
 
     async def remove_member(self, group_id: str, member_id: str) -> None:
@@ -137,6 +138,7 @@ class BotRuntime:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
             self._tasks.append(asyncio.create_task(self._activity_flushes(), name="activity"))
+            self._tasks.append(asyncio.create_task(self.warm_up(), name="warm-up"))
         if run_adapter:
             self._tasks.append(
                 asyncio.create_task(
@@ -165,6 +167,18 @@ class BotRuntime:
             last_job_at=self.last_job_at,
         )
 
+    async def warm_up(self) -> None:
+        """Load, in threads, what first uses would (the core's word segmenter for the
+        activity counters, and what enabled plugins declare): one at a time, off the loop."""
+        loads: dict[Callable[[], object], None] = {load_segmenter: None}  # ordered, once each
+        for group in self.config.groups.values():
+            loads.update({e.plugin.warm_up: None for e in group.plugins if e.plugin.warm_up})
+        for load in loads:
+            try:
+                await asyncio.to_thread(load)
+            except Exception:
+                log.warning("warming up %s failed; it loads on first use", load, exc_info=True)
+
     async def stop(self) -> None:
         """Tear down in reverse order; safe to call twice."""
         if self._stopped:
@@ -191,14 +205,15 @@ class BotRuntime:
         if adapter_tasks:
             await adapter_tasks[0]
 
-    async def reload(self) -> list[str]:
-        """Re-read the config; an invalid one is refused and the running one kept."""
+    async def reload(self) -> list[ConfigIssue]:
+        """Re-read the config off the event loop, within a time limit; an invalid one is
+        refused (its problems returned) and the running one kept."""
         try:
-            new = await asyncio.to_thread(
-                load_config, self.config.path, self.plugins, self.builtins
-            )
-        except ConfigError as exc:  # shown in the group: no server paths
-            return [issue.describe(issue.file.name) for issue in exc.issues]
+            new = await load_config_off_loop(self.config.path, self.plugins, self.builtins,
+                                             self.config.config.limits.reload_seconds)
+        except ConfigError as exc:
+            log.warning("reload refused:\n%s", exc)
+            return exc.issues
         self.config = self.services.config = new
         self.dispatcher.rate.per_minute = new.config.limits.commands_per_minute
         self.scheduler.set_jobs(self._scheduled_jobs())
@@ -271,7 +286,8 @@ class BotRuntime:
             await job.run(ctx)
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
-        return ScheduledJob(key, group.id, make_trigger(schedule, group.timezone), run)
+        trigger = make_trigger(schedule, group.timezone, seed=f"{group.id}|{key}")
+        return ScheduledJob(key, group.id, trigger, run)
 
     async def _plugins_started(self) -> None:
         now = self.clock.now()

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,9 +39,13 @@ WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CRON_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # crontab: 0 and 7 = Sunday
 
 
-def make_trigger(schedule: Schedule, timezone: ZoneInfo) -> CronTrigger:
+def make_trigger(schedule: Schedule, timezone: ZoneInfo, seed: str = "") -> BaseTrigger:
+    """The trigger of a schedule; `seed` (the group and job) draws a `between` window's
+    moment, so each group gets its own moment and keeps it across restarts."""
     if schedule.cron is not None:
         return cron_trigger(schedule.cron, timezone)
+    if schedule.between is not None:
+        return WindowTrigger(*schedule.between, schedule.weekdays, timezone, seed)
     assert schedule.at is not None
     days = ",".join(WEEKDAY_NAMES[d] for d in sorted(set(schedule.weekdays))) or "*"
     return CronTrigger(
@@ -49,6 +55,37 @@ def make_trigger(schedule: Schedule, timezone: ZoneInfo) -> CronTrigger:
         day_of_week=days,
         timezone=timezone,
     )
+
+
+class WindowTrigger(BaseTrigger):
+    """Once a day at a moment within [start, end), drawn per day from the seed and the
+    date: the same minute whenever it is computed, a different one each day."""
+
+    def __init__(self, start: time, end: time, weekdays: tuple[int, ...], timezone: ZoneInfo,
+                 seed: str) -> None:
+        self.start, self.end, self.timezone, self.seed = start, end, timezone, seed
+        self.weekdays = frozenset(weekdays)
+
+    def moment(self, day: date) -> datetime:
+        first = datetime.combine(day, self.start, tzinfo=self.timezone)
+        minutes = int((datetime.combine(day, self.end) - datetime.combine(day, self.start))
+                      .total_seconds() // 60)
+        offset = random.Random(f"{self.seed}|{day.isoformat()}").randrange(max(minutes, 1))
+        return first + timedelta(minutes=offset)
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None,
+                           now: datetime) -> datetime | None:
+        day = now.astimezone(self.timezone).date()
+        for _ in range(8):  # a week covers any weekday filter
+            if not self.weekdays or day.weekday() in self.weekdays:
+                moment = self.moment(day)
+                if moment >= now and (previous_fire_time is None or moment > previous_fire_time):
+                    return moment
+            day += timedelta(days=1)
+        return None
+
+    def __str__(self) -> str:
+        return f"window[{self.start:%H:%M}-{self.end:%H:%M}]"
 
 
 def cron_trigger(expression: str, timezone: ZoneInfo) -> CronTrigger:
@@ -91,7 +128,7 @@ class ScheduledJob:
 
     key: str  # plugin.job.schedule-key
     group_id: str
-    trigger: CronTrigger
+    trigger: BaseTrigger
     run: FireFn  # (slot, late) → runs the job's handler
 
     @property

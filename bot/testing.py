@@ -150,8 +150,10 @@ class FakeChat:
                                   announcement=announcement)
         return await self.deliver(event)
 
-    async def join(self, member: str, *, group: str | None = None) -> list[Delivery]:
-        return await self.deliver(self.chat.join(self._group(group), member))
+    async def join(self, member: str, *, group: str | None = None,
+                   inviter: str | None = None) -> list[Delivery]:
+        """`member` joins; `inviter` is who the platform says invited them."""
+        return await self.deliver(self.chat.join(self._group(group), member, inviter_id=inviter))
 
     async def leave(self, member: str, *, group: str | None = None) -> list[Delivery]:
         return await self.deliver(self.chat.leave(self._group(group), member))

@@ -104,8 +104,9 @@ async def test_makeup_repairs_an_existing_streak_at_a_cost(on_both):
     await checkin(chat, "alice")
     await chat.advance("2d")  # missed the 11th
     assert "连续 1 天" in await checkin(chat, "alice")
-    [made_up] = await chat.say("alice", "补签")
+    [made_up, milestone] = await chat.say("alice", "补签")
     assert "花费 20 积分" in made_up.text and "当前连续 3 天" in made_up.text
+    assert "连续打卡 3 天" in milestone.text  # the 补签 carried the streak past 3
     [again] = await chat.say("alice", "补签")
     assert "不需要补签" in again.text
     await chat.advance("2d")  # missed the 13th: the per-month limit is used up
@@ -140,8 +141,12 @@ async def test_opting_out_toggles_and_back(on_both):
     chat = await on_both(config(), now="2026-11-23 08:00")
     await checkin(chat, "bob")
     [on] = await chat.say("bob", "/免打扰")
-    [off] = await chat.say("bob", "/免打扰")
-    assert "已开启免打扰" in on.text and "已恢复" in off.text
+    [still] = await chat.say("bob", "/免打扰")  # twice never turns nagging back on
+    assert "已开启免打扰" in on.text and "已经是开启的" in still.text and "/免打扰 关" in still.text
+    [state] = await chat.say("bob", "/免打扰 是什么")
+    assert "免打扰现在是开启的" in state.text
+    [off] = await chat.say("bob", "/免打扰 关")
+    assert "已关闭免打扰，恢复打卡提醒" in off.text
     await chat.advance("1d")
     [reminder] = await chat.advance("13h")
     assert reminder.mentions == ("bob",)
@@ -234,3 +239,126 @@ async def test_english_groups_get_english(on_both):
 
 def test_note_normalization_ignores_width_spaces_punctuation_and_case():
     assert normalize_note("Ｈｅｌｌｏ， Ｗｏｒｌｄ！\u200b") == normalize_note("hello world")
+
+
+async def test_quiet_takes_on_and_off_and_says_the_state(on_both):
+    chat = await on_both(config(), now="2026-11-23 08:00")
+    await checkin(chat, "bob")
+    assert "已开启免打扰" in texts(await chat.say("bob", "/免打扰 开"))[0]
+    assert "已经是开启的" in texts(await chat.say("bob", "/免打扰 开"))[0]
+    await chat.advance("1d")
+    assert await chat.advance("13h") == []  # 21:00: bob is not reminded
+    assert "已关闭免打扰" in texts(await chat.say("bob", "/免打扰 off"))[0]
+    assert "已经是关闭的" in texts(await chat.say("bob", "/免打扰 关"))[0]
+    await chat.advance("11h")
+    [reminder] = await chat.advance("13h")
+    assert reminder.mentions == ("bob",)
+
+
+async def test_members_who_left_are_not_reminded_until_they_come_back(on_both):
+    chat = await on_both(config(), now="2026-11-23 08:00")
+    for member in ("alice", "bob"):
+        await checkin(chat, member)
+    await chat.leave("bob")
+    await chat.advance("1d")
+    [reminder] = await chat.advance("13h")
+    assert reminder.mentions == ("alice",)
+    await chat.join("bob")
+    await chat.advance("11h")
+    [reminder] = await chat.advance("13h")
+    assert set(reminder.mentions) == {"alice", "bob"}
+
+
+async def test_members_inactive_for_n_days_are_no_longer_reminded(on_both):
+    chat = await on_both(config(reminder_inactive_days=3), now="2026-11-23 08:00")
+    await checkin(chat, "bob")
+    reminded = []
+    for _ in range(5):
+        await chat.advance("11h")  # 19:00
+        reminded += [d.at.date().day for d in await chat.advance("2h") if "bob" in d.mentions]
+        await chat.advance("11h")  # 08:00 next day
+    assert reminded == [24, 25, 26]  # the 23rd checked in; from the 27th on, inactive
+
+
+async def test_a_freeze_that_carries_the_streak_past_a_milestone_pays_it_once(on_both):
+    chat = await on_both(config(freezes_per_month=1, reminder_at=None), now="2026-11-20 09:00")
+    await checkin(chat, "alice")
+    await chat.advance("1d")
+    await checkin(chat, "alice")
+    await chat.advance("2d")  # the 22nd frozen: 2 → 4 passes the 3-day milestone
+    replies = await chat.say("alice", "打卡")
+    assert "连续 4 天" in replies[0].text and "+15 积分" in replies[0].text
+    assert [r.text for r in replies[1:]] == ["🎉 恭喜连续打卡 3 天！奖励 10 积分，继续加油！"]
+    await chat.advance("1d")
+    assert len(await chat.say("alice", "打卡")) == 1  # streak 5: nothing paid again
+    async with chat.runtime.db.transaction() as session:
+        assert await ledger.balance(session, "g", "alice") == 4 * 5 + 10
+
+
+async def test_a_makeup_joining_two_runs_pays_only_the_milestones_newly_passed(on_both):
+    chat = await on_both(config(reminder_at=None, makeup={"cost": 0, "per_month": 5}),
+                         now="2026-11-10 09:00")
+    for _ in range(3):  # the 10th to the 12th: 3 days, the 3-day milestone paid
+        await checkin(chat, "alice")
+        await chat.advance("1d")
+    await chat.advance("1d")  # the 13th missed
+    for _ in range(3):  # the 14th to the 16th: a new run of 3, paid again
+        await checkin(chat, "alice")
+        await chat.advance("1d")
+    await checkin(chat, "alice")  # the 17th: a run of 4
+    await chat.advance("2d")  # the 18th missed, now the 19th
+    await checkin(chat, "alice")  # the 19th: streak 1
+    replies = await chat.say("alice", "补签")  # the 18th: 14th–17th (4) + 18th + 19th = 6
+    assert "当前连续 6 天" in replies[0].text and len(replies) == 1  # 3 was paid, 7 not yet
+    await chat.advance("1d")
+    replies = await chat.say("alice", "打卡")  # streak 7: paid once
+    assert any("连续打卡 7 天" in r.text for r in replies)
+
+
+async def test_a_note_containing_anothers_note_is_a_copy(on_both):
+    chat = await on_both(config(reminder_at=None))
+    await chat.say("adam", "/加分 @bob 50 初始")
+    await checkin(chat, "alice", "今天读完了《人类简史》第三章")
+    copied = await checkin(chat, "bob", "今天读完了《人类简史》第三章。另外跑了五公里，很开心！")
+    assert "太像了" in copied and "已扣 5 积分" in copied
+    assert "打卡成功" in await checkin(chat, "carol", "今天读了书")  # too short to contain
+
+
+async def test_the_original_author_is_never_the_copier(on_both):
+    chat = await on_both(config(reminder_at=None, anti_copy={"window_days": 3}))
+    await chat.say("adam", "/加分 @alice 50 初始")
+    note = "每天坚持背三十个单词，今天也完成了"
+    assert "打卡成功" in await checkin(chat, "alice", note)
+    await chat.advance("5d")  # past the window: bob's copy goes unnoticed
+    assert "打卡成功" in await checkin(chat, "bob", note)
+    await chat.advance("1d")
+    assert "打卡成功" in await checkin(chat, "alice", note)  # her own habit note, written first
+    async with chat.runtime.db.transaction() as session:
+        assert (await session.scalars(select(CheckinOffence))).all() == []
+        assert await ledger.balance(session, "g", "alice") == 60
+
+
+async def test_the_offence_that_opens_the_blackroom_is_fined_too(on_both):
+    chat = await on_both(config(reminder_at=None, anti_copy={
+        "penalty_points": 3, "offences_before_blackroom": 2, "blackroom_days": 2}))
+    await chat.say("adam", "/加分 @bob 50 初始")
+    await checkin(chat, "alice", "今天读完了《人类简史》第三章，收获很大")
+    await checkin(chat, "bob", "今天读完了《人类简史》第三章，收获很大")
+    boxed = await checkin(chat, "bob", "今天读完了《人类简史》第三章，收获很大！")
+    assert "已扣 3 积分" in boxed and "小黑屋 2 天" in boxed
+    async with chat.runtime.db.transaction() as session:
+        assert await ledger.balance(session, "g", "bob") == 44
+
+
+async def test_levels_from_history_shown_and_announced(on_both):
+    chat = await on_both(config(reminder_at=None, levels=[1, 3, 5]))
+    first = await checkin(chat, "alice")
+    assert "升级啦！你现在是 Lv1 新芽" in first
+    await chat.advance("1d")
+    assert "升级" not in await checkin(chat, "alice")
+    [mine] = await chat.say("alice", "/我的打卡")
+    assert "等级：Lv1 新芽｜再打卡 1 天升到 Lv2 学徒" in mine.text
+    await chat.advance("1d")
+    assert "你现在是 Lv2 学徒" in await checkin(chat, "alice")
+    [newcomer] = await chat.say("amy", "/mycheckin")
+    assert "等级：还没有等级" in newcomer.text

@@ -15,6 +15,8 @@ from bot.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 
 
+RELOAD_REFUSED = "「/reload」只有 bot.yaml 里登记的管理员可以用哦（微信群自己的群主、管理员不算）。"
+
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", "run", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
@@ -26,7 +28,7 @@ def test_the_core_example_runs_help_plugins_reload_and_a_timed_post():
     sent = [json.loads(line) for line in result.stdout.splitlines()]
     by_text = {m["text"].splitlines()[0]: m for m in sent}
     assert "「读书会」可用的命令：" in by_text and "「读书会」启用的功能：" in by_text
-    assert by_text["「/reload」只有管理员可以用哦。"]["mentions"] == ["dave"]
+    assert by_text[RELOAD_REFUSED]["mentions"] == ["dave"]
     assert "配置已重新加载。" in by_text
     morning = next(m for m in sent if m["text"].startswith("早上好"))
     assert morning == {**morning, "kind": "post", "group": "demo-reading",
@@ -39,7 +41,7 @@ def test_the_core_example_runs_help_plugins_reload_and_a_timed_post():
 def test_plain_output_shows_group_bot_name_and_mentions():
     result = _run("--script", "examples/core.txt")
     assert result.returncode == 0, result.stderr
-    assert "[读书会] 小助手: @dave 「/reload」只有管理员可以用哦。" in result.stdout.splitlines()
+    assert f"[读书会] 小助手: @dave {RELOAD_REFUSED}" in result.stdout.splitlines()
 
 
 def test_a_malformed_line_stops_the_script_naming_its_line(tmp_path):
@@ -119,7 +121,7 @@ def test_the_moderation_example_welcomes_escalates_undoes_and_releases():
     sent = [json.loads(line) for line in result.stdout.splitlines()]
     said = [m["text"] for m in sent]
     assert sent[0]["mentions"] == ["carol", "dave"] and "群规" in said[0]  # one welcome
-    assert "加入例外：banned_word:傻瓜" in said[2]
+    assert "允许「个傻瓜」这个说法" in said[2]
     assert "兼职日结" in said[3] and sent[3]["kind"] == "notice"
     assert any("关小黑屋 3 天" in t for t in said) and any("1. dave" in t for t in said)
     assert said[-2].endswith("已把 dave 放出小黑屋。") and said[-1].startswith("你的积分")

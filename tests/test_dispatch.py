@@ -30,7 +30,7 @@ async def test_help_lists_only_the_plugins_the_group_enabled(make_chat):
 async def test_a_member_cannot_reload_but_admins_owner_and_operators_can(make_chat):
     chat = await make_chat(CONFIG)
     [refused] = await chat.say("mallory", "/reload")
-    assert "只有管理员" in refused.text and refused.mentions == ("mallory",)
+    assert "只有 bot.yaml 里登记的管理员" in refused.text and refused.mentions == ("mallory",)
     for who in ("adam", "olivia", "op"):
         [ok] = await chat.say(who, "/reload")
         assert ok.text == "配置已重新加载。", who
@@ -129,7 +129,8 @@ async def test_a_group_in_english_gets_english_texts(make_chat):
     config = {"groups": {"g1": {"name": "Corner", "language": "en"}}}
     chat = await make_chat(config)
     [reply] = await chat.say("mallory", "/reload")
-    assert reply.text == "Only admins can use “/reload”."
+    assert reply.text == ("Only admins listed in bot.yaml can use “/reload” (the room's own "
+                          "owner and admins don't count).")
 
 
 async def test_a_group_missing_from_the_config_gets_built_ins_only(make_chat):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from opencc import OpenCC
 from sqlalchemy import select
 
 from bot import ledger
-from bot.events import IncomingMessage, MessageKind
+from bot.events import IncomingMessage, Link, MessageKind, MiniProgram, Notice, Quote
 from bot.testing import FakeChat
 from plugins.moderation.detect import Detector
 from plugins.moderation.models import ModerationAction
@@ -115,9 +116,11 @@ def evasions(draw: st.DrawFn) -> tuple[str, str]:
 @given(evasions())
 def test_a_banned_word_survives_no_evasion(case):
     word, text = case
+    # "spa. Massage" is two English sentences, not an evasion (tested on its own below)
+    assume(not re.search(r"[a-z]{2}\. +[A-Z][a-z]", text))
     message = IncomingMessage(id="m", group_id="g", sender_id="x", sender_name="x", text=text,
                               at=datetime.now(UTC))
-    found = DETECTOR.check(message, frozenset())
+    found = DETECTOR.check(message)
     assert found is not None and found.evidence == word, unicodedata.normalize("NFKC", text)
 
 
@@ -144,17 +147,41 @@ async def test_admins_the_owner_and_the_allow_list_are_exempt(make_chat):
         assert await violation(chat, member, "傻瓜 https://x.com") is None
 
 
-async def test_misjudged_undoes_the_last_action_and_adds_an_exception(make_chat):
+async def test_misjudged_allows_the_phrase_not_the_word(make_chat):
     chat = await make_chat(config(escalation=["deduct:5"]))
     await chat.say("adam", "/加分 @carol 10 初始")
     assert "扣 5 积分" in await violation(chat, "carol", "这本书讲的是 spam 邮件的历史")
     [undone] = await chat.say("adam", "误判")
-    assert "加入例外：banned_word:spam" in undone.text
-    assert await violation(chat, "carol", "spam 邮件") is None
+    assert "允许「是spam邮件」这个说法" in undone.text and "spam 本身仍然禁止" in undone.text
+    assert await violation(chat, "carol", "我也觉得讲的是 spam 邮件，挺有意思") is None
+    assert await violation(chat, "dora", "这本书讲的是spam邮件的历史") is None
+    assert "违禁词" in await violation(chat, "mallory", "spam 大甩卖")  # the word: still banned
     async with chat.runtime.db.transaction() as session:
         assert await ledger.balance(session, "g", "carol") == 10  # refunded
-        [action] = (await session.scalars(select(ModerationAction))).all()
+        [action, _] = (await session.scalars(select(ModerationAction))).all()
     assert action.undone and action.evidence.startswith("spam | 这本书")
+
+
+async def test_misjudged_survives_a_restart_and_an_old_blanket_pass_is_not_honoured(
+        make_chat, database_url):
+    chat = await make_chat(config(), database_url=database_url)
+    await violation(chat, "carol", "我们刷单车去公园吧")  # 刷单 with no exception configured
+    await chat.say("adam", "误判")
+    async with chat.runtime.db.transaction() as session:
+        from plugins.moderation import service
+        await service.add_exception(session, "g", "banned_word:刷单")  # what 误判 used to store
+    fresh = await chat.restart()
+    assert await violation(fresh, "carol", "周末刷单车去") is None
+    assert "违禁词" in await violation(fresh, "mallory", "刷单赚钱")
+
+
+async def test_misjudged_on_a_number_allows_that_number_only(make_chat):
+    chat = await make_chat(config())
+    assert "手机号" in await violation(chat, "carol", "班主任电话 13812345678")
+    [undone] = await chat.say("adam", "误判")
+    assert "「13812345678」" in undone.text
+    assert await violation(chat, "dora", "刚打了 138 1234 5678") is None
+    assert "手机号" in await violation(chat, "mallory", "加我 13912345678")
 
 
 async def test_manual_warning_unwarn_blackroom_list_and_release(make_chat):
@@ -222,3 +249,178 @@ def test_a_bad_action_or_regex_is_a_config_error(tmp_path):
         load(tmp_path / "bot.yaml")
     text = str(caught.value)
     assert "unknown action 'ban'" in text and "invalid regular expression" in text
+
+
+# -- what a message is (issue 11) -----------------------------------------------------------
+
+
+def _kind(chat: FakeChat, member: str, kind: MessageKind, content=None, text: str = ""):
+    return chat.chat.message("g", member, text).model_copy(
+        update={"kind": kind, "content": content})
+
+
+async def test_stickers_and_images_are_never_read_as_text(make_chat):
+    chat = await make_chat(config(block_links=True))
+    xml = ('<msg><emoji fromusername="wxid_abc12345" cdnurl="http://emoji.qq.com/x.gif"/>'
+           '</msg>')
+    for kind in (MessageKind.STICKER, MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.FILE):
+        for _ in range(3):  # not a repeat either (sticker bursts do count as flooding)
+            assert await chat.deliver(_kind(chat, "bob", kind, text=xml)) == []
+            await chat.advance("5s")
+
+
+async def test_a_link_card_goes_through_the_link_and_word_rules(make_chat):
+    chat = await make_chat(config(block_links=False, newcomer_hours=24))
+    clean = Link(title="跑步入门指南", url="https://example.com/run")
+    assert await chat.deliver(_kind(chat, "alice", MessageKind.LINK, clean)) == []
+    spam = Link(title="在家刷单日入三百", url="https://example.com/a")
+    [notice] = await chat.deliver(_kind(chat, "mallory", MessageKind.LINK, spam))
+    assert "违禁词" in notice.text
+    await chat.join("nina")
+    [notice] = await chat.deliver(_kind(chat, "nina", MessageKind.LINK, clean))
+    assert "入群首日发链接" in notice.text and "example.com/run" in notice.text
+
+
+async def test_the_quoted_part_is_not_the_quoters_offence(make_chat):
+    chat = await make_chat(config())
+    quote = Quote(author="mallory", quoted="刷单日赚 500，加薇 abc12345")
+    assert await chat.deliver(_kind(chat, "bob", MessageKind.QUOTE, quote, "别信这种")) == []
+    [notice] = await chat.deliver(_kind(chat, "eve", MessageKind.QUOTE, quote, "傻瓜才信"))
+    assert "违禁词" in notice.text and "傻瓜" in notice.text
+
+
+async def test_system_notices_pats_and_recalls_are_never_punished(make_chat):
+    chat = await make_chat(config())
+    for kind in (MessageKind.SYSTEM, MessageKind.PAT, MessageKind.RECALL):
+        notice = Notice(text="mallory 拍了拍 傻瓜 刷单 www.x.com 13812345678")
+        for _ in range(6):  # not flooding either
+            assert await chat.deliver(_kind(chat, "mallory", kind, notice,
+                                            text=notice.text)) == []
+
+
+async def test_cards_and_mini_programs_have_their_own_rule(make_chat):
+    chat = await make_chat(config(block_cards=False))
+    assert await chat.deliver(_kind(chat, "bob", MessageKind.CARD)) == []
+    game = MiniProgram(title="跳一跳", app="跳一跳")
+    assert await chat.deliver(_kind(chat, "bob", MessageKind.MINI_PROGRAM, game)) == []
+    ad = MiniProgram(title="刷单日结 点这里", app="招聘")
+    [notice] = await chat.deliver(_kind(chat, "mallory", MessageKind.MINI_PROGRAM, ad))
+    assert "违禁词" in notice.text
+
+
+async def test_a_mass_join_welcome_mentions_twenty_and_counts_the_rest(make_chat):
+    chat = await make_chat(config())
+    for n in range(25):
+        await chat.join(f"new{n:02}")
+    [welcome] = await chat.advance("1m")
+    assert welcome.mentions == tuple(f"new{n:02}" for n in range(20))
+    assert welcome.text.startswith("…等 25 位新朋友")
+    for n in range(3):
+        await chat.join(f"late{n}")
+    [small] = await chat.advance("1m")
+    assert small.mentions == ("late0", "late1", "late2") and "等" not in small.text
+
+
+# -- using the bot is never an offence (issue 12 point 5) ------------------------------------
+
+
+def bot_config(**overrides: object) -> dict:
+    found = config(**overrides)
+    found["groups"]["g"]["plugins"].update({"checkin": {}, "redpacket": {}})
+    return found
+
+
+@pytest.mark.parametrize("commands", [
+    ["打卡", "打卡", "打卡", "打卡"], ["/help", "／help", "/HELP"], ["/help", "/help", "/help"],
+])
+async def test_commands_are_never_flooding_or_repeating(make_chat, commands):
+    chat = await make_chat(bot_config())
+    for text in commands:
+        replies = await chat.say("bob", text)
+        assert all(r.kind != "notice" for r in replies), text
+        assert replies, f"{text!r} got no answer: a guard swallowed it"
+        await chat.advance("2s")
+
+
+async def test_grabbing_three_red_packets_is_not_repeating(make_chat):
+    chat = await make_chat(bot_config())
+    await chat.say("adam", "/加分 @alice 100 初始")
+    for n in range(3):
+        await chat.say("alice", "发红包 30 3 恭喜")
+        replies = await chat.say("bob", "抢！" if n == 1 else "抢")
+        assert [r.kind for r in replies] == ["reply"] and "抢到" in replies[0].text
+        await chat.advance("20s")
+
+
+async def test_twelve_commands_in_a_minute_get_only_the_slow_down_reply(make_chat):
+    chat = await make_chat(bot_config())
+    replies = []
+    for _ in range(12):
+        replies += await chat.say("bob", "/help")
+        await chat.advance("3s")
+    assert all(r.kind != "notice" for r in replies)
+    assert sum("发得太快啦" in r.text for r in replies) == 1
+    assert len(await chat.say("bob", "今天天气不错")) == 0  # not in the 小黑屋, not warned
+    await chat.advance("1m")
+    assert len(await chat.say("bob", "/help")) == 1  # and not in the 小黑屋
+
+
+@pytest.mark.parametrize("text", ["收到", "哈哈哈", "好的", "+1", "1", "👍", "ok", "收到收到",
+                                  "哈哈哈哈哈", "666"])
+async def test_acknowledgements_are_not_repeats(make_chat, text):
+    chat = await make_chat(config())
+    for _ in range(4):
+        assert await violation(chat, "bob", text) is None
+        await chat.advance("30s")
+
+
+async def test_the_acknowledgement_list_is_configurable(make_chat):
+    chat = await make_chat(config(acknowledgements=["到"]))
+    notices = []
+    for _ in range(3):
+        notices.append(await violation(chat, "bob", "收到"))
+        await chat.advance("30s")
+    assert "重复" in notices[2]
+    for _ in range(3):
+        assert await violation(chat, "carl", "到") is None
+
+
+async def test_chatter_between_commands_still_floods(make_chat):
+    chat = await make_chat(bot_config())
+    for n in range(3):
+        assert await violation(chat, "mallory", f"第{n}条") is None
+        await chat.say("mallory", "/help")  # commands are not counted …
+    assert "刷屏" in await violation(chat, "mallory", "第4条")  # … the chatter is
+
+
+# -- bounded memory (issue 14 point 7) ------------------------------------------------------
+
+
+async def test_flood_and_repeat_memory_expires_and_is_capped(make_chat):
+    chat = await make_chat(config())
+    for n in range(30):
+        await chat.say(f"m{n}", "随便聊聊")
+    recent = recent_messages_of(chat)
+    assert len(recent) == 30
+    await chat.advance("11m")  # past the repeat window (the longest)
+    await chat.say("late", "还有人吗")
+    assert len(recent) == 1
+    recent.cap = 10
+    for n in range(40):
+        await chat.say(f"x{n}", "再聊聊")
+    assert len(recent) == 10
+
+
+def recent_messages_of(chat: FakeChat):
+    return chat.runtime.services.plugin_state["moderation"]["recent"]
+
+
+async def test_a_long_near_acknowledgement_is_checked_at_once_and_can_repeat(make_chat):
+    # (嗯|嗯嗯)+ as a regular expression backtracks for minutes on this; the check is linear
+    chat = await make_chat(config())
+    text = "嗯嗯" * 30 + "吗"
+    notices = []
+    for _ in range(3):
+        notices.append(await violation(chat, "bob", text))
+        await chat.advance("30s")
+    assert notices[:2] == [None, None] and "重复" in notices[2]

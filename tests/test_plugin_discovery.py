@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ANOTHER_CHECKIN = Plugin(name="checkin", title="别人的打卡")
 
 SHIPPED = {"activity", "briefing", "checkin", "lottery", "minigames", "moderation", "points",
-           "qa", "quiz", "redpacket", "timed_posts"}
+           "qa", "quiz", "redpacket", "timed_posts", "tags", "invites", "recap", "surprise"}
 
 
 def test_the_shipped_plugins_are_found_through_entry_points() -> None:

@@ -50,7 +50,7 @@ async def test_members_cannot_grant_points(on_both):
 @pytest.mark.parametrize(("command", "expected"), [
     ("/加分 10 理由", "请 @ 一位成员"),
     ("/加分 @alice", "数量要是 1 到 100000"),
-    ("/加分 @alice 十", "数量要是 1 到 100000"),
+    ("/加分 @alice 零", "数量要是 1 到 100000"),
     ("/加分 @alice -5", "数量要是 1 到 100000"),
     ("/加分 @alice 99999999999", "数量要是 1 到 100000"),
 ])

@@ -106,8 +106,8 @@ def test_a_broken_faq_file_is_reported_by_config_check(tmp_path, faq_dir):
     with pytest.raises(ConfigError) as caught:
         load(tmp_path / "bot.yaml")
     problems = [str(p) for p in caught.value.issues]
-    assert any("broken.yaml: entries.0.questions" in p for p in problems)
-    assert any("missing.yaml: 找不到 FAQ 文件" in p for p in problems)
+    assert any("faq/broken.yaml:2: entries.0.questions" in p for p in problems)
+    assert any("faq/missing.yaml: 找不到文件" in p for p in problems)
 
 
 def test_retrieval_on_the_labelled_set_is_above_the_stated_threshold():

@@ -6,6 +6,7 @@ Transcript format (one step a line; `#` starts a comment):
     @at 2026-11-23 08:59       set the simulated clock (group timezone); nothing fires
     @advance 1d                move the clock on by s/m/h/d; every job due on the way fires
     @join carol / @leave carol
+    @join carol by alice       carol joins, invited by alice (the platform names the inviter)
     alice: 打卡 今天读完第三章    a message (a comment after it needs two spaces before `#`)
     bob: @小助手 怎么退群?        @-mentions the bot by its display name
 """
@@ -92,6 +93,9 @@ def _parse_directive(number: int, line: str, is_group: Callable[[str], bool]) ->
         return Step(number, "at", when=_parse_time(argument))
     if name == "advance":
         return Step(number, "advance", delta=parse_duration(argument))
+    if name == "join":  # `@join carol by alice`: the platform says who invited carol
+        member, _, inviter = argument.partition(" by ")
+        return Step(number, name, member.strip(), text=inviter.strip())
     return Step(number, name, argument)
 
 
@@ -169,7 +173,8 @@ class ConsoleAdapter(SimulatedAdapter):
         elif self.group is None:
             raise ScriptError("script", step.line, "no group: add `@group NAME` first")
         elif step.action == "join":
-            await self._deliver(self.chat.join(self.group, step.subject), sink)
+            await self._deliver(self.chat.join(self.group, step.subject,
+                                               inviter_id=step.text or None), sink)
         elif step.action == "leave":
             await self._deliver(self.chat.leave(self.group, step.subject), sink)
         else:

@@ -38,6 +38,9 @@ class SimGroup:
     name: str
     timezone: ZoneInfo
     members: dict[str, str] = field(default_factory=dict)  # id → display name
+    # The room's owner and admins as the platform reports them (not from bot.yaml).
+    owner_id: str | None = None
+    admin_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,13 +152,15 @@ class SimulatedChat:
         cleaned = _MENTION.sub(strip_bot, text).strip()
         return mentions_bot, tuple(dict.fromkeys(others)), cleaned
 
-    def join(self, group_id: str, member_id: str, name: str | None = None) -> MemberJoined:
+    def join(self, group_id: str, member_id: str, name: str | None = None,
+             inviter_id: str | None = None) -> MemberJoined:
         self.groups[group_id].members[member_id] = name or member_id
         return MemberJoined(
             group_id=group_id,
             member_id=member_id,
             member_name=name or member_id,
             at=self.clock.now(),
+            inviter_id=inviter_id,
         )
 
     def leave(self, group_id: str, member_id: str, remover_id: str | None = None) -> MemberLeft:
@@ -232,7 +237,8 @@ class SimulatedAdapter:
         group = self.chat.groups.get(group_id)
         if group is None:
             return None
-        return GroupInfo(id=group.id, name=group.name, member_count=len(group.members))
+        return GroupInfo(id=group.id, name=group.name, member_count=len(group.members),
+                         owner_id=group.owner_id, admin_ids=group.admin_ids)
 
     async def list_groups(self) -> list[GroupInfo]:
         return [

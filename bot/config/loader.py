@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import logging
 import os
+import threading
 import types
 import typing
 from collections.abc import Sequence
@@ -15,11 +18,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.config import files
 from bot.config.models import BotConfig, GroupConfig, Operator, PluginBlocks
 from bot.groups import EnabledPlugin, GroupSetup, build_command_table, group_setup
 from bot.plugin import Plugin
 
 Loc = tuple[str, ...]
+log = logging.getLogger("bot.config")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,10 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         return self.describe(self.file)
+
+    def shown(self, base: Path) -> str:
+        """As people see it: the file relative to bot.yaml's folder, never a server path."""
+        return files.without_base(self.describe(files.relative(self.file, base)), base)
 
     def describe(self, file: Path | str) -> str:
         if self.line is None and not self.path:  # about the whole file (missing, unreadable)
@@ -90,28 +99,36 @@ class LoadedConfig:
                        for w in operator.groups)]
 
 
-class _MarkedLoader(yaml.SafeLoader):
+class _MarkedLoader(files.FastLoader):  # type: ignore[misc,valid-type]
     """Records the line of every key path and refuses duplicate keys."""
 
 
 def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except FileNotFoundError:
         raise ConfigError([ConfigIssue(path, None, "", "找不到文件 (file not found)")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(path, None, "", f"无法读取 (cannot read): {exc}")]) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: over the size cap
+        reason = str(exc) if isinstance(exc, files.TooLarge) else type(exc).__name__
+        raise ConfigError([ConfigIssue(path, None, "", f"无法读取 (cannot read): {reason}")]
+                          ) from None
     loader = _MarkedLoader(text)
     try:
+        if (shape := files.shape_problem(text)) is not None:
+            raise ConfigError([ConfigIssue(path, shape[1], "", shape[0])])
         node = loader.get_single_node()
         if node is None:
             return {}, {}
+        if (problem := files.expanded_size_problem(node)) is not None:
+            raise ConfigError([ConfigIssue(path, None, "", problem)])
         lines: dict[Loc, int] = {}
         problems: list[ConfigIssue] = []
         _walk(node, (), lines, problems, path)
         if problems:
             raise ConfigError(problems)
         return loader.construct_document(node), lines
+    except RecursionError:
+        raise ConfigError([ConfigIssue(path, None, "", "嵌套太深 (nested too deeply)")]) from None
     except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-13-40
         raise ConfigError(
             [ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
@@ -202,7 +219,61 @@ def load_config(
         # Report the plugin blocks' problems in the same pass, not one round later.
         issues += _raw_plugin_issues(data, path, lines, {p.name: p for p in plugins})
         raise ConfigError(issues) from None
-    return _assemble(config, path, lines, plugins, builtins)
+    roots = [path.parent / root for root in config.bot.content_roots]
+    with files.file_cap(config.limits.max_file_bytes, roots):  # content: this config's rules
+        loaded = _assemble(config, path, lines, plugins, builtins)
+    files.adopt_file_cap(config.limits.max_file_bytes, roots)
+    return loaded
+
+
+_reloading = threading.Lock()  # held by the thread while it parses, even past its time
+
+
+async def load_config_off_loop(
+    path: Path, plugins: Sequence[Plugin[Any]], builtins: Sequence[Plugin[Any]], timeout: float
+) -> LoadedConfig:
+    """load_config in a thread, given up after `timeout` seconds (the bot keeps answering
+    meanwhile); one at a time — a load still running refuses the next."""
+    if not _reloading.acquire(blocking=False):
+        raise ConfigError([ConfigIssue(path, None, "", "上一次重载还没结束，请稍后再试 "
+                                       "(the previous reload is still running; try later)")])
+
+    def load() -> LoadedConfig:
+        try:
+            return load_config(path, plugins, builtins)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a plugin's check failed unexpectedly: still a refusal
+            log.exception("reading %s failed", path)
+            raise ConfigError([ConfigIssue(path, None, "", (
+                f"读取配置时出错，详情见服务器日志 (could not read the configuration: "
+                f"{type(exc).__name__}; the server log has the details)"))]) from None
+        finally:
+            _reloading.release()
+
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(load), timeout)
+    except TimeoutError:
+        raise ConfigError([ConfigIssue(path, None, "", f"读取超过 {timeout:g} 秒，已放弃 "
+                                       f"(reading took over {timeout:g} s: files too large?)")]
+                          ) from None
+
+
+def for_group(
+    issues: Sequence[ConfigIssue], group_id: str, base: Path, others: Sequence[str]
+) -> tuple[list[str], int]:
+    """The problems a group may see, relative paths only, and how many were kept back:
+    those about other groups, operators and bot-wide settings stay on the server."""
+    shown, kept = [], 0
+    mine = f"groups.{group_id}"
+    for issue in issues:
+        text = issue.shown(base)
+        if (issue.path and issue.path != mine and not issue.path.startswith(mine + ".")) or \
+                any(other and other in text for other in others):
+            kept += 1
+        else:
+            shown.append(text)
+    return shown, kept
 
 
 def _raw_plugin_issues(
@@ -242,12 +313,13 @@ def _assemble(
     builtins: Sequence[Plugin[Any]],
 ) -> LoadedConfig:
     known = {p.name: p for p in plugins}
-    issues: list[ConfigIssue] = []
+    issues: list[ConfigIssue] = _place_checks(config, path, lines)
+    roots = [path.parent / root for root in config.bot.content_roots]
     builtin_enabled = tuple(EnabledPlugin(p, p.settings()) for p in builtins)
     defaults = builtin_enabled + _enable(
         config.defaults.plugins, ("defaults", "plugins"), known, path, lines, issues
     )
-    issues += _content_checks(defaults, ("defaults", "plugins"), path, lines)
+    issues += _content_checks(defaults, ("defaults", "plugins"), path, lines, roots)
     groups: dict[str, GroupSetup] = {}
     for group_id, group in config.groups.items():
         loc = ("groups", group_id)
@@ -255,7 +327,7 @@ def _assemble(
             group.plugins, (*loc, "plugins"), known, path, lines, issues
         )
         setup = group_setup(group_id, config, group, enabled)
-        issues += _group_checks(setup, group, config, loc, path, lines)
+        issues += _group_checks(setup, group, config, loc, path, lines, roots)
         groups[group_id] = setup
     issues += _duplicate_names(config, path, lines)
     issues += _operator_groups(config, path, lines)
@@ -271,25 +343,55 @@ def _group_checks(
     loc: Loc,
     path: Path,
     lines: dict[Loc, int],
+    roots: Sequence[Path],
 ) -> list[ConfigIssue]:
     issues = [
         ConfigIssue(path, _line(lines, (*loc, "aliases")), ".".join((*loc, "aliases")), problem)
         for problem in build_command_table(setup, group.aliases, config.bot.command_prefixes)
     ]
-    return issues + _content_checks(setup.plugins, (*loc, "plugins"), path, lines)
+    return issues + _content_checks(setup.plugins, (*loc, "plugins"), path, lines, roots)
 
 
 def _content_checks(
-    plugins: Sequence[EnabledPlugin], loc: Loc, path: Path, lines: dict[Loc, int]
+    plugins: Sequence[EnabledPlugin],
+    loc: Loc,
+    path: Path,
+    lines: dict[Loc, int],
+    roots: Sequence[Path],
 ) -> list[ConfigIssue]:
-    """Files the plugin blocks name under config/ (FAQ, word lists, briefing items…)."""
+    """Files the plugin blocks name under config/ (FAQ, word lists, briefing items…):
+    first where each path leads, then — only if all stay inside — what the files hold."""
     issues = []
     for enabled in plugins:
-        if enabled.plugin.check_content is None:
-            continue
         where = (*loc, enabled.plugin.name)
+        outside = [
+            ConfigIssue(path, _line(lines, (*where, *key)), ".".join((*where, *key)), problem)
+            for key, name in files.content_paths(enabled.settings)
+            if (problem := files.path_problem(name, path.parent / "config", roots)) is not None
+        ]
+        issues += outside
+        if outside or enabled.plugin.check_content is None:
+            continue
         for problem in enabled.plugin.check_content(enabled.settings, path.parent):
+            problem = files.without_base(problem, path.parent)
             issues.append(ConfigIssue(path, _line(lines, where), ".".join(where), problem))
+    return issues
+
+
+def _place_checks(config: BotConfig, path: Path, lines: dict[Loc, int]) -> list[ConfigIssue]:
+    """Folders bot.yaml names for the bot itself: content roots exist; charts stay inside."""
+    issues = []
+    for n, root in enumerate(config.bot.content_roots):
+        if not (path.parent / root).is_dir():
+            loc = ("bot", "content_roots", str(n))
+            issues.append(ConfigIssue(path, _line(lines, loc), ".".join(loc),
+                                      f"不是文件夹 (not a folder): {root}"))
+    chart_dir = Path(config.digest.chart_dir)
+    if chart_dir.is_absolute() or ".." in chart_dir.parts:
+        loc = ("digest", "chart_dir")
+        issues.append(ConfigIssue(path, _line(lines, loc), ".".join(loc),
+                                  "请写 bot.yaml 所在文件夹下的相对路径 (write a path relative "
+                                  "to bot.yaml's folder, without `..`)"))
     return issues
 
 

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from bot.clock import parse_duration
+from bot.config.files import ContentPath as ContentPath  # plugins name their files with it
 from bot.i18n import Language
 
 
@@ -86,6 +87,8 @@ class BotSettings(Strict):
     language: Language = "zh"
     timezone: TimeZoneName = "Asia/Shanghai"
     command_prefixes: list[str] = Field(default_factory=lambda: ["/", "／"], min_length=1)
+    # Folders outside config/ that plugin blocks may name files in (absolute paths there).
+    content_roots: list[str] = Field(default_factory=list)
 
 
 class Person(Strict):
@@ -152,6 +155,8 @@ class LimitSettings(Strict):
     # A message delivered later than this after it was sent (a backlog after a reconnect)
     # is counted as activity but not answered.
     late_grace: Duration = timedelta(minutes=10)
+    max_file_bytes: int = Field(1_000_000, ge=1_000)  # each config and content file
+    reload_seconds: float = Field(10, gt=0, le=300)  # /reload gives up after this
 
 
 class SchedulerSettings(Strict):

@@ -15,6 +15,7 @@ from plugins.briefing import feeds, service
 from plugins.briefing.models import BriefingFeed
 from plugins.briefing.settings import BriefingSettings
 from plugins.briefing.texts import TEXTS
+from plugins.tags.targeting import post_to_tagged
 
 router = Router()
 
@@ -125,6 +126,9 @@ async def post_briefing(ctx: JobContext[BriefingSettings]) -> None:
     text = await _compose_and_record(ctx, day, "scheduled")
     if text is None:
         ctx.log.warning("no briefing content for %s", day)
+        return
+    if ctx.settings.tags:  # only the members with these tags are @-mentioned, in batches
+        await post_to_tagged(ctx, text, ctx.settings.tags)
         return
     await ctx.post(text)
 

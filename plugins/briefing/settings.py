@@ -7,12 +7,13 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from bot.config.models import ClockTime, Duration, Strict, Weekday
+from bot.config.models import ClockTime, ContentPath, Duration, Strict, Weekday
+from plugins.tags.settings import Tag
 
 
 class FeedSource(Strict):
     # An http(s) URL, or a file path under config/ (a feed saved by hand, or in tests).
-    url: str = Field(min_length=1, max_length=500)
+    url: ContentPath
     name: str = Field("", max_length=40)  # shown to operators when the feed fails
     max_items: int = Field(5, ge=1, le=50)  # at most this many of the briefing's items
 
@@ -26,6 +27,7 @@ class BriefingSettings(Strict):
     closing: str | None = Field(None, max_length=500)  # last line unless the file has one
     files: list[str] = Field(default_factory=list)  # curated YAML under config/
     tag_content: bool = True  # also config/briefing/tags/<tag>.yaml for this group's tags
+    tags: list[Tag] = Field(default_factory=list, max_length=10)  # @ only members with these
     feeds: list[FeedSource] = Field(default_factory=list)
     dedupe_days: int = Field(7, ge=0, le=90)  # an item posted within this many days is skipped
     fetch_ahead: Duration = timedelta(minutes=30)  # feeds are fetched this long before `at`

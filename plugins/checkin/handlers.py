@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.context import Context, JobContext
+from bot.context import Context, EventContext, JobContext
 from bot.plugin import DigestQuery, Router, Schedule
 from bot.storage import insert_if_missing
 from plugins.checkin import digest, service
@@ -38,9 +38,23 @@ async def check_in(ctx: Context[CheckinSettings]) -> None:
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return
     await ctx.reply(_done_text(ctx, outcome))
-    if outcome.milestone is not None:
-        await ctx.post(ctx.t("milestone", days=outcome.milestone, bonus=outcome.milestone_bonus),
+    await _celebrate(ctx, outcome)
+
+
+async def _celebrate(ctx: Context[CheckinSettings], done: service.Done) -> None:
+    """One post per milestone passed (a freeze or a 补签 may pass several at once)."""
+    for days in done.milestones:
+        await ctx.post(ctx.t("milestone", days=days, bonus=ctx.settings.milestones[days]),
                        mentions=(ctx.sender_id,))
+
+
+def level_name(ctx: Context[CheckinSettings], level: int) -> str:
+    """`Lv3 常客`: the number always, a name for the first levels."""
+    try:
+        name = ctx.t(f"level.{level}")
+    except KeyError:
+        name = ""
+    return ctx.t("level", level=level, name=name).strip()
 
 
 def _done_text(ctx: Context[CheckinSettings], done: service.Done) -> str:
@@ -54,6 +68,8 @@ def _done_text(ctx: Context[CheckinSettings], done: service.Done) -> str:
         lines.append(ctx.t("done.next", goal=done.next_milestone,
                            left=done.next_milestone - done.streak,
                            bar=progress_bar(done.streak, done.next_milestone)))
+    if done.level_up is not None:
+        lines.append(ctx.t("level_up", level=level_name(ctx, done.level_up)))
     return "\n".join(lines)
 
 
@@ -66,8 +82,12 @@ async def make_up(ctx: Context[CheckinSettings]) -> None:
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return
-    await ctx.reply(ctx.t("makeup.done", cost=-outcome.points, streak=outcome.streak,
-                          balance=outcome.balance))
+    lines = [ctx.t("makeup.done", cost=-outcome.points, streak=outcome.streak,
+                   balance=outcome.balance)]
+    if outcome.level_up is not None:
+        lines.append(ctx.t("level_up", level=level_name(ctx, outcome.level_up)))
+    await ctx.reply("\n".join(lines))
+    await _celebrate(ctx, outcome)
 
 
 @router.command("mycheckin", "我的打卡", help="我的连续天数、累计和本月日历",
@@ -76,12 +96,22 @@ async def my_checkins(ctx: Context[CheckinSettings]) -> None:
     async with ctx.transaction() as session:
         mine = await service.summary(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                      ctx.now, ctx.group.timezone)
+    level = service.level_of(ctx.settings, mine.total)
     lines = [ctx.t("mine", streak=mine.streak, best=mine.best, total=mine.total,
                    freezes=mine.freezes_used, allowed=ctx.settings.freezes_per_month),
+             _level_line(ctx, level, mine.total),
              ctx.t("calendar.header", year=mine.today.year, month=mine.today.month,
                    mm=f"{mine.today.month:02d}"),
              ctx.t("calendar.weekdays"), *month_grid(mine), ctx.t("calendar.legend")]
     await ctx.reply("\n".join(lines))
+
+
+def _level_line(ctx: Context[CheckinSettings], level: int, total: int) -> str:
+    upcoming = [days for days in ctx.settings.levels if days > total]
+    if not upcoming:
+        return ctx.t("level.top", level=level_name(ctx, level))
+    return ctx.t("level.mine", level=level_name(ctx, level) if level else ctx.t("level.none"),
+                 left=upcoming[0] - total, next=level_name(ctx, level + 1))
 
 
 MARKS = {"checkin": "●", "makeup": "◐", "freeze": "❄"}
@@ -121,11 +151,39 @@ async def boards(ctx: Context[CheckinSettings]) -> None:
     await ctx.reply("\n".join(lines), mention=False)
 
 
-@router.command("quiet", "免打扰", help="开关打卡提醒（不再被 @）", help_en="turn reminders off/on")
-async def toggle_quiet(ctx: Context[CheckinSettings]) -> None:
+QUIET_ON = frozenset({"开", "开启", "打开", "on", "是"})
+QUIET_OFF = frozenset({"关", "关闭", "关掉", "取消", "off", "否"})
+
+
+@router.command("quiet", "免打扰", help="打卡提醒免打扰：/免打扰 开 或 /免打扰 关",
+                help_en="reminders: /quiet on or /quiet off")
+async def quiet(ctx: Context[CheckinSettings]) -> None:
+    """`开` turns reminders off, `关` back on; a bare /免打扰 turns them off too (what a
+    member sending it means), so sending it twice never turns nagging back on."""
+    word = ctx.args.strip().casefold()
+    wanted = True if word in QUIET_ON or not word else False if word in QUIET_OFF else None
     async with ctx.transaction() as session:
-        quiet = await service.toggle_quiet(session, ctx.group.id, ctx.sender_id, ctx.sender_name)
-    await ctx.reply(ctx.t("quiet.on" if quiet else "quiet.off"))
+        now_quiet, unchanged = await service.set_quiet(session, ctx.group.id, ctx.sender_id,
+                                                       ctx.sender_name, wanted)
+    if wanted is None:
+        key = "quiet.usage.on" if now_quiet else "quiet.usage.off"
+    elif now_quiet:
+        key = "quiet.already_on" if unchanged else "quiet.on"
+    else:
+        key = "quiet.already_off" if unchanged else "quiet.off"
+    await ctx.reply(ctx.t(key))
+
+
+@router.on_leave
+async def left_group(ctx: EventContext[CheckinSettings]) -> None:
+    async with ctx.transaction() as session:
+        await service.mark_presence(session, ctx.group.id, ctx.member_id, ctx.now)
+
+
+@router.on_join
+async def joined_group(ctx: EventContext[CheckinSettings]) -> None:
+    async with ctx.transaction() as session:
+        await service.mark_presence(session, ctx.group.id, ctx.member_id, None)
 
 
 def schedules(settings: CheckinSettings) -> list[Schedule]:
@@ -146,7 +204,8 @@ async def run_job(ctx: JobContext[CheckinSettings]) -> None:
         return
     async with ctx.transaction() as session:
         if ctx.payload == "remind":
-            members = await service.to_remind(session, ctx.group.id, day, ctx.now)
+            members = await service.to_remind(session, ctx.group.id, day, ctx.now,
+                                              ctx.settings.reminder_inactive_days)
         else:
             members = await service.completers(session, ctx.group.id, day - timedelta(days=1))
     # A few messages with many @-mentions each, never one message per member.

@@ -39,6 +39,7 @@ class CheckinMember(Base):
     offences: Mapped[int] = mapped_column(Integer, default=0)
     banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_comeback: Mapped[date | None] = mapped_column(Date)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # left the group: no reminders
 
 
 class CheckinOffence(Base):

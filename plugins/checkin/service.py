@@ -9,14 +9,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
 from plugins.checkin.models import CheckinMember, CheckinOffence, CheckinRecord
-from plugins.checkin.settings import CheckinSettings
+from plugins.checkin.settings import AntiCopySettings, CheckinSettings
 
 COUNTED = ("checkin", "makeup")  # kinds that count as days done (a freeze only bridges)
 HISTORY_DAYS = 400
@@ -62,11 +62,29 @@ class Done:
     total: int
     points: int
     balance: int
-    milestone: int | None
+    milestones: tuple[int, ...]  # every milestone this streak passed just now, each once
     milestone_bonus: int
     next_milestone: int | None
     comeback_bonus: int
     frozen_days: int
+    level_up: int | None = None  # the level reached just now, if this day raised it
+
+
+def passed_milestones(settings: CheckinSettings, before: int, after: int) -> tuple[int, ...]:
+    """The milestones a streak passes going from `before` to `after` days: a freeze day or
+    a 补签 can carry it over several at once (2 → 4 passes 3), and each is paid once."""
+    return tuple(m for m in settings.milestones if before < m <= after)
+
+
+def level_of(settings: CheckinSettings, total_days: int) -> int:
+    """A member's level (等级) from their check-in history: how many thresholds of days
+    checked in (or made up) they have reached; 0 before the first."""
+    return sum(1 for days in settings.levels if total_days >= days)
+
+
+def _level_up(settings: CheckinSettings, before: int, after: int) -> int | None:
+    new = level_of(settings, after)
+    return new if new > level_of(settings, before) else None
 
 
 async def _member(session: AsyncSession, group_id: str, member_id: str, name: str) -> CheckinMember:
@@ -167,7 +185,10 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
         frozen = gap
     days = set(history) | {day} | {day - timedelta(days=o) for o in range(1, frozen + 1)}
     streak = streak_through(days, day)
-    milestone_bonus = settings.milestones.get(streak, 0)
+    # The run this day joins (across the frozen gap) was already paid up to its length.
+    joined = streak_through(set(history), last) if last and gap == frozen else 0
+    passed = passed_milestones(settings, joined, streak)
+    milestone_bonus = sum(settings.milestones[m] for m in passed)
     comeback = 0 if frozen else _comeback_bonus(settings, state.last_comeback, last, day)
     points = settings.points + milestone_bonus + comeback
     rows = [{"group_id": group_id, "member_id": member_id, "day": day, "kind": "checkin",
@@ -184,9 +205,9 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
     rank = await session.scalar(_RANK, {"group": group_id, "day": day})
     total = sum(1 for kind in history.values() if kind in COUNTED) + 1
     upcoming = [m for m in settings.milestones if m > streak]
-    return Done(day, int(rank or 0), streak, total, points, balance,
-                streak if streak in settings.milestones else None,
-                milestone_bonus, min(upcoming) if upcoming else None, comeback, frozen)
+    return Done(day, int(rank or 0), streak, total, points, balance, passed,
+                milestone_bonus, min(upcoming) if upcoming else None, comeback, frozen,
+                _level_up(settings, total - 1, total))
 
 
 async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: MemberState,
@@ -199,7 +220,7 @@ async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: 
         await session.execute(_INSERT_MEMBER, {
             "group_id": group_id, "member_id": member_id, "name": name, "best_streak": streak,
             "quiet": False, "offences": 0, "last_comeback": comeback_day,
-            "banned_until": None})
+            "banned_until": None, "left_at": None})
         return
     changes: dict[str, object] = {}
     if name and name != state.name:
@@ -223,38 +244,68 @@ def _comeback_bonus(settings: CheckinSettings, last_comeback: date | None, last:
     return rules.bonus
 
 
+def copy_score(rules: AntiCopySettings, mine: str, theirs: str) -> int | None:
+    """How alike two normalized notes are (percent) when one reads as a copy of the other:
+    nearly the same text, or one containing the other (a copied note plus a sentence of
+    one's own). None when they are not alike enough."""
+    shorter, longer = sorted((mine, theirs), key=len)
+    if len(shorter) >= rules.min_contained_length and shorter in longer:
+        return 100
+    score = fuzz.ratio(mine, theirs, score_cutoff=rules.similarity)
+    return int(score) if score else None
+
+
 async def _copied_from(session: AsyncSession, settings: CheckinSettings, group_id: str,
                        member_id: str, note: str, day: date) -> tuple[str, int] | None:
+    """(whose note this one copies, how alike) or None. Only the later note of a pair is
+    the copy: a note matching one this member wrote first is their own, whoever repeated
+    it in between."""
     rules = settings.anti_copy
     mine = normalize_note(note)
     if not rules.enabled or len(mine) < rules.min_length:
         return None
-    rows = (await session.execute(select(CheckinRecord.member_id, CheckinRecord.note).where(
+    rows = (await session.execute(select(
+        CheckinRecord.member_id, CheckinRecord.note, CheckinRecord.at).where(
         CheckinRecord.group_id == group_id, CheckinRecord.member_id != member_id,
         CheckinRecord.day >= day - timedelta(days=rules.window_days),
         CheckinRecord.note != ""))).all()
-    notes = {index: normalize_note(text) for index, (_, text) in enumerate(rows)}
-    match = process.extractOne(mine, notes, scorer=fuzz.ratio, score_cutoff=rules.similarity)
-    if match is None:
+    matches = sorted(((score, at, other, theirs) for other, text, at in rows
+                      if (score := copy_score(rules, mine, theirs := normalize_note(text)))),
+                     key=lambda match: (-match[0], match[1]))
+    if not matches:
         return None
-    return rows[match[2]][0], int(match[1])
+    earlier = await _own_notes(session, group_id, member_id, day)
+    for score, at, other, theirs in matches:
+        if not any(when < at and copy_score(rules, own, theirs) for when, own in earlier):
+            return other, score
+    return None
+
+
+async def _own_notes(session: AsyncSession, group_id: str, member_id: str,
+                     day: date) -> list[tuple[datetime, str]]:
+    rows = await session.execute(select(CheckinRecord.at, CheckinRecord.note).where(
+        CheckinRecord.group_id == group_id, CheckinRecord.member_id == member_id,
+        CheckinRecord.day >= day - timedelta(days=HISTORY_DAYS), CheckinRecord.note != ""))
+    return [(at, normalize_note(text)) for at, text in rows]
 
 
 async def _punish_copy(session: AsyncSession, settings: CheckinSettings, member: CheckinMember,
                        note: str, copied: tuple[str, int], now: datetime) -> Refused:
+    """Every offence is fined; the one that reaches the limit also opens the 小黑屋."""
     rules = settings.anti_copy
     session.add(CheckinOffence(group_id=member.group_id, member_id=member.member_id, at=now,
                                note=note, copied_from=copied[0], similarity=copied[1]))
     member.offences += 1
-    if member.offences >= rules.offences_before_blackroom:
-        member.banned_until = now + timedelta(days=rules.blackroom_days)
-        member.offences = 0
-        return Refused("copied.blackroom", {"days": rules.blackroom_days})
     held = await ledger.balance(session, member.group_id, member.member_id)
     penalty = min(rules.penalty_points, max(held, 0))
     if penalty:
         await ledger.change(session, member.group_id, member.member_id, -penalty,
                             ledger.Change("抄袭打卡内容", "checkin", now))
+    if member.offences >= rules.offences_before_blackroom:
+        member.banned_until = now + timedelta(days=rules.blackroom_days)
+        member.offences = 0
+        key = "copied.blackroom" if penalty else "copied.blackroom.free"
+        return Refused(key, {"days": rules.blackroom_days, "points": penalty})
     left = rules.offences_before_blackroom - member.offences
     return Refused("copied" if penalty else "copied.free", {"points": penalty, "left": left})
 
@@ -279,13 +330,24 @@ async def make_up(session: AsyncSession, settings: CheckinSettings, group_id: st
     except ledger.InsufficientPoints as short:
         return Refused("makeup.no_points", {"cost": settings.makeup.cost,
                                             "balance": short.balance})
-    session.add(CheckinRecord(group_id=group_id, member_id=member_id, day=yesterday,
-                              kind="makeup", at=now, note="", points=-settings.makeup.cost))
     days = set(history) | {yesterday}
     streak = streak_through(days, today if today in days else yesterday)
+    # The two runs the made-up day joins were each paid up to their own length.
+    before = streak_through(set(history), yesterday - timedelta(days=1))
+    after = streak_through(set(history), today)
+    passed = passed_milestones(settings, max(before, after), streak)
+    bonus = sum(settings.milestones[m] for m in passed)
+    if bonus:
+        balance = await ledger.change(session, group_id, member_id, bonus, ledger.Change(
+            "补签连续奖励", "checkin", now, ref=f"makeup-milestone:{yesterday}"))
+    session.add(CheckinRecord(group_id=group_id, member_id=member_id, day=yesterday,
+                              kind="makeup", at=now, note="",
+                              points=bonus - settings.makeup.cost))
     member.best_streak = max(member.best_streak, streak)
     total = sum(1 for kind in history.values() if kind in COUNTED) + 1
-    return Done(yesterday, 0, streak, total, -settings.makeup.cost, balance, None, 0, None, 0, 0)
+    upcoming = [m for m in settings.milestones if m > streak]
+    return Done(yesterday, 0, streak, total, -settings.makeup.cost, balance, passed, bonus,
+                min(upcoming) if upcoming else None, 0, 0, _level_up(settings, total - 1, total))
 
 
 @dataclass(frozen=True)
@@ -312,23 +374,38 @@ async def summary(session: AsyncSession, settings: CheckinSettings, group_id: st
     return Summary(streak, best, total, freezes, month, today)
 
 
-async def toggle_quiet(session: AsyncSession, group_id: str, member_id: str, name: str) -> bool:
+async def set_quiet(session: AsyncSession, group_id: str, member_id: str, name: str,
+                    quiet: bool | None) -> tuple[bool, bool]:
+    """(is quiet now, was already so). `quiet=None` asks for the state and changes nothing."""
     member = await _member(session, group_id, member_id, name)
-    member.quiet = not member.quiet
-    return member.quiet
+    before = bool(member.quiet)
+    if quiet is not None:
+        member.quiet = quiet
+    return bool(member.quiet), before == bool(member.quiet)
 
 
-async def to_remind(session: AsyncSession, group_id: str, day: date,
-                    now: datetime) -> list[str]:
-    """Members who checked in before, not today, and did not opt out — never nagged twice."""
+async def mark_presence(session: AsyncSession, group_id: str, member_id: str,
+                        left_at: datetime | None) -> None:
+    """A member left the group (left_at) or came back (None): leavers are not reminded."""
+    await session.execute(update(CheckinMember).where(
+        CheckinMember.group_id == group_id, CheckinMember.member_id == member_id,
+    ).values(left_at=left_at))
+
+
+async def to_remind(session: AsyncSession, group_id: str, day: date, now: datetime,
+                    inactive_days: int = 14) -> list[str]:
+    """Members still in the group who checked in within `inactive_days`, not today, and
+    did not opt out — never nagged twice, and not forever."""
     done_today = select(CheckinRecord.member_id).where(
         CheckinRecord.group_id == group_id, CheckinRecord.day == day,
         CheckinRecord.kind.in_(COUNTED))
-    ever = select(CheckinRecord.member_id).where(CheckinRecord.group_id == group_id,
-                                                 CheckinRecord.kind == "checkin")
+    lately = select(CheckinRecord.member_id).where(
+        CheckinRecord.group_id == group_id, CheckinRecord.kind.in_(COUNTED),
+        CheckinRecord.day >= day - timedelta(days=inactive_days))
     rows = await session.scalars(select(CheckinMember.member_id).where(
         CheckinMember.group_id == group_id, CheckinMember.quiet.is_(False),
-        CheckinMember.member_id.in_(ever), CheckinMember.member_id.not_in(done_today),
+        CheckinMember.left_at.is_(None),
+        CheckinMember.member_id.in_(lately), CheckinMember.member_id.not_in(done_today),
         (CheckinMember.banned_until.is_(None)) | (CheckinMember.banned_until <= now),
     ).order_by(CheckinMember.member_id))
     return list(rows)

@@ -14,13 +14,12 @@ of a 256-bit number over a pool of thousands is below 2^-240.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Iterable, Sequence
 
-Prizes = Sequence[tuple[str, int]]
+from bot.input import MAX_PRIZE_WORD, split_multiplier
 
-_PRIZE = re.compile(r"^(.+?)(?:[*xX×](\d{1,4}))?$")
+Prizes = Sequence[tuple[str, int]]
 
 
 def new_seed() -> str:
@@ -47,14 +46,13 @@ def winners(seed: str, participants: Iterable[str], prizes: Prizes) -> list[tupl
 
 
 def parse_prizes(words: Iterable[str]) -> list[tuple[str, int]]:
-    """`一等奖*1 二等奖*3` (or x / ×; no count = 1). Raises ValueError on a bad item."""
+    """`一等奖*1 二等奖*3` (or ＊ / x / ×, the count in any form bot/input.py reads:
+    `奶茶×三`, `５０积分＊２`; no count = 1). Raises ValueError on a bad item."""
     prizes = []
     for word in words:
-        match = _PRIZE.match(word.strip())
-        name = match.group(1).strip() if match else ""
-        if match is None or not name or name[0] in "*×" or "," in name:
+        name, count = split_multiplier(word)
+        if not name or name[0] in "*＊×" or "," in name or len(word) > MAX_PRIZE_WORD:
             raise ValueError(f"bad prize {word!r}")  # "," separates prizes in verify-draw
-        count = int(match.group(2) or 1)
         if not 1 <= count <= 1000:
             raise ValueError(f"bad winner count in {word!r}")
         prizes.append((name[:40], count))

@@ -9,17 +9,16 @@ written to the job ledger for draws.
 from __future__ import annotations
 
 import dataclasses
-import re
 import shlex
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import parse_duration
 from bot.context import Context, JobContext
+from bot.input import DeadlinePassed, take_deadline
 from bot.plugin import Role, Router
+from bot.text import excerpt
 from plugins.lottery import fair, service
 from plugins.lottery.models import LotteryDraw, LotteryEntry
 from plugins.lottery.service import normalize_keyword
@@ -28,25 +27,8 @@ from plugins.lottery.settings import LotterySettings
 router = Router()
 
 Ctx = Context[LotterySettings] | JobContext[LotterySettings]
-_CLOCK = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 MIN_DURATION = timedelta(minutes=1)
 MENTIONS_PER_POST = 20
-
-
-def parse_deadline(text: str, local_now: datetime) -> datetime | None:
-    """`2h` / `30m` / `1d` from now, or `21:00` (today, or tomorrow if already past)."""
-    text = unicodedata.normalize("NFKC", text)  # "１ｈ", "２１：００" as typed on a phone
-    if match := _CLOCK.match(text):
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if hour > 23 or minute > 59:
-            return None
-        at = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        return at if at > local_now else at + timedelta(days=1)
-    try:
-        deadline = local_now + parse_duration(text)
-    except (ValueError, OverflowError):  # "9999999999d" is past the calendar's end
-        return None
-    return deadline if deadline - local_now >= MIN_DURATION else None
 
 
 def _local(ctx: Ctx, instant: datetime) -> str:
@@ -54,7 +36,7 @@ def _local(ctx: Ctx, instant: datetime) -> str:
 
 
 def _prizes_text(ctx: Ctx, prizes: list[list[object]]) -> str:
-    return "，".join(ctx.t("prize", name=name, count=count) for name, count in prizes)
+    return ctx.t("list.sep").join(ctx.t("prize", name=name, count=count) for name, count in prizes)
 
 
 def _keywords(ctx: Ctx) -> dict[str, dict[str, int]]:
@@ -68,26 +50,33 @@ def _taken_words(ctx: Ctx) -> set[str]:
 
 @router.command("draw", "发起抽奖", role=Role.ADMIN,
                 help="发起抽奖：发起抽奖 口令 截止 奖品*人数 …",
-                help_en="start a draw: 发起抽奖 keyword deadline prize*winners …")
+                help_en="start a draw: /draw keyword deadline prize*winners …")
 async def create_draw(ctx: Context[LotterySettings]) -> None:
     words = ctx.args.split()
     if len(words) < 3:
         await ctx.reply(ctx.t("usage"))
         return
-    keyword, when, prize_words = words[0], words[1], words[2:20]
+    keyword = words[0]
     key = normalize_keyword(keyword)
     if len(keyword) > 20 or not key or key in _taken_words(ctx):
-        await ctx.reply(ctx.t("bad.keyword", keyword=keyword[:20]))
+        await ctx.reply(ctx.t("bad.keyword", keyword=excerpt(keyword)))
         return
-    deadline = parse_deadline(when, ctx.local_now)
-    if deadline is None or deadline - ctx.local_now > ctx.settings.max_duration:
-        await ctx.reply(ctx.t("bad.deadline", text=when[:20],
+    try:
+        taken = take_deadline(words[1:-1], ctx.local_now)  # at least one prize after it
+    except DeadlinePassed as passed:
+        await ctx.reply(ctx.t("bad.deadline_past", at=f"{passed.at:%m-%d %H:%M}"))
+        return
+    deadline = taken[0] if taken else None
+    if (deadline is None or deadline - ctx.local_now < MIN_DURATION
+            or deadline - ctx.local_now > ctx.settings.max_duration):
+        await ctx.reply(ctx.t("bad.deadline", text=excerpt(words[1]),
                               days=ctx.settings.max_duration.days))
         return
+    prize_words = words[1 + taken[1]:][:18]
     try:
         prizes = fair.parse_prizes(prize_words)
     except ValueError:
-        await ctx.reply(ctx.t("bad.prize", text=" ".join(prize_words)[:60]) + "\n"
+        await ctx.reply(ctx.t("bad.prize", text=excerpt(" ".join(prize_words))) + "\n"
                         + ctx.t("usage"))
         return
     if (points := service.points_paid(prizes)) > ctx.settings.max_points:
@@ -145,7 +134,8 @@ async def _draw_lines(ctx: Ctx, session: AsyncSession,
 
 @router.command("canceldraw", "取消抽奖", role=Role.ADMIN,
                 help="取消进行中的抽奖（不开奖）：取消抽奖 [期号或口令] [原因]",
-                help_en="cancel an open draw, nothing is drawn: 取消抽奖 [number|keyword] [reason]")
+                help_en="cancel an open draw, nothing is drawn: "
+                        "/canceldraw [number|keyword] [reason]")
 async def cancel_draw(ctx: Context[LotterySettings]) -> None:
     async with ctx.transaction() as session:
         draws = await service.open_draws(session, ctx.group.id)
@@ -188,7 +178,7 @@ def pick_draw(draws: Sequence[LotteryDraw], args: str) -> tuple[LotteryDraw | No
 async def _announce_cancel(ctx: Context[LotterySettings], draw: LotteryDraw,
                            people: list[str], reason: str) -> None:
     """Tell the group, @-mentioning every participant (a few mentions per message)."""
-    reason_text = ctx.t("cancel.reason", reason=reason[:100]) if reason.strip() else ""
+    reason_text = ctx.t("cancel.reason", reason=excerpt(reason, 60)) if reason.strip() else ""
     text = ctx.t("cancelled", id=draw.id, keyword=draw.keyword, name=ctx.sender_name,
                  count=len(people), reason=reason_text)
     batches = [tuple(people[n:n + MENTIONS_PER_POST])
@@ -242,7 +232,8 @@ async def _announce(ctx: Ctx, draw: LotteryDraw, entries: list[LotteryEntry]) ->
     by_prize: dict[str, list[str]] = {}
     for prize, member in draw.winners or []:
         by_prize.setdefault(prize, []).append(member)
-    lines = [ctx.t("result.line", prize=prize, names="、".join(names[m] for m in members))
+    sep = ctx.t("names.sep")
+    lines = [ctx.t("result.line", prize=prize, names=sep.join(names[m] for m in members))
              for prize, members in by_prize.items()] or [ctx.t("result.none")]
     winners = tuple(m for _, m in draw.winners or [])
     await ctx.post(ctx.t("result", id=draw.id, count=len(entries), lines="\n".join(lines),

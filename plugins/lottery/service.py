@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -12,18 +10,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
+from bot.input import phrase_key, points_amount
 from plugins.lottery import fair
 from plugins.lottery.blacklist import barred
 from plugins.lottery.models import LotteryDraw, LotteryEntry
 
 SOURCE = "lottery"
-_POINTS_PRIZE = re.compile(r"^(\d{1,6})\s*(积分|points?)$", re.I)
+
+
+def prize_points(prize: str) -> int:
+    """The points a prize pays its winner: `50积分`, `５０积分`, `五十积分` → 50; others 0."""
+    return max(points_amount(prize) or 0, 0)
 
 
 def points_paid(prizes: list[tuple[str, int]]) -> int:
     """The points a draw would pay in all ("50积分*3" pays 150)."""
-    return sum(int(m.group(1)) * count for prize, count in prizes
-               if (m := _POINTS_PRIZE.match(prize)))
+    return sum(prize_points(prize) * count for prize, count in prizes)
 
 
 class KeywordTaken(Exception):
@@ -31,10 +33,10 @@ class KeywordTaken(Exception):
 
 
 def normalize_keyword(text: str) -> str:
-    """What a join message is compared by: width, case, spaces, punctuation and invisible
-    characters do not matter ("我要抽奖！" joins the draw "我要抽奖")."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] not in "PZC")
+    """What a join message is compared by: width, case, spaces, punctuation, `～`, emoji and
+    invisible characters do not matter ("我要抽奖！", "我要抽奖～", "我要抽奖🙏" join the draw
+    "我要抽奖")."""
+    return phrase_key(text)
 
 
 async def open_draws(session: AsyncSession, group_id: str) -> list[LotteryDraw]:
@@ -101,9 +103,9 @@ async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[
         result = fair.winners(draw.seed, people, [(p, n) for p, n in draw.prizes])
         draw.winners, draw.status, draw.drawn_at = [list(w) for w in result], "drawn", now
         for prize, member in result:
-            if match := _POINTS_PRIZE.match(prize):
+            if points := prize_points(prize):
                 why = ledger.Change(f"抽奖：{prize}", SOURCE, now, ref=f"lottery:{draw_id}")
-                await ledger.change(session, group_id, member, int(match.group(1)), why)
+                await ledger.change(session, group_id, member, points, why)
         drawn.append(draw)
     return drawn
 

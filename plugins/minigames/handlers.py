@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
+from bot.input import take_number
 from bot.plugin import Role, Router
 from plugins.minigames import service
 from plugins.minigames.models import Balloon
@@ -26,21 +26,17 @@ def rng(ctx: Ctx) -> random.Random:
     return ctx.state["rng"]
 
 
-_LEADING_NUMBER = re.compile(r"^\s*(\d+)\s*(?:点|号|个)?(?:\s+(.*)|$)", re.S)
+NUMBER_UNITS = ("点", "号", "个")
 
 
 def leading_number(text: str) -> tuple[int, str] | None:
-    """`3 奖品`, `3点 奖品`, `２号` → (the number, the rest); None without a leading number.
-    Absurdly long numbers read as 10⁶, which every range check refuses."""
-    match = _LEADING_NUMBER.match(text)
-    if match is None:
-        return None
-    digits = match.group(1)
-    return (int(digits) if len(digits) <= 6 else 10**6), (match.group(2) or "").strip()
+    """`3 奖品`, `3点 奖品`, `２号`, `三`, `十个 …` → (the number, the rest); None without a
+    leading number. Absurdly long numbers read as TOO_BIG, which every range check refuses."""
+    return take_number(text, NUMBER_UNITS)
 
 
 @router.command("dice", "骰子", "骰子游戏", role=Role.ADMIN,
-                help="开一局骰子：骰子 点数 [奖品]", help_en="start dice: 骰子 number [prize]")
+                help="开一局骰子：骰子 点数 [奖品]", help_en="start dice: /dice number [prize]")
 async def start_dice(ctx: Ctx) -> None:
     parsed = leading_number(ctx.args)
     if parsed is None or not 1 <= parsed[0] <= 6:
@@ -92,7 +88,7 @@ async def stop_dice(ctx: Ctx) -> None:
 
 @router.command("balloons", "放气球", role=Role.ADMIN,
                 help="放气球：放气球 数量 奖品1 奖品2 …",
-                help_en="set balloons: 放气球 count prize1 prize2 …")
+                help_en="set balloons: /balloons count prize1 prize2 …")
 async def start_balloons(ctx: Ctx) -> None:
     parsed = leading_number(ctx.args)
     if parsed is None:
@@ -120,7 +116,8 @@ async def _left(session: AsyncSession, group_id: str) -> list[int]:
     return [b.number for b in await service.balloons(session, game.id) if b.member_id is None]
 
 
-@router.command("pop", "扎气球", "扎", help="扎一个气球：扎气球 号码", help_en="pop a balloon")
+@router.command("pop", "扎气球", "扎", help="扎一个气球：扎气球 号码",
+                help_en="pop a balloon: /pop number")
 async def pop(ctx: Ctx) -> None:
     async with ctx.transaction() as session:
         game = await service.open_balloons(session, ctx.group.id)
@@ -130,14 +127,14 @@ async def pop(ctx: Ctx) -> None:
         parsed = leading_number(ctx.args)
         number = parsed[0] if parsed else None
         if number is None:
-            left = "、".join(map(str, await _left(session, ctx.group.id)))
+            left = ctx.t("list.sep").join(map(str, await _left(session, ctx.group.id)))
             await ctx.reply(ctx.t("balloons.pop_usage", count=game.count) + "\n"
                             + ctx.t("balloons.left", left=left))
             return
         result = await service.pop(session, game, number, ctx.sender_id, ctx.sender_name,
                                    ctx.now)
         if isinstance(result, str):
-            left = "、".join(map(str, await _left(session, ctx.group.id)))
+            left = ctx.t("list.sep").join(map(str, await _left(session, ctx.group.id)))
             await ctx.reply(ctx.t(f"balloons.{result}", count=game.count, number=number,
                                   left=left))
             return

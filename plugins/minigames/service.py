@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -11,16 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
+from bot.input import points_amount
 from plugins.minigames.models import Balloon, BalloonGame, DiceGame, DiceRoll
 
 SOURCE = "minigames"
-_POINTS = re.compile(r"^(\d{1,6})\s*(积分|分|points?)$", re.I)
 
 
 def prize_points(prize: str) -> int:
-    """A prize written as "20积分" is paid in points; any other prize is announced only."""
-    match = _POINTS.match(prize.strip())
-    return int(match.group(1)) if match else 0
+    """A prize written as "20积分" (`二十积分`, `２０积分`) is paid in points; any other prize
+    is announced only."""
+    return max(points_amount(prize) or 0, 0)
 
 
 # -- dice ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.plugin import Plugin
 from plugins.moderation import models  # noqa: F401  (tables for migrations)
+from plugins.moderation.detect import entry_problems, load_words
 from plugins.moderation.digest import contribute
 from plugins.moderation.handlers import router
 from plugins.moderation.settings import ModerationSettings
@@ -13,8 +14,12 @@ from plugins.moderation.texts import TEXTS
 
 
 def check_word_files(settings: ModerationSettings, config_dir: Path) -> list[str]:
-    return [f"{config_dir / 'config' / name}: 找不到词表文件 (file not found)"
-            for name in settings.word_files if not (config_dir / "config" / name).is_file()]
+    missing = [name for name in settings.word_files if not (config_dir / "config" / name).is_file()]
+    if missing:
+        return [f"{config_dir / 'config' / name}: 找不到词表文件 (file not found)"
+                for name in missing]
+    return [problem for entry in load_words(settings, config_dir)
+            for problem in entry_problems(entry)]
 
 
 plugin: Plugin[ModerationSettings] = Plugin(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot import ledger
 from bot.context import Context, EventContext
+from bot.events import IncomingMessage, Link, MessageKind
 from bot.plugin import Role, Router
+from bot.text import excerpt
 from plugins.moderation import service
-from plugins.moderation.detect import Detector, Violation, load_words
+from plugins.moderation.detect import Allowances, Detector, Violation, load_words
 from plugins.moderation.models import ModerationAction
 from plugins.moderation.normalize import canonical
 from plugins.moderation.settings import ModerationSettings
+from plugins.moderation.windows import RecentMessages
 
 router = Router()
 AnyContext = Context[ModerationSettings] | EventContext[ModerationSettings]
@@ -24,11 +26,14 @@ AnyContext = Context[ModerationSettings] | EventContext[ModerationSettings]
 class GroupState:
     """What the guard keeps in memory per group, so most messages cost no query."""
 
-    exceptions: set[str] = field(default_factory=set)
+    allowed: Allowances = field(default_factory=Allowances)  # what 误判 allowed
     banned: dict[str, datetime] = field(default_factory=dict)  # member → 小黑屋 until
-    sent: dict[str, deque[datetime]] = field(default_factory=dict)  # for flood
-    texts: dict[str, deque[tuple[datetime, str]]] = field(default_factory=dict)  # for repeat
     welcome: list[str] = field(default_factory=list)  # members waiting for the welcome
+
+
+# Kinds no member typed or chose to send as content: never an offence, never counted.
+NEVER_OFFENCES = frozenset({MessageKind.PAT, MessageKind.SYSTEM, MessageKind.RECALL})
+WELCOME_MENTIONS = 20  # a mass join's welcome mentions this many and counts the rest
 
 
 async def group_state(ctx: AnyContext) -> GroupState:
@@ -36,30 +41,74 @@ async def group_state(ctx: AnyContext) -> GroupState:
     state = states.get(ctx.group.id)
     if state is None:
         async with ctx.transaction() as session:
-            exceptions = await service.exceptions(session, ctx.group.id)
+            stored = await service.exceptions(session, ctx.group.id)
             banned = await service.blackroom(session, ctx.group.id, ctx.now)
         state = states[ctx.group.id] = GroupState(
-            exceptions, {m.member_id: m.blackroom_until for m in banned if m.blackroom_until})
+            Allowances.from_stored(stored),
+            {m.member_id: m.blackroom_until for m in banned if m.blackroom_until})
     return state
 
 
-def detector(ctx: AnyContext) -> Detector:
+def recent_messages(ctx: AnyContext) -> RecentMessages:
+    found: RecentMessages | None = ctx.state.get("recent")
+    if found is None:
+        found = ctx.state["recent"] = RecentMessages()
+    return found
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one settings value compiles to: the word automaton and the acknowledgements."""
+
+    detector: Detector
+    acknowledgements: Acknowledgements
+
+
+def rules(ctx: AnyContext) -> Rules:
     """Built once per settings (a /reload brings new settings, and a new automaton)."""
-    cached = ctx.state.get("detectors", {}).get(ctx.group.id)
+    cached = ctx.state.get("rules", {}).get(ctx.group.id)
     if cached is None or cached[0] is not ctx.settings:
         words = load_words(ctx.settings, ctx.services.config.base_dir)
-        cached = (ctx.settings, Detector(ctx.settings, words))
-        ctx.state.setdefault("detectors", {})[ctx.group.id] = cached
+        cached = (ctx.settings, Rules(Detector(ctx.settings, words),
+                                      Acknowledgements(ctx.settings.acknowledgements)))
+        ctx.state.setdefault("rules", {})[ctx.group.id] = cached
     return cached[1]
+
+
+def detector(ctx: AnyContext) -> Detector:
+    return rules(ctx).detector
+
+
+class Acknowledgements:
+    """Is a text only acknowledgements — 收到, 收到收到, 哈哈哈, +1, 666? A word-break check
+    over short texts (a regular expression like (哈|哈哈)+ backtracks exponentially)."""
+
+    LONGEST = 40  # an acknowledgement is short; longer texts are never one
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = frozenset(canonical(w) for w in words) - {""}
+        self.longest_word = max(map(len, self.words), default=0)
+
+    def __contains__(self, text: str) -> bool:
+        if not text or len(text) > self.LONGEST or not self.words:
+            return False
+        reachable = [True] + [False] * len(text)  # reachable[i]: text[:i] is acknowledgements
+        for end in range(1, len(text) + 1):
+            reachable[end] = any(
+                reachable[start] and text[start:end] in self.words
+                for start in range(max(0, end - self.longest_word), end))
+        return reachable[-1]
 
 
 @router.guard
 async def enforce_rules(ctx: Context[ModerationSettings]) -> bool:
+    if ctx.message.kind in NEVER_OFFENCES:
+        return False
     state = await group_state(ctx)
     sender = ctx.sender_id
     if ctx.role < Role.ADMIN and sender not in ctx.settings.allow:
         violation = await find_violation(ctx, state)
-        if violation and f"{violation.rule}:member:{sender}" not in state.exceptions:
+        if violation and f"{violation.rule}:member:{sender}" not in state.allowed.values:
             await act(ctx, state, violation)
             return True
     until = state.banned.get(sender)
@@ -67,10 +116,12 @@ async def enforce_rules(ctx: Context[ModerationSettings]) -> bool:
 
 
 async def find_violation(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
-    found = detector(ctx).check(ctx.message, frozenset(state.exceptions))
-    if found is None:
-        found = await _link(ctx)
-    return found or _flood(ctx, state) or _repeat(ctx, state)
+    found = detector(ctx).check(ctx.message, state.allowed) or await _link(ctx)
+    if found and f"{found.rule}:{found.evidence}" in state.allowed.values:
+        found = None  # 误判 allowed exactly this (a number, an id, a link)
+    if found or ctx.is_command:
+        return found  # using the bot is never flooding or repeating
+    return _flood(ctx) or _repeat(ctx)
 
 
 async def _link(ctx: Context[ModerationSettings]) -> Violation | None:
@@ -86,33 +137,45 @@ async def _link(ctx: Context[ModerationSettings]) -> Violation | None:
     return None
 
 
-def _flood(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
-    rules = ctx.settings.flood
-    if rules is None:
+def _history_span(settings: ModerationSettings) -> timedelta:
+    flood = timedelta(seconds=settings.flood.seconds) if settings.flood else timedelta()
+    repeat = timedelta(minutes=settings.repeat.minutes) if settings.repeat else timedelta()
+    return max(flood, repeat)
+
+
+def _flood(ctx: Context[ModerationSettings]) -> Violation | None:
+    flood = ctx.settings.flood
+    if flood is None:
         return None
-    sent = state.sent.setdefault(ctx.sender_id, deque())
+    history = recent_messages(ctx).history(ctx.group.id, ctx.sender_id, ctx.now,
+                                           _history_span(ctx.settings))
+    sent = history.sent
     sent.append(ctx.now)
-    while sent and ctx.now - sent[0] > timedelta(seconds=rules.seconds):
+    while sent and (ctx.now - sent[0] > timedelta(seconds=flood.seconds)
+                    or len(sent) > flood.messages):
         sent.popleft()
-    if len(sent) < rules.messages:
+    if len(sent) < flood.messages:
         return None
     sent.clear()  # one action per burst, not one per message
-    return Violation("flood", f"{rules.messages}/{rules.seconds}s")
+    return Violation("flood", f"{flood.messages}/{flood.seconds}s")
 
 
-def _repeat(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
-    rules = ctx.settings.repeat
-    text = canonical(ctx.message.text)
-    if rules is None or not text:
+def _repeat(ctx: Context[ModerationSettings]) -> Violation | None:
+    repeat = ctx.settings.repeat
+    typed = ctx.message.kind in (MessageKind.TEXT, MessageKind.QUOTE)
+    text = canonical(ctx.message.text) if typed else ""
+    if repeat is None or not text or text in rules(ctx).acknowledgements:
         return None
-    recent = state.texts.setdefault(ctx.sender_id, deque(maxlen=50))
-    recent.append((ctx.now, text))
-    window = ctx.now - timedelta(minutes=rules.minutes)
-    same = [at for at, seen in recent if seen == text and at >= window]
-    if len(same) < rules.times:
+    history = recent_messages(ctx).history(ctx.group.id, ctx.sender_id, ctx.now,
+                                           _history_span(ctx.settings))
+    key = hash(text)  # what is kept: a number, not the text (a 100 KB text keeps no memory)
+    history.texts.append((ctx.now, key))
+    window = ctx.now - timedelta(minutes=repeat.minutes)
+    same = [at for at, seen in history.texts if seen == key and at >= window]
+    if len(same) < repeat.times:
         return None
-    recent.clear()
-    return Violation("repeat", ctx.message.text[:30])
+    history.texts.clear()
+    return Violation("repeat", excerpt(ctx.message.text))
 
 
 async def act(ctx: Context[ModerationSettings], state: GroupState, violation: Violation) -> None:
@@ -131,9 +194,16 @@ async def act(ctx: Context[ModerationSettings], state: GroupState, violation: Vi
             state.banned[sender] = until
         session.add(ModerationAction(
             group_id=ctx.group.id, member_id=sender, rule=violation.rule, action=action,
-            evidence=f"{violation.evidence} | {ctx.message.text[:200]}", points=points,
+            evidence=f"{violation.evidence} | {_shown(ctx.message)[:200]}", points=points,
             by="bot", at=ctx.now))
     await _announce(ctx, violation, action, count, points)
+
+
+def _shown(message: IncomingMessage) -> str:
+    """The message as the log keeps it: what was typed, or a link card's title and URL."""
+    if isinstance(message.content, Link):
+        return f"{message.content.title} {message.content.url}".strip()
+    return message.text
 
 
 async def _deduct(ctx: Context[ModerationSettings], session: Any, action: str,
@@ -222,22 +292,41 @@ async def _undo(ctx: Context[ModerationSettings], member: str | None, *,
         await service.undo(session, action, ctx.now)
         if action.action.startswith("blackroom"):
             state.banned.pop(action.member_id, None)
-        exception = _exception_for(action) if add_exception else None
-        if exception:
-            await service.add_exception(session, ctx.group.id, exception)
-            state.exceptions.add(exception)
-    key = "misjudged" if exception else "undone"
-    await ctx.reply(ctx.t(key, name=action.member_id, rule=ctx.t(f"rule.{action.rule}"),
-                          action=action.action, exception=exception or ""))
+        allowance = _allowance_for(ctx, action) if add_exception else None
+        if allowance:
+            await service.add_exception(session, ctx.group.id, allowance.stored)
+            state.allowed.add(allowance.stored)
+    rule = ctx.t(f"rule.{action.rule}")
+    if allowance is None:
+        await ctx.reply(ctx.t("undone", name=action.member_id, rule=rule, action=action.action))
+        return
+    await ctx.reply(ctx.t("misjudged", name=action.member_id, rule=rule,
+                          allowed=allowance.shown))
 
 
-def _exception_for(action: ModerationAction) -> str | None:
+@dataclass(frozen=True)
+class Allowance:
+    stored: str  # as kept in moderation_exceptions
+    shown: str  # as the admin is told what is now allowed
+
+
+def _allowance_for(ctx: Context[ModerationSettings], action: ModerationAction) -> Allowance | None:
+    """What 误判 allows from now on: the phrase around a banned word (never the word
+    itself), the exact text a pattern matched, the exact number, id, link or card, or for
+    flood and repeat this member."""
     if action.rule == "manual":
         return None
-    matched = action.evidence.split(" | ", 1)[0]
-    if action.rule in ("banned_word", "pattern"):
-        return f"{action.rule}:{matched}"
-    return f"{action.rule}:member:{action.member_id}"
+    matched, _, text = action.evidence.partition(" | ")
+    if action.rule == "banned_word":
+        phrase = detector(ctx).phrase_for(text, matched)
+        if not phrase:
+            return None
+        return Allowance(f"phrase:{matched}:{phrase}", ctx.t("allowed.phrase", phrase=phrase,
+                                                              word=matched))
+    if action.rule in ("flood", "repeat"):
+        return Allowance(f"{action.rule}:member:{action.member_id}",
+                         ctx.t("allowed.member", name=action.member_id))
+    return Allowance(f"{action.rule}:{matched}", ctx.t("allowed.exact", text=matched))
 
 
 @router.command("blackroom", "小黑屋", role=Role.ADMIN, help="小黑屋名单",
@@ -292,9 +381,16 @@ async def member_joined(ctx: EventContext[ModerationSettings]) -> None:
     async def welcome() -> None:
         members, state.welcome = tuple(dict.fromkeys(state.welcome)), []
         if members:
-            await ctx.post(ctx.t("welcome", group=ctx.group.name, rules=ctx.settings.rules_text),
-                           mentions=members)
+            await ctx.post(welcome_text(ctx, len(members)), mentions=members[:WELCOME_MENTIONS])
 
     # Joins within the window share one welcome: the first join sets the timer.
     ctx.services.scheduler.call_at(ctx.now + ctx.settings.welcome_within,
                                    f"moderation.welcome:{ctx.group.id}", welcome)
+
+
+def welcome_text(ctx: EventContext[ModerationSettings], joined: int) -> str:
+    """The welcome; past WELCOME_MENTIONS members it says how many joined in all."""
+    text = ctx.t("welcome", group=ctx.group.name, rules=ctx.settings.rules_text)
+    if joined <= WELCOME_MENTIONS:
+        return text
+    return ctx.t("welcome.more", count=joined) + "\n" + text

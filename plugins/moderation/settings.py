@@ -36,6 +36,17 @@ def _actions(value: list[str]) -> list[str]:
     return value
 
 
+# Short replies members send again and again on purpose: never a repeat. A message made
+# only of these (收到收到, 哈哈哈哈, +1, 666) counts as one; emoji-only messages never count.
+ACKNOWLEDGEMENTS = (
+    "收到", "好的", "好", "嗯", "嗯嗯", "哦", "哦哦", "哈", "嘿", "呵", "嘻", "h", "6", "1", "ok",
+    "okay", "okk", "对", "对的", "是的", "是", "谢谢", "谢谢老师", "感谢", "辛苦了", "辛苦",
+    "早", "早安", "早上好", "晚安", "赞", "加油", "同意", "明白", "了解", "知道了", "可以",
+    "行", "没问题", "来了", "到", "在", "报名", "打卡", "冲", "顶", "yes", "thanks", "thx",
+    "lol", "got it",
+)
+
+
 class ModerationSettings(_Block):
     rules_text: str = ""  # posted to new members
     banned_words: list[str] = Field(default_factory=list)
@@ -53,6 +64,7 @@ class ModerationSettings(_Block):
         "warn", "warn", "deduct:10", "blackroom:3"])  # the n-th offence within warning_days
     per_rule: dict[str, list[str]] = Field(default_factory=dict)  # a ladder for one rule
     warning_days: int = Field(7, ge=1)
+    acknowledgements: list[str] = Field(default_factory=lambda: list(ACKNOWLEDGEMENTS))
     welcome_within: Duration = timedelta(minutes=1)  # joins this close get one welcome
 
     _check_escalation = field_validator("escalation")(_actions)

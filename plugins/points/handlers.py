@@ -8,7 +8,9 @@ from typing import Any
 from bot import ledger
 from bot.context import Context
 from bot.i18n import Texts
+from bot.input import POINT_UNITS, read_int
 from bot.plugin import Role, Router
+from bot.text import excerpt
 
 router = Router()
 
@@ -17,6 +19,7 @@ MAX_ADJUSTMENT = 100_000
 TEXTS = Texts(
     zh={
         "mine": "你的积分：{points}，本群第 {rank} 名。",
+        "mine.unranked": "你的积分：0，还没有排名。打卡、答题都能赚积分哦。",
         "top.header": "「{group}」积分榜：",
         "top.empty": "还没有人有积分。打卡、答题都能赚积分哦。",
         "top.line": "{n}. {name} — {points}",
@@ -30,6 +33,7 @@ TEXTS = Texts(
     },
     en={
         "mine": "You have {points} points, rank {rank} in this group.",
+        "mine.unranked": "You have 0 points, so no rank yet. Check in or play a quiz to earn some.",
         "top.header": "Points in “{group}”:",
         "top.empty": "Nobody has points yet. Check in or play a quiz to earn some.",
         "top.line": "{n}. {name} — {points}",
@@ -50,7 +54,9 @@ _MENTION = re.compile(r"@\S+")
 async def my_points(ctx: Context[Any]) -> None:
     async with ctx.transaction() as session:
         rank, points = await ledger.rank(session, ctx.group.id, ctx.sender_id)
-    await ctx.reply(ctx.t("mine", points=points, rank=rank))
+    # 0 points is no achievement: "第 1 名" in a group where nobody has points would mislead.
+    await ctx.reply(ctx.t("mine", points=points, rank=rank) if points > 0
+                    else ctx.t("mine.unranked"))
 
 
 @router.command("top", "积分榜", help="本群积分榜", help_en="the group's points leaderboard")
@@ -66,24 +72,25 @@ async def leaderboard(ctx: Context[Any]) -> None:
 
 
 @router.command("加分", "addpoints", role=Role.ADMIN, help="给成员加积分：/加分 @x 10 理由",
-                help_en="grant points: /加分 @x 10 reason")
+                help_en="grant points: /addpoints @x 10 reason")
 async def grant(ctx: Context[Any]) -> None:
     await _adjust(ctx, +1)
 
 
 @router.command("扣分", "deductpoints", role=Role.ADMIN, help="扣成员积分：/扣分 @x 10 理由",
-                help_en="deduct points: /扣分 @x 10 reason")
+                help_en="deduct points: /deductpoints @x 10 reason")
 async def deduct(ctx: Context[Any]) -> None:
     await _adjust(ctx, -1)
 
 
 def parse_adjustment(args: str) -> tuple[int | None, str]:
-    """The first whole number in the arguments, and the rest (mentions removed) as the reason."""
+    """The first whole number in the arguments (`10`, `十`, `一百`, `１０`, `10积分`), and the
+    rest (mentions removed) as the reason."""
     words = _MENTION.sub(" ", args).split()
     amount = None
     for index, word in enumerate(words):
-        if re.fullmatch(r"[+-]?\d{1,12}", word):
-            amount = int(word)
+        amount = read_int(word, POINT_UNITS)
+        if amount is not None:
             del words[index]
             break
     return amount, " ".join(words)
@@ -109,5 +116,6 @@ async def _adjust(ctx: Context[Any], sign: int) -> None:
         await ctx.reply(ctx.t("adjust.short", name=target, balance=short.balance, amount=amount))
         return
     verb = ctx.t("verb.add" if sign > 0 else "verb.deduct")
-    await ctx.reply(ctx.t("adjust.done", name=target, verb=verb, amount=amount, reason=reason,
+    await ctx.reply(ctx.t("adjust.done", name=target, verb=verb, amount=amount,
+                          reason=excerpt(reason, 40),
                           balance=balance), also=(target,))

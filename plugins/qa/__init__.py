@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.activity import load_segmenter
 from bot.plugin import Plugin
 from plugins.qa import models  # noqa: F401  (tables for migrations)
 from plugins.qa.digest import contribute
@@ -32,4 +33,5 @@ plugin: Plugin[QaSettings] = Plugin(
     texts=TEXTS,
     check_content=check_faq_files,
     digest=contribute,
+    warm_up=load_segmenter,  # jieba, for the first question
 )

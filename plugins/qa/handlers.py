@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.plugin import Role, Router
+from bot.text import excerpt, fill
 from plugins.qa import service
 from plugins.qa.settings import QaSettings
 
@@ -20,11 +21,6 @@ _TEACH = re.compile(r"^(?P<question>.+?)\s*(?:=>|＝>|=＞|＝＞)\s*(?P<answer>
 
 def faq_paths(ctx: Context[QaSettings]) -> list[Path]:
     return [ctx.services.config.base_dir / "config" / name for name in ctx.settings.faq_files]
-
-
-class _Keep(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 @router.passive
@@ -52,7 +48,8 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
             await ctx.reply(ctx.t("unknown"), also=admins)
             return True
     text = faq.entries[match.entry].answer
-    await ctx.reply(text.format_map(_Keep(name=ctx.sender_name, group=ctx.group.name)))
+    # FAQ and taught answers are owners' and admins' text: only {name} and {group} filled.
+    await ctx.reply(fill(text, {"name": ctx.sender_name, "group": ctx.group.name}))
     return True
 
 
@@ -97,7 +94,7 @@ async def teach(ctx: Context[QaSettings]) -> None:
         closed = await service.teach(
             session, ctx.group.id, question, answer, ctx.sender_id, ctx.now, closes
         )
-    await ctx.reply(ctx.t("teach.done", question=question, closed=closed))
+    await ctx.reply(ctx.t("teach.done", question=excerpt(question), closed=closed))
 
 
 @router.command(
@@ -114,7 +111,8 @@ async def forget(ctx: Context[QaSettings]) -> None:
         return
     async with ctx.transaction() as session:
         removed = await service.forget(session, ctx.group.id, question)
-    await ctx.reply(ctx.t("forget.done" if removed else "forget.none", question=question))
+    await ctx.reply(ctx.t("forget.done" if removed else "forget.none",
+                          question=excerpt(question)))
 
 
 @router.command(
@@ -133,7 +131,7 @@ async def unanswered(ctx: Context[QaSettings]) -> None:
     tz = ctx.group.timezone
     lines = [ctx.t("unanswered.header", count=len(questions))]
     lines += [
-        f"{n}. {q.question}（{q.asked_at.astimezone(tz):%m-%d %H:%M}）"
+        f"{n}. {excerpt(q.question, 40)}（{q.asked_at.astimezone(tz):%m-%d %H:%M}）"
         for n, q in enumerate(questions, start=1)
     ]
     lines.append(ctx.t("unanswered.hint"))

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import ConfigError, load_content
 from plugins.qa.matcher import FaqIndex
 from plugins.qa.models import QaAnswer, QaTaught, QaUnanswered
 from plugins.qa.settings import FaqEntry, FaqFile
@@ -26,20 +25,12 @@ class Faq:
 
 
 def read_faq_file(path: Path) -> FaqFile:
-    """Raises ValueError with the file and what is wrong."""
+    """Raises ValueError with the file, line and what is wrong (read through the core's
+    capped, alias-safe loader)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return FaqFile.model_validate(data)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: 找不到 FAQ 文件 (file not found)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ValueError(f"{path}{line}: YAML 格式错误 (invalid YAML)") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from None
+        return load_content(path, FaqFile)
+    except ConfigError as exc:
+        raise ValueError("\n".join(str(issue) for issue in exc.issues[:5])) from None
 
 
 def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.config.models import Duration
+from bot.config.models import ContentPath, Duration
 
 
 class QaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    faq_files: list[str] = Field(default_factory=list)  # YAML files under config/
+    faq_files: list[ContentPath] = Field(default_factory=list)  # YAML files under config/
     threshold: float = Field(0.5, gt=0, le=1)  # share of the question's words an FAQ must cover
     mention_admins_when_unsure: bool = False
     repeat_window: Duration = timedelta(minutes=1)  # same question again: a short pointer

@@ -8,6 +8,7 @@ from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
 from plugins.quiz.bank import check_banks, readable_banks
 from plugins.quiz.digest import contribute
+from plugins.quiz.game import warm_up
 from plugins.quiz.handlers import daily_quiz, daily_schedules, restore, router
 from plugins.quiz.settings import QuizSettings
 from plugins.quiz.texts import TEXTS
@@ -38,4 +39,5 @@ plugin: Plugin[QuizSettings] = Plugin(
     check_content=check_quiz_banks,
     digest=contribute,
     on_start=restore,
+    warm_up=warm_up,
 )

@@ -17,9 +17,9 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-import cn2an
 from opencc import OpenCC
 
+from bot.input import number_value
 from plugins.quiz.bank import LETTERS, Question
 
 # Longest first: "答案是" before "答案", "我猜是" before "我猜".
@@ -138,10 +138,7 @@ def as_number(text: str) -> float | None:
     """`24`, `二十四`, `２４`, `24.0` → 24.0; None for anything else (`3或4`)."""
     if not text or not NUMBER.match(text):
         return None
-    try:
-        return float(cn2an.cn2an(text, "smart"))
-    except (ValueError, KeyError, IndexError):
-        return None
+    return number_value(text)
 
 
 @lru_cache(maxsize=4096)  # the accepted answers are parsed again for every message

@@ -9,22 +9,25 @@ and a chain hint settle first too (a group the config does not list has no start
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
+from bot.text import excerpt
 from plugins.quiz import service
 from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
 from plugins.quiz.bank import LoadedBank, Question, bank_paths, image_file, load_bank
 from plugins.quiz.idioms import SameSound, dictionary
 from plugins.quiz.models import QuizAsked, QuizRound
-from plugins.quiz.settings import QuizSettings
+from plugins.quiz.settings import ChainSettings, QuizSettings
 
 Ctx = Context[QuizSettings] | JobContext[QuizSettings]
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -175,7 +178,7 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
     chosen = find_banks(ctx, bank_name)
     if not chosen:
         names = "、".join(b.bank.name for b in banks(ctx)) or "-"
-        return ctx.t("quiz.no_bank", name=bank_name or "", banks=names)
+        return ctx.t("quiz.no_bank", name=excerpt(bank_name or ""), banks=names)
     async with ctx.transaction() as session:
         recent = await service.recent_questions(session, ctx.group.id)
         plan = service.plan_round(chosen, count, recent, rng(ctx))
@@ -366,20 +369,33 @@ def chain_rule_text(ctx: Ctx, idiom: str) -> str:
     return ctx.t(key, char=idiom[-1], sound=sound)
 
 
+@lru_cache(maxsize=4)
+def chain_starts(rule: str) -> tuple[str, ...]:
+    """Common four-character idioms with at least three ways on: computed once per rule
+    (each takes a sort over the dictionary — half a second for all of them)."""
+    idioms = dictionary()
+    return tuple(sorted(w for w in idioms.common if len(w) == 4
+                        and len(idioms.continuations(w, rule)) >= 3))
+
+
+def warm_up() -> None:
+    """The idiom dictionary and the default rule's starting idioms, before anyone plays."""
+    chain_starts(ChainSettings().same_sound)
+
+
 async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
     await settle(ctx)  # a game stale from before a restart ends first
-    idioms = dictionary()
+    idioms = await asyncio.to_thread(dictionary)  # read once (~0.4 s): off the event loop
     rule = ctx.settings.chain.same_sound
     if first:
         first = normalize(first)
         if first not in idioms:
-            return ctx.t("chain.unknown", idiom=first)
+            return ctx.t("chain.unknown", idiom=excerpt(first))
         if not idioms.continuations(first, rule):
-            return ctx.t("chain.dead_start", idiom=first)
+            return ctx.t("chain.dead_start", idiom=excerpt(first))
     else:
-        starts = sorted(w for w in idioms.common if len(w) == 4
-                        and len(idioms.continuations(w, rule)) >= 3)
-        first = rng(ctx).choice(starts)
+        # Computed once, off the event loop: the other groups keep being answered meanwhile.
+        first = rng(ctx).choice(await asyncio.to_thread(chain_starts, rule))
     async with ctx.transaction() as session:
         try:
             game_round = await service.claim(session, ctx.group.id, "chain", started_by,
@@ -419,6 +435,8 @@ async def chain_move(ctx: Context[QuizSettings]) -> bool:
     cur = await current(ctx)
     if cur is None or cur.game != "chain":
         return False
+    if len(said(ctx)) > 100:  # an idiom is at most 12 characters, even with emoji around
+        return False  # (and normalizing 100 KB of chatter would take a quarter second)
     text = without_emoji(said(ctx)).strip()
     word = normalize(text)
     idioms, rule = dictionary(), ctx.settings.chain.same_sound
@@ -432,7 +450,7 @@ async def chain_move(ctx: Context[QuizSettings]) -> bool:
     if word not in idioms:
         if not _attempt(text, word, cur.last_idiom, rule):
             return False  # chat that happens to start with the character
-        await ctx.reply(ctx.t("chain.not_idiom", idiom=word))
+        await ctx.reply(ctx.t("chain.not_idiom", idiom=excerpt(word)))
         return True
     if word in cur.used:
         await ctx.reply(ctx.t("chain.repeat", idiom=word))

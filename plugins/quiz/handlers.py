@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-import cn2an
-
 from bot.context import Context, JobContext
+from bot.input import read_int
 from bot.plugin import Role, Router, Schedule
 from plugins.quiz import game
 from plugins.quiz.settings import QuizSettings
@@ -17,20 +13,13 @@ router = Router()
 MAX_QUESTIONS = 30
 EMOJI_BANK = "看图猜成语"
 # `5题`, `五道题`: a count may carry its measure word.
-COUNT = re.compile(r"([-+]?[0-9零〇一二两三四五六七八九十百千万]{1,8})(?:道题|道|题)?")
+COUNT_UNITS = ("道题", "道", "题")
 
 
 def parse_count(word: str) -> int | None:
     """`5`, `５`, `五`, `十五`, `5题`, `五道题` → the number; None if `word` is no count
     (a bank's name, then). A count may be out of range: `0`, `-3`, `99999`."""
-    match = COUNT.fullmatch(unicodedata.normalize("NFKC", word))
-    if not match:
-        return None
-    try:
-        value = float(cn2an.cn2an(match.group(1), "smart"))
-    except (ValueError, KeyError, IndexError):
-        return None  # 万一 and the like: not a number after all
-    return int(value) if value.is_integer() else None
+    return read_int(word, COUNT_UNITS)
 
 
 def parse_quiz_args(args: str, default_count: int) -> tuple[str | None, int | None]:
@@ -92,7 +81,7 @@ async def stop_game(ctx: Context[QuizSettings]) -> None:
 @router.command("chain", "成语接龙", "接龙", help="开始成语接龙：成语接龙 [第一个成语]",
                 help_en="start an idiom chain: chain [first idiom]")
 async def start_chain(ctx: Context[QuizSettings]) -> None:
-    problem = await game.start_chain(ctx, ctx.args.strip()[:20], ctx.sender_id)
+    problem = await game.start_chain(ctx, ctx.args.strip()[:50], ctx.sender_id)  # idioms: ≤ 12
     if problem:
         await ctx.reply(problem)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.config.models import ClockTime, Duration, Weekday
+from bot.config.models import ClockTime, ContentPath, Duration, Weekday
 from plugins.quiz.idioms import SameSound
 
 DEFAULT_BANKS = ["quiz"]  # every *.yaml in config/quiz/
@@ -57,7 +57,7 @@ class ChainSettings(BaseModel):
 class QuizSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    banks: list[str] = Field(default_factory=lambda: list(DEFAULT_BANKS))  # under config/
+    banks: list[ContentPath] = Field(default_factory=lambda: list(DEFAULT_BANKS))  # config/
     questions: int = Field(5, ge=1, le=30)  # per round unless 答题 says otherwise
     hint_after: Duration = timedelta(seconds=20)
     time_limit: Duration = timedelta(seconds=45)  # per question; then the answer is shown

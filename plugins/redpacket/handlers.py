@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
 from bot.context import Context, JobContext
+from bot.input import COUNT_UNITS, POINT_UNITS, read_int, take_number
 from bot.plugin import Role, Router, Schedule
 from plugins.redpacket import service
 from plugins.redpacket.models import RedPacket
@@ -29,19 +30,20 @@ Ctx = Context[RedPacketSettings] | JobContext[RedPacketSettings]
 # "抢" alone is also said in passing: with nothing to grab it gets no answer ("抢红包" does).
 QUIET_WORDS = frozenset({"抢"})
 _INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_AMOUNTS = re.compile(r"^(\d+)\s*(?:积分|分|points?)?\s+(\d+)\s*(?:个|份|shares?)?"
-                      r"(?:\s+(.*))?$", re.S | re.I)
-_TOO_BIG = 10**12  # any longer number is "too much", not a parse error
 
 
 def parse_packet(args: str) -> tuple[int, int, str] | None:
-    """`total count [greeting]` (units 积分/个/份 allowed), or None without the two numbers."""
-    match = _AMOUNTS.match(_INVISIBLE.sub("", args).strip())
-    if match is None:
+    """`total count [greeting]` in any form bot/input.py reads (`100 10`, `一百 十`,
+    `１００积分 10个`), or None without the two numbers. An over-long number reads as
+    TOO_BIG, which the range check refuses at once."""
+    total = take_number(_INVISIBLE.sub("", args), POINT_UNITS)
+    if total is None or not total[1] or total[1][0] in ",，":
         return None
-    total, count = (int(n) if len(n) <= 12 else _TOO_BIG for n in match.group(1, 2))
-    greeting = " ".join((match.group(3) or "").split())[:50]
-    return total, count, greeting
+    count = take_number(total[1], COUNT_UNITS)
+    if count is None or total[0] < 0 or count[0] < 0:
+        return None
+    greeting = " ".join(count[1].split())[:50]
+    return total[0], count[0], greeting
 
 
 def rng(ctx: Ctx) -> random.Random:
@@ -108,7 +110,7 @@ async def restore(ctx: Ctx) -> None:
 
 
 @router.command("redpacket", "发红包", help="发积分红包：发红包 总积分 份数 [祝福语]",
-                help_en="send a points red packet: 发红包 total shares [greeting]")
+                help_en="send a points red packet: /redpacket total shares [greeting]")
 async def send_member_packet(ctx: Context[RedPacketSettings]) -> None:
     parsed = parse_packet(ctx.args)
     if parsed is None:
@@ -123,7 +125,7 @@ async def send_member_packet(ctx: Context[RedPacketSettings]) -> None:
 
 @router.command("systempacket", "系统红包", role=Role.ADMIN,
                 help="从红包池发红包：系统红包 总积分 份数 [祝福语]",
-                help_en="a packet paid from the pool: 系统红包 total shares [greeting]")
+                help_en="a packet paid from the pool: /systempacket total shares [greeting]")
 async def send_pool_packet(ctx: Context[RedPacketSettings]) -> None:
     parsed = parse_packet(ctx.args)
     if parsed is None:
@@ -165,7 +167,7 @@ async def _summary(ctx: Ctx, session: AsyncSession, packet: RedPacket) -> str:
 
 
 @router.command("redpool", "红包池", help="红包池余额；管理员：红包池 充值 数量",
-                help_en="the pool's balance; admins: 红包池 充值 amount")
+                help_en="the pool's balance; admins: /redpool add amount")
 async def pool(ctx: Context[RedPacketSettings]) -> None:
     words = ctx.args.split()
     if not words:
@@ -176,7 +178,7 @@ async def pool(ctx: Context[RedPacketSettings]) -> None:
     if ctx.role < Role.ADMIN:
         await ctx.reply(ctx.t("pool.admin_only"))
         return
-    amount = next((int(w) for w in words if re.fullmatch(r"\d{1,9}", w)), 0)
+    amount = next((n for w in words[1:] if (n := read_int(w, POINT_UNITS)) is not None), 0)
     if words[0] not in ("充值", "add", "+") or not 0 < amount <= 1_000_000:
         await ctx.reply(ctx.t("pool.usage"))
         return

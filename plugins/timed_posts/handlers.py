@@ -9,6 +9,7 @@ from bot.context import Context, JobContext
 from bot.i18n import Texts
 from bot.plugin import Role, Router, Schedule
 from bot.scheduler import make_trigger
+from plugins.tags.targeting import post_to_tagged
 from plugins.timed_posts import service
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings
 
@@ -40,7 +41,7 @@ def schedules(settings: TimedPostsSettings) -> list[Schedule]:
             key = f"{key} #{seen[key]}"
         result.append(
             Schedule(key=key, at=post.at, cron=post.cron, weekdays=tuple(post.weekdays),
-                     payload=post)
+                     payload=post, between=tuple(post.between) if post.between else None)
         )
     return result
 
@@ -70,6 +71,9 @@ async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
     except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
         ctx.log.error("timed post %s not sent: %s", post.key(), exc)
         return
+    if post.tags:  # only the members with these tags are @-mentioned, in batches
+        await post_to_tagged(ctx, text, post.tags)
+        return
     await ctx.post(text)
 
 
@@ -95,7 +99,10 @@ async def list_posts(ctx: Context[TimedPostsSettings]) -> None:
         return
     lines = [ctx.t("list.header", group=ctx.group.name)]
     for n, schedule in enumerate(schedules(ctx.settings), start=1):
-        upcoming = make_trigger(schedule, ctx.group.timezone).get_next_fire_time(None, ctx.now)
+        # The seed the runtime gives this job, so a window shows the moment it will use.
+        seed = f"{ctx.group.id}|timed_posts.post.{schedule.key}"
+        upcoming = make_trigger(schedule, ctx.group.timezone, seed).get_next_fire_time(None,
+                                                                                      ctx.now)
         when = (
             upcoming.astimezone(ctx.group.timezone).strftime("%m-%d %H:%M")
             if upcoming

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config.files import content_file, read_text
 from bot.storage import insert_if_missing
 from plugins.timed_posts.models import TimedPostsDrawn
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings, TopicPool
@@ -17,20 +18,20 @@ from plugins.timed_posts.settings import TimedPost, TimedPostsSettings, TopicPoo
 
 def read_lines(path: Path) -> list[str]:
     """One entry a line; blank lines and `#` comments skipped."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text(path).splitlines()
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
 def topics(pool: TopicPool, config_dir: Path) -> list[str]:
     found = list(pool.topics)
     if pool.file:
-        found += read_lines(config_dir / "config" / pool.file)
+        found += read_lines(content_file(config_dir, pool.file))
     return list(dict.fromkeys(t.strip() for t in found if t.strip()))
 
 
 def template(post: TimedPost, config_dir: Path) -> str:
     if post.text_file is not None:
-        return (config_dir / "config" / post.text_file).read_text(encoding="utf-8").strip()
+        return read_text(content_file(config_dir, post.text_file)).strip()
     return post.text if post.text is not None else "{topic}"
 
 

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.config.models import ClockTime, Weekday
+from bot.config.models import ClockTime, ContentPath, Weekday
 from bot.scheduler import cron_trigger
+from plugins.tags.settings import Tag
 
 
 class TimedPost(BaseModel):
@@ -15,10 +16,13 @@ class TimedPost(BaseModel):
 
     at: ClockTime | None = None
     cron: str | None = None
+    # A window instead of a time: the moment is drawn each day (the same after a restart).
+    between: list[ClockTime] | None = Field(None, min_length=2, max_length=2)
     weekdays: list[Weekday] = Field(default_factory=list)
     text: str | None = Field(None, min_length=1, max_length=4000)  # with a pool: "{topic}"
-    text_file: str | None = None  # under config/, read when the post goes out
+    text_file: ContentPath | None = None  # under config/, read when the post goes out
     pool: str | None = None  # draws a topic from `pools` without repeats: {topic}
+    tags: list[Tag] = Field(default_factory=list, max_length=10)  # @ only members with these
     id: str | None = None  # keeps the delivery ledger's key stable if posts are reordered
 
     @model_validator(mode="after")
@@ -27,8 +31,12 @@ class TimedPost(BaseModel):
             raise ValueError("give `text` or `text_file`, not both")
         if self.text is None and self.text_file is None and self.pool is None:
             raise ValueError("a post needs `text`, `text_file` or `pool`")
-        if (self.at is None) == (self.cron is None):
-            raise ValueError("give either `at` (HH:MM) or `cron` (5 fields), not both or neither")
+        if sum(x is not None for x in (self.at, self.cron, self.between)) != 1:
+            raise ValueError("give either `at` (HH:MM), `between` ([HH:MM, HH:MM]) or `cron` "
+                             "(5 fields), not several or none")
+        if self.between is not None and not self.between[0] < self.between[1]:
+            raise ValueError("`between` needs a start before its end, within one day "
+                             "(e.g. [\"19:00\", \"21:30\"])")
         if self.cron is not None:
             if self.weekdays:
                 raise ValueError("`weekdays` goes with `at`; a cron line has its own weekday field")
@@ -41,14 +49,16 @@ class TimedPost(BaseModel):
         if self.cron is not None:
             return "cron " + self.cron
         days = ",".join(str(d) for d in sorted(set(self.weekdays)))
-        return f"at {self.at:%H:%M}" + (f" on {days}" if days else "")
+        when = (f"between {self.between[0]:%H:%M}-{self.between[1]:%H:%M}"
+                if self.between is not None else f"at {self.at:%H:%M}")
+        return when + (f" on {days}" if days else "")
 
 
 class TopicPool(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     topics: list[str] = Field(default_factory=list)
-    file: str | None = None  # under config/: one topic a line; `#` lines are comments
+    file: ContentPath | None = None  # under config/: one topic a line; `#` lines are comments
 
 
 class TimedPostsSettings(BaseModel):

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.adapters.base import AdapterError
 from bot.adapters.wechaty import WechatyAdapter
 from bot.cli import app
+from bot.plugin import Role
 from bot.testing import write_config
 from tests.wechaty.live import ROOM, wait_until
 
@@ -82,9 +83,11 @@ async def test_room_owner_and_admins_come_from_the_platform(gateway, start_bot):
     info = await runtime.adapter.group_info(ROOM)
     assert info is not None and (info.name, info.owner_id) == ("读书会", "wxid_alice")
     assert info.admin_ids == ("wxid_bob",) and info.member_count == 3
-    gateway.say_in_room(ROOM, "wxid_bob", "/reload")  # an admin on WeChat only
+    group = runtime.config.groups[ROOM]  # an admin on WeChat only: admin in this group…
+    assert await runtime.services.roles.role_of(group, "wxid_bob") == Role.ADMIN
+    gateway.say_in_room(ROOM, "wxid_bob", "/reload")  # …but not for the bot-wide /reload
     await wait_until(lambda: gateway.sent)
-    assert gateway.sent[0].text.endswith("配置已重新加载。")
+    assert "「/reload」只有 bot.yaml 里登记的管理员可以用哦" in gateway.sent[0].text
 
 
 async def test_after_the_gateway_drops_the_bot_reconnects_and_handles_nothing_twice(

@@ -1,0 +1,91 @@
+"""Joins with their inviter, 邀请人 for admins, /邀请榜, and the hourly settlement."""
+
+from __future__ import annotations
+
+from bot.context import Context, EventContext, JobContext
+from bot.plugin import Role, Router, Schedule
+from plugins.invites import service
+from plugins.invites.settings import InvitesSettings
+
+router = Router()
+
+
+def settle_schedules(settings: InvitesSettings) -> list[Schedule]:
+    return [Schedule("settle", cron="7 * * * *")]
+
+
+AnyContext = (Context[InvitesSettings] | JobContext[InvitesSettings]
+              | EventContext[InvitesSettings])
+
+
+def _reasons(ctx: AnyContext) -> service.Reasons:
+    return service.Reasons(ctx.group.language)
+
+
+@router.on_join
+async def record_join(ctx: EventContext[InvitesSettings]) -> None:
+    inviter = getattr(ctx.event, "inviter_id", None)
+    async with ctx.transaction() as session:
+        paid = await service.record_join(session, ctx.group.id, ctx.member_id, ctx.member_name,
+                                         inviter, ctx.settings, ctx.now, _reasons(ctx))
+    if paid is None or not ctx.settings.announce or inviter is None:
+        return
+    key = "thanks" if paid else "thanks.nopoints"
+    await ctx.post(ctx.t(key, name=ctx.member_name, inviter=inviter, points=paid,
+                         days=ctx.settings.stay_days), mentions=(inviter,))
+
+
+@router.on_leave
+async def record_leave(ctx: EventContext[InvitesSettings]) -> None:
+    async with ctx.transaction() as session:
+        reversed_ = await service.record_leave(session, ctx.group.id, ctx.member_id,
+                                               ctx.settings, ctx.now, _reasons(ctx))
+    if reversed_:
+        ctx.log.info("invitation of %s reversed: left within %d days", ctx.member_id,
+                     ctx.settings.stay_days)
+
+
+@router.command("inviter", "邀请人", role=Role.ADMIN, help="邀请人 @新成员 @邀请人",
+                help_en="inviter @newcomer @inviter")
+async def set_inviter(ctx: Context[InvitesSettings]) -> None:
+    mentioned = ctx.message.mention_ids
+    if len(mentioned) != 2:
+        await ctx.reply(ctx.t("set.usage"))
+        return
+    member, inviter = mentioned
+    async with ctx.transaction() as session:
+        outcome = await service.set_inviter(session, ctx.group.id, member, inviter,
+                                            ctx.settings, ctx.now, _reasons(ctx))
+        known = await service.inviter_of(session, ctx.group.id, member)
+    await ctx.reply(ctx.t(outcome, name=member, inviter=known or inviter))
+
+
+async def _settle(ctx: Context[InvitesSettings] | JobContext[InvitesSettings]) -> None:
+    await ctx.services.activity.flush()  # whether invitees spoke is in the counters
+    async with ctx.transaction() as session:
+        bonuses = await service.settle_due(session, ctx.group.id, ctx.group.timezone,
+                                           ctx.settings, ctx.now, _reasons(ctx))
+    for bonus in bonuses:
+        await ctx.post(ctx.t("bonus", inviter=bonus.inviter_id, count=bonus.count,
+                             points=bonus.points), mentions=(bonus.inviter_id,))
+
+
+async def settle(ctx: JobContext[InvitesSettings]) -> None:
+    await _settle(ctx)
+
+
+@router.command("invites", "邀请榜", help="本月与总的邀请榜", help_en="invitation leaderboard")
+async def board(ctx: Context[InvitesSettings]) -> None:
+    await _settle(ctx)
+    since = service.month_start(ctx.now, ctx.group.timezone)
+    async with ctx.transaction() as session:
+        month = await service.counted(session, ctx.group.id, since)
+        total = await service.counted(session, ctx.group.id)
+    lines = [ctx.t("board.header", group=ctx.group.name, days=ctx.settings.stay_days)]
+    for title, counts in (("board.month", month), ("board.all", total)):
+        lines.append(ctx.t(title))
+        rows = service.ranked(counts, ctx.settings.board_size)
+        lines += [ctx.t("board.line", n=n, name=inviter, count=service.shown(count))
+                  for n, (inviter, count) in enumerate(rows, start=1)] or [ctx.t("board.empty")]
+    lines.append(ctx.t("board.silent", share=ctx.t(f"share.{ctx.settings.silent}")))
+    await ctx.reply("\n".join(lines), mention=False)

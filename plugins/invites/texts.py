@@ -1,0 +1,56 @@
+"""What members and admins read from the invites plugin, in zh and en."""
+
+from __future__ import annotations
+
+from bot.i18n import Texts
+
+TEXTS = Texts(
+    zh={
+        "thanks": "欢迎 {name}！感谢 {inviter} 的邀请，+{points} 积分（{name} 留群满 {days} 天才算数）。",
+        "thanks.nopoints": "欢迎 {name}！感谢 {inviter} 的邀请（{name} 留群满 {days} 天计入邀请榜）。",
+        "set.usage": "用法：邀请人 @新成员 @邀请人（平台没告诉我是谁邀请的时候用）",
+        "set.unknown": "没有 {name} 的入群记录，无法登记邀请人。",
+        "set.self": "不能登记自己邀请自己。",
+        "set.already": "{name} 的邀请人已经是 {inviter}。",
+        "set.done": "已登记：{name} 由 {inviter} 邀请。",
+        "bonus": "🎉 {inviter} 已邀请 {count} 位成员留群，奖励 {points} 积分！",
+        "board.header": "「{group}」邀请榜（留群满 {days} 天才计入）",
+        "board.month": "本月：",
+        "board.all": "总榜：",
+        "board.line": "{n}. {name} {count} 人",
+        "board.empty": "（暂无）",
+        "board.silent": "未发言的新成员按{share}计。",
+        "share.half": "半人",
+        "share.none": "0 人",
+        "reason.invite": "邀请 {name}",
+        "reason.reversed": "邀请 {name}（未留满 {days} 天，收回）",
+        "reason.silent": "邀请 {name}（{days} 天未发言，调整）",
+        "reason.bonus": "邀请满 {count} 人奖励",
+        "digest.joins": "邀请入群",
+        "digest.counted": "邀请计入",
+    },
+    en={
+        "thanks": "Welcome, {name}! Thanks to {inviter} for the invitation: +{points} points (it counts once {name} has stayed {days} days).",
+        "thanks.nopoints": "Welcome, {name}! Thanks to {inviter} for the invitation (it counts once {name} has stayed {days} days).",
+        "set.usage": "Usage: inviter @newcomer @inviter (when the platform did not say)",
+        "set.unknown": "I have no record of {name} joining; cannot set an inviter.",
+        "set.self": "Nobody can invite themselves.",
+        "set.already": "{name} was already invited by {inviter}.",
+        "set.done": "Noted: {name} was invited by {inviter}.",
+        "bonus": "🎉 {inviter} has brought {count} members who stayed: {points} bonus points!",
+        "board.header": "Invitations in “{group}” (counted after {days} days in the group)",
+        "board.month": "This month:",
+        "board.all": "All time:",
+        "board.line": "{n}. {name} {count}",
+        "board.empty": "(none yet)",
+        "board.silent": "Newcomers who never spoke count as {share}.",
+        "share.half": "half",
+        "share.none": "zero",
+        "reason.invite": "invited {name}",
+        "reason.reversed": "invited {name} (left within {days} days: reversed)",
+        "reason.silent": "invited {name} (silent for {days} days: adjusted)",
+        "reason.bonus": "{count} invitees bonus",
+        "digest.joins": "invited joins",
+        "digest.counted": "invitations counted",
+    },
+)

@@ -1,0 +1,46 @@
+"""Posting to the members with a tag (`tags: [宝妈]` on a timed post or a briefing).
+
+Used by timed_posts and briefing (and meant for check-in reminders later): the text goes
+out once, @-mentioning the tagged members in batches so no message carries hundreds of
+mentions; later batches follow as short "↑" messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.context import JobContext
+from plugins.tags import service
+from plugins.tags.settings import TagsSettings
+
+
+async def tagged_members(ctx: JobContext[Any], tags: Sequence[str]) -> tuple[str, ...]:
+    """Members carrying any of `tags` in this group (by the group's tags settings, or the
+    defaults when it does not enable the tags plugin)."""
+    await ctx.services.activity.flush()
+    async with ctx.transaction() as session:
+        found = await service.members_with(session, ctx.group, _settings(ctx), tags, ctx.now)
+    return tuple(found)
+
+
+async def post_to_tagged(ctx: JobContext[Any], text: str, tags: Sequence[str]) -> int:
+    """Post `text` mentioning only the members with one of `tags`; returns how many were
+    mentioned (0: nothing posted — content meant for nobody here)."""
+    members = await tagged_members(ctx, tags)
+    if not members:
+        ctx.log.info("post for tags %s skipped: no member carries them", ",".join(tags))
+        return 0
+    size = _settings(ctx).batch
+    batches = [members[i:i + size] for i in range(0, len(members), size)]
+    await ctx.post(text, mentions=batches[0])
+    for batch in batches[1:]:
+        await ctx.post("↑ " + "、".join(tags), mentions=batch)
+    return len(members)
+
+
+def _settings(ctx: JobContext[Any]) -> TagsSettings:
+    enabled = ctx.group.enabled("tags")
+    settings = enabled.settings if enabled is not None else TagsSettings()
+    assert isinstance(settings, TagsSettings)
+    return settings
