@@ -42,11 +42,17 @@ def _plugin_of(logger: str) -> str | None:
 
 
 def configure(level: int, fmt: LogFormat = "text", *, quiet_libraries: bool = True) -> None:
+    """Like logging.basicConfig: a program that set up logging itself (or pytest) keeps it."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "qunbot", False)]:
+        root.removeHandler(handler)  # ours from an earlier call: replaced
+    if root.handlers:
+        return
     handler = logging.StreamHandler(sys.stderr)
+    handler.qunbot = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.addHandler(handler)
     root.setLevel(level)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING if quiet_libraries else logging.NOTSET)
