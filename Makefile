@@ -24,7 +24,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check bot plugins tests bench migrations
+	$(BIN)/ruff check bot plugins tests bench
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/dispatch.py

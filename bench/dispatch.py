@@ -96,9 +96,9 @@ class NullAdapter:
 def bench_plugins(dummy_commands: int) -> tuple[list[Any], str]:
     """The shipped plugins, a `/checkin` provider, and K never-matching commands."""
     from bot import ledger
+    from bot.app import PLUGINS as ALL
     from bot.context import Context
     from bot.plugin import Plugin, Router
-    from plugins import ALL
 
     plugins = list(ALL)
     provider = "checkin"

@@ -42,10 +42,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     import yaml
 
     from bot.app import BUILTINS
+    from bot.app import PLUGINS as ALL
     from bot.clock import SystemClock
     from bot.config import load_config
     from bot.runtime import BotRuntime
-    from plugins import ALL
 
     directory = Path(tempfile.mkdtemp(prefix="qunbot-memory-"))
     config = {

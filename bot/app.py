@@ -24,10 +24,11 @@ from bot.clock import Clock, ManualClock, RunningClock, SystemClock
 from bot.config import LoadedConfig, load_config
 from bot.events import GroupInfo
 from bot.plugin import Plugin
+from bot.registry import installed_plugins
 from bot.runtime import BotRuntime
-from plugins import ALL as PLUGINS
 
 BUILTINS: tuple[Plugin[Any], ...] = (builtin,)
+PLUGINS: tuple[Plugin[Any], ...] = installed_plugins()
 
 log = logging.getLogger("bot.app")
 

@@ -6,9 +6,8 @@ import asyncio
 import logging
 import os
 import re
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +15,10 @@ from bot.adapters.base import AdapterError
 from bot.adapters.console import ScriptError
 from bot.config import ConfigError
 from bot.instance import InstanceBusy
+
+if TYPE_CHECKING:
+    from bot.logs import LogFormat
+    from bot.plugin import Plugin
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="qunbot: a bot for WeChat group operators."
@@ -35,35 +38,45 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _load(path: Path):
-    from bot.app import load
+    from bot.registry import PluginDiscoveryError
 
     try:
+        from bot.app import load
+
         return load(path)
+    except PluginDiscoveryError as exc:
+        _fail(f"插件无法加载 / a plugin cannot be loaded: {exc}")
     except ConfigError as exc:
         _fail(f"配置有误 / invalid configuration ({len(exc.issues)} problem(s)):\n{exc}")
 
 
-def _logging(verbose: bool, quiet: bool) -> None:
+def _logging(verbose: bool, quiet: bool, fmt: LogFormat = "text") -> None:
+    from bot.logs import configure
+
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(level, fmt, quiet_libraries=not verbose)
 
 
 @app.command()
 def run(
     config: ConfigOption = Path(DEFAULT_CONFIG),
-    adapter: Annotated[str | None, typer.Option(help="console or wechaty")] = None,
+    adapter: Annotated[str | None, typer.Option(help="console or wechaty",
+                                                envvar="QUNBOT_ADAPTER")] = None,
     script: Annotated[Path | None, typer.Option(help="play a transcript and exit")] = None,
     jsonl: Annotated[bool, typer.Option(help="one JSON object per sent message")] = False,
-    database: Annotated[str | None, typer.Option(help="database URL override")] = None,
+    database: Annotated[str | None, typer.Option(help="database URL override",
+                                                 envvar="QUNBOT_DATABASE_URL")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_format: Annotated[str, typer.Option(help="text, or json: one object a line")] = "text",
 ) -> None:
     """Run the bot (the console adapter unless the config or --adapter says otherwise)."""
     from bot.app import RunOptions
     from bot.app import run as run_bot
 
-    _logging(verbose, quiet=script is not None or (adapter or "console") == "console")
+    if log_format not in ("text", "json"):
+        _fail(f"unknown --log-format {log_format!r}: use text or json")
+    _logging(verbose, quiet=script is not None or (adapter or "console") == "console",
+             fmt="json" if log_format == "json" else "text")
     loaded = _load(config)
     if script is not None and not script.is_file():
         _fail(f"no such script: {script}")
@@ -74,6 +87,60 @@ def run(
         _fail(str(exc))
     except KeyboardInterrupt:
         pass
+
+
+@app.command("health")
+def health(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Ask the running bot's /healthz (for Docker's HEALTHCHECK and systemd): exit 0 if it
+    works, 1 if not. With `health:` off in bot.yaml there is nothing to ask: exit 0."""
+    import urllib.error
+    import urllib.request
+
+    settings = _load(config).config.health
+    if not settings.enabled:
+        typer.echo("health endpoint is off (bot.yaml: health.enabled); nothing to check")
+        return
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            typer.echo(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        _fail(exc.read().decode() or str(exc), code=1)
+    except OSError as exc:
+        _fail(f"no answer from {url}: {exc}", code=1)
+
+
+@app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="where to write them")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite an existing bot.yaml/config")] = False,
+) -> None:
+    """Write a starter bot.yaml and config/ to edit (then: bot run -c DIR/bot.yaml)."""
+    from bot.skeleton import TargetExists, write_starter
+
+    try:
+        written = write_starter(directory, overwrite=force)
+    except TargetExists as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {len(written)} file(s) under {directory}/: bot.yaml and config/")
+    typer.echo(f"next: edit {directory / 'bot.yaml'}, then: bot run -c {directory / 'bot.yaml'}")
+
+
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="the plugin's name, e.g. thanks")],
+    directory: Annotated[Path, typer.Option("--dir", help="where to create it")] = Path("."),
+) -> None:
+    """Write a working plugin package to start from (see docs/plugins.md)."""
+    from bot.newplugin import NewPluginError, write_plugin
+
+    try:
+        target = write_plugin(name, directory)
+    except NewPluginError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {target}/ — install it with: pip install {target}")
+    typer.echo(f"then enable `{name}` for a group in bot.yaml; its tests: pytest {target}")
 
 
 @config_app.command("check")
@@ -90,12 +157,15 @@ def db_upgrade(
     database: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Apply database migrations (the bot also does this when it starts)."""
+    from bot.app import PLUGINS
+    from bot.registry import migration_locations
     from bot.storage import Database
 
     loaded = _load(config)
 
     async def upgrade() -> str:
-        db = Database(database or loaded.config.database.url, loaded.base_dir)
+        db = Database(database or loaded.config.database.url, loaded.base_dir,
+                      migration_locations(PLUGINS))
         try:
             await db.migrate()
         finally:
@@ -148,21 +218,28 @@ def logout(
 
 @app.command("plugins")
 def list_plugins() -> None:
-    """List the plugins and their commands."""
-    from bot.app import BUILTINS, PLUGINS
+    """List the installed plugins (with where each comes from) and their commands."""
+    from bot.registry import PluginDiscoveryError, discover
 
-    for plugin in (*BUILTINS, *PLUGINS):
-        typer.echo(
-            f"{plugin.name} — {plugin.title}" + (" (always on)" if plugin in BUILTINS else "")
-        )
-        for command in plugin.commands:
-            words = "、".join(command.aliases)
-            role = "" if command.role == 0 else f" [{command.role.name.lower()}+]"
-            typer.echo(
-                f"  /{command.name}"
-                + (f"（{words}）" if words else "")
-                + f"{role} — {command.help}"
-            )
+    try:
+        from bot.app import BUILTINS
+
+        installed = discover()
+    except PluginDiscoveryError as exc:
+        _fail(f"插件无法加载 / a plugin cannot be loaded: {exc}")
+    for plugin in BUILTINS:
+        _describe(plugin, "qunbot core (always on)")
+    for item in installed:
+        _describe(item.plugin, f"{item.distribution} {item.version} · {item.source}")
+
+
+def _describe(plugin: Plugin[Any], origin: str) -> None:
+    typer.echo(f"{plugin.name} — {plugin.title}  [{origin}]")
+    for command in plugin.commands:
+        words = "、".join(command.aliases)
+        role = "" if command.role == 0 else f" [{command.role.name.lower()}+]"
+        typer.echo(f"  /{command.name}" + (f"（{words}）" if words else "")
+                   + f"{role} — {command.help}")
 
 
 @app.command("verify-draw")

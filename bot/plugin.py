@@ -1,7 +1,7 @@
 """The plugin API: a plugin is one value assembled from explicit lists.
 
-Nothing registers itself at import time; `plugins/__init__.py` lists the plugins the bot
-ships, and a group's YAML says which of them it enables.
+Nothing registers itself at import time: installed plugins are found through the
+`qunbot.plugins` entry points (bot/registry.py), and a group's YAML says which it enables.
 """
 
 from __future__ import annotations
@@ -192,6 +192,9 @@ class Plugin(Generic[S]):
     # Once per group when the bot starts, after missed jobs were caught up: to re-arm
     # one-off timers (they live in memory) from what the plugin keeps in the database.
     on_start: JobHandler | None = None
+    # The Alembic version folder for this plugin's own tables (a branch of its own), for
+    # plugins installed from outside qunbot; the shipped ones live in the core history.
+    migrations: Path | None = None
     # Loads what this plugin's first use in a group would (a dictionary, a segmenter, the
     # group's content files), in a thread after the bot started, so no member's first
     # message waits for it. Called with the group's settings and bot.yaml's folder; blocking.

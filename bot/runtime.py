@@ -25,8 +25,9 @@ from bot.config.models import OutboxSettings
 from bot.context import JobContext
 from bot.digest.report import DigestJob
 from bot.dispatch import Dispatcher
-from bot.events import Capabilities, Outgoing, OutKind
+from bot.events import Capabilities, Event, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
+from bot.health import Health, HealthServer
 from bot.input import load_numerals
 from bot.instance import Lease
 from bot.instance import acquire as acquire_lease
@@ -34,6 +35,7 @@ from bot.missed import tell_operators_of_skipped
 from bot.outbox import Outbox
 from bot.platform_state import PlatformState
 from bot.plugin import Job, Plugin, Schedule
+from bot.registry import migration_locations
 from bot.roles import Roles
 from bot.scheduler import CURRENT_SLOT, ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database, insert_if_missing
@@ -87,7 +89,8 @@ class BotRuntime:
         self.config, self.plugins, self.builtins = config, tuple(plugins), tuple(builtins)
         self.adapter, self.clock = adapter, clock
         self.simulated = isinstance(clock, ManualClock)
-        self.db = Database(database_url or config.config.database.url, config.base_dir)
+        self.db = Database(database_url or config.config.database.url, config.base_dir,
+                           migration_locations(self.plugins))
         self.outbox = Outbox(
             self.db,
             clock,
@@ -124,6 +127,9 @@ class BotRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
         self.lease: Lease | None = None
+        self.last_event_at: datetime | None = None
+        self.last_job_at: datetime | None = None
+        self._health: HealthServer | None = None
 
     async def start(self, *, run_adapter: bool = True) -> None:
         self.lease = await acquire_lease(self.db, self.adapter.name)  # one process per database
@@ -149,9 +155,30 @@ class BotRuntime:
         if run_adapter:
             self._tasks.append(
                 asyncio.create_task(
-                    self.adapter.run(self.dispatcher.handle), name=f"adapter-{self.adapter.name}"
+                    self.adapter.run(self._received), name=f"adapter-{self.adapter.name}"
                 )
             )
+        health = self.config.config.health
+        if health.enabled:
+            self._health = HealthServer(self.health, health.host, health.port)
+            await self._health.start()
+
+    async def _received(self, event: Event) -> None:
+        self.last_event_at = self.clock.now()
+        await self.dispatcher.handle(event)
+
+    def health(self) -> Health:
+        """What /healthz reports: is the platform connection up, is anything stuck."""
+        adapter = next((t for t in self._tasks if t.get_name().startswith("adapter-")), None)
+        return Health(
+            adapter=self.adapter.name,
+            running=adapter is not None and not adapter.done(),
+            logged_in=self.platform.logged_in,
+            last_event_at=self.last_event_at,
+            outbox_pending=self.outbox.pending,
+            outbox_held=self.outbox.held,
+            last_job_at=self.last_job_at,
+        )
 
     async def warm_up(self) -> None:
         """Load, in threads, what first uses would: the core's word segmenter (activity
@@ -177,6 +204,8 @@ class BotRuntime:
         if self._stopped:
             return
         self._stopped = True
+        if self._health is not None:
+            await self._health.close()
         self.scheduler.shutdown()
         await self.adapter.close()
         self.outbox.stop_running()
@@ -316,6 +345,7 @@ class BotRuntime:
         await self._after_job()
 
     async def _after_job(self) -> None:
+        self.last_job_at = self.clock.now()
         if self.simulated:
             await self.outbox.drain()  # posts go out at the job's own time
         else:

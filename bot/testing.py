@@ -19,13 +19,12 @@ from typing import Any
 import yaml
 
 from bot.adapters.simulated import Delivery, SimulatedAdapter, SimulatedChat
-from bot.app import BUILTINS, simulated_chat
+from bot.app import BUILTINS, PLUGINS, simulated_chat
 from bot.clock import ManualClock, parse_duration
 from bot.config import load_config
 from bot.events import Content, Event, MessageKind
 from bot.plugin import Plugin
 from bot.runtime import BotRuntime
-from plugins import ALL as PLUGINS
 
 # Tests see every message at once unless they test the send budget itself.
 UNLIMITED_OUTBOX = {

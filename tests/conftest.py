@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -13,6 +14,17 @@ from sqlalchemy.engine import make_url
 from bot.testing import FakeChat
 
 PG_ENV = "QUNBOT_TEST_PG_URL"
+
+# python-wechaty 0.10.7 imports telnetlib, which Python 3.13 removed.
+WECHATY_PYTHON = sys.version_info < (3, 13)
+if not WECHATY_PYTHON:
+    collect_ignore = ["wechaty"]  # its conftest imports the SDK too
+
+
+def pytest_report_header() -> str | None:
+    if WECHATY_PYTHON:
+        return None
+    return "wechaty adapter tests not collected: python-wechaty needs Python 3.12 or older"
 
 ChatFactory = Callable[..., Awaitable[FakeChat]]
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.testing import texts
-from plugins import ALL
 from plugins.briefing.feeds import parse
 from plugins.briefing.service import ELLIPSIS, clip
 

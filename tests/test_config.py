@@ -24,7 +24,7 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
 
 
 def test_the_shipped_config_is_valid_and_enables_every_plugin():
-    from plugins import ALL
+    from bot.app import PLUGINS as ALL
 
     loaded = load(ROOT / "bot.yaml")
     enabled = {e.plugin.name for g in loaded.groups.values() for e in g.plugins}
@@ -37,7 +37,7 @@ def test_an_unknown_plugin_lists_the_known_ones_with_its_line(tmp_path):
     assert "bot.yaml:5: groups.g1.plugins.timed_post: 未知插件 (unknown plugin) 'timed_post'" \
         in problem
     assert "是不是 'timed_posts'" in problem
-    from plugins import ALL
+    from bot.app import PLUGINS as ALL
 
     assert f"可用插件 (known plugins): {', '.join(sorted(p.name for p in ALL))}" in problem
 

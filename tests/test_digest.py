@@ -8,10 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
+from bot.app import PLUGINS as ALL
 from bot.cli import app
 from bot.plugin import Plugin
 from bot.testing import FakeChat
-from plugins import ALL
 
 CONFIG = {
     "operators": [{"id": "op_wang"}, {"id": "op_li", "groups": ["tag:tech"]}],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.app import PLUGINS as ALL
 from bot.context import Context
 from bot.plugin import Plugin, Router
 from bot.testing import texts
-from plugins import ALL
 
 CONFIG = {
     "operators": [{"id": "op", "name": "运营"}],

@@ -7,8 +7,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import bot.storage.models  # noqa: F401
-import plugins  # noqa: F401  (registers every plugin's models)
+from bot.registry import installed_plugins
 from bot.storage import Base, Database
+
+installed_plugins()  # importing each plugin registers its models
 
 
 async def test_an_empty_database_upgraded_to_head_matches_the_models(database_url, tmp_path):

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bot.app import BUILTINS
+from bot.app import PLUGINS as ALL
 from bot.plugin import Plugin, Router
 from bot.testing import write_config
-from plugins import ALL
 from tests.shipped import copy_content, leaks, shipped_plugins
 
 TOKEN = "puppet_service_token_7f3a9c"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot import ledger
+from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.testing import texts, write_config
-from plugins import ALL
 from plugins.quiz.answers import is_correct, normalize, without_mention
 from plugins.quiz.bank import Question, bank_paths, read_bank
 from plugins.quiz.handlers import parse_quiz_args

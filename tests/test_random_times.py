@@ -7,9 +7,9 @@ from datetime import time
 
 import pytest
 
+from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.testing import texts, write_config
-from plugins import ALL
 
 WINDOW = {"between": ["19:00", "21:30"], "text": "今晚话题：你最近在读什么？"}
 

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.activity import ActivityDaily, ActivityWord
+from bot.app import PLUGINS as ALL
 from bot.context import Context
 from bot.events import Link, MessageKind, Notice, Quote, SharedFile
 from bot.plugin import Plugin, Router
 from bot.testing import FakeChat, texts
-from plugins import ALL
 
 ROOT = Path(__file__).resolve().parents[1]
 STICKER_XML = ('<msg><emoji fromusername="wxid_abc123" cdnurl="http://emoji.qpic.cn/x" '

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.events import MessageKind, Quote
 from bot.plugin import DigestQuery
 from bot.testing import texts, write_config
-from plugins import ALL
 from plugins.quiz.models import QuizAsked
 from plugins.recap.digest import contribute
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import BUILTINS
-from plugins import ALL
+from bot.app import PLUGINS as ALL
 from tests.shipped import copy_content, shipped_plugins
 
 EVERYONE, ADMIN, BOT_ADMIN = "everyone", "admin", "bot.yaml admin"

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.plugin import DigestQuery
 from bot.testing import texts, write_config
-from plugins import ALL
 from plugins.moderation.models import ModerationMember
 from plugins.tags.digest import contribute
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.testing import texts, write_config
-from plugins import ALL
 
 
 def _group(name: str, posts: list[dict], pools: dict | None = None, **extra: object) -> dict:

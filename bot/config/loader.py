@@ -214,7 +214,9 @@ def load_config(
     path: str | Path, plugins: Sequence[Plugin[Any]], builtins: Sequence[Plugin[Any]] = ()
 ) -> LoadedConfig:
     """Read and validate bot.yaml; raise ConfigError listing every problem found."""
-    path = Path(path).resolve()
+    # absolute(), not resolve(): a bot.yaml that is a link keeps its own folder as the base
+    # (the repository links bot.yaml and config/ to the starter the package ships).
+    path = Path(path).absolute()
     data, lines = _read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(

@@ -195,6 +195,14 @@ class GroupConfig(Strict):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class HealthSettings(Strict):
+    """GET /healthz for Docker's HEALTHCHECK, systemd and monitors (off by default)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # local only unless you mean it
+    port: int = Field(8787, ge=0, le=65535)  # 0: any free port
+
+
 class BotConfig(Strict):
     bot: BotSettings = Field(default_factory=BotSettings)
     adapter: Literal["console", "wechaty"] = "console"
@@ -205,6 +213,7 @@ class BotConfig(Strict):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
     groups: dict[str, GroupConfig] = Field(default_factory=dict)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,15 @@ from sqlalchemy.pool import StaticPool
 
 from bot.storage.inline_sqlite import inline_creator
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# Shipped inside the package, so a plain (non-editable) install migrates too.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+    def __init__(self, url: str, base_dir: Path | None = None,
+                 plugin_migrations: Sequence[Path] = ()) -> None:
         parsed = make_url(url)
+        self.plugin_migrations = tuple(plugin_migrations)  # plugins' own Alembic branches
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             url = _sqlite_url(parsed.database, base_dir or Path.cwd())
@@ -51,7 +55,7 @@ class Database:
     async def migrate(self) -> None:
         """Apply Alembic migrations up to head (the bot does this on every start)."""
         async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, self.plugin_migrations)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -76,20 +80,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(connection: Connection | None = None) -> Any:
+def alembic_config(connection: Connection | None = None,
+                   plugin_migrations: Sequence[Path] = ()) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    locations = (MIGRATIONS_DIR / "versions", *plugin_migrations)
+    config.set_main_option("version_locations", os.pathsep.join(map(str, locations)))
     config.attributes["connection"] = connection
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, plugin_migrations: Sequence[Path]) -> None:
     from alembic import command
 
+    config = alembic_config(connection, plugin_migrations)
     if connection.dialect.name != "sqlite":
-        command.upgrade(alembic_config(connection), "heads")  # DDL is transactional there
+        command.upgrade(config, "heads")  # DDL is transactional there
         return
     # pysqlite commits DDL statement by statement: a kill during the first start's
     # migrations left half a schema that no later start could upgrade (the crash harness
@@ -100,7 +109,7 @@ def _upgrade(connection: Connection) -> None:
     try:
         raw.execute("BEGIN IMMEDIATE")
         try:
-            command.upgrade(alembic_config(connection), "heads")
+            command.upgrade(config, "heads")
         except BaseException:
             raw.execute("ROLLBACK")
             raise

@@ -10,12 +10,12 @@ from typing import Any
 
 from bot.adapters.wechaty import WechatyAdapter
 from bot.app import BUILTINS
+from bot.app import PLUGINS as ALL
 from bot.clock import SystemClock
 from bot.context import Context, EventContext
 from bot.plugin import Plugin, Router
 from bot.runtime import BotRuntime
 from bot.testing import write_config
-from plugins import ALL
 from tests.wechaty.fake_puppet import FakePuppet
 
 ROOM = "room1@chatroom"

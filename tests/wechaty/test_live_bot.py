@@ -52,6 +52,7 @@ async def test_a_logout_holds_the_outbox_and_operators_hear_when_it_is_back(gate
     runtime.outbox.put(Outgoing(text="定时消息", kind=OutKind.POST, group_id=ROOM))
     await quiet_for()
     assert gateway.sent == [] and runtime.outbox.stats.retried == 0  # held, no retry burnt
+    assert not runtime.health().working  # /healthz answers 503 meanwhile
     gateway.ask_for_scan()
     gateway.confirm_scan()
     await wait_until(lambda: len(gateway.sent) == 2)
@@ -59,6 +60,7 @@ async def test_a_logout_holds_the_outbox_and_operators_hear_when_it_is_back(gate
     assert by_target[ROOM] == "定时消息"
     assert "微信账号已重新登录，离线了" in by_target["wxid_op"]
     assert gateway.logins == 2  # the scan the operator did; the bot never relogged itself
+    assert runtime.health().working
 
 
 async def test_removed_from_a_room_the_operators_are_told_and_nothing_more_goes_there(

@@ -10,8 +10,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import bot.storage.models  # noqa: F401  (core tables)
-import plugins  # noqa: F401  (every shipped plugin's models)
+from bot.registry import installed_plugins
 from bot.storage import Base
+
+installed_plugins()  # importing each plugin registers its models
 
 target_metadata = Base.metadata
 
