@@ -66,3 +66,11 @@ def test_recap_example_credits_yesterday_and_previews_and_announces_events():
     assert soon["at"].startswith("2026-11-25T19:30")
     saturday = _first(sent, "【今日预告】")
     assert saturday["text"] == "【今日预告】\n📅 10:00 周六线下绘本会（市图书馆二楼）"
+
+
+def test_surprise_example_reaches_the_fading_member_once_before_he_is_gone():
+    sent = _play("surprise.txt")
+    surprises = [m for m in sent if m["text"].startswith("🎁")]
+    assert len(surprises) == 1 and surprises[0]["mentions"] == ["dave"]
+    assert "20 积分" in surprises[0]["text"]
+    assert surprises[0]["at"].startswith("2026-12-0")  # in the quiet fifth week, not before
