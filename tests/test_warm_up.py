@@ -9,12 +9,15 @@ async def test_warm_up_loads_what_first_uses_would(make_chat) -> None:
     from plugins.quiz.game import chain_starts
     from plugins.quiz.idioms import dictionary
 
-    chain_starts.cache_clear()
-    dictionary.cache_clear()
-    chat = await make_chat({"groups": {"g": {"name": "读书会",
-                                             "plugins": {"qa": {}, "quiz": {"banks": []}}}}})
+    from plugins.moderation.detect import _suffixes
+
+    for cached in (chain_starts, dictionary, _suffixes):
+        cached.cache_clear()
+    chat = await make_chat({"groups": {"g": {"name": "读书会", "plugins": {
+        "qa": {}, "quiz": {"banks": []}, "moderation": {}}}}})
     await chat.runtime.warm_up()
     assert dictionary.cache_info().currsize == 1 and chain_starts.cache_info().currsize == 1
+    assert _suffixes.cache_info().currsize == 1  # the public suffix list
     import jieba
 
     assert jieba.dt.initialized

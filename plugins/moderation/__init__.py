@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.plugin import Plugin
 from plugins.moderation import models  # noqa: F401  (tables for migrations)
-from plugins.moderation.detect import entry_problems, load_words
+from plugins.moderation.detect import entry_problems, load_words, warm_up
 from plugins.moderation.digest import contribute
 from plugins.moderation.handlers import router
 from plugins.moderation.settings import ModerationSettings
@@ -31,4 +31,5 @@ plugin: Plugin[ModerationSettings] = Plugin(
     texts=TEXTS,
     check_content=check_word_files,
     digest=contribute,
+    warm_up=warm_up,
 )
