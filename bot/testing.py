@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bot import ledger
 from bot.adapters.simulated import Delivery, SimulatedAdapter, SimulatedChat
 from bot.app import BUILTINS, PLUGINS, simulated_chat
 from bot.clock import ManualClock, parse_duration
@@ -113,14 +114,7 @@ class FakeChat:
     ) -> FakeChat:
         """Stop this bot, let time pass while it is down, and start a new one on the same DB."""
         await self.stop()
-        delta = _duration(after)
-        self.clock.set(self.clock.now() + delta)
-        loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
-        fresh = await self._boot(
-            self.directory, loaded, self.clock, self.database_url, self.plugins, self.chat
-        )
-        fresh.group = self.group
-        return fresh
+        return await self._after_downtime(after)
 
     async def stop(self) -> None:
         await self.runtime.stop()
@@ -129,14 +123,28 @@ class FakeChat:
         """The process is killed: nothing is flushed, sent or stopped cleanly; a new bot
         starts on the same database (what a SIGKILL leaves behind)."""
         self.runtime.abandon()
-        delta = parse_duration(after) if isinstance(after, str) else after
-        self.clock.set(self.clock.now() + delta)
+        return await self._after_downtime(after)
+
+    async def _after_downtime(self, after: str | timedelta) -> FakeChat:
+        """Time passes while no bot runs; then a new one starts on the same database."""
+        self.clock.set(self.clock.now() + _duration(after))
         loaded = load_config(self.runtime.config.path, self.plugins, BUILTINS)
         fresh = await self._boot(
             self.directory, loaded, self.clock, self.database_url, self.plugins, self.chat
         )
         fresh.group = self.group
         return fresh
+
+    async def balance(self, member: str, *, group: str | None = None) -> int:
+        """A member's points in the current (or named) group."""
+        async with self.runtime.db.transaction() as session:
+            return await ledger.balance(session, self._group(group), member)
+
+    async def give(self, member: str, amount: int, *, group: str | None = None) -> None:
+        """Grant points straight through the ledger (a test's starting balance)."""
+        async with self.runtime.db.transaction() as session:
+            await ledger.change(session, self._group(group), member, amount,
+                                ledger.Change("test", "test", self.clock.now()))
 
     @property
     def sent(self) -> list[Delivery]:

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from bot import ledger
 from bot.testing import FakeChat
 from plugins.checkin.models import CheckinRecord
 
@@ -18,10 +17,6 @@ CONFIG = {"groups": {
         "points": {}, "redpacket": {}, "lottery": {}, "minigames": {}}},
 }}
 
-
-async def balance(chat: FakeChat, member: str) -> int:
-    async with chat.runtime.db.transaction() as session:
-        return await ledger.balance(session, chat.group, member)
 
 
 async def grant(chat: FakeChat, member: str, amount: int) -> None:
@@ -63,7 +58,7 @@ async def test_points_adjustments_in_any_number_form(make_chat, amount: str, poi
     chat = await make_chat(CONFIG, now=NOW)
     [reply] = await chat.say("bob", f"/加分 @amy {amount} 分享干货")
     assert f"加 {points} 积分（分享干货）" in reply.text
-    assert await balance(chat, "amy") == points
+    assert await chat.balance("amy") == points
 
 
 async def test_red_packets_in_chinese_numerals(make_chat) -> None:
@@ -73,7 +68,7 @@ async def test_red_packets_in_chinese_numerals(make_chat) -> None:
     assert "100 积分，10 份" in sent.text and "周末快乐" in sent.text
     [again] = await chat.say("amy", "发红包 １００积分 两个")
     assert "100 积分，2 份" in again.text
-    assert await balance(chat, "amy") == 300
+    assert await chat.balance("amy") == 300
     [pool] = await chat.say("bob", "红包池 充值 一千")
     assert "充值 1000 积分" in pool.text
 
@@ -85,7 +80,7 @@ async def test_a_sixty_digit_amount_is_refused_at_once(make_chat) -> None:
                     "/加分 @amy " + "9" * 60, "扎 " + "9" * 60, "骰子 " + "9" * 60):
         [refused] = await chat.say("bob" if command[0] in "/骰" else "amy", command)
         assert "之间" in refused.text or "用法" in refused.text or "没有气球" in refused.text
-    assert await balance(chat, "amy") == 500
+    assert await chat.balance("amy") == 500
 
 
 async def test_dice_and_balloons_in_chinese_numerals(make_chat) -> None:
@@ -129,7 +124,7 @@ async def test_points_prizes_with_any_multiplier_are_paid(make_chat, database_ur
         [joined] = await chat.say(member, message)
         assert "已参与抽奖" in joined.text, message
     await chat.advance("1h")
-    points = {m: await balance(chat, m) for m in ("amy", "bo", "cy", "dan", "eve")}
+    points = {m: await chat.balance(m) for m in ("amy", "bo", "cy", "dan", "eve")}
     assert sorted(points.values()) == [0, 0, 0, 50, 50]
 
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import ledger
 from bot.clock import ManualClock
 from bot.config.models import OutboxSettings
 from bot.events import Outgoing, OutKind, Sent
@@ -25,35 +24,26 @@ NOW = "2026-11-23 20:00"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def give(chat, member: str, amount: int) -> None:
-    async with chat.runtime.db.transaction() as session:
-        await ledger.change(session, chat.group, member, amount,
-                            ledger.Change("test", "test", chat.clock.now()))
-
-
-async def balance(chat, member: str) -> int:
-    async with chat.runtime.db.transaction() as session:
-        return await ledger.balance(session, chat.group, member)
 
 
 async def test_a_replayed_red_packet_after_a_restart_charges_once(make_chat, database_url):
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     first = await chat.say("amy", "发红包 10 2", message_id="wx-1")
     assert "发了一个红包" in first[0].text
     for how in ("restart", "crash"):
         chat = await getattr(chat, how)(after="1m")
         assert await chat.say("amy", "发红包 10 2", message_id="wx-1") == []  # the replay
-    assert await balance(chat, "amy") == 90
+    assert await chat.balance("amy") == 90
 
 
 async def test_a_replay_the_memory_forgot_is_refused_by_the_database(make_chat, database_url):
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     await chat.say("amy", "发红包 10 2", message_id="wx-1")
     chat.runtime.dispatcher.processed.recent = type(chat.runtime.dispatcher.processed.recent)()
     assert await chat.say("amy", "发红包 10 2", message_id="wx-1") == []
-    assert await balance(chat, "amy") == 90
+    assert await chat.balance("amy") == 90
     assert texts(await chat.say("amy", "发红包 10 2", message_id="wx-2"))  # a new one is fine
 
 
@@ -69,18 +59,18 @@ async def test_a_message_without_state_is_recorded_with_the_next_group_commit(ma
 
 async def test_a_kill_after_the_state_changed_keeps_the_reply(make_chat, database_url):
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     chat.runtime.outbox.hold()  # nothing goes out before the kill
     await chat.runtime.dispatcher.handle(chat.chat.message(chat.group, "amy", "发红包 10 2"))
     chat = await chat.crash()
-    assert await balance(chat, "amy") == 90
+    assert await chat.balance("amy") == 90
     assert any("发了一个红包" in d.text for d in chat.sent)  # sent by the next start
     assert len([d for d in chat.sent if "发了一个红包" in d.text]) == 1
 
 
 async def test_a_reply_inside_a_transaction_is_written_with_it(make_chat):
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     await chat.say("amy", "发红包 10 1")
     chat.runtime.outbox.hold()
     await chat.runtime.dispatcher.handle(chat.chat.message(chat.group, "bo", "抢"))
@@ -91,7 +81,7 @@ async def test_a_reply_inside_a_transaction_is_written_with_it(make_chat):
 
 async def test_a_message_sent_but_not_marked_before_a_kill_is_sent_again(make_chat):
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     await chat.say("amy", "发红包 10 1")
     outbox = chat.runtime.outbox
 

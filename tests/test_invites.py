@@ -20,10 +20,6 @@ def _config(**invites: object) -> dict:
                              "plugins": {"points": {}, "invites": settings, "tags": {}}}}}
 
 
-async def _balance(chat, member: str) -> int:
-    async with chat.runtime.services.db.transaction() as session:
-        return await ledger.balance(session, "g", member)
-
 
 async def _reasons(chat, member: str) -> list[tuple[int, str]]:
     async with chat.runtime.services.db.transaction() as session:
@@ -42,19 +38,19 @@ async def test_invitees_who_stay_and_speak_count_and_reward_their_inviter(make_c
     await chat.join("dave", inviter="alice")
     await chat.say("carol", "大家好")
     await chat.say("dave", "我也来了")
-    assert await _balance(chat, "alice") == 20
+    assert await chat.balance("alice") == 20
     board = texts(await chat.say("erin", "/邀请榜"))[0]
     assert "本月：\n（暂无）" in board  # nobody has stayed 3 days yet
     sent = await chat.advance("73h")  # the hourly settlement after the third day
     assert texts(sent) == ["🎉 alice 已邀请 2 位成员留群，奖励 50 积分！"]
-    assert await _balance(chat, "alice") == 70
+    assert await chat.balance("alice") == 70
     board = texts(await chat.say("erin", "/邀请榜"))[0]
     assert "本月：\n1. alice 2 人" in board and "总榜：\n1. alice 2 人" in board
     assert texts(await chat.say("bob", "/标签 邀请达人")) == ["标签「邀请达人」共 1 人：alice"]
     # A rejoin never pays twice; an invitee gone after stay_days leaves the board.
     await chat.leave("dave")
     await chat.join("dave", inviter="alice")
-    assert await _balance(chat, "alice") == 70
+    assert await chat.balance("alice") == 70
     await chat.leave("dave")
     assert "1. alice 1 人" in texts(await chat.say("erin", "/邀请榜"))[0]
 
@@ -64,10 +60,10 @@ async def test_an_invitee_leaving_early_is_not_counted_and_the_reward_is_reverse
     chat = await make_chat(_config(), database_url=database_url)
     await chat.join("fake1", inviter="mallory")
     await chat.say("mallory", "/积分")
-    assert await _balance(chat, "mallory") == 10
+    assert await chat.balance("mallory") == 10
     await chat.advance("1d")
     await chat.leave("fake1")
-    assert await _balance(chat, "mallory") == 0
+    assert await chat.balance("mallory") == 0
     assert await _reasons(chat, "mallory") == [
         (10, "邀请 fake1"), (-10, "邀请 fake1（未留满 3 天，收回）")]
     await chat.advance("5d")
@@ -81,13 +77,13 @@ async def test_silent_invitees_count_half_or_not_at_all(make_chat, database_url)
     await chat.say("talky", "你好")
     await chat.advance("4d")
     assert "1. alice 1.5 人" in texts(await chat.say("erin", "/邀请榜"))[0]
-    assert await _balance(chat, "alice") == 15  # 10 for talky, 5 of quiet's 10 taken back
+    assert await chat.balance("alice") == 15  # 10 for talky, 5 of quiet's 10 taken back
     await chat.stop()  # one bot per database
     strict = await make_chat(_config(thresholds={}, silent="none"), database_url=database_url,
                              now="2026-12-01 08:00")
     await strict.join("quiet2", inviter="bob")
     await strict.advance("4d")
-    assert await _balance(strict, "bob") == 0
+    assert await strict.balance("bob") == 0
     assert "未发言的新成员按0 人计" in texts(await strict.say("erin", "/邀请榜"))[0]
 
 
@@ -101,7 +97,7 @@ async def test_an_admin_names_the_inviter_the_platform_did_not(make_chat, databa
     assert texts(await chat.say("bob", "邀请人 @zed @alice")) == [
         "没有 zed 的入群记录，无法登记邀请人。"]
     assert texts(await chat.say("bob", "邀请人 @alice @alice"))[0].startswith("用法：")
-    assert await _balance(chat, "alice") == 10
+    assert await chat.balance("alice") == 10
 
 
 async def test_digest_shows_invitations_per_group(make_chat, database_url):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 
-from bot import ledger
 from bot.testing import texts
 
 CONFIG = {"groups": {"g": {"name": "读书会", "owner": "alice", "admins": ["bob"],
@@ -28,10 +27,6 @@ def load_dice(chat, values: list[int]) -> None:
     chat.runtime.services.plugin_state.setdefault("minigames", {})["rng"] = Dice(values)
 
 
-async def balance(chat, member: str) -> int:
-    async with chat.runtime.db.transaction() as session:
-        return await ledger.balance(session, chat.group, member)
-
 
 async def test_dice_first_to_roll_the_target_wins(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
@@ -47,7 +42,7 @@ async def test_dice_first_to_roll_the_target_wins(make_chat) -> None:
     assert "已经掷了 2 次" in texts(await chat.say("amy", "掷骰子"))[0]
     won = await chat.say("cy", "🎲")
     assert "cy 掷出了 3 点，赢得「30积分」" in won[0].text and won[0].mentions == ("cy",)
-    assert await balance(chat, "cy") == 30
+    assert await chat.balance("cy") == 30
     assert "没有骰子游戏" in texts(await chat.say("dan", "掷骰子"))[0]
 
 
@@ -56,7 +51,7 @@ async def test_dice_can_be_stopped_and_text_prizes_pay_no_points(make_chat) -> N
     await chat.say("bob", "骰子 6 群内不间断夸奖你一分钟")
     load_dice(chat, [6])
     assert "夸奖你一分钟" in texts(await chat.say("amy", "掷骰子"))[0]
-    assert await balance(chat, "amy") == 0
+    assert await chat.balance("amy") == 0
     await chat.say("bob", "骰子 4")
     assert "没有人掷出 4 点" in texts(await chat.say("bob", "结束骰子"))[0]
 
@@ -67,7 +62,7 @@ async def test_concurrent_winning_rolls_have_one_winner(make_chat, database_url)
     load_dice(chat, [3] * 20)
     await asyncio.gather(*(chat.say(f"m{n}", "掷骰子") for n in range(8)))
     assert sum("点，赢得" in t for t in texts(chat.sent)) == 1
-    assert sum([await balance(chat, f"m{n}") for n in range(8)]) == 10
+    assert sum([await chat.balance(f"m{n}") for n in range(8)]) == 10
 
 
 async def test_balloons_each_popped_once_one_per_member(make_chat) -> None:
@@ -88,7 +83,7 @@ async def test_balloons_each_popped_once_one_per_member(make_chat) -> None:
     assert "全部扎完" in last[-1]
     for prize in ("50积分", "夸夸一分钟", "空气球"):
         assert prize in last[-1]
-    paid = [await balance(chat, m) for m in ("amy", "cy", "dan")]
+    paid = [await chat.balance(m) for m in ("amy", "cy", "dan")]
     assert sorted(paid) == [0, 0, 50]
 
 

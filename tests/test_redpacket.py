@@ -22,15 +22,6 @@ CONFIG = {"groups": {"g": {"name": "读书会", "owner": "alice", "admins": ["bo
 NOW = "2026-11-23 20:00"
 
 
-async def give(chat, member: str, amount: int) -> None:
-    async with chat.runtime.db.transaction() as session:
-        await ledger.change(session, chat.group, member, amount,
-                            ledger.Change("test", "test", chat.clock.now()))
-
-
-async def balance(chat, member: str) -> int:
-    async with chat.runtime.db.transaction() as session:
-        return await ledger.balance(session, chat.group, member)
 
 
 @settings(max_examples=300, deadline=None)
@@ -55,17 +46,17 @@ def test_split_is_random_but_fair_on_average() -> None:
 
 async def test_send_grab_each_once_and_the_luckiest_announced(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     sent = texts(await chat.say("amy", "发红包 100 3 周末快乐"))
     assert "amy 发了一个红包：100 积分，3 份。「周末快乐」" in sent[0]
-    assert await balance(chat, "amy") == 0  # charged once, at send time
+    assert await chat.balance("amy") == 0  # charged once, at send time
     first = await chat.say("bo", "抢")
     assert "抢到" in first[0].text and first[0].mentions == ("bo",)
     assert "已经抢过" in texts(await chat.say("bo", "抢红包"))[0]
     await chat.say("cy", "抢红包")
     last = texts(await chat.say("amy", "抢"))
     assert "已被抢完" in last[-1] and "手气最佳" in last[-1]
-    got = {m: await balance(chat, m) for m in ("amy", "bo", "cy")}
+    got = {m: await chat.balance(m) for m in ("amy", "bo", "cy")}
     assert sum(got.values()) == 100 and min(got.values()) >= 1
     best = max(got, key=lambda m: got[m])
     assert f"手气最佳：{best}（{got[best]} 积分）" in last[-1]
@@ -78,7 +69,7 @@ async def test_a_bare_grab_with_nothing_to_grab_stays_silent(make_chat) -> None:
     assert texts(await chat.say("dan", "抢 沙发")) == []
     assert "没有可以抢" in texts(await chat.say("dan", "抢红包"))[0]
     assert "没有可以抢" in texts(await chat.say("dan", "/grab"))[0]
-    await give(chat, "amy", 10)
+    await chat.give("amy", 10)
     await chat.say("amy", "发红包 10 2")
     await chat.say("dan", "抢")
     assert "已经抢过" in texts(await chat.say("dan", "抢"))[0]  # a packet is open: answered
@@ -88,8 +79,8 @@ async def test_a_bare_grab_with_nothing_to_grab_stays_silent(make_chat) -> None:
 
 async def test_two_packets_at_once_are_grabbed_oldest_first_once_each(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 10)
-    await give(chat, "bo", 20)
+    await chat.give("amy", 10)
+    await chat.give("bo", 20)
     await chat.say("amy", "发红包 10 2")
     await chat.say("bo", "发红包 20 2")
     assert "来自 amy" in texts(await chat.say("cy", "抢"))[0]
@@ -99,12 +90,12 @@ async def test_two_packets_at_once_are_grabbed_oldest_first_once_each(make_chat)
     assert "来自 amy" in first[0] and "amy 的红包" in first[-1] and "已被抢完" in first[-1]
     second = texts(await chat.say("dan", "抢"))
     assert "来自 bo" in second[0] and "bo 的红包" in second[-1]
-    assert await balance(chat, "cy") + await balance(chat, "dan") == 30
+    assert await chat.balance("cy") + await chat.balance("dan") == 30
 
 
 async def test_bad_commands_and_short_balances_change_nothing(make_chat) -> None:
     chat = await make_chat({**CONFIG, "limits": {"commands_per_minute": 100}}, now=NOW)
-    await give(chat, "amy", 50)
+    await chat.give("amy", 50)
     for usage in ("发红包", "发红包 abc", "发红包 很多 积分", "发红包 100", "发红包 -100 10",
                   "发红包 100 10abc", "发红包 1.5 2", "发红包 ①⓪ ②"):
         assert "用法" in texts(await chat.say("amy", usage))[0], usage
@@ -116,7 +107,7 @@ async def test_bad_commands_and_short_balances_change_nothing(make_chat) -> None
     assert "份数" in texts(await chat.say("amy", "发红包 50 99999999999999999999"))[0]
     assert "10000" in texts(await chat.say("amy", "发红包 99999999999999999999 10"))[0]
     assert "10000" in texts(await chat.say("amy", "发红包 20000 10"))[0]
-    assert await balance(chat, "amy") == 50
+    assert await chat.balance("amy") == 50
     async with chat.runtime.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(RedPacket)) == 0
         charges = await session.scalar(select(func.count()).select_from(ledger.PointsEntry)
@@ -126,33 +117,33 @@ async def test_bad_commands_and_short_balances_change_nothing(make_chat) -> None
 
 async def test_units_full_width_digits_and_invisible_characters_are_understood(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     sent = texts(await chat.say("amy", "发红包 ２０ ２ 🎉 新年\u202e快乐\n  大家好"))[0]
     assert "20 积分，2 份。「🎉 新年快乐 大家好」" in sent
     assert "30 积分，3 份" in texts(await chat.say("amy", "发红包 30积分 3个 周末"))[0]
     assert "10 积分，2 份" in texts(await chat.say("amy", "发红包 10\u200b 2"))[0]
     long = texts(await chat.say("amy", "发红包 5 1 " + "福" * 80))[0]
     assert "福" * 50 + "」" in long
-    assert await balance(chat, "amy") == 100 - 20 - 30 - 10 - 5
+    assert await chat.balance("amy") == 100 - 20 - 30 - 10 - 5
 
 
 async def test_unclaimed_shares_go_back_after_expiry(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 100)
+    await chat.give("amy", 100)
     await chat.say("amy", "发红包 100 4")
     await chat.say("bo", "抢")
-    grabbed = await balance(chat, "bo")
+    grabbed = await chat.balance("bo")
     assert texts(await chat.advance("23h")) == []
     expired = texts(await chat.advance("1h"))
     assert any("已过期" in t and f"{100 - grabbed} 积分已退回" in t for t in expired)
-    assert await balance(chat, "amy") == 100 - grabbed
+    assert await chat.balance("amy") == 100 - grabbed
     assert "没有可以抢" in texts(await chat.say("cy", "抢红包"))[0]
     assert texts(await chat.advance("2d")) == []  # refunded once
 
 
 async def test_packets_write_nothing_to_the_job_ledger(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 10)
+    await chat.give("amy", 10)
     await chat.say("amy", "发红包 10 2")
     await chat.advance("3d")
     async with chat.runtime.db.transaction() as session:
@@ -165,26 +156,26 @@ async def test_packets_write_nothing_to_the_job_ledger(make_chat) -> None:
 
 async def test_packets_survive_a_restart_and_expire_on_time(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 30)
+    await chat.give("amy", 30)
     await chat.say("amy", "发红包 30 2")
     chat = await chat.restart(after="1h")
     assert "抢到" in texts(await chat.say("bo", "抢"))[0]  # the start re-armed the timer
     assert texts(await chat.advance("1379m")) == []
     expired = texts(await chat.advance("1m"))  # nobody speaks: the timer refunds on time
     assert len(expired) == 1 and "已过期，1/2 份被领取" in expired[0]
-    assert await balance(chat, "amy") + await balance(chat, "bo") == 30
+    assert await chat.balance("amy") + await chat.balance("bo") == 30
 
 
 async def test_packets_that_expired_while_the_bot_was_down_are_refunded(make_chat) -> None:
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 30)
+    await chat.give("amy", 30)
     await chat.say("amy", "发红包 30 2")
     await chat.say("bo", "抢")
     chat = await chat.restart(after="30h")  # the start refunds it, before anyone speaks
     refunded = [d.text for d in chat.sent]
     assert len(refunded) == 1 and "已过期" in refunded[0]
     assert texts(await chat.say("cy", "抢")) == []
-    assert await balance(chat, "amy") + await balance(chat, "bo") == 30
+    assert await chat.balance("amy") + await chat.balance("bo") == 30
     async with chat.runtime.db.transaction() as session:
         packet = await session.scalar(select(RedPacket))
         assert packet is not None and packet.status == "expired"
@@ -208,22 +199,22 @@ async def test_pool_and_scheduled_system_packets(make_chat) -> None:
     await chat.advance("1d")  # yesterday's packet expired: its share went back to the pool
     async with chat.runtime.db.transaction() as session:
         pool = await service.pool_balance(session, chat.group)
-    assert pool + await balance(chat, "cy") == 30
+    assert pool + await chat.balance("cy") == 30
 
 
 async def test_fifty_simultaneous_grabs_of_ten_shares(make_chat, database_url,
                                                      started_chats) -> None:
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
-    await give(chat, "amy", 1000)
+    await chat.give("amy", 1000)
     await chat.say("amy", "发红包 1000 10")
     chat = await chat.restart(after="1m")  # grabs right after a restart (timers re-armed)
     started_chats.append(chat)
     members = [f"m{n:02}" for n in range(50)]
     await asyncio.gather(*(chat.say(m, "抢") for m in members))
-    got = {m: await balance(chat, m) for m in members}
+    got = {m: await chat.balance(m) for m in members}
     winners = [m for m, points in got.items() if points > 0]
     assert len(winners) == 10 and sum(got.values()) == 1000
-    assert await balance(chat, "amy") == 0
+    assert await chat.balance("amy") == 0
     async with chat.runtime.db.transaction() as session:
         shares = list(await session.scalars(select(RedPacketShare)))
         charges = await session.scalar(select(func.count()).select_from(ledger.PointsEntry)
@@ -266,7 +257,7 @@ async def test_digest_counts_packets_and_grabbed_points(make_chat) -> None:
     from plugins.redpacket import plugin as redpacket
 
     chat = await make_chat(CONFIG, now=NOW)
-    await give(chat, "amy", 10)
+    await chat.give("amy", 10)
     await chat.say("amy", "发红包 10 2")
     await chat.say("bo", "抢")
     day = date(2026, 11, 23)
@@ -274,14 +265,14 @@ async def test_digest_counts_packets_and_grabbed_points(make_chat) -> None:
     async with chat.runtime.db.transaction() as session:
         sent, grabbed = (await redpacket.digest(session, query)).metrics
     assert sent.values == {("g", day): 1}
-    assert grabbed.values == {("g", day): await balance(chat, "bo")}
+    assert grabbed.values == {("g", day): await chat.balance("bo")}
 
 
 async def test_english_groups_see_english(make_chat) -> None:
     cfg = {"groups": {"g": {"name": "club", "owner": "alice", "language": "en",
                             "plugins": {"redpacket": {}, "points": {}}}}}
     chat = await make_chat(cfg, now=NOW)
-    await give(chat, "amy", 10)
+    await chat.give("amy", 10)
     assert "You have 10 points, not enough" in texts(await chat.say("amy", "发红包 20 2"))[0]
     assert "amy sent a red packet: 10 points in 2 shares" in texts(
         await chat.say("amy", "发红包 10 2"))[0]

@@ -6,10 +6,9 @@ from __future__ import annotations
 async def test_warm_up_loads_what_first_uses_would(make_chat) -> None:
     """The segmenter and the idiom dictionary load in threads at start, so a member's first
     question or chain does not wait for them."""
+    from plugins.moderation.detect import _suffixes
     from plugins.quiz.game import chain_starts
     from plugins.quiz.idioms import dictionary
-
-    from plugins.moderation.detect import _suffixes
 
     for cached in (chain_starts, dictionary, _suffixes):
         cached.cache_clear()
