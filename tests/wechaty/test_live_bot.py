@@ -93,3 +93,18 @@ async def test_a_renamed_room_is_called_by_its_new_name_at_once(gateway, start_b
             break
         await asyncio.sleep(0.05)
     assert renamed
+
+
+async def test_a_mass_join_welcome_mentions_twenty_with_their_group_nicknames(gateway, start_bot):
+    newcomers = [f"wxid_new{n:02d}" for n in range(25)]
+    for member in newcomers:
+        gateway.add_contact(member, f"新人{member[-2:]}")
+    gateway.set_alias(ROOM, newcomers[0], "小雨妈妈")  # her 群昵称
+    await start_bot(plugins={"moderation": {"rules_text": "请先看群公告", "welcome_within": "1s",
+                                             "flood": None, "repeat": None}})
+    gateway.join_room(ROOM, newcomers, inviter="wxid_alice")
+    await wait_until(lambda: any("请先看群公告" in sent.text for sent in gateway.sent))
+    [welcome] = [sent for sent in gateway.sent if "请先看群公告" in sent.text]
+    assert len(welcome.mentions) == 20 and welcome.mentions == tuple(newcomers[:20])
+    assert welcome.text.startswith("@小雨妈妈\u2005")  # the group nickname, not the name
+    assert "等 25 位新朋友" in welcome.text
