@@ -186,11 +186,6 @@ async def until_stopped(running: Awaitable[None]) -> None:
             loop.remove_signal_handler(signum)
 
 
-async def platform_groups(config: LoadedConfig, adapter_name: str | None) -> list[GroupInfo]:
-    """The groups the bot account is in (console: the configured ones)."""
-    return (await list_platform_groups(config, adapter_name))[0]
-
-
 async def list_platform_groups(
     config: LoadedConfig, adapter_name: str | None
 ) -> tuple[list[GroupInfo], str]:

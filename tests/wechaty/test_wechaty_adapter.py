@@ -139,7 +139,7 @@ def test_run_without_an_endpoint_exits_with_a_clear_message(tmp_path, monkeypatc
 
 
 async def test_the_rooms_the_account_is_in_are_listed_with_their_ids(tmp_path, gateway):
-    from bot.app import load, platform_groups
+    from bot.app import list_platform_groups, load
 
     gateway.started = gateway.logged_in = True  # a bot ran before; the session stays
     gateway.add_room("room2@chatroom", "跑步群", owner="wxid_bob", members=["wxid_bob"])
@@ -151,7 +151,7 @@ async def test_the_rooms_the_account_is_in_are_listed_with_their_ids(tmp_path, g
             "groups": {ROOM: {"name": "读书会"}},
         },
     )
-    groups = await platform_groups(load(path), None)
+    groups, _ = await list_platform_groups(load(path), None)
     assert {(g.id, g.name, g.member_count) for g in groups} == {
         (ROOM, "读书会", 3),
         ("room2@chatroom", "跑步群", 2),
