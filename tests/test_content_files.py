@@ -172,7 +172,8 @@ def test_a_timed_posts_problem_names_the_line_of_its_key(tmp_path, post, key, wo
 
 
 def test_a_quiz_naming_a_missing_bank_is_reported_at_that_key(tmp_path):
-    _write(tmp_path, "quiz/mine.yaml", "name: 我的题库\nquestions:\n  - {q: 一加一, answers: [二]}\n")
+    _write(tmp_path, "quiz/mine.yaml",
+           "name: 我的题库\nquestions:\n  - {q: 一加一, answers: [二]}\n")
     _bot_yaml(tmp_path, "groups:\n  g:\n    name: 读书会\n    plugins:\n      quiz:\n"
                         "        banks: [quiz/mine.yaml]\n        daily:\n"
                         "          - at: '20:00'\n            bank: 诗词\n")
@@ -232,7 +233,8 @@ async def test_a_faq_broken_while_running_keeps_answering_and_operators_hear_onc
     assert "100 元" in reply.text  # the last good version still answers
     [dm] = [d for d in sent if d.kind == "dm"]
     assert dm.to == "op_wang"  # op_li does not run 读书会
-    assert dm.text.startswith("「读书会」用的内容文件 faq/club.yaml 有错误，机器人继续用上一次能读的版本")
+    assert dm.text.startswith(
+        "「读书会」用的内容文件 faq/club.yaml 有错误，机器人继续用上一次能读的版本")
     assert "faq/club.yaml:6:" in dm.text and str(tmp_path) not in dm.text
 
     again = await chat.say("erin", "@小助手 几点活动")
