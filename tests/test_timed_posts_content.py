@@ -220,3 +220,26 @@ def test_a_post_naming_an_unknown_pool_is_a_config_error(tmp_path):
 def test_a_missing_text_file_under_defaults_is_reported_too(tmp_path):
     with pytest.raises(ConfigError, match=r"nope\.txt"):
         _load(tmp_path, {"posts": [{"at": "08:00", "text_file": "nope.txt"}]}, where="defaults")
+
+
+# -- 定时: what will be sent ------------------------------------------------------------------
+
+
+async def test_the_listing_shows_each_post_as_it_will_be_sent(make_chat, tmp_path):
+    # Issue 13: `定时` showed raw `{group}`; it fills what the post fills, for its next day.
+    _content(tmp_path, "timed_posts/morning.txt", "早安，{group}！今天{weekday}\n第二行")
+    chat = await make_chat({"groups": {"g": _group("读书会", [
+        {"at": "08:00", "text_file": "timed_posts/morning.txt"},
+        {"cron": "0 21 * * 0-4", "text": "「{group}」{members}人，{date}"},
+        {"at": "20:00", "pool": "话题", "text": "今晚{weekday}聊：{topic}"},
+    ], pools={"话题": ["读书", "电影"]}, owner="olivia", admins=["adam"])}},
+        now="2026-11-28 09:00")  # a Saturday
+    await chat.say("alice", "早")  # the group: olivia, adam, alice
+    [listing] = await chat.say("adam", "定时")
+    assert listing.text.splitlines() == [
+        "「读书会」的定时发布：",
+        "1. 下次 11-29 08:00：早安，读书会！今天星期日 第二行",
+        "2. 下次 11-29 21:00：「读书会」3人，2026-11-29",  # Sunday: 0-4 includes it
+        "3. 下次 11-28 20:00：今晚星期六聊：[话题]",  # the topic is drawn when it goes out
+    ]
+    assert "{" not in listing.text
