@@ -273,3 +273,18 @@ async def test_a_quiz_bank_broken_while_running_still_plays_its_last_version(mak
     assert any("一加一等于几" in d.text for d in sent if d.kind != "dm"), sent
     [dm] = [d for d in sent if d.kind == "dm"]
     assert dm.to == "op_wang" and "quiz/mine.yaml:" in dm.text
+
+
+@pytest.mark.parametrize("block, key", [
+    ("      quiz:\n        banks: []\n        time_limit: 30s\n        hint_after: 40s\n",
+     "groups.g.plugins.quiz.hint_after"),
+    ("      redpacket:\n        scheduled:\n          - at: '20:00'\n            count: 10\n"
+     "            total: 5\n", "groups.g.plugins.redpacket.scheduled.0.total"),
+])
+def test_a_check_across_keys_names_the_line_of_the_key_to_change(tmp_path, block, key):
+    text = "groups:\n  g:\n    name: 读书会\n    plugins:\n" + block
+    _bot_yaml(tmp_path, text)
+    [problem] = _problems(tmp_path)
+    line = 1 + text.splitlines().index(next(
+        row for row in text.splitlines() if row.strip().startswith(key.rsplit(".", 1)[1] + ":")))
+    assert problem.startswith(f"bot.yaml:{line}: {key}: 取值无效 (invalid value): "), problem

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.config import files
+from bot.config.files import KeyProblem
 from bot.config.models import BotConfig, GroupConfig, Operator, PluginBlocks
 from bot.groups import EnabledPlugin, GroupSetup, build_command_table, group_setup
 from bot.plugin import Plugin
@@ -68,17 +69,6 @@ class ConfigError(Exception):
     def shown(self, base: Path) -> str:
         """Every problem as people see it (paths relative, see ConfigIssue.shown)."""
         return "\n".join(issue.shown(base) for issue in self.issues)
-
-
-class KeyProblem(ValueError):
-    """A problem with one key of a block, reported at that key's own line rather than the
-    block's: raise it from a pydantic validator, or return it from a plugin's content check.
-    `key` is the path below the validated model (or the plugin's block)."""
-
-    def __init__(self, key: Sequence[str | int], message: str) -> None:
-        super().__init__(message)
-        self.key = tuple(str(part) for part in key)
-        self.message = message
 
 
 # What a plugin's content check returns, one per problem (see `_content_issue`).
@@ -602,7 +592,7 @@ def _issues(
         cause = error.get("ctx", {}).get("error")
         message = f"取值无效 (invalid value): {error['msg'].removeprefix('Value error, ')}"
         if isinstance(cause, KeyProblem):  # a model's check about one of its keys
-            loc, message = (*loc, *cause.key), cause.message
+            loc, message = (*loc, *cause.key), f"取值无效 (invalid value): {cause.message}"
         if error["type"] == "extra_forbidden":
             message = "未知的配置项 (unknown key)" + _suggest(model, loc)
         elif error["type"] == "missing":

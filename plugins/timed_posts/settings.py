@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.config import KeyProblem
+from bot.config.files import KeyProblem
 from bot.config.models import ClockTime, ContentPath, Weekday
 from bot.scheduler import cron_trigger
 from plugins.tags.settings import Tag
