@@ -50,9 +50,11 @@ def tell_operators_of_broken(ctx: _Base[Any], issues: Sequence[ConfigIssue]) -> 
                  if any(g.id == ctx.group.id for g in loaded.operated_by(op))]
     language = loaded.config.bot.language
     for file, problems in by_file.items():
-        version = tuple((p.line, p.path, p.message) for p in problems)
-        ctx.log.error("content file %s is broken; its last good version stays in use:\n%s",
-                      file, "\n".join(p.shown(base) for p in problems))
+        version = (file, *((p.line, p.path, p.message) for p in problems))
+        if ("", version) not in told:  # the log, too, once per broken version
+            told.add(("", version))
+            ctx.log.error("content file %s is broken; its last good version stays in use:\n%s",
+                          file, "\n".join(p.shown(base) for p in problems))
         shown = [p.shown(base) for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:
             shown.append(TEXTS.get(language, "more", count=len(problems) - SHOWN_PROBLEMS))
@@ -60,7 +62,7 @@ def tell_operators_of_broken(ctx: _Base[Any], issues: Sequence[ConfigIssue]) -> 
                          file=problems[0].shown_file(base),
                          problems="\n".join(shown))
         for operator in operators:
-            if (operator, (file, *version)) in told:
+            if (operator, version) in told:
                 continue
-            told.add((operator, (file, *version)))
+            told.add((operator, version))
             ctx.outbox.put(Outgoing(text=text, kind=OutKind.DM, to=operator))
