@@ -13,7 +13,9 @@ from bot.events import Outgoing, OutKind
 from bot.i18n import Texts
 
 if TYPE_CHECKING:
-    from bot.context import _Base
+    from bot.context import Context, EventContext, JobContext
+
+    AnyContext = Context[Any] | JobContext[Any] | EventContext[Any]
 
 SHOWN_PROBLEMS = 5  # the rest: `bot config check` lists them all
 
@@ -32,7 +34,7 @@ TEXTS = Texts(
 )
 
 
-def tell_operators_of_broken(ctx: _Base[Any], issues: Sequence[ConfigIssue]) -> None:
+def tell_operators_of_broken(ctx: AnyContext, issues: Sequence[ConfigIssue]) -> None:
     """DM the operators who run ctx's group about each broken file, once per operator and
     version of the file (in memory: a restart refuses a broken file anyway)."""
     if not issues:
