@@ -288,3 +288,12 @@ def test_a_check_across_keys_names_the_line_of_the_key_to_change(tmp_path, block
     line = 1 + text.splitlines().index(next(
         row for row in text.splitlines() if row.strip().startswith(key.rsplit(".", 1)[1] + ":")))
     assert problem.startswith(f"bot.yaml:{line}: {key}: 取值无效 (invalid value): "), problem
+
+
+def test_every_impossible_date_is_named_by_its_line(tmp_path):
+    _write(tmp_path, "events.yaml", "events:\n  - {date: 2026-11-31, time: '19:00', title: a}\n"
+                                    "  - {date: 2026-11-30, time: '19:00', title: b}\n"
+                                    "  - {date: 2026-02-30, time: '19:00', title: c}\n")
+    write_config(tmp_path, {"groups": {"g": {"name": "读书会", "plugins": {"recap": {}}}}})
+    assert [p.split(": 取值无效")[0] for p in _problems(tmp_path)] == [
+        "events.yaml:2: events.0.date", "events.yaml:4: events.2.date"]

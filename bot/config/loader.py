@@ -149,12 +149,13 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int], list[ConfigIssue]]:
         lines: dict[Loc, int] = {}
         duplicates: list[ConfigIssue] = []
         _walk(node, (), lines, duplicates, path)
-        return loader.construct_document(node), lines, duplicates
+        try:
+            return loader.construct_document(node), lines, duplicates
+        except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-13-40
+            raise ConfigError(_unbuildable(loader, node, path) or [
+                ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except RecursionError:
         raise ConfigError([ConfigIssue(path, None, "", "嵌套太深 (nested too deeply)")]) from None
-    except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-13-40
-        raise ConfigError(
-            [ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -164,6 +165,30 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int], list[ConfigIssue]]:
         ) from None
     finally:
         loader.dispose()
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _unbuildable(loader: _MarkedLoader, root: yaml.Node, path: Path) -> list[ConfigIssue]:
+    """Each date YAML cannot build (2026-13-40, 2026-11-31), at its line and key path."""
+    issues = []
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                stack += [(key_node, (*loc, key)), (value_node, (*loc, key))]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, (*loc, str(n))) for n, item in enumerate(node.value)]
+        elif node.tag == _TIMESTAMP:
+            try:
+                loader.construct_yaml_timestamp(node)
+            except ValueError as exc:
+                issues.append(ConfigIssue(path, node.start_mark.line + 1, ".".join(loc),
+                                          f"取值无效 (invalid value): {node.value}: {exc}"))
+    return sorted(issues, key=lambda issue: issue.line or 0)
 
 
 def _walk(
