@@ -297,3 +297,12 @@ def test_every_impossible_date_is_named_by_its_line(tmp_path):
     write_config(tmp_path, {"groups": {"g": {"name": "读书会", "plugins": {"recap": {}}}}})
     assert [p.split(": 取值无效")[0] for p in _problems(tmp_path)] == [
         "events.yaml:2: events.0.date", "events.yaml:4: events.2.date"]
+
+
+def test_content_problems_come_with_bot_yaml_ones_even_when_bot_yaml_is_invalid(tmp_path):
+    _write(tmp_path, "faq/club.yaml", BROKEN_FAQ)
+    write_config(tmp_path, _qa_config(adapter="telegram"))
+    problems = _problems(tmp_path)
+    assert problems[0].startswith("bot.yaml:") and ": adapter: " in problems[0]
+    assert [p.split(": ")[0] for p in problems[1:]] == [
+        "faq/club.yaml:4", "faq/club.yaml:5", "faq/club.yaml:7", "faq/club.yaml:8"]

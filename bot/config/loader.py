@@ -422,12 +422,28 @@ def _raw_plugin_issues(
     for group_id, group in groups.items() if isinstance(groups, dict) else []:
         if isinstance(group, dict):
             places.append((("groups", str(group_id), "plugins"), group.get("plugins")))
+    limit, roots = _raw_file_rules(data, path)
     for loc, blocks in places:
         if isinstance(blocks, dict) and all(
             b is None or isinstance(b, dict) for b in blocks.values()
         ):
-            _enable({str(k): v for k, v in blocks.items()}, loc, known, path, lines, issues)
+            enabled = _enable({str(k): v for k, v in blocks.items()}, loc, known, path, lines,
+                              issues)
+            with files.file_cap(limit, roots):  # their files too: every problem at once
+                issues += _content_checks(enabled, loc, path, lines, roots)
     return issues
+
+
+def _raw_file_rules(data: dict[str, Any], path: Path) -> tuple[int, list[Path]]:
+    """The size cap and content roots as written, for content checked when bot.yaml did
+    not validate (each falls back to its default when it is itself invalid)."""
+    limits, bot = data.get("limits"), data.get("bot")
+    limit = limits.get("max_file_bytes") if isinstance(limits, dict) else None
+    named = bot.get("content_roots") if isinstance(bot, dict) else None
+    roots = [path.parent / r for r in named if isinstance(r, str)] \
+        if isinstance(named, list) else []
+    valid = isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1_000
+    return (limit if valid else files.DEFAULT_MAX_FILE_BYTES), roots
 
 
 def _apply_env(data: dict[str, Any]) -> None:
