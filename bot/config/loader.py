@@ -156,6 +156,9 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int], list[ConfigIssue]]:
                 ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except RecursionError:
         raise ConfigError([ConfigIssue(path, None, "", "嵌套太深 (nested too deeply)")]) from None
+    except ValueError as exc:  # from the parser itself: still a refusal with a reason
+        raise ConfigError(
+            [ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
