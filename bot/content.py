@@ -23,20 +23,27 @@ TEXTS = Texts(
     zh={
         "broken": "「{group}」用的内容文件 {file} 有错误，机器人继续用上一次能读的版本：\n"
                   "{problems}\n改好保存即可生效，无需重启（`bot config check` 列出全部问题）。",
+        "skipped": "「{group}」的定时内容没有发出：{file} 读不了：\n{problems}\n"
+                   "改好保存即可，下次按时发出，无需重启。",
         "more": "…另有 {count} 处",
     },
     en={
         "broken": "A content file “{group}” uses, {file}, has errors; the bot keeps using the "
                   "last version that loaded:\n{problems}\nSaving a fixed file takes effect at "
                   "once, no restart needed (`bot config check` lists every problem).",
+        "skipped": "A timed post in “{group}” was not sent: {file} cannot be read:\n"
+                   "{problems}\nSaving a fixed file is enough; the next one goes out on time.",
         "more": "…and {count} more",
     },
 )
 
 
-def tell_operators_of_broken(ctx: AnyContext, issues: Sequence[ConfigIssue]) -> None:
+def tell_operators_of_broken(ctx: AnyContext, issues: Sequence[ConfigIssue], *,
+                             kept: bool = True) -> None:
     """DM the operators who run ctx's group about each broken file, once per operator and
-    version of the file (in memory: a restart refuses a broken file anyway)."""
+    version of the file (in memory: a restart refuses a broken file anyway). `kept`: its
+    last good version is in use; otherwise what needed it was skipped (a text file read
+    when a post goes out has no parsed version to keep)."""
     if not issues:
         return
     loaded = ctx.services.config
@@ -60,7 +67,7 @@ def tell_operators_of_broken(ctx: AnyContext, issues: Sequence[ConfigIssue]) -> 
         shown = [p.shown(base) for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:
             shown.append(TEXTS.get(language, "more", count=len(problems) - SHOWN_PROBLEMS))
-        text = TEXTS.get(language, "broken", group=ctx.group.name,
+        text = TEXTS.get(language, "broken" if kept else "skipped", group=ctx.group.name,
                          file=problems[0].shown_file(base),
                          problems="\n".join(shown))
         for operator in operators:

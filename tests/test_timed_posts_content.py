@@ -243,3 +243,18 @@ async def test_the_listing_shows_each_post_as_it_will_be_sent(make_chat, tmp_pat
         "3. 下次 11-28 20:00：今晚星期六聊：[话题]",  # the topic is drawn when it goes out
     ]
     assert "{" not in listing.text
+
+
+async def test_operators_hear_once_that_a_text_file_went_missing(make_chat, tmp_path):
+    path = _content(tmp_path, "timed_posts/recap.txt", "周小结")
+    chat = await make_chat({"operators": [{"id": "op_wang"}], "groups": {"g": _group(
+        "读书会", [{"at": "08:00", "text_file": "timed_posts/recap.txt"}])}},
+        now="2026-11-23 07:00")
+    path.unlink()
+    sent = [d for d in await chat.advance("2d") if "日报" not in d.text]  # the digest aside
+    assert [d.kind for d in sent] == ["dm"]  # no post, and one message over two days
+    assert sent[0].to == "op_wang" and sent[0].text.startswith(
+        "「读书会」的定时内容没有发出：timed_posts/recap.txt 读不了：\n"
+        "timed_posts/recap.txt: 找不到文件 (file not found)")
+    path.write_text("周小结（补）", encoding="utf-8")
+    assert texts(await chat.advance("1d")) == ["周小结（补）"]

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from bot.almanac import fill
+from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.i18n import Texts
 from bot.plugin import Role, Router, Schedule
@@ -80,6 +81,9 @@ async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
         text = await compose(ctx, post)
     except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
         ctx.log.error("timed post %s not sent: %s", post.key(), exc)
+        problem = service.unreadable(post, ctx.settings, ctx.services.config.base_dir, exc)
+        if problem is not None:  # the operators hear once; the next post goes out when fixed
+            tell_operators_of_broken(ctx, [problem], kept=False)
         return
     if post.tags:  # only the members with these tags are @-mentioned, in batches
         await post_to_tagged(ctx, text, post.tags)

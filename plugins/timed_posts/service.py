@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import KeyProblem
-from bot.config.files import content_file, read_text
+from bot.config import ConfigIssue, KeyProblem
+from bot.config.files import TooLarge, content_file, read_text
 from bot.storage import insert_if_missing
 from plugins.timed_posts.models import TimedPostsDrawn
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings, TopicPool
@@ -64,6 +64,23 @@ async def draw(
     await insert_if_missing(session, TimedPostsDrawn, group_id=group_id, pool=pool,
                             topic_key=pick, drawn_at=slot)
     return keys[pick]
+
+
+def unreadable(post: TimedPost, settings: TimedPostsSettings, config_dir: Path,
+               exc: Exception) -> ConfigIssue | None:
+    """Why a post's file could not be used when it was due, for the operators."""
+    name = post.text_file or (settings.pool(post.pool).file if post.pool else None)
+    if name is None:
+        return None
+    if isinstance(exc, FileNotFoundError):
+        reason = "找不到文件 (file not found)"
+    elif isinstance(exc, TooLarge):
+        reason = str(exc)
+    elif post.text_file is None:
+        reason = "话题池是空的 (the topic pool is empty)"
+    else:
+        reason = f"无法读取 (cannot read): {type(exc).__name__}"
+    return ConfigIssue(config_dir / "config" / name, None, "", reason)
 
 
 def check_content(settings: TimedPostsSettings, config_dir: Path) -> list[KeyProblem]:
