@@ -47,7 +47,9 @@ def _load(path: Path):
     except PluginDiscoveryError as exc:
         _fail(f"插件无法加载 / a plugin cannot be loaded: {exc}")
     except ConfigError as exc:
-        _fail(f"配置有误 / invalid configuration ({len(exc.issues)} problem(s)):\n{exc}")
+        # Paths as the owner wrote them: content files relative to config/.
+        shown = exc.shown(path.absolute().parent)
+        _fail(f"配置有误 / invalid configuration ({len(exc.issues)} problem(s)):\n{shown}")
 
 
 def _logging(verbose: bool, quiet: bool, fmt: LogFormat = "text") -> None:

@@ -21,6 +21,7 @@ from bot.i18n import Texts
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.config.loader import ContentProblem
     from bot.context import Context, EventContext, JobContext
 
 
@@ -127,7 +128,9 @@ class Job(Generic[S]):
     when: Callable[[S], Iterable[Schedule]]
 
 
-ContentCheck = Callable[[Any, Path], list[str]]
+# Problems as text (at the plugin's block), KeyProblem (at one key of it) or ConfigIssue
+# (a content file's own problem, at its file and line).
+ContentCheck = Callable[[Any, Path], "Sequence[ContentProblem]"]
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ class Plugin(Generic[S]):
     jobs: Sequence[Job[S]] = ()
     texts: Texts = field(default_factory=lambda: Texts(zh={}))
     title_en: str = ""
-    # Validates content files the settings point at; returns problems as text.
+    # Validates content files the settings point at; returns every problem found.
     check_content: ContentCheck | None = None
     # Adds this plugin's figures to the operators' daily digest.
     digest: DigestSource | None = None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -29,6 +28,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -102,35 +102,89 @@ class WindowTrigger(BaseTrigger):
         return f"window[{self.start:%H:%M}-{self.end:%H:%M}]"
 
 
-def cron_trigger(expression: str, timezone: ZoneInfo) -> CronTrigger:
-    """A standard 5-field crontab line (0 or 7 = Sunday, unlike APScheduler 3's own numbering)."""
+_CRON_FIELDS = (("minute", "分钟"), ("hour", "小时"), ("day", "日"), ("month", "月"),
+                ("day_of_week", "星期"))
+_DOW_NAMES = {name: n for n, name in enumerate(_CRON_DOW[:7])}  # crontab's: sun = 0
+
+
+def cron_trigger(expression: str, timezone: ZoneInfo) -> BaseTrigger:
+    """A standard 5-field crontab line, as cron reads it: weekdays numbered from Sunday
+    (0 or 7), names, ranges, lists and steps — converted for APScheduler 3, which numbers
+    from Monday (mon = 0) and refuses `0-4`. As in cron, a line restricting both the day
+    of the month and the weekday fires on either. Raises ValueError saying which field is
+    wrong, in Chinese and English."""
     fields = expression.split()
     if len(fields) != 5:
-        raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}")
+        raise ValueError(f"cron 要写 5 段：分 时 日 月 星期，例如 \"0 21 * * 0-4\"；这里有 "
+                         f"{len(fields)} 段 (cron needs 5 fields: minute hour day month "
+                         f"weekday; got {len(fields)})")
     minute, hour, day, month, dow = fields
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=_crontab_weekdays(dow),
-        timezone=timezone,
-    )
+    for (name, label), value in zip(_CRON_FIELDS[:4], fields, strict=False):
+        try:
+            CronTrigger(**{name: value})
+        except ValueError as exc:
+            raise ValueError(f"cron 的“{label}”段 {value!r} 写得不对 (invalid {name} field: "
+                             f"{exc})") from None
+    weekdays = crontab_weekdays(dow)
+    if not day.startswith("*") and not dow.startswith("*"):
+        # cron: both restricted means day-of-month OR weekday; APScheduler requires both.
+        return OrTrigger([
+            CronTrigger(minute=minute, hour=hour, day=day, month=month, timezone=timezone),
+            CronTrigger(minute=minute, hour=hour, month=month, day_of_week=weekdays,
+                        timezone=timezone),
+        ])
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekdays,
+                       timezone=timezone)
 
 
-def _crontab_weekdays(field: str) -> str:
-    def name(match: re.Match[str]) -> str:
-        number = int(match.group(0))
-        if number > 7:
-            raise ValueError(f"weekday {number} is out of range 0-7")
-        return _CRON_DOW[number]
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (sun = 0 or 7) as APScheduler 3's day_of_week: the days it
+    names, spelled out (`0-4` → `mon,tue,wed,thu,sun`), or `*`."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        days |= _weekday_part(part, field)
+    if len(days) == 7:
+        return "*"
+    return ",".join(WEEKDAY_NAMES[(d - 1) % 7] for d in sorted(days, key=lambda d: (d - 1) % 7))
 
-    parts = []
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        base = re.sub(r"\d+", name, base)
-        parts.append(f"{base}/{step}" if step else base)
-    return ",".join(parts)
+
+def _weekday_part(part: str, field: str) -> set[int]:
+    """One comma-separated item: `*`, `3`, `mon`, `1-5`, `sun-thu`, with an optional
+    `/step`. Days numbered as cron does, 0 = Sunday."""
+    base, slash, step_text = part.partition("/")
+    step = 1
+    if slash:
+        if not step_text.isdigit() or int(step_text) == 0:
+            raise _weekday_error(field, f"步长 {step_text!r} 应是正整数 (the step must be a "
+                                        "positive number)")
+        step = int(step_text)
+    if base == "*":
+        first, last = 0, 6
+    else:
+        low, dash, high = base.partition("-")
+        first = _weekday_value(low, field)
+        # `5/2` (cron's "from Friday, every other day") runs to the week's end.
+        last = _weekday_value(high, field) if dash else (7 if slash else first)
+        if last < first:
+            raise _weekday_error(field, f"范围 {base!r} 要从小到大，跨周日请写成 6-7 或 0,6 "
+                                        f"(a range runs upwards; for Saturday to Sunday write "
+                                        f"6-7)")
+    return {d % 7 for d in range(first, last + 1, step)}
+
+
+def _weekday_value(text: str, field: str) -> int:
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text in _DOW_NAMES:
+        return _DOW_NAMES[text]
+    raise _weekday_error(field, f"{text!r} 不是星期：用 0-7（0 和 7 都是周日）或 sun、mon… "
+                                f"(not a weekday: use 0-7, 0 and 7 being Sunday, or sun..sat)")
+
+
+def _weekday_error(field: str, reason: str) -> ValueError:
+    return ValueError(f"cron 的“星期”段 {field!r} 写得不对：{reason}")
 
 
 FireFn = Callable[[datetime, bool], Awaitable[None]]

@@ -169,4 +169,5 @@ def test_an_impossible_date_in_a_content_file_names_the_file(tmp_path):
         "briefing": {"files": ["briefing/bad.yaml"]}}}}})
     with pytest.raises(ConfigError) as raised:
         load(path)
-    assert "bad.yaml: 取值无效 (invalid value): month must be in 1..12" in str(raised.value)
+    assert "bad.yaml:2: days.2026-13-40: 取值无效 (invalid value): 2026-13-40: month must be " \
+        "in 1..12" in str(raised.value)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
@@ -237,3 +238,57 @@ async def test_one_off_timers_fire_in_order_on_the_simulated_clock(make_chat):
     posts = await chat.advance("5m")
     assert fired == [("early", "08:59"), ("late", "09:01")]
     assert texts(posts) == ["早安"]
+
+
+# -- every standard crontab weekday form (cron numbers from Sunday = 0 or 7; APScheduler 3
+# from Monday = 0 and refuses ranges through 0) -----------------------------------------------
+
+CRON_WEEKDAYS = {
+    "0-4": {"Sun", "Mon", "Tue", "Wed", "Thu"},  # Sunday to Thursday: the example
+    "sun-thu": {"Sun", "Mon", "Tue", "Wed", "Thu"},
+    "1-5": {"Mon", "Tue", "Wed", "Thu", "Fri"},
+    "MON,WED": {"Mon", "Wed"},
+    "0": {"Sun"},
+    "7": {"Sun"},
+    "6-7": {"Sat", "Sun"},
+    "0,6": {"Sat", "Sun"},
+    "*/2": {"Sun", "Tue", "Thu", "Sat"},  # cron's steps count from Sunday
+    "1-5/2": {"Mon", "Wed", "Fri"},
+    "fri/2": {"Fri", "Sun"},
+    "Sat,sun": {"Sat", "Sun"},
+    "*": {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
+    "0-6": {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
+}
+
+
+async def test_each_crontab_weekday_form_fires_on_its_days(make_chat):
+    posts = [{"cron": f"0 21 * * {field}", "text": field} for field in CRON_WEEKDAYS]
+    chat = await make_chat({"groups": {"g": _group("群", posts)}}, now="2026-11-22 22:00")
+    sent = await chat.advance("14d")  # two weeks from a Sunday evening
+    fired: dict[str, list[str]] = {field: [] for field in CRON_WEEKDAYS}
+    for delivery in sent:
+        assert delivery.at.strftime("%H:%M") == "21:00"
+        fired[delivery.text].append(delivery.at.strftime("%a"))
+    for field, days in CRON_WEEKDAYS.items():
+        assert set(fired[field]) == days, field
+        assert len(fired[field]) == 2 * len(days), field  # each day once a week
+
+
+async def test_a_cron_line_with_a_day_of_month_and_a_weekday_fires_on_either(make_chat):
+    # As cron does: "the 1st, and every Friday"; APScheduler alone would want both at once.
+    posts = [{"cron": "0 9 1 * fri", "text": "月初或周五"}]
+    chat = await make_chat({"groups": {"g": _group("群", posts)}}, now="2026-11-23 00:00")
+    sent = await chat.advance_to("2026-12-08 00:00")
+    assert [d.at.strftime("%m-%d %a") for d in sent] == [
+        "11-27 Fri", "12-01 Tue", "12-04 Fri"]
+
+
+@pytest.mark.parametrize("field, words", [
+    ("8", "不是星期"), ("5-1", "要从小到大"), ("mon-", "不是星期"), ("*/0", "步长"),
+    ("funday", "不是星期"),
+])
+def test_a_bad_crontab_weekday_is_refused_in_plain_words(field, words):
+    with pytest.raises(ValueError) as caught:
+        cron_trigger(f"0 21 * * {field}", SHANGHAI)
+    assert "cron 的“星期”段" in str(caught.value) and words in str(caught.value)
+    assert "APScheduler" not in str(caught.value)

@@ -220,3 +220,41 @@ def test_a_post_naming_an_unknown_pool_is_a_config_error(tmp_path):
 def test_a_missing_text_file_under_defaults_is_reported_too(tmp_path):
     with pytest.raises(ConfigError, match=r"nope\.txt"):
         _load(tmp_path, {"posts": [{"at": "08:00", "text_file": "nope.txt"}]}, where="defaults")
+
+
+# -- 定时: what will be sent ------------------------------------------------------------------
+
+
+async def test_the_listing_shows_each_post_as_it_will_be_sent(make_chat, tmp_path):
+    # Issue 13: `定时` showed raw `{group}`; it fills what the post fills, for its next day.
+    _content(tmp_path, "timed_posts/morning.txt", "早安，{group}！今天{weekday}\n第二行")
+    chat = await make_chat({"groups": {"g": _group("读书会", [
+        {"at": "08:00", "text_file": "timed_posts/morning.txt"},
+        {"cron": "0 21 * * 0-4", "text": "「{group}」{members}人，{date}"},
+        {"at": "20:00", "pool": "话题", "text": "今晚{weekday}聊：{topic}"},
+    ], pools={"话题": ["读书", "电影"]}, owner="olivia", admins=["adam"])}},
+        now="2026-11-28 09:00")  # a Saturday
+    await chat.say("alice", "早")  # the group: olivia, adam, alice
+    [listing] = await chat.say("adam", "定时")
+    assert listing.text.splitlines() == [
+        "「读书会」的定时发布：",
+        "1. 下次 11-29 08:00：早安，读书会！今天星期日 第二行",
+        "2. 下次 11-29 21:00：「读书会」3人，2026-11-29",  # Sunday: 0-4 includes it
+        "3. 下次 11-28 20:00：今晚星期六聊：[话题]",  # the topic is drawn when it goes out
+    ]
+    assert "{" not in listing.text
+
+
+async def test_operators_hear_once_that_a_text_file_went_missing(make_chat, tmp_path):
+    path = _content(tmp_path, "timed_posts/recap.txt", "周小结")
+    chat = await make_chat({"operators": [{"id": "op_wang"}], "groups": {"g": _group(
+        "读书会", [{"at": "08:00", "text_file": "timed_posts/recap.txt"}])}},
+        now="2026-11-23 07:00")
+    path.unlink()
+    sent = [d for d in await chat.advance("2d") if "日报" not in d.text]  # the digest aside
+    assert [d.kind for d in sent] == ["dm"]  # no post, and one message over two days
+    assert sent[0].to == "op_wang" and sent[0].text.startswith(
+        "「读书会」的定时内容没有发出：timed_posts/recap.txt 读不了：\n"
+        "timed_posts/recap.txt: 找不到文件 (file not found)")
+    path.write_text("周小结（补）", encoding="utf-8")
+    assert [d.text for d in await chat.advance("1d") if d.kind == "post"] == ["周小结（补）"]

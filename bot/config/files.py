@@ -47,6 +47,17 @@ class ContentPath(str):
             serialization=core_schema.to_string_ser_schema())
 
 
+class KeyProblem(ValueError):
+    """A problem with one key of a block, reported at that key's own line rather than the
+    block's: raise it from a pydantic validator, or return it from a plugin's content check.
+    `key` is the path below the validated model (or the plugin's block)."""
+
+    def __init__(self, key: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.key = tuple(str(part) for part in key)
+        self.message = message
+
+
 def is_url(name: str) -> bool:
     return name.startswith(("http://", "https://"))
 

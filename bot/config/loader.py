@@ -10,7 +10,7 @@ import threading
 import types
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.config import files
+from bot.config.files import KeyProblem
 from bot.config.models import BotConfig, GroupConfig, Operator, PluginBlocks
 from bot.groups import EnabledPlugin, GroupSetup, build_command_table, group_setup
 from bot.plugin import Plugin
@@ -33,25 +34,45 @@ class ConfigIssue:
     line: int | None
     path: str
     message: str
+    # A content file's problem: the bot.yaml blocks naming the file (who may be told).
+    named_by: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.describe(self.file)
 
     def shown(self, base: Path) -> str:
-        """As people see it: the file relative to bot.yaml's folder, never a server path."""
-        return files.without_base(self.describe(files.relative(self.file, base)), base)
+        """As people see it, never a server path (see `shown_file`)."""
+        return files.without_base(self.describe(self.shown_file(base)), base)
+
+    def shown_file(self, base: Path) -> str:
+        """A content file relative to config/ (as bot.yaml names it), bot.yaml relative to
+        its own folder."""
+        content_dir = base / "config"
+        if self.file.absolute().is_relative_to(content_dir.absolute()) or \
+                self.file.resolve().is_relative_to(content_dir.resolve()):
+            return files.relative(self.file, content_dir)
+        return files.relative(self.file, base)
 
     def describe(self, file: Path | str) -> str:
         if self.line is None and not self.path:  # about the whole file (missing, unreadable)
             return f"{file}: {self.message}"
         where = f"{file}:{self.line}" if self.line else f"{file}"
-        return f"{where}: {self.path or '(top level)'}: {self.message}"
+        return f"{where}: {self.path}: {self.message}" if self.path else \
+            f"{where}: {self.message}"
 
 
 class ConfigError(Exception):
     def __init__(self, issues: list[ConfigIssue]) -> None:
         self.issues = issues
         super().__init__("\n".join(str(i) for i in issues))
+
+    def shown(self, base: Path) -> str:
+        """Every problem as people see it (paths relative, see ConfigIssue.shown)."""
+        return "\n".join(issue.shown(base) for issue in self.issues)
+
+
+# What a plugin's content check returns, one per problem (see `_content_issue`).
+ContentProblem = str | ConfigIssue | KeyProblem
 
 
 @dataclass
@@ -100,10 +121,14 @@ class LoadedConfig:
 
 
 class _MarkedLoader(files.FastLoader):  # type: ignore[misc,valid-type]
-    """Records the line of every key path and refuses duplicate keys."""
+    """libyaml's parser and composer (CSafeLoader, where installed): the node tree keeps
+    every mark, so lines and duplicate keys come from it (`_walk`), not from a second,
+    pure-Python parse."""
 
 
-def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
+def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int], list[ConfigIssue]]:
+    """The file's data, the line of every key path, and its duplicate keys (reported with
+    the validation's problems, all at once). Raises ConfigError when it cannot be parsed."""
     try:
         text = files.read_text(path)
     except FileNotFoundError:
@@ -118,18 +143,20 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
             raise ConfigError([ConfigIssue(path, shape[1], "", shape[0])])
         node = loader.get_single_node()
         if node is None:
-            return {}, {}
+            return {}, {}, []
         if (problem := files.expanded_size_problem(node)) is not None:
             raise ConfigError([ConfigIssue(path, None, "", problem)])
         lines: dict[Loc, int] = {}
-        problems: list[ConfigIssue] = []
-        _walk(node, (), lines, problems, path)
-        if problems:
-            raise ConfigError(problems)
-        return loader.construct_document(node), lines
+        duplicates: list[ConfigIssue] = []
+        _walk(node, (), lines, duplicates, path)
+        try:
+            return loader.construct_document(node), lines, duplicates
+        except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-13-40
+            raise ConfigError(_unbuildable(loader, node, path) or [
+                ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except RecursionError:
         raise ConfigError([ConfigIssue(path, None, "", "嵌套太深 (nested too deeply)")]) from None
-    except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-13-40
+    except ValueError as exc:  # from the parser itself: still a refusal with a reason
         raise ConfigError(
             [ConfigIssue(path, None, "", f"取值无效 (invalid value): {exc}")]) from None
     except yaml.YAMLError as exc:
@@ -141,6 +168,30 @@ def _read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         ) from None
     finally:
         loader.dispose()
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _unbuildable(loader: _MarkedLoader, root: yaml.Node, path: Path) -> list[ConfigIssue]:
+    """Each date YAML cannot build (2026-13-40, 2026-11-31), at its line and key path."""
+    issues = []
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                stack += [(key_node, (*loc, key)), (value_node, (*loc, key))]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, (*loc, str(n))) for n, item in enumerate(node.value)]
+        elif node.tag == _TIMESTAMP:
+            try:
+                loader.construct_yaml_timestamp(node)
+            except ValueError as exc:
+                issues.append(ConfigIssue(path, node.start_mark.line + 1, ".".join(loc),
+                                          f"取值无效 (invalid value): {node.value}: {exc}"))
+    return sorted(issues, key=lambda issue: issue.line or 0)
 
 
 def _walk(
@@ -175,29 +226,64 @@ M = typing.TypeVar("M", bound=BaseModel)
 def load_content(path: Path, model: type[M]) -> M:
     """A content file under config/ (FAQ, briefing items…) validated against `model`;
     raises ConfigError naming the file, line and key of every problem. Read once per
-    version of the file: the content check, the game and /reload share it."""
+    version of the file: the content check, the game and /reload share it (a broken
+    version too: its problems are kept, not found again on every message)."""
     try:
         stat = path.stat()
     except OSError:  # reading it says what is wrong, with the file's name
         stat = None
-    key = (str(path.resolve()), model, stat.st_mtime_ns, stat.st_size) if stat else None
-    if key is not None and (cached := _CONTENT.get(key)) is not None:
+    key = (str(path.resolve()), model, stat.st_mtime_ns, stat.st_size,
+           files.max_file_bytes()) if stat else None
+    cached = _CONTENT.get(key) if key is not None else None
+    if isinstance(cached, ConfigError):
+        raise ConfigError(cached.issues)
+    if cached is not None:
         return typing.cast(M, cached)
-    data, lines = _read_yaml(path)
     try:
-        loaded = model.model_validate(_plain_keys(data if data is not None else {}))
-    except ValidationError as exc:
-        raise ConfigError(_issues(exc, path, lines, (), model)) from None
+        loaded: M | ConfigError = _parse_content(path, model)
+    except ConfigError as exc:
+        loaded = exc
     if key is not None:
         if len(_CONTENT) >= CONTENT_CACHE:
             _CONTENT.pop(next(iter(_CONTENT)))  # the oldest version read
         _CONTENT[key] = loaded
+    if isinstance(loaded, ConfigError):
+        raise ConfigError(loaded.issues)
+    _LAST_GOOD[(str(path.resolve()), model)] = loaded
     return loaded
 
 
-# Parsed content files by (path, model, modification time, size): a changed file is a new key.
+def load_content_kept(path: Path, model: type[M]) -> tuple[M, list[ConfigIssue]]:
+    """While the bot runs: the file's content, or — when an edit broke it or it was
+    removed — the last version that loaded in this process, with the new version's
+    problems (for the operators). Raises ConfigError when no version ever loaded."""
+    try:
+        return load_content(path, model), []
+    except ConfigError as exc:
+        kept = _LAST_GOOD.get((str(path.resolve()), model))
+        if kept is None:
+            raise
+        return typing.cast(M, kept), exc.issues
+
+
+def _parse_content(path: Path, model: type[M]) -> M:
+    data, lines, issues = _read_yaml(path)
+    try:
+        loaded = model.model_validate(_plain_keys(data if data is not None else {}))
+    except ValidationError as exc:
+        issues += _issues(exc, path, lines, (), model)
+    if issues:
+        raise ConfigError(_in_order(issues))
+    return loaded
+
+
+# Content files by (path, model, modification time, size, size cap): a changed file is a
+# new key. A version that does not load is kept as its ConfigError.
 CONTENT_CACHE = 256
-_CONTENT: dict[tuple[str, type[BaseModel], int, int], BaseModel] = {}
+_CONTENT: dict[tuple[str, type[BaseModel], int, int, int], BaseModel | ConfigError] = {}
+# The last version of each (file, model) that loaded: what the bot keeps using while an
+# edit leaves the file broken (one entry per content file the config names).
+_LAST_GOOD: dict[tuple[str, type[BaseModel]], BaseModel] = {}
 
 
 def _plain_keys(data: Any) -> Any:
@@ -217,7 +303,32 @@ def load_config(
     # absolute(), not resolve(): a bot.yaml that is a link keeps its own folder as the base
     # (the repository links bot.yaml and config/ to the starter the package ships).
     path = Path(path).absolute()
-    data, lines = _read_yaml(path)
+    data, lines, duplicates = _read_yaml(path)
+    try:
+        return _load_config(path, data, lines, plugins, builtins, duplicates)
+    except ConfigError as exc:
+        raise ConfigError(_in_order(exc.issues)) from None
+
+
+def _in_order(issues: list[ConfigIssue]) -> list[ConfigIssue]:
+    """Each file's problems by line (bot.yaml's first), each once: a content file named by
+    several groups is reported once, naming every block that names it."""
+    merged: dict[tuple[Path, int | None, str, str], ConfigIssue] = {}
+    for issue in issues:
+        key = (issue.file, issue.line, issue.path, issue.message)
+        if key in merged:
+            before = merged[key]
+            issue = replace(before, named_by=tuple(dict.fromkeys(
+                (*before.named_by, *issue.named_by))))
+        merged[key] = issue
+    files_first = list(dict.fromkeys(i.file for i in merged.values()))
+    return sorted(merged.values(), key=lambda i: (files_first.index(i.file), i.line or 0))
+
+
+def _load_config(
+    path: Path, data: Any, lines: dict[Loc, int], plugins: Sequence[Plugin[Any]],
+    builtins: Sequence[Plugin[Any]], duplicates: list[ConfigIssue],
+) -> LoadedConfig:
     if not isinstance(data, dict):
         raise ConfigError(
             [
@@ -236,10 +347,15 @@ def load_config(
         issues = _issues(exc, path, lines, (), BotConfig)
         # Report the plugin blocks' problems in the same pass, not one round later.
         issues += _raw_plugin_issues(data, path, lines, {p.name: p for p in plugins})
-        raise ConfigError(issues) from None
+        raise ConfigError(duplicates + issues) from None
     roots = [path.parent / root for root in config.bot.content_roots]
     with files.file_cap(config.limits.max_file_bytes, roots):  # content: this config's rules
-        loaded = _assemble(config, path, lines, plugins, builtins)
+        try:
+            loaded = _assemble(config, path, lines, plugins, builtins)
+        except ConfigError as exc:
+            raise ConfigError(duplicates + exc.issues) from None
+    if duplicates:
+        raise ConfigError(duplicates)
     files.adopt_file_cap(config.limits.max_file_bytes, roots)
     return loaded
 
@@ -286,7 +402,9 @@ def for_group(
     mine = f"groups.{group_id}"
     for issue in issues:
         text = issue.shown(base)
-        if (issue.path and issue.path != mine and not issue.path.startswith(mine + ".")) or \
+        # A content file's problem concerns the groups whose blocks name the file.
+        scope = [p for p in issue.named_by or (issue.path,) if p]
+        if (scope and not any(p == mine or p.startswith(mine + ".") for p in scope)) or \
                 any(other and other in text for other in others):
             kept += 1
         else:
@@ -307,12 +425,28 @@ def _raw_plugin_issues(
     for group_id, group in groups.items() if isinstance(groups, dict) else []:
         if isinstance(group, dict):
             places.append((("groups", str(group_id), "plugins"), group.get("plugins")))
+    limit, roots = _raw_file_rules(data, path)
     for loc, blocks in places:
         if isinstance(blocks, dict) and all(
             b is None or isinstance(b, dict) for b in blocks.values()
         ):
-            _enable({str(k): v for k, v in blocks.items()}, loc, known, path, lines, issues)
+            enabled = _enable({str(k): v for k, v in blocks.items()}, loc, known, path, lines,
+                              issues)
+            with files.file_cap(limit, roots):  # their files too: every problem at once
+                issues += _content_checks(enabled, loc, path, lines, roots)
     return issues
+
+
+def _raw_file_rules(data: dict[str, Any], path: Path) -> tuple[int, list[Path]]:
+    """The size cap and content roots as written, for content checked when bot.yaml did
+    not validate (each falls back to its default when it is itself invalid)."""
+    limits, bot = data.get("limits"), data.get("bot")
+    limit = limits.get("max_file_bytes") if isinstance(limits, dict) else None
+    named = bot.get("content_roots") if isinstance(bot, dict) else None
+    roots = [path.parent / r for r in named if isinstance(r, str)] \
+        if isinstance(named, list) else []
+    valid = isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1_000
+    return (limit if valid else files.DEFAULT_MAX_FILE_BYTES), roots
 
 
 def _apply_env(data: dict[str, Any]) -> None:
@@ -391,9 +525,22 @@ def _content_checks(
         if outside or enabled.plugin.check_content is None:
             continue
         for problem in enabled.plugin.check_content(enabled.settings, path.parent):
-            problem = files.without_base(problem, path.parent)
-            issues.append(ConfigIssue(path, _line(lines, where), ".".join(where), problem))
+            issues.append(_content_issue(problem, where, path, lines))
     return issues
+
+
+def _content_issue(problem: ContentProblem, where: Loc, path: Path,
+                   lines: dict[Loc, int]) -> ConfigIssue:
+    """A plugin's content check's finding: a content file's own problem (file:line there),
+    a problem at one key of the plugin's block (that key's line), or text (the block's)."""
+    named_by = ".".join(where)
+    if isinstance(problem, ConfigIssue):
+        return replace(problem, named_by=(*problem.named_by, named_by))
+    if isinstance(problem, KeyProblem):
+        loc = (*where, *problem.key)
+        return ConfigIssue(path, _line(lines, loc), ".".join(loc), problem.message)
+    return ConfigIssue(path, _line(lines, where), named_by,
+                       files.without_base(problem, path.parent))
 
 
 def _place_checks(config: BotConfig, path: Path, lines: dict[Loc, int]) -> list[ConfigIssue]:
@@ -486,7 +633,10 @@ def _issues(
     issues = []
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"])
-        message = f"取值无效 (invalid value): {error['msg']}"
+        cause = error.get("ctx", {}).get("error")
+        message = f"取值无效 (invalid value): {error['msg'].removeprefix('Value error, ')}"
+        if isinstance(cause, KeyProblem):  # a model's check about one of its keys
+            loc, message = (*loc, *cause.key), f"取值无效 (invalid value): {cause.message}"
         if error["type"] == "extra_forbidden":
             message = "未知的配置项 (unknown key)" + _suggest(model, loc)
         elif error["type"] == "missing":

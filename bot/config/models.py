@@ -17,6 +17,7 @@ from pydantic import (
 
 from bot.clock import parse_duration
 from bot.config.files import ContentPath as ContentPath  # plugins name their files with it
+from bot.config.files import KeyProblem
 from bot.i18n import Language
 
 
@@ -121,8 +122,8 @@ class DigestSettings(Strict):
     def _silence_fits_the_chart(self) -> DigestSettings:
         # Silence is counted over the chart's days; a longer threshold could never be met.
         if self.risk_silent_days > self.chart_days:
-            raise ValueError(f"risk_silent_days ({self.risk_silent_days}) must not exceed "
-                             f"chart_days ({self.chart_days})")
+            raise KeyProblem(("risk_silent_days",), f"risk_silent_days ({self.risk_silent_days}) "
+                             f"must not exceed chart_days ({self.chart_days})")
         return self
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config import ContentProblem, KeyProblem
 from bot.plugin import Job, Plugin
 from plugins.briefing import handlers, models  # noqa: F401  (models: tables for migrations)
 from plugins.briefing.content import TAGS_DIR, check_files
@@ -13,16 +14,18 @@ from plugins.briefing.settings import BriefingSettings
 from plugins.briefing.texts import TEXTS
 
 
-def check_content(settings: BriefingSettings, config_dir: Path) -> list[str]:
-    """Curated files (each problem with file and line), tag files, and local feed files."""
+def check_content(settings: BriefingSettings, config_dir: Path) -> list[ContentProblem]:
+    """Curated files (each problem with file and line), tag files, and local feed files
+    (a missing one at its `url` key's line)."""
     base = config_dir / "config"
     paths = [base / name for name in settings.files]
     if settings.tag_content:
         paths += sorted((base / TAGS_DIR).glob("*.yaml"))
-    problems = check_files(paths)
-    for feed in settings.feeds:
+    problems: list[ContentProblem] = list(check_files(paths))
+    for n, feed in enumerate(settings.feeds):
         if not is_url(feed.url) and not (base / feed.url).is_file():
-            problems.append(f"{base / feed.url}: 找不到订阅源文件 (feed file not found)")
+            problems.append(KeyProblem(("feeds", n, "url"),
+                                       f"找不到订阅源文件 (feed file not found): {feed.url}"))
     return problems
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.config import ConfigError, load_content
+from bot.config import ConfigError, ConfigIssue, load_content
 from plugins.briefing.settings import CuratedFile, CuratedItem
 
 TAGS_DIR = Path("briefing") / "tags"  # under config/: <tag>.yaml reaches groups with that tag
@@ -53,11 +53,12 @@ def _first_problem(path: Path, exc: ConfigError) -> str:
     return exc.issues[0].describe(path.name)
 
 
-def check_files(paths: list[Path]) -> list[str]:
-    problems: list[str] = []
+def check_files(paths: list[Path]) -> list[ConfigIssue]:
+    """Every problem of every file, each at its file and line."""
+    problems: list[ConfigIssue] = []
     for path in paths:
         try:
             read_curated(path)
         except ConfigError as exc:
-            problems += [str(issue) for issue in exc.issues]
+            problems += exc.issues
     return problems

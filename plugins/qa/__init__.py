@@ -5,23 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.activity import load_segmenter
+from bot.config import ConfigIssue
 from bot.plugin import Plugin
 from plugins.qa import models  # noqa: F401  (tables for migrations)
 from plugins.qa.digest import contribute
 from plugins.qa.handlers import router
-from plugins.qa.service import read_faq_file
+from plugins.qa.service import faq_file_problems
 from plugins.qa.settings import QaSettings
 from plugins.qa.texts import TEXTS
 
 
-def check_faq_files(settings: QaSettings, config_dir: Path) -> list[str]:
-    problems = []
-    for name in settings.faq_files:
-        try:
-            read_faq_file(config_dir / "config" / name)
-        except ValueError as exc:
-            problems.append(str(exc))
-    return problems
+def check_faq_files(settings: QaSettings, config_dir: Path) -> list[ConfigIssue]:
+    return [problem for name in settings.faq_files
+            for problem in faq_file_problems(config_dir / "config" / name)]
 
 
 plugin: Plugin[QaSettings] = Plugin(

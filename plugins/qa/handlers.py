@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content import tell_operators_of_broken
 from bot.context import Context
 from bot.plugin import Role, Router
 from bot.text import excerpt, fill
@@ -32,6 +33,7 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
         return False
     async with ctx.transaction() as session:
         faq = await service.faq_for(session, ctx.group.id, faq_paths(ctx), ctx.group.tags)
+        tell_operators_of_broken(ctx, faq.broken)  # answering from the last good version
         match = faq.index.best(question)
         known = match is not None and match.coverage >= ctx.settings.threshold
         # "The same question" is one with the same answer, however it is worded.

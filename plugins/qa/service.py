@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ConfigError, load_content
+from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
 from plugins.qa.matcher import FaqIndex
 from plugins.qa.models import QaAnswer, QaTaught, QaUnanswered
 from plugins.qa.settings import FaqEntry, FaqFile
@@ -22,15 +22,19 @@ MAX_QUESTION = 500
 class Faq:
     entries: list[FaqEntry]
     index: FaqIndex
+    # Files an edit broke while the bot runs: their last good version is in use; these are
+    # the new version's problems, for the group's operators.
+    broken: tuple[ConfigIssue, ...] = ()
 
 
-def read_faq_file(path: Path) -> FaqFile:
-    """Raises ValueError with the file, line and what is wrong (read through the core's
-    capped, alias-safe loader)."""
+def faq_file_problems(path: Path) -> list[ConfigIssue]:
+    """Every problem of a FAQ file, each at its file and line (the core's capped,
+    alias-safe loader, the same checks as bot.yaml's)."""
     try:
-        return load_content(path, FaqFile)
+        load_content(path, FaqFile)
     except ConfigError as exc:
-        raise ValueError("\n".join(str(issue) for issue in exc.issues[:5])) from None
+        return exc.issues
+    return []
 
 
 def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
@@ -38,14 +42,16 @@ def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
     """Entries with tags go only to groups sharing one of them (None: every entry)."""
     entries: list[FaqEntry] = []
     synonyms: list[list[str]] = []
+    broken: list[ConfigIssue] = []
     for path in paths:
-        faq_file = read_faq_file(path)
+        faq_file, problems = load_content_kept(path, FaqFile)  # Q&A must not go silent
+        broken += problems
         entries += [e for e in faq_file.entries
                     if group_tags is None or not e.tags or set(e.tags) & set(group_tags)]
         synonyms += faq_file.synonyms
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
-    return Faq(entries, FaqIndex(variants, synonyms))
+    return Faq(entries, FaqIndex(variants, synonyms), tuple(broken))
 
 
 _cache: dict[tuple[object, ...], Faq] = {}
@@ -60,13 +66,21 @@ async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
     rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
         QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
     taught = [(q, a) for q, a in rows]
-    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught), tags)
+    key = (tuple((str(p), _version(p)) for p in paths), tuple(taught), tags)
     faq = _cache.get(key)
     if faq is None:
         if len(_cache) > 256:
             _cache.clear()
         faq = _cache[key] = load_faq(paths, taught, tags)
     return faq
+
+
+def _version(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:  # removed while the bot runs: its last good version answers
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 async def recently_answered(session: AsyncSession, group_id: str, key: str,

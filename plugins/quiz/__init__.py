@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config import ContentProblem, KeyProblem
 from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
 from plugins.quiz.bank import check_banks, readable_banks
@@ -14,17 +15,18 @@ from plugins.quiz.settings import QuizSettings
 from plugins.quiz.texts import TEXTS
 
 
-def check_quiz_banks(settings: QuizSettings, config_dir: Path) -> list[str]:
+def check_quiz_banks(settings: QuizSettings, config_dir: Path) -> list[ContentProblem]:
     """Every problem of every bank, then each daily quiz naming a bank that is not there."""
-    problems = check_banks(config_dir, settings.banks)
+    problems: list[ContentProblem] = list(check_banks(config_dir, settings.banks))
     banks = readable_banks(config_dir, settings.banks)
     if banks is None:  # a broken bank: its own problems say enough
         return problems
     names = {name for bank in banks for name in bank.names()}
     for n, daily in enumerate(settings.daily):
         if daily.bank and daily.bank.casefold() not in names:
-            problems.append(f"daily.{n}.bank: 没有这个题库 (no such bank): {daily.bank}; 可用 "
-                            f"(banks): {'、'.join(b.bank.name for b in banks) or '-'}")
+            problems.append(KeyProblem(("daily", n, "bank"), (
+                f"没有这个题库 (no such bank): {daily.bank}; 可用 (banks): "
+                f"{'、'.join(b.bank.name for b in banks) or '-'}")))
     return problems
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.config import ConfigError, ConfigIssue, load_content
+from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
+from bot.config.files import FastLoader, read_text
 
 LETTERS = "ABCDEFGH"
 
@@ -121,7 +122,7 @@ def image_problems(loaded: LoadedBank) -> list[ConfigIssue]:
     for index, question in enumerate(loaded.bank.questions):
         if question.image is None or image_file(loaded, question.image) is not None:
             continue
-        root = root or yaml.compose(loaded.path.read_text(encoding="utf-8"))
+        root = root or yaml.compose(read_text(loaded.path), Loader=FastLoader)
         loc = ("questions", index, "image")
         issues.append(ConfigIssue(
             loaded.path, line_of(root, loc), ".".join(map(str, loc)),
@@ -157,6 +158,19 @@ def load_bank(path: Path) -> LoadedBank:
     return _cache[key]
 
 
+def load_bank_kept(path: Path) -> tuple[LoadedBank, list[ConfigIssue]]:
+    """While the bot runs: the bank, or its last good version and the new one's problems
+    when an edit broke it (raises BankError if no version of it ever loaded)."""
+    try:
+        return load_bank(path), []
+    except (ValueError, OSError):
+        try:
+            bank, problems = load_content_kept(path, Bank)
+        except ConfigError as exc:
+            raise BankError(exc.issues) from None
+        return LoadedBank(path.stem, path, bank), problems
+
+
 def bank_paths(config_dir: Path, files: Sequence[str]) -> list[Path]:
     """Entries are files or folders under config/ (a folder: every *.yaml in it)."""
     paths: list[Path] = []
@@ -166,16 +180,14 @@ def bank_paths(config_dir: Path, files: Sequence[str]) -> list[Path]:
     return paths
 
 
-def check_banks(config_dir: Path, files: Sequence[str]) -> list[str]:
-    """Every problem of every bank, paths shown relative to the config's folder."""
+def check_banks(config_dir: Path, files: Sequence[str]) -> list[ConfigIssue]:
+    """Every problem of every bank, each at its file and line."""
     problems = []
     for path in bank_paths(config_dir, files):
         try:
-            issues = image_problems(read_bank(path))
+            problems += image_problems(read_bank(path))
         except BankError as exc:
-            issues = exc.issues
-        shown = path.relative_to(config_dir) if path.is_relative_to(config_dir) else path
-        problems += [issue.describe(shown) for issue in issues]
+            problems += exc.issues
     return problems
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
 from bot.text import excerpt
@@ -30,7 +31,7 @@ from plugins.quiz.bank import (
     Question,
     bank_paths,
     image_file,
-    load_bank,
+    load_bank_kept,
     readable_banks,
 )
 from plugins.quiz.idioms import SameSound, dictionary
@@ -92,9 +93,12 @@ def banks(ctx: Ctx) -> list[LoadedBank]:
     loaded = []
     for path in bank_paths(ctx.services.config.base_dir, ctx.settings.banks):
         try:
-            loaded.append(load_bank(path))
-        except (ValueError, OSError):
+            bank, problems = load_bank_kept(path)
+        except (ValueError, OSError):  # never loaded in this process: nothing to keep
             ctx.log.warning("quiz bank %s cannot be read; `bot config check` says why", path)
+            continue
+        tell_operators_of_broken(ctx, problems)  # an edit broke it: the last good version plays
+        loaded.append(bank)
     return loaded
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.config.files import KeyProblem
 from bot.config.models import ClockTime, ContentPath, Duration, Weekday
 from plugins.quiz.idioms import SameSound
 
@@ -78,8 +79,8 @@ class QuizSettings(BaseModel):
     @model_validator(mode="after")
     def _times(self) -> QuizSettings:
         if self.hint_after >= self.time_limit:
-            raise ValueError("hint_after 应短于 time_limit (hint_after must be shorter than "
-                             "time_limit)")
+            raise KeyProblem(("hint_after",), "hint_after 应短于 time_limit (hint_after must be "
+                             "shorter than time_limit)")
         if any(not 1 <= d <= 3 or p < 0 for d, p in self.points.items()):
-            raise ValueError("points: difficulties 1-3, each worth 0 or more points")
+            raise KeyProblem(("points",), "points: difficulties 1-3, each worth 0 or more points")
         return self

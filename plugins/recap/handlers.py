@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import yaml
-
+from bot.config import ConfigError
+from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.events import MessageKind, Quote
 from bot.plugin import Router, Schedule
@@ -99,10 +99,11 @@ def _events(ctx: Any, day: date) -> list[Event]:
     if path is None or not path.exists():
         return []
     try:
-        events = service.load_events(path)
-    except (OSError, ValueError, yaml.YAMLError) as exc:  # edited into a broken state
+        events, problems = service.load_events(path)
+    except ConfigError as exc:  # broken, and no version of it loaded since the start
         ctx.log.error("events file %s not read: %s", path, exc)
         return []
+    tell_operators_of_broken(ctx, problems)  # an edit broke it: the last good version counts
     return service.events_on(events, day, ctx.group.id, ctx.group.name)
 
 

@@ -12,12 +12,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
 from bot.groups import GroupSetup
 from plugins.checkin.models import CheckinMember, CheckinRecord
 from plugins.qa import service as qa
@@ -135,12 +135,12 @@ async def quiz_winners(session: AsyncSession, group_id: str, day: date, timezone
 
 # -- the curated events file --------------------------------------------------------------
 
-def load_events(path: Path) -> list[Event]:
-    """The events file, validated (raises ValueError or OSError with the reason)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if isinstance(data, list):
-        data = {"events": data}
-    return EventsFile.model_validate(data).events
+def load_events(path: Path) -> tuple[list[Event], list[ConfigIssue]]:
+    """The events file through the core's checker, and — when an edit broke it while the
+    bot runs — its last good version with the new one's problems (raises ConfigError
+    when no version ever loaded)."""
+    loaded, problems = load_content_kept(path, EventsFile)
+    return loaded.events, problems
 
 
 def events_path(settings: RecapSettings, config_dir: Path) -> Path | None:
@@ -153,12 +153,12 @@ def events_on(events: list[Event], day: date, group_id: str, group_name: str) ->
     return sorted(mine, key=lambda e: (e.time, e.title))
 
 
-def check_content(settings: RecapSettings, config_dir: Path) -> list[str]:
+def check_content(settings: RecapSettings, config_dir: Path) -> list[ConfigIssue]:
     path = events_path(settings, config_dir)
     if path is None or not path.exists():
         return []  # no events file yet: the recap simply has no preview
     try:
-        load_events(path)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        return [f"{path}: {exc}"]
+        load_content(path, EventsFile)
+    except ConfigError as exc:
+        return exc.issues
     return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.config.models import ClockTime, ContentPath, Duration, Strict
 
@@ -40,3 +40,9 @@ class Event(Strict):
 
 class EventsFile(Strict):
     events: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_bare_list(cls, value: object) -> object:
+        # The file may be just the list of events, without `events:` above it.
+        return {"events": value} if isinstance(value, list) else value

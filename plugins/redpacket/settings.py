@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.config.files import KeyProblem
 from bot.config.models import ClockTime, Duration, Weekday
 
 
@@ -23,7 +24,7 @@ class SystemPacket(BaseModel):
     @model_validator(mode="after")
     def _enough(self) -> SystemPacket:
         if self.total < self.count:
-            raise ValueError("total must be at least count (every share is at least 1)")
+            raise KeyProblem(("total",), "total must be at least count (every share is at least 1)")
         return self
 
 
@@ -38,5 +39,5 @@ class RedPacketSettings(BaseModel):
     @model_validator(mode="after")
     def _positive_expiry(self) -> RedPacketSettings:
         if self.expires_after <= timedelta(0):
-            raise ValueError("expires_after must be positive")
+            raise KeyProblem(("expires_after",), "expires_after must be positive")
         return self

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from bot.config.files import KeyProblem
 from bot.config.models import Duration, Strict
 
 Tag = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[^\s@#,，、]+$")]
@@ -45,8 +46,9 @@ class TagsSettings(Strict):
 
     @model_validator(mode="after")
     def _distinct_choices(self) -> TagsSettings:
-        for n, question in enumerate(self.questions, start=1):
+        for n, question in enumerate(self.questions):
             tags = [c.tag for c in question.choices]
             if len(set(tags)) != len(tags):
-                raise ValueError(f"question {n} gives one tag to two choices")
+                raise KeyProblem(("questions", n, "choices"),
+                                 f"question {n + 1} gives one tag to two choices")
         return self

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from bot.almanac import fill
+from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.i18n import Texts
 from bot.plugin import Role, Router, Schedule
@@ -14,6 +16,7 @@ from plugins.timed_posts import service
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings
 
 router = Router()
+AnyContext = Context[TimedPostsSettings] | JobContext[TimedPostsSettings]
 
 TEXTS = Texts(
     zh={
@@ -50,17 +53,25 @@ async def compose(ctx: JobContext[TimedPostsSettings], post: TimedPost) -> str:
     """The post's text with its topic drawn and placeholders filled, for the slot's day."""
     config_dir = ctx.services.config.base_dir
     text = service.template(post, config_dir)
-    values = {"group": ctx.group.name}
+    topic = None
     if post.pool is not None:
         choices = service.topics(ctx.settings.pool(post.pool), config_dir)
         async with ctx.transaction() as session:
-            values["topic"] = await service.draw(session, ctx.group.id, post.pool, choices,
-                                                 ctx.slot)
+            topic = await service.draw(session, ctx.group.id, post.pool, choices, ctx.slot)
+    return await _filled(ctx, text, ctx.slot, topic)
+
+
+async def _filled(ctx: AnyContext, text: str, at: datetime, topic: str | None) -> str:
+    """`text` with the values the post is sent with, for the day of `at` — one place for
+    the post and the `定时` preview, so the owner sees what members will."""
+    values = {"group": ctx.group.name}
+    if topic is not None:
+        values["topic"] = topic
     if "{members}" in text:  # asks the platform: only when the post shows it
         info = await ctx.services.roles.platform_info(ctx.group.id)
         count = info.member_count if info is not None else None
         values["members"] = str(count) if count is not None else "?"
-    day = ctx.slot.astimezone(ctx.group.timezone).date()
+    day = at.astimezone(ctx.group.timezone).date()
     return fill(text, day, ctx.group.language, values)
 
 
@@ -70,6 +81,9 @@ async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
         text = await compose(ctx, post)
     except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
         ctx.log.error("timed post %s not sent: %s", post.key(), exc)
+        problem = service.unreadable(post, ctx.settings, ctx.services.config.base_dir, exc)
+        if problem is not None:  # the operators hear once; the next post goes out when fixed
+            tell_operators_of_broken(ctx, [problem], kept=False)
         return
     if post.tags:  # only the members with these tags are @-mentioned, in batches
         await post_to_tagged(ctx, text, post.tags)
@@ -77,11 +91,16 @@ async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
     await ctx.post(text)
 
 
-def _summary(post: TimedPost) -> str:
-    if post.text_file is not None:
+async def _preview(ctx: Context[TimedPostsSettings], post: TimedPost,
+                   at: datetime | None) -> str:
+    """What the post will say at `at`: placeholders filled as they will be; the topic, drawn
+    only when it goes out, shown as its pool's name."""
+    try:
+        text = service.template(post, ctx.services.config.base_dir)
+    except (OSError, ValueError):  # the file went missing: `bot config check` says why
         return f"[{post.text_file}]"
-    text = post.text or "{topic}"
-    return text.replace("{topic}", f"[{post.pool}]") if post.pool else text
+    topic = f"[{post.pool}]" if post.pool is not None else None
+    return await _filled(ctx, text, at or ctx.now, topic)
 
 
 @router.command(
@@ -108,7 +127,7 @@ async def list_posts(ctx: Context[TimedPostsSettings]) -> None:
             if upcoming
             else ctx.t("never")
         )
-        text = _summary(schedule.payload).replace("\n", " ")
+        text = (await _preview(ctx, schedule.payload, upcoming)).replace("\n", " ")
         short = text[:30] + ("…" if len(text) > 30 else "")
         lines.append(ctx.t("list.item", n=n, next=when, text=short))
     await ctx.reply("\n".join(lines), mention=False)

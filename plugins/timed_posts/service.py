@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config.files import content_file, read_text
+from bot.config import ConfigIssue, KeyProblem
+from bot.config.files import TooLarge, content_file, read_text
 from bot.storage import insert_if_missing
 from plugins.timed_posts.models import TimedPostsDrawn
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings, TopicPool
@@ -65,17 +66,37 @@ async def draw(
     return keys[pick]
 
 
-def check_content(settings: TimedPostsSettings, config_dir: Path) -> list[str]:
+def unreadable(post: TimedPost, settings: TimedPostsSettings, config_dir: Path,
+               exc: Exception) -> ConfigIssue | None:
+    """Why a post's file could not be used when it was due, for the operators."""
+    name = post.text_file or (settings.pool(post.pool).file if post.pool else None)
+    if name is None:
+        return None
+    if isinstance(exc, FileNotFoundError):
+        reason = "找不到文件 (file not found)"
+    elif isinstance(exc, TooLarge):
+        reason = str(exc)
+    elif post.text_file is None:
+        reason = "话题池是空的 (the topic pool is empty)"
+    else:
+        reason = f"无法读取 (cannot read): {type(exc).__name__}"
+    return ConfigIssue(config_dir / "config" / name, None, "", reason)
+
+
+def check_content(settings: TimedPostsSettings, config_dir: Path) -> list[KeyProblem]:
+    """Each missing file or empty pool at its own key's line in bot.yaml."""
     problems = []
     base = config_dir / "config"
-    for post in settings.posts:
+    for n, post in enumerate(settings.posts):
         if post.text_file and not (base / post.text_file).is_file():
-            problems.append(f"{base / post.text_file}: 找不到文本文件 (text file not found)")
+            problems.append(KeyProblem(("posts", n, "text_file"),
+                                       f"找不到文本文件 (text file not found): {post.text_file}"))
     for name in settings.pools:
         pool = settings.pool(name)
         if pool.file and not (base / pool.file).is_file():
-            problems.append(f"{base / pool.file}: 找不到话题文件 (topic file not found)")
+            problems.append(KeyProblem(("pools", name, "file"),
+                                       f"找不到话题文件 (topic file not found): {pool.file}"))
         elif not topics(pool, config_dir):
-            where = base / pool.file if pool.file else f"pools.{name}"
-            problems.append(f"{where}: 话题池是空的 (the topic pool is empty)")
+            where = ("pools", name, "file") if pool.file else ("pools", name)
+            problems.append(KeyProblem(where, "话题池是空的 (the topic pool is empty)"))
     return problems
