@@ -1,72 +1,201 @@
-"""Finding the FAQ answer for a Chinese question: jieba words, synonyms, BM25, coverage.
+"""Finding the FAQ answer for a member's question, in Chinese, English or both.
 
-BM25 ranks the question variants; the best one is accepted only if it covers enough of
-the question's content words (stop words removed, synonyms folded to one word), which
-gives a threshold that means the same for every FAQ size.
+A question is read as content words: A-not-A forms folded (`收不收费` → `收费`), synonym
+phrases taken out first (the shipped list, the FAQ file's, an entry's, the group's), the
+rest cut by jieba (Chinese) or split on spaces (English, stop words dropped), every
+synonym folded to its group's first word. Each Chinese word also gives its characters:
+members' paraphrases often share characters, not words (`漏签` / `漏打卡`).
+
+BM25 over words and characters picks a few candidate variants; the answer is the
+candidate that best *covers* the question and is covered by it, both weighted by idf, so a
+word the FAQ never uses (`口号`) weighs heavily against an answer and a topic word every
+entry shares (`跑团`) weighs little for it. The acceptance score means the same for any
+FAQ size; the group's `threshold` is compared with it.
 """
 
 from __future__ import annotations
 
-import logging
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 
-import jieba
-from rank_bm25 import BM25Okapi
+import yaml
 
-jieba.setLogLevel(logging.WARNING)
+from plugins.qa.bm25 import BM25
 
 _STOPWORDS_TEXT = """
-的 了 吗 呢 啊 吧 呀 嘛 么 哦 喔 是 在 有 和 与 及 我 你 他 她 它 我们 你们 大家 这 那 这个 那个
-请问 请 问 一下 一个 想 想问 能 能不能 可以 可不可以 会 要 需要 怎么 怎么样 怎样 如何 什么 啥
-哪 哪里 哪儿 哪些 为什么 多少 几 就 都 也 还 又 得 地 着 过 给 让 被 把 对 从 到
-群 东西 小助手 助手 bot
+的 了 吗 呢 啊 吧 呀 嘛 么 哦 喔 哈 啦 呗 嘞 是 在 有 和 与 及 我 你 他 她 它 我们 你们 咱们 大家
+这 那 这个 那个 这里 那里 这儿 请问 请 问 问下 一下 一个 想 想问 想知道 能 可以 会 要 需要 得
+怎么 怎么样 怎样 如何 咋 咋办 怎么办 怎么弄 怎么搞 弄 搞 办 什么 啥 哪 哪些 为什么 多少 几 就 都
+也 还 又 地 着 过 给 让 被 把 对 从 到 不 没 没有 吗 自己 现在 一般 平时 到底 应该 该 可 些
+群 群里 本群 这个群 群聊 东西 小助手 助手 bot 谢谢 麻烦 各位 大佬 亲 宝子们 哪位 谁
 """
-# Function words and question words: every question has them, no answer is about them.
+# Function and question words: every question has them, no answer is about them.
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+_EN_STOPWORDS_TEXT = """
+a an the i me my we our us you your he she it its they them this that these those there here
+is am are was were be been being do does did doing have has had can could will would shall
+should may might must to of in on at for with from by about as into than then so if or and
+but not no any some what which who whom whose why how much many please hi hello hey thanks
+just also get got there's what's it's i'm can't don't anyone someone know tell chat group
+"""
+EN_STOPWORDS = frozenset(_EN_STOPWORDS_TEXT.split())
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+# A-not-A questions ask the same as A: 收费不收费, 收不收费, 能不能, 有没有, 可不可以.
+_A_NOT_A_WORD = re.compile(rf"([{_CJK}]{{2}})[不没]\1")
+_A_NOT_A = re.compile(rf"([{_CJK}])[不没]\1")
+# A trailing 不 / 没(有) is a question particle: 要掏钱不？ 交了没有？
+_TRAILING_NOT = re.compile(rf"(?<=[{_CJK}])(?:不|没有|没)(?=\s*(?:[?？!！。.,，~～]|$))")
+_RUNS = re.compile(rf"[a-z][a-z'\-]*|[0-9]+|[{_CJK}]+")
 
 
 @dataclass(frozen=True)
 class Match:
     entry: int  # index of the answer
     variant: str  # the question variant that matched
-    coverage: float  # share of the question's words found in that variant
+    coverage: float  # acceptance score in [0, 1]: how well question and variant cover each other
+
+
+@cache
+def shipped_synonyms() -> tuple[tuple[str, ...], ...]:
+    """plugins/qa/data/synonyms.yaml, read once."""
+    text = files("plugins.qa").joinpath("data/synonyms.yaml").read_text(encoding="utf-8")
+    return tuple(tuple(str(word) for word in group) for group in yaml.safe_load(text))
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case, A-not-A folded to A."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _A_NOT_A_WORD.sub(r"\1", text)
+    text = _A_NOT_A.sub(r"\1", text)
+    return _TRAILING_NOT.sub("", text)
+
+
+def _stem(word: str) -> str:
+    """Just enough English: plurals (rules, fees, slides) read as the singular."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+class Synonyms:
+    """Synonym groups merged (a word in two groups joins them), each read as one word."""
+
+    def __init__(self, groups: Iterable[Sequence[str]]):
+        parent: dict[str, str] = {}
+
+        def root(word: str) -> str:
+            while parent[word] != word:
+                parent[word] = parent[parent[word]]
+                word = parent[word]
+            return word
+
+        for group in groups:
+            words = [normalise(str(w)).strip() for w in group]
+            words = [w for w in words if w]
+            for word in words:
+                parent.setdefault(word, word)
+            for word in words[1:]:
+                a, b = root(words[0]), root(word)
+                if a != b:
+                    parent[b] = a  # the first group's first word stays the name
+        self.canonical = {word: root(word) for word in parent}
+        # Phrases are taken out of the text before jieba cuts it (longest first), so
+        # `退出群聊` stays whole without touching jieba's global dictionary.
+        phrases = sorted((w for w in self.canonical if _is_phrase(w)), key=len, reverse=True)
+        self.pattern = re.compile("|".join(
+            re.escape(p) if not p.isascii() else rf"\b{re.escape(p)}\b" for p in phrases)
+        ) if phrases else None
+
+
+def _is_phrase(word: str) -> bool:
+    """Multi-character Chinese words and multi-word English ones; single characters and
+    single English words are looked up after cutting, so `关` does not split `关于`."""
+    return " " in word if word.isascii() else len(word) >= 2
+
+
+@cache
+def _jieba():  # noqa: ANN202  (jieba has no types)
+    """jieba is imported on the first question, not when the plugin loads."""
+    import jieba
+
+    from bot.activity import load_segmenter
+
+    load_segmenter()
+    return jieba
 
 
 class FaqIndex:
-    def __init__(self, variants: Sequence[tuple[str, int]], synonyms: Sequence[Sequence[str]]):
-        self._canonical: dict[str, str] = {}
-        for group in synonyms:
-            for word in group:
-                jieba.add_word(word)  # segment "退出群聊" as one word
-                self._canonical[word] = group[0]
+    def __init__(self, variants: Sequence[tuple[str, int]],
+                 synonyms: Iterable[Sequence[str]] = (), candidates: int = 8):
+        self.synonyms = Synonyms([*shipped_synonyms(), *synonyms])
         self._variants = list(variants)
-        self._docs = [self.words(text) for text, _ in self._variants]
-        self._bm25 = BM25Okapi(self._docs) if any(self._docs) else None
+        self._docs = [self.tokens(text) for text, _ in self._variants]
+        self._bm25 = BM25(self._docs)
+        self._candidates = candidates
 
     def words(self, text: str) -> list[str]:
-        text = unicodedata.normalize("NFKC", text).lower()
-        words = []
-        for word in jieba.lcut(text):
-            word = word.strip()
-            if not word or word in STOPWORDS or _punctuation(word):
-                continue
-            words.append(self._canonical.get(word, word))
+        """The content words, synonyms folded: also the key of "the same question"."""
+        text = normalise(text)
+        words: list[str] = []
+        start = 0
+        pattern = self.synonyms.pattern
+        for found in pattern.finditer(text) if pattern else ():
+            words += self._cut(text[start:found.start()])
+            words.append(self.synonyms.canonical[found.group()])
+            start = found.end()
+        words += self._cut(text[start:])
         return words
 
+    def _cut(self, text: str) -> list[str]:
+        out = []
+        for run in _RUNS.findall(text):
+            if run.isascii():
+                pieces = [] if run in EN_STOPWORDS else [_stem(run)]
+                pieces = [run if run in self.synonyms.canonical else p for p in pieces]
+            else:
+                pieces = _jieba().lcut(run)
+            for piece in pieces:
+                word = self.synonyms.canonical.get(piece, piece)
+                if word and word not in STOPWORDS and word not in EN_STOPWORDS:
+                    out.append(word)
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """Words, and the characters of the Chinese ones (marked with '#')."""
+        words = self.words(text)
+        return words + [f"#{ch}" for word in words if not word.isascii() for ch in word
+                        if ch not in STOPWORDS]
+
     def best(self, question: str) -> Match | None:
-        query = self.words(question)
-        if not query or self._bm25 is None:
+        query = self.tokens(question)
+        if not query or not self._docs:
             return None
-        scores = self._bm25.get_scores(query)
+        scores = self._bm25.scores(query)
         ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        top = ranked[0]
-        wanted = set(query)
-        coverage = len(wanted & set(self._docs[top])) / len(wanted)
+        shortlist = [i for i in ranked[: self._candidates] if scores[i] > 0]
+        if not shortlist:
+            return None
+        top = max(shortlist, key=lambda i: self._agreement(query, self._docs[i]))
         text, entry = self._variants[top]
-        return Match(entry, text, coverage)
+        return Match(entry, text, round(self._agreement(query, self._docs[top]), 4))
 
-
-def _punctuation(word: str) -> bool:
-    return all(unicodedata.category(ch)[0] in "PSZ" for ch in word)
+    def _agreement(self, query: Sequence[str], doc: Sequence[str]) -> float:
+        """idf-weighted share of the question the variant covers and of the variant the
+        question covers (their geometric mean), on words and on characters alike."""
+        parts = []
+        for keep in (lambda t: not t.startswith("#"), lambda t: t.startswith("#")):
+            q = {t for t in query if keep(t)}
+            d = {t for t in doc if keep(t)}
+            if not q or not d:
+                continue
+            shared = sum(self._bm25.idf(t) for t in q & d)
+            q_cov = shared / sum(self._bm25.idf(t) for t in q)
+            d_cov = shared / sum(self._bm25.idf(t) for t in d)
+            parts.append((q_cov * d_cov) ** 0.5)
+        return sum(parts) / len(parts) if parts else 0.0
