@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from types import ModuleType
 
 import yaml
 
@@ -31,7 +32,7 @@ _STOPWORDS_TEXT = """
 这 那 这个 那个 这里 那里 这儿 请问 请 问 问下 一下 一个 想 想问 想知道 能 可以 会 要 需要 得
 怎么 怎么样 怎样 如何 咋 咋办 怎么办 怎么弄 怎么搞 弄 搞 办 什么 啥 哪 哪些 为什么 多少 几 就 都
 也 还 又 地 着 过 给 让 被 把 对 从 到 不 没 没有 吗 自己 现在 一般 平时 到底 应该 该 可 些
-群 群里 本群 这个群 群聊 东西 小助手 助手 bot 谢谢 麻烦 各位 大佬 亲 宝子们 哪位 谁
+群 群里 本群 这个群 群聊 东西 小助手 助手 bot 谢谢 麻烦 各位 大佬 亲 宝子们 哪位 谁 干嘛 干啥 好
 """
 # Function and question words: every question has them, no answer is about them.
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
@@ -51,7 +52,10 @@ _A_NOT_A_WORD = re.compile(rf"([{_CJK}]{{2}})[不没]\1")
 _A_NOT_A = re.compile(rf"([{_CJK}])[不没]\1")
 # A trailing 不 / 没(有) is a question particle: 要掏钱不？ 交了没有？
 _TRAILING_NOT = re.compile(rf"(?<=[{_CJK}])(?:不|没有|没)(?=\s*(?:[?？!！。.,，~～]|$))")
-_RUNS = re.compile(rf"[a-z][a-z'\-]*|[0-9]+|[{_CJK}]+")
+_RUNS = re.compile(rf"[a-z][a-z'\-]*|[{_CJK}]+")  # numbers never tell two answers apart
+# When and where say what is asked about a topic, not which topic: a question sharing only
+# these with an FAQ variant (`what time is it`) is not answered by it.
+ASPECTS = frozenset({"时间", "地点"})
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def _is_phrase(word: str) -> bool:
 
 
 @cache
-def _jieba():  # noqa: ANN202  (jieba has no types)
+def _jieba() -> ModuleType:
     """jieba is imported on the first question, not when the plugin loads."""
     import jieba
 
@@ -138,6 +142,11 @@ class FaqIndex:
         self._docs = [self.tokens(text) for text, _ in self._variants]
         self._bm25 = BM25(self._docs)
         self._candidates = candidates
+        # What any wording of an entry says: a question may mix words of two variants.
+        entry_tokens: dict[int, set[str]] = {}
+        for (_, entry), doc in zip(self._variants, self._docs, strict=True):
+            entry_tokens.setdefault(entry, set()).update(doc)
+        self._entry_tokens = entry_tokens
 
     def words(self, text: str) -> list[str]:
         """The content words, synonyms folded: also the key of "the same question"."""
@@ -181,21 +190,37 @@ class FaqIndex:
         shortlist = [i for i in ranked[: self._candidates] if scores[i] > 0]
         if not shortlist:
             return None
-        top = max(shortlist, key=lambda i: self._agreement(query, self._docs[i]))
+        agreement = {i: self._agreement(query, i) for i in shortlist}
+        top = max(shortlist, key=lambda i: agreement[i])
         text, entry = self._variants[top]
-        return Match(entry, text, round(self._agreement(query, self._docs[top]), 4))
+        return Match(entry, text, round(agreement[top], 4))
 
-    def _agreement(self, query: Sequence[str], doc: Sequence[str]) -> float:
-        """idf-weighted share of the question the variant covers and of the variant the
-        question covers (their geometric mean), on words and on characters alike."""
+    @staticmethod
+    def _topic(tokens: Sequence[str]) -> set[str]:
+        """The words and characters of a question other than the aspect words'."""
+        words = {t for t in tokens if not t.startswith("#")} - ASPECTS
+        return words | {f"#{ch}" for word in words if not word.isascii() for ch in word
+                        if ch not in STOPWORDS}
+
+    def _weight(self, token: str) -> float:
+        """idf, halved for a lone Chinese character (`看`, `人`): rarely the point."""
+        idf = self._bm25.idf(token)
+        return idf / 2 if len(token) == 1 and not token.isascii() else idf
+
+    def _agreement(self, query: Sequence[str], variant: int) -> float:
+        """Weighted share of the question the entry covers and of the variant the question
+        covers (their geometric mean), on words and on characters alike."""
+        doc = self._docs[variant]
+        entry = self._entry_tokens[self._variants[variant][1]]
+        if not self._topic(query) & entry:
+            return 0.0  # nothing shared but "when" / "where"
         parts = []
-        for keep in (lambda t: not t.startswith("#"), lambda t: t.startswith("#")):
-            q = {t for t in query if keep(t)}
-            d = {t for t in doc if keep(t)}
+        for chars in (False, True):
+            q = {t for t in query if t.startswith("#") == chars}
+            d = {t for t in doc if t.startswith("#") == chars}
             if not q or not d:
                 continue
-            shared = sum(self._bm25.idf(t) for t in q & d)
-            q_cov = shared / sum(self._bm25.idf(t) for t in q)
-            d_cov = shared / sum(self._bm25.idf(t) for t in d)
+            q_cov = sum(self._weight(t) for t in q & entry) / sum(self._weight(t) for t in q)
+            d_cov = sum(self._weight(t) for t in q & d) / sum(self._weight(t) for t in d)
             parts.append((q_cov * d_cov) ** 0.5)
         return sum(parts) / len(parts) if parts else 0.0
