@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Precision and recall of the FAQ matcher on the labelled questions, per split.
 
-    python bench/qa_eval.py [--threshold 0.5] [--misses tuning|heldout|none]
+    python bench/qa_eval.py [--threshold 0.45] [--misses tuning|heldout|none]
 
 bench/data/qa_labelled.yaml holds questions as members of four communities write them,
 each labelled with the FAQ entry that answers it (its first question) or null when the
@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from plugins.qa.service import Faq, load_faq  # noqa: E402
+from plugins.qa.settings import QaSettings  # noqa: E402
 
 LABELLED = ROOT / "bench/data/qa_labelled.yaml"
+DEFAULT = QaSettings().threshold  # what a group gets unless its owner sets one
 
 
 def score(faqs: dict[str, Faq], questions: dict[str, list[dict]], threshold: float) -> dict:
@@ -53,7 +55,7 @@ def score(faqs: dict[str, Faq], questions: dict[str, list[dict]], threshold: flo
             "recall": round(correct / in_scope, 3) if in_scope else 0.0, "misses": misses}
 
 
-def evaluate(threshold: float = 0.5, labelled: Path = LABELLED) -> dict:
+def evaluate(threshold: float = DEFAULT, labelled: Path = LABELLED) -> dict:
     data = yaml.safe_load(labelled.read_text(encoding="utf-8"))
     faqs = {name: load_faq([ROOT / path]) for name, path in data["faqs"].items()}
     return {"bench": "qa_eval", "threshold": threshold,
@@ -62,7 +64,7 @@ def evaluate(threshold: float = 0.5, labelled: Path = LABELLED) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=DEFAULT)
     parser.add_argument("--misses", choices=["tuning", "heldout", "none"], default="tuning")
     args = parser.parse_args()
     result = evaluate(args.threshold)

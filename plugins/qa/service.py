@@ -20,8 +20,9 @@ MAX_QUESTION = 500
 
 @dataclass(frozen=True)
 class Faq:
-    entries: list[FaqEntry]
+    entries: list[FaqEntry]  # the files' entries, then the answers taught in chat
     index: FaqIndex
+    faq_entries: int  # how many come from the files
 
 
 def read_faq_file(path: Path) -> FaqFile:
@@ -34,25 +35,32 @@ def read_faq_file(path: Path) -> FaqFile:
 
 
 def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
-             group_tags: tuple[str, ...] | None = None) -> Faq:
-    """Entries with tags go only to groups sharing one of them (None: every entry)."""
+             group_tags: tuple[str, ...] | None = None,
+             synonyms: Sequence[Sequence[str]] = ()) -> Faq:
+    """Entries with tags go only to groups sharing one of them (None: every entry).
+
+    Synonyms: the shipped list (in the index), each file's, each entry's and the group's
+    (`synonyms`), all merged."""
     entries: list[FaqEntry] = []
-    synonyms: list[list[str]] = []
+    groups: list[Sequence[str]] = [*synonyms]
     for path in paths:
         faq_file = read_faq_file(path)
         entries += [e for e in faq_file.entries
                     if group_tags is None or not e.tags or set(e.tags) & set(group_tags)]
-        synonyms += faq_file.synonyms
+        groups += faq_file.synonyms
+    groups += [group for entry in entries for group in entry.synonyms]
+    from_files = len(entries)
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
-    return Faq(entries, FaqIndex(variants, synonyms))
+    return Faq(entries, FaqIndex(variants, groups), from_files)
 
 
 _cache: dict[tuple[object, ...], Faq] = {}
 
 
 async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
-                  tags: tuple[str, ...] = ()) -> Faq:
+                  tags: tuple[str, ...] = (),
+                  synonyms: Sequence[Sequence[str]] = ()) -> Faq:
     """The group's FAQ, built once and rebuilt only when files or taught answers change.
 
     The cache holds derived data keyed by its inputs, so sharing it between bots in one
@@ -60,12 +68,13 @@ async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
     rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
         QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
     taught = [(q, a) for q, a in rows]
-    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught), tags)
+    extra = tuple(tuple(group) for group in synonyms)
+    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught), tags, extra)
     faq = _cache.get(key)
     if faq is None:
         if len(_cache) > 256:
             _cache.clear()
-        faq = _cache[key] = load_faq(paths, taught, tags)
+        faq = _cache[key] = load_faq(paths, taught, tags, extra)
     return faq
 
 
