@@ -48,7 +48,7 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
 
 async def group_faq(ctx: Context[QaSettings], session: AsyncSession) -> service.Faq:
     return await service.faq_for(session, ctx.group.id, faq_paths(ctx), ctx.group.tags,
-                                 ctx.settings.synonyms)
+                                 ctx.settings.synonyms, ctx.group.name)
 
 
 async def _not_known(ctx: Context[QaSettings], session: AsyncSession, faq: service.Faq,
@@ -104,7 +104,7 @@ async def teach(ctx: Context[QaSettings]) -> None:
         taught = [(e.questions[0], e.answer) for e in known.entries[known.faq_entries:]
                   if e.questions[0] != question]
         faq = service.load_faq(faq_paths(ctx), [*taught, (question, answer)], ctx.group.tags,
-                               ctx.settings.synonyms)
+                               ctx.settings.synonyms, ctx.group.name)
         new = len(faq.entries) - 1
         closes = [
             q

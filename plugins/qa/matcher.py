@@ -136,12 +136,17 @@ def _jieba() -> ModuleType:
 
 class FaqIndex:
     def __init__(self, variants: Sequence[tuple[str, int]],
-                 synonyms: Iterable[Sequence[str]] = (), candidates: int = 8):
+                 synonyms: Iterable[Sequence[str]] = (), topic: str = "",
+                 candidates: int = 8):
+        """`topic`: the group's name; its words weigh little (see _weight)."""
         self.synonyms = Synonyms([*shipped_synonyms(), *synonyms])
+        named = self.words(topic) if topic else []
+        self._topic_words = set(named)
         self._variants = list(variants)
         self._docs = [self.tokens(text) for text, _ in self._variants]
         self._bm25 = BM25(self._docs)
         self._candidates = candidates
+        self._unknown = self._bm25.idf("")  # the weight of a word no variant has
         # What any wording of an entry says: a question may mix words of two variants.
         entry_tokens: dict[int, set[str]] = {}
         for (_, entry), doc in zip(self._variants, self._docs, strict=True):
@@ -196,23 +201,30 @@ class FaqIndex:
         return Match(entry, text, round(agreement[top], 4))
 
     @staticmethod
-    def _topic(tokens: Sequence[str]) -> set[str]:
+    def _subject(tokens: Sequence[str]) -> set[str]:
         """The words and characters of a question other than the aspect words'."""
         words = {t for t in tokens if not t.startswith("#")} - ASPECTS
         return words | {f"#{ch}" for word in words if not word.isascii() for ch in word
                         if ch not in STOPWORDS}
 
     def _weight(self, token: str) -> float:
-        """idf, halved for a lone Chinese character (`看`, `人`): rarely the point."""
+        """idf, halved for a lone Chinese character the FAQ also uses (`看`, `好`): rarely
+        the point; one it never uses (`人` in `跑团有多少人`) keeps its full weight. A
+        word of the group's own name (`跑团` in 跑团) is what every question is about,
+        not what tells one answer from another: a quarter."""
         idf = self._bm25.idf(token)
-        return idf / 2 if len(token) == 1 and not token.isascii() else idf
+        if token in self._topic_words:
+            return idf / 4
+        if len(token.lstrip("#")) == 1 and not token.isascii() and idf < self._unknown:
+            return idf / 2
+        return idf
 
     def _agreement(self, query: Sequence[str], variant: int) -> float:
         """Weighted share of the question the entry covers and of the variant the question
         covers (their geometric mean), on words and on characters alike."""
         doc = self._docs[variant]
         entry = self._entry_tokens[self._variants[variant][1]]
-        if not self._topic(query) & entry:
+        if not self._subject(query) & entry:
             return 0.0  # nothing shared but "when" / "where"
         parts = []
         for chars in (False, True):

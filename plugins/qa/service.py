@@ -36,8 +36,9 @@ def read_faq_file(path: Path) -> FaqFile:
 
 def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
              group_tags: tuple[str, ...] | None = None,
-             synonyms: Sequence[Sequence[str]] = ()) -> Faq:
+             synonyms: Sequence[Sequence[str]] = (), topic: str = "") -> Faq:
     """Entries with tags go only to groups sharing one of them (None: every entry).
+    `topic` is the group's name: its words tell no answer from another.
 
     Synonyms: the shipped list (in the index), each file's, each entry's and the group's
     (`synonyms`), all merged."""
@@ -52,7 +53,7 @@ def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
     from_files = len(entries)
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
-    return Faq(entries, FaqIndex(variants, groups), from_files)
+    return Faq(entries, FaqIndex(variants, groups, topic), from_files)
 
 
 _cache: dict[tuple[object, ...], Faq] = {}
@@ -60,7 +61,7 @@ _cache: dict[tuple[object, ...], Faq] = {}
 
 async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
                   tags: tuple[str, ...] = (),
-                  synonyms: Sequence[Sequence[str]] = ()) -> Faq:
+                  synonyms: Sequence[Sequence[str]] = (), topic: str = "") -> Faq:
     """The group's FAQ, built once and rebuilt only when files or taught answers change.
 
     The cache holds derived data keyed by its inputs, so sharing it between bots in one
@@ -69,12 +70,13 @@ async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
         QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
     taught = [(q, a) for q, a in rows]
     extra = tuple(tuple(group) for group in synonyms)
-    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught), tags, extra)
+    key = (tuple((str(p), p.stat().st_mtime_ns) for p in paths), tuple(taught), tags, extra,
+           topic)
     faq = _cache.get(key)
     if faq is None:
         if len(_cache) > 256:
             _cache.clear()
-        faq = _cache[key] = load_faq(paths, taught, tags, extra)
+        faq = _cache[key] = load_faq(paths, taught, tags, extra, topic)
     return faq
 
 
