@@ -211,6 +211,13 @@ async def test_a_topic_word_alone_does_not_answer_an_unrelated_question(
     assert "会费每年 100 元" in fee.text
 
 
+def test_a_question_only_about_the_groups_own_topic_is_still_answered():
+    # In 早起打卡群, 打卡 is the group's topic, and also what the member asks about.
+    index = FaqIndex([("怎么打卡", 0), ("打卡有积分吗", 1), ("群规是什么", 2)], topic="早起打卡群")
+    assert (m := index.best("打卡怎么打")) is not None and m.entry == 0
+    assert (m := index.best("打卡口号是什么")) is None or m.coverage == 0
+
+
 async def test_only_when_or_where_in_common_is_no_answer(make_chat, faq_dir):
     chat = await make_chat(config())
     for question in ("what time is it", "现在几点", "你在哪里"):

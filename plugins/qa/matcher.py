@@ -33,6 +33,7 @@ _STOPWORDS_TEXT = """
 怎么 怎么样 怎样 如何 咋 咋办 怎么办 怎么弄 怎么搞 弄 搞 办 什么 啥 哪 哪些 为什么 多少 几 就 都
 也 还 又 地 着 过 给 让 被 把 对 从 到 不 没 没有 吗 自己 现在 一般 平时 到底 应该 该 可 些
 群 群里 本群 这个群 群聊 东西 小助手 助手 bot 谢谢 麻烦 各位 大佬 亲 宝子们 哪位 谁 干嘛 干啥 好
+哪个 哪本 哪种 哪款 哪家 哪一个
 """
 # Function and question words: every question has them, no answer is about them.
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
@@ -200,10 +201,11 @@ class FaqIndex:
         text, entry = self._variants[top]
         return Match(entry, text, round(agreement[top], 4))
 
-    @staticmethod
-    def _subject(tokens: Sequence[str]) -> set[str]:
-        """The words and characters of a question other than the aspect words'."""
+    def _subject(self, tokens: Sequence[str]) -> set[str]:
+        """What a question is about: its words and their characters, without the aspect
+        words (when, where) and, unless it is nothing else, the group's name."""
         words = {t for t in tokens if not t.startswith("#")} - ASPECTS
+        words = (words - self._topic_words) or words
         return words | {f"#{ch}" for word in words if not word.isascii() for ch in word
                         if ch not in STOPWORDS}
 
@@ -225,7 +227,7 @@ class FaqIndex:
         doc = self._docs[variant]
         entry = self._entry_tokens[self._variants[variant][1]]
         if not self._subject(query) & entry:
-            return 0.0  # nothing shared but "when" / "where"
+            return 0.0  # nothing shared but "when" / "where" or the group's name
         parts = []
         for chars in (False, True):
             q = {t for t in query if t.startswith("#") == chars}
