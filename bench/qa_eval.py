@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Precision and recall of the FAQ matcher on the labelled questions, per split.
 
-    python bench/qa_eval.py [--threshold 0.4] [--misses tuning|heldout|none]
+    python bench/qa_eval.py [--threshold 0.45] [--misses tuning|heldout|none]
 
 bench/data/qa_labelled.yaml holds questions as members of four communities write them,
 each labelled with the FAQ entry that answers it (its first question) or null when the

@@ -13,6 +13,7 @@ from bot.config import ConfigError
 from bot.testing import FakeChat
 from plugins.qa.bm25 import BM25
 from plugins.qa.matcher import FaqIndex, normalise
+from plugins.qa.settings import QaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -305,13 +306,13 @@ def test_characters_find_paraphrases_that_share_no_word():
     index = FaqIndex([("借书卡怎么办理", 0), ("图书馆开放时间", 1), ("停车场在哪", 2)])
     assert index.words("车停哪儿") == ["车停", "地点"]  # no word in common with 停车场
     match = index.best("车停哪儿")
-    assert match is not None and match.entry == 2 and match.coverage >= 0.4
+    assert match is not None and match.entry == 2 and match.coverage >= QaSettings().threshold
 
 
 def test_typos_that_keep_most_characters_still_match():
     index = FaqIndex([("电子书在哪里下载", 0), ("读书笔记发哪里", 1), ("线下活动什么时候", 2)])
     match = index.best("电子树在哪下载")  # 书 → 树
-    assert match is not None and match.entry == 0 and match.coverage >= 0.4
+    assert match is not None and match.entry == 0 and match.coverage >= QaSettings().threshold
 
 
 # --- BM25 and what Q&A imports ------------------------------------------------------------

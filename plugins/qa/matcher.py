@@ -57,6 +57,9 @@ _RUNS = re.compile(rf"[a-z][a-z'\-]*|[{_CJK}]+")  # numbers never tell two answe
 # When and where say what is asked about a topic, not which topic: a question sharing only
 # these with an FAQ variant (`what time is it`) is not answered by it.
 ASPECTS = frozenset({"时间", "地点"})
+# A question word found only in an entry's answer (`闲置` in "闲置转让每周五可以发") counts
+# for that entry at this share of its weight: members ask in the answer's words too.
+ANSWER_WEIGHT = 0.75
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,9 @@ def _jieba() -> ModuleType:
 class FaqIndex:
     def __init__(self, variants: Sequence[tuple[str, int]],
                  synonyms: Iterable[Sequence[str]] = (), topic: str = "",
-                 candidates: int = 8):
-        """`topic`: the group's name; its words weigh little (see _weight)."""
+                 answers: Sequence[str] = (), candidates: int = 8):
+        """`topic`: the group's name; its words weigh little (see _weight). `answers`, by
+        entry: the words an answer uses count, at a discount, as the entry's."""
         self.synonyms = Synonyms([*shipped_synonyms(), *synonyms])
         named = self.words(topic) if topic else []
         self._topic_words = set(named)
@@ -153,6 +157,8 @@ class FaqIndex:
         for (_, entry), doc in zip(self._variants, self._docs, strict=True):
             entry_tokens.setdefault(entry, set()).update(doc)
         self._entry_tokens = entry_tokens
+        self._answer_tokens = {i: set(self.tokens(text)) - entry_tokens.get(i, set())
+                               for i, text in enumerate(answers)}
 
     def words(self, text: str) -> list[str]:
         """The content words, synonyms folded: also the key of "the same question"."""
@@ -234,7 +240,10 @@ class FaqIndex:
             d = {t for t in doc if t.startswith("#") == chars}
             if not q or not d:
                 continue
-            q_cov = sum(self._weight(t) for t in q & entry) / sum(self._weight(t) for t in q)
+            answer = self._answer_tokens.get(self._variants[variant][1], set())
+            q_cov = (sum(self._weight(t) for t in q & entry)
+                     + ANSWER_WEIGHT * sum(self._weight(t) for t in q & answer)
+                     ) / sum(self._weight(t) for t in q)
             d_cov = sum(self._weight(t) for t in q & d) / sum(self._weight(t) for t in d)
             parts.append((q_cov * d_cov) ** 0.5)
         return sum(parts) / len(parts) if parts else 0.0

@@ -53,7 +53,8 @@ def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
     from_files = len(entries)
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
-    return Faq(entries, FaqIndex(variants, groups, topic), from_files)
+    return Faq(entries, FaqIndex(variants, groups, topic, [e.answer for e in entries]),
+               from_files)
 
 
 _cache: dict[tuple[object, ...], Faq] = {}

@@ -14,7 +14,7 @@ class QaSettings(BaseModel):
 
     faq_files: list[ContentPath] = Field(default_factory=list)  # YAML files under config/
     # How well question and FAQ wording must cover each other (bench/qa_eval.py)
-    threshold: float = Field(0.4, gt=0, le=1)
+    threshold: float = Field(0.45, gt=0, le=1)
     # The group's own words for the same thing, e.g. [[打卡, 交作业]]: added to the FAQ
     # files' and the shipped list (plugins/qa/data/synonyms.yaml)
     synonyms: list[list[str]] = Field(default_factory=list)
