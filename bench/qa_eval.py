@@ -37,26 +37,36 @@ GROUP_NAMES = {"reading": "读书会", "running": "跑团", "parenting": "宝妈
 
 
 def score(faqs: dict[str, Faq], questions: dict[str, list[dict]], threshold: float) -> dict:
-    answered = correct = in_scope = total = 0
+    """Precision and recall over every community of a split, then each community's."""
+    # per community: questions, answerable, answered, answered right
+    counts = {community: [0, 0, 0, 0] for community in questions}
     misses = []
     for community, items in questions.items():
         faq = faqs[community]
         first_question = {e.questions[0]: i for i, e in enumerate(faq.entries)}
+        tally = counts[community]
         for item in items:
-            total += 1
             expected = first_question[item["expect"]] if item["expect"] else None
-            in_scope += expected is not None
             match = faq.index.best(item["ask"])
             chosen = match.entry if match and match.coverage >= threshold else None
-            answered += chosen is not None
-            correct += chosen is not None and chosen == expected
+            tally[0] += 1
+            tally[1] += expected is not None
+            tally[2] += chosen is not None
+            tally[3] += chosen is not None and chosen == expected
             if chosen != expected:
                 misses.append({"faq": community, "ask": item["ask"], "expected": item["expect"],
                                "got": faq.entries[chosen].questions[0] if chosen is not None
                                else None, "score": match.coverage if match else 0})
+    total = [sum(column) for column in zip(*counts.values(), strict=True)]
+    return {**_figures(total), "by_community": {c: _figures(n) for c, n in counts.items()},
+            "misses": misses}
+
+
+def _figures(counts: list[int]) -> dict:
+    total, in_scope, answered, right = counts
     return {"questions": total, "in_scope": in_scope, "answered": answered,
-            "precision": round(correct / answered, 3) if answered else 0.0,
-            "recall": round(correct / in_scope, 3) if in_scope else 0.0, "misses": misses}
+            "precision": round(right / answered, 3) if answered else 0.0,
+            "recall": round(right / in_scope, 3) if in_scope else 0.0}
 
 
 def evaluate(threshold: float = DEFAULT, labelled: Path = LABELLED) -> dict:
