@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from types import ModuleType
 
@@ -121,6 +121,12 @@ class Synonyms:
         ) if phrases else None
 
 
+@lru_cache(maxsize=64)
+def _synonyms(groups: tuple[tuple[str, ...], ...]) -> Synonyms:
+    """Groups sharing FAQ files share the merged list and its compiled pattern."""
+    return Synonyms(groups)
+
+
 def _is_phrase(word: str) -> bool:
     """Multi-character Chinese words and multi-word English ones; single characters and
     single English words are looked up after cutting, so `关` does not split `关于`."""
@@ -144,7 +150,7 @@ class FaqIndex:
                  answers: Sequence[str] = (), candidates: int = 8):
         """`topic`: the group's name; its words weigh little (see _weight). `answers`, by
         entry: the words an answer uses count, at a discount, as the entry's."""
-        self.synonyms = Synonyms([*shipped_synonyms(), *synonyms])
+        self.synonyms = _synonyms((*shipped_synonyms(), *(tuple(g) for g in synonyms)))
         named = self.words(topic) if topic else []
         self._topic_words = set(named)
         self._variants = list(variants)
