@@ -300,6 +300,7 @@ def test_english_stop_words_and_plurals():
     assert index.words("What are the rules of this group?") == ["群规"]
     assert index.words("how can I quit this chat?") == ["退群"]
     assert index.words("the a of is are") == []
+    assert index.words("How do I check-in? where's the e-book") == ["打卡", "地点", "电子书"]
 
 
 def test_characters_find_paraphrases_that_share_no_word():

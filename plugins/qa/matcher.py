@@ -4,13 +4,13 @@ A question is read as content words: A-not-A forms folded (`收不收费` → `�
 phrases taken out first (the shipped list, the FAQ file's, an entry's, the group's), the
 rest cut by jieba (Chinese) or split on spaces (English, stop words dropped), every
 synonym folded to its group's first word. Each Chinese word also gives its characters:
-members' paraphrases often share characters, not words (`漏签` / `漏打卡`).
+members' paraphrases often share characters, not words (`车停哪儿` / `停车场在哪`).
 
 BM25 over words and characters picks a few candidate variants; the answer is the
 candidate that best *covers* the question and is covered by it, both weighted by idf, so a
-word the FAQ never uses (`口号`) weighs heavily against an answer and a topic word every
-entry shares (`跑团`) weighs little for it. The acceptance score means the same for any
-FAQ size; the group's `threshold` is compared with it.
+word the FAQ never uses (`口号`) weighs heavily against an answer, and the words of the
+group's name (`跑团` in 跑团) weigh little and are never enough on their own. The acceptance
+score means the same for any FAQ size; the group's `threshold` is compared with it.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ _A_NOT_A_WORD = re.compile(rf"([{_CJK}]{{2}})[不没]\1")
 _A_NOT_A = re.compile(rf"([{_CJK}])[不没]\1")
 # A trailing 不 / 没(有) is a question particle: 要掏钱不？ 交了没有？
 _TRAILING_NOT = re.compile(rf"(?<=[{_CJK}])(?:不|没有|没)(?=\s*(?:[?？!！。.,，~～]|$))")
-_RUNS = re.compile(rf"[a-z][a-z'\-]*|[{_CJK}]+")  # numbers never tell two answers apart
+_RUNS = re.compile(rf"[a-z][a-z']*|[{_CJK}]+")  # numbers never tell two answers apart
 # When and where say what is asked about a topic, not which topic: a question sharing only
 # these with an FAQ variant (`what time is it`) is not answered by it.
 ASPECTS = frozenset({"时间", "地点"})
@@ -128,9 +128,10 @@ def _synonyms(groups: tuple[tuple[str, ...], ...]) -> Synonyms:
 
 
 def _is_phrase(word: str) -> bool:
-    """Multi-character Chinese words and multi-word English ones; single characters and
-    single English words are looked up after cutting, so `关` does not split `关于`."""
-    return " " in word if word.isascii() else len(word) >= 2
+    """Multi-character Chinese words and multi-word English ones (`check in`, `e-book`);
+    single characters and single English words are looked up after cutting, so `关` does
+    not split `关于`."""
+    return (" " in word or "-" in word) if word.isascii() else len(word) >= 2
 
 
 @cache
@@ -183,6 +184,7 @@ class FaqIndex:
         out = []
         for run in _RUNS.findall(text):
             if run.isascii():
+                run = run.removesuffix("'s").strip("'")  # where's → where
                 pieces = [] if run in EN_STOPWORDS else [_stem(run)]
                 pieces = [run if run in self.synonyms.canonical else p for p in pieces]
             else:
