@@ -10,6 +10,7 @@ from bot.plugin import Plugin
 from plugins.qa import models  # noqa: F401  (tables for migrations)
 from plugins.qa.digest import contribute
 from plugins.qa.handlers import router
+from plugins.qa.matcher import shipped_synonyms
 from plugins.qa.service import faq_file_problems
 from plugins.qa.settings import QaSettings
 from plugins.qa.texts import TEXTS
@@ -29,5 +30,5 @@ plugin: Plugin[QaSettings] = Plugin(
     texts=TEXTS,
     check_content=check_faq_files,
     digest=contribute,
-    warm_up=lambda _settings, _folder: load_segmenter(),  # jieba, for the first question
+    warm_up=lambda _settings, _folder: (load_segmenter(), shipped_synonyms()),  # first question
 )

@@ -32,33 +32,46 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
     if not question:
         return False
     async with ctx.transaction() as session:
-        faq = await service.faq_for(session, ctx.group.id, faq_paths(ctx), ctx.group.tags)
+        faq = await group_faq(ctx, session)
         tell_operators_of_broken(ctx, faq.broken)  # answering from the last good version
         match = faq.index.best(question)
-        known = match is not None and match.coverage >= ctx.settings.threshold
+        if match is None or match.coverage < ctx.settings.threshold:
+            return await _not_known(ctx, session, faq, question)
         # "The same question" is one with the same answer, however it is worded.
-        key = f"faq:{match.entry}" if known and match else " ".join(faq.index.words(question))
-        key = key or question
+        key = f"faq:{match.entry}"
         if await _held_back(ctx, session, key):
             return True
         await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
-        if not known or match is None:
-            await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question, ctx.now)
-            admins = (
-                tuple(sorted(ctx.group.admins)) if ctx.settings.mention_admins_when_unsure else ()
-            )
-            await ctx.reply(ctx.t("unknown"), also=admins)
-            return True
     text = faq.entries[match.entry].answer
     # FAQ and taught answers are owners' and admins' text: only {name} and {group} filled.
     await ctx.reply(fill(text, {"name": ctx.sender_name, "group": ctx.group.name}))
     return True
 
 
-async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str) -> bool:
-    """Repeat pointer, loop guard and the group's hourly limit, in that order."""
+async def group_faq(ctx: Context[QaSettings], session: AsyncSession) -> service.Faq:
+    return await service.faq_for(session, ctx.group.id, faq_paths(ctx), ctx.group.tags,
+                                 ctx.settings.synonyms, ctx.group.name)
+
+
+async def _not_known(ctx: Context[QaSettings], session: AsyncSession, faq: service.Faq,
+                     question: str) -> bool:
+    """Recorded for the admins. Never "just answered": nobody answered it (a second member
+    asking the same open question gets the same honest reply)."""
+    key = "unknown:" + (" ".join(faq.index.words(question)) or question)
+    if await _held_back(ctx, session, None):
+        return True
+    await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
+    await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question, ctx.now)
+    admins = tuple(sorted(ctx.group.admins)) if ctx.settings.mention_admins_when_unsure else ()
+    await ctx.reply(ctx.t("unknown"), also=admins)
+    return True
+
+
+async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str | None) -> bool:
+    """Repeat pointer (for an answer actually given: `key` is its FAQ entry), loop guard and
+    the group's hourly limit, in that order."""
     settings = ctx.settings
-    if await service.recently_answered(
+    if key is not None and await service.recently_answered(
         session, ctx.group.id, key, ctx.now - settings.repeat_window
     ):
         await ctx.reply(ctx.t("repeat"))
@@ -87,11 +100,19 @@ async def teach(ctx: Context[QaSettings]) -> None:
     question = parsed["question"].strip()[: service.MAX_QUESTION]
     answer = parsed["answer"].strip()[:2000]
     async with ctx.transaction() as session:
-        faq = service.load_faq([], [(question, answer)])
+        # The open questions this answer closes are those the group's FAQ, with it, would
+        # now answer with it: matched against everything, as the next asker will be.
+        known = await group_faq(ctx, session)
+        taught = [(e.questions[0], e.answer) for e in known.entries[known.faq_entries:]
+                  if e.questions[0] != question]
+        faq = service.load_faq(faq_paths(ctx), [*taught, (question, answer)], ctx.group.tags,
+                               ctx.settings.synonyms, ctx.group.name)
+        new = len(faq.entries) - 1
         closes = [
             q
             for q in await service.open_questions(session, ctx.group.id, limit=200)
-            if (m := faq.index.best(q.question)) and m.coverage >= ctx.settings.threshold
+            if (m := faq.index.best(q.question)) and m.entry == new
+            and m.coverage >= ctx.settings.threshold
         ]
         closed = await service.teach(
             session, ctx.group.id, question, answer, ctx.sender_id, ctx.now, closes

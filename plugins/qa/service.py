@@ -20,11 +20,12 @@ MAX_QUESTION = 500
 
 @dataclass(frozen=True)
 class Faq:
-    entries: list[FaqEntry]
+    entries: list[FaqEntry]  # the files' entries, then the answers taught in chat
     index: FaqIndex
     # Files an edit broke while the bot runs: their last good version is in use; these are
     # the new version's problems, for the group's operators.
     broken: tuple[ConfigIssue, ...] = ()
+    faq_entries: int = 0  # how many come from the files
 
 
 def faq_file_problems(path: Path) -> list[ConfigIssue]:
@@ -38,27 +39,36 @@ def faq_file_problems(path: Path) -> list[ConfigIssue]:
 
 
 def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
-             group_tags: tuple[str, ...] | None = None) -> Faq:
-    """Entries with tags go only to groups sharing one of them (None: every entry)."""
+             group_tags: tuple[str, ...] | None = None,
+             synonyms: Sequence[Sequence[str]] = (), topic: str = "") -> Faq:
+    """Entries with tags go only to groups sharing one of them (None: every entry).
+    `topic` is the group's name: its words tell no answer from another.
+
+    Synonyms: the shipped list (in the index), each file's, each entry's and the group's
+    (`synonyms`), all merged."""
     entries: list[FaqEntry] = []
-    synonyms: list[list[str]] = []
+    groups: list[Sequence[str]] = [*synonyms]
     broken: list[ConfigIssue] = []
     for path in paths:
         faq_file, problems = load_content_kept(path, FaqFile)  # Q&A must not go silent
         broken += problems
         entries += [e for e in faq_file.entries
                     if group_tags is None or not e.tags or set(e.tags) & set(group_tags)]
-        synonyms += faq_file.synonyms
+        groups += faq_file.synonyms
+    groups += [group for entry in entries for group in entry.synonyms]
+    from_files = len(entries)
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
-    return Faq(entries, FaqIndex(variants, synonyms), tuple(broken))
+    return Faq(entries, FaqIndex(variants, groups, topic, [e.answer for e in entries]),
+               tuple(broken), from_files)
 
 
 _cache: dict[tuple[object, ...], Faq] = {}
 
 
 async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
-                  tags: tuple[str, ...] = ()) -> Faq:
+                  tags: tuple[str, ...] = (),
+                  synonyms: Sequence[Sequence[str]] = (), topic: str = "") -> Faq:
     """The group's FAQ, built once and rebuilt only when files or taught answers change.
 
     The cache holds derived data keyed by its inputs, so sharing it between bots in one
@@ -66,12 +76,13 @@ async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
     rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
         QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
     taught = [(q, a) for q, a in rows]
-    key = (tuple((str(p), _version(p)) for p in paths), tuple(taught), tags)
+    extra = tuple(tuple(group) for group in synonyms)
+    key = (tuple((str(p), _version(p)) for p in paths), tuple(taught), tags, extra, topic)
     faq = _cache.get(key)
     if faq is None:
         if len(_cache) > 256:
             _cache.clear()
-        faq = _cache[key] = load_faq(paths, taught, tags)
+        faq = _cache[key] = load_faq(paths, taught, tags, extra, topic)
     return faq
 
 

@@ -13,7 +13,11 @@ class QaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     faq_files: list[ContentPath] = Field(default_factory=list)  # YAML files under config/
-    threshold: float = Field(0.5, gt=0, le=1)  # share of the question's words an FAQ must cover
+    # How well question and FAQ wording must cover each other (bench/qa_eval.py)
+    threshold: float = Field(0.45, gt=0, le=1)
+    # The group's own words for the same thing, e.g. [[打卡, 交作业]]: added to the FAQ
+    # files' and the shipped list (plugins/qa/data/synonyms.yaml)
+    synonyms: list[list[str]] = Field(default_factory=list)
     mention_admins_when_unsure: bool = False
     repeat_window: Duration = timedelta(minutes=1)  # same question again: a short pointer
     answers_per_hour: int = Field(60, ge=1)  # per group
@@ -26,6 +30,7 @@ class FaqEntry(BaseModel):
     questions: list[str] = Field(min_length=1)
     answer: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
+    synonyms: list[list[str]] = Field(default_factory=list)  # merged with the file's
 
 
 class FaqFile(BaseModel):
