@@ -124,7 +124,8 @@ class Blackroom:
             BlackroomStay.until > since).order_by(BlackroomStay.since))
         spans = [(start, min(until, released) if released else until)
                  for start, until, released in rows]
-        return [(start, end) for start, end in spans if end > since and end > start]
+        # A stay released the moment it began still happened: it breaks a streak too.
+        return [(start, max(start, end)) for start, end in spans if end > since]
 
     async def latest_starts(self, session: AsyncSession, group_id: str) -> dict[str, datetime]:
         """member → when their latest stay began (a stay breaks a check-in streak)."""
@@ -186,7 +187,7 @@ def banned_days(spans: list[tuple[datetime, datetime]], timezone: ZoneInfo,
     days: set[date] = set()
     for start, end in spans:
         day = (start.astimezone(timezone) - shift).date()
-        last = (end.astimezone(timezone) - shift - timedelta(microseconds=1)).date()
+        last = max(day, (end.astimezone(timezone) - shift - timedelta(microseconds=1)).date())
         while day <= last:
             days.add(day)
             day += timedelta(days=1)
