@@ -175,6 +175,18 @@ async def test_where_moderation_runs_everyone_inside_is_ignored(on_both):
     assert "1. carol：多次抄袭打卡内容" in await said(chat, "adam", "小黑屋")
 
 
+async def test_the_tags_read_the_one_blackroom_and_its_broken_streaks(on_both):
+    chat = await on_both(config(moderation=False, tags={"streak_days": 3}),
+                         now="2026-11-21 09:00")
+    for note in ("第一天读了二十页", "第二天读了三十页", "第三天读完一章"):
+        await said(chat, "carol", f"打卡 {note}")
+        await chat.advance("1d")
+    assert "carol" in await said(chat, "adam", "/标签 连续打卡")
+    await copy_note(chat, "carol")  # 11-24: put in by check-in
+    assert "carol" in await said(chat, "adam", "/标签 小黑屋")
+    assert "carol" not in await said(chat, "adam", "/标签 连续打卡")
+
+
 async def test_a_stay_survives_a_restart_and_ends_on_time(on_both):
     chat = await on_both(config(), now="2026-11-23 09:00")
     await chat.say("mallory", "你个傻瓜")
@@ -193,3 +205,57 @@ def test_the_blackroom_example_lists_both_and_releases():
     assert "已把 carol 放出小黑屋。" in said_
     assert any("小黑屋的日子不能补签" in t for t in said_)
     assert next(t for t in said_ if t.startswith("小黑屋（1 人）")).count("dave") == 1
+
+
+async def test_the_migration_moves_both_old_blackrooms_into_the_one_and_back(database_url,
+                                                                             tmp_path):
+    """Rows kept by moderation (blackroom_until) and check-in (banned_until) before the
+    core's 小黑屋 existed come out as its stays, with the offence that put them there."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from bot.storage import Database
+    from bot.storage.database import alembic_config
+
+    revision = "b1ac4200e013"
+    db = Database(database_url, tmp_path)
+
+    def run(sync, target: str, down: bool = False) -> None:
+        config = alembic_config(sync)
+        (command.downgrade if down else command.upgrade)(config, target)
+
+    def before(sync) -> str:
+        return ScriptDirectory.from_config(alembic_config(sync)).get_revision(
+            revision).down_revision
+
+    until = "2026-11-26 10:00:00.000000"  # UTC, as UTCDateTime keeps it
+    try:
+        async with db.engine.begin() as connection:
+            previous = await connection.run_sync(before)
+            await connection.run_sync(run, previous)
+            for statement in (
+                "INSERT INTO moderation_members (group_id, member_id, name, blackroom_until) "
+                f"VALUES ('g', 'dave', 'Dave', '{until}')",
+                "INSERT INTO moderation_actions (group_id, member_id, rule, evidence, action, "
+                "points, by, at, undone) VALUES ('g', 'dave', 'banned_word', '刷单', "
+                "'blackroom:3', 0, 'bot', '2026-11-23 10:00:00.000000', false)",
+                "INSERT INTO checkin_members (group_id, member_id, name, best_streak, quiet, "
+                f"offences, banned_until) VALUES ('g', 'carol', 'Carol', 3, false, 0, '{until}')",
+                "INSERT INTO checkin_offences (group_id, member_id, at, note, copied_from, "
+                "similarity) VALUES ('g', 'carol', '2026-11-23 09:00:00.000000', 'x', 'alice', 99)",
+            ):
+                await connection.execute(text(statement))
+            await connection.run_sync(run, "heads")
+            rows = (await connection.execute(text(
+                "SELECT member_id, name, reason, source FROM blackroom_stays "
+                "ORDER BY member_id"))).all()
+            assert [tuple(r) for r in rows] == [
+                ("carol", "Carol", "blackroom.reason", "checkin"),
+                ("dave", "Dave", "rule.banned_word", "moderation")]
+            await connection.run_sync(run, previous, True)
+            kept = (await connection.execute(text(
+                "SELECT blackroom_until FROM moderation_members"))).scalar()
+            assert kept is not None
+    finally:
+        await db.close()

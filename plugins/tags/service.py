@@ -123,7 +123,9 @@ async def compute_auto(session: AsyncSession, group: GroupSetup, settings: TagsS
         return AutoTags(found)
     today = now.astimezone(group.timezone).date()
     found.update(await _segments(session, group, today))
-    found["streak"] = await _streaks(session, group.id, today, settings.streak_days)
+    began = await blackroom.latest_starts(session, group.id)  # a stay breaks a streak
+    cuts = {member: at.astimezone(group.timezone).date() for member, at in began.items()}
+    found["streak"] = await _streaks(session, group.id, today, settings.streak_days, cuts)
     found["blackroom"] = {stay.member_id: stay.name or stay.member_id  # the core's 小黑屋
                           for stay in await blackroom.list(session, group.id, now)}
     found["inviter"] = await _top_inviters(session, group.id, settings.top_inviters)
@@ -150,15 +152,17 @@ async def _segments(session: AsyncSession, group: GroupSetup,
     return result
 
 
-async def _streaks(session: AsyncSession, group_id: str, today: date,
-                   length: int) -> dict[str, str]:
+async def _streaks(session: AsyncSession, group_id: str, today: date, length: int,
+                   cuts: dict[str, date]) -> dict[str, str]:
     """Members whose check-in streak (through today, or through yesterday if they have not
-    checked in yet today) is at least `length` days."""
+    checked in yet today) is at least `length` days; days up to a member's latest 小黑屋
+    stay (`cuts`) do not count."""
     rows = await session.execute(select(CheckinRecord.member_id, CheckinRecord.day).where(
         CheckinRecord.group_id == group_id, CheckinRecord.day >= today - timedelta(days=length)))
     days: dict[str, set[date]] = {}
     for member, day in rows:
-        days.setdefault(member, set()).add(day)
+        if member not in cuts or day > cuts[member]:
+            days.setdefault(member, set()).add(day)
     result = {}
     for member, kept in days.items():
         day, run = (today if today in kept else today - timedelta(days=1)), 0
