@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Texts
@@ -76,7 +76,7 @@ class Blackroom:
                 until, reason[:200], by_plugin, by)
             found.name = name[:128] or found.name
         await session.flush()
-        self._changed(group_id)
+        self._changed(group_id, session)
         inside[member_id] = max(found.until, inside.get(member_id, found.until))
         return _stay(found)
 
@@ -92,7 +92,7 @@ class Blackroom:
         await session.execute(update(BlackroomStay).where(
             *_active(group_id, now), BlackroomStay.member_id == member_id)
             .values(released_at=now, released_by=by[:128]))
-        self._changed(group_id)
+        self._changed(group_id, session)
         inside.pop(member_id, None)
         return Stay(member_id, stays[0].name, stays[0].since, now, stays[0].reason,
                     stays[0].source)
@@ -100,7 +100,9 @@ class Blackroom:
     async def until(self, group_id: str, member_id: str, now: datetime, *,
                     session: AsyncSession | None = None) -> datetime | None:
         """When the member's stay ends, or None if they are not inside. Answered from
-        memory once the group is loaded (moderation asks on every message)."""
+        memory once the group is loaded (moderation asks on every message). Inside a
+        transaction pass its session: without one a first load opens its own, and SQLite's
+        transactions do not nest."""
         found = (await self._load(group_id, now, session)).get(member_id)
         return found if found is not None and found > now else None
 
@@ -144,8 +146,17 @@ class Blackroom:
         await ctx.reply(TEXTS.get(ctx.group.language, "refused", until=shown))
         return True
 
-    def _changed(self, group_id: str) -> None:
+    def _changed(self, group_id: str, session: AsyncSession | None = None) -> None:
+        """A write: loads racing it are not kept, and should its transaction roll back,
+        the group is read again from the database."""
         self._changes[group_id] = self._changes.get(group_id, 0) + 1
+        if session is not None:
+            event.listen(session.sync_session, "after_rollback",
+                         lambda _session: self._forget(group_id), once=True)
+
+    def _forget(self, group_id: str) -> None:
+        self._inside.pop(group_id, None)
+        self._changed(group_id)
 
     async def _load(self, group_id: str, now: datetime,
                     session: AsyncSession | None) -> dict[str, datetime]:
