@@ -259,3 +259,33 @@ async def test_the_migration_moves_both_old_blackrooms_into_the_one_and_back(dat
             assert kept is not None
     finally:
         await db.close()
+
+
+async def test_a_put_whose_transaction_fails_leaves_nobody_inside(database_url, tmp_path):
+    from datetime import UTC, datetime
+
+    from bot.blackroom import Blackroom
+    from bot.storage import Database
+
+    db = Database(database_url, tmp_path)
+    await db.migrate()
+    room, now = Blackroom(db), datetime(2026, 11, 23, 9, tzinfo=UTC)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                await room.put(session, "g", "carol", now + timedelta(days=1), "x", "checkin",
+                               now=now)
+                assert await room.is_in("g", "carol", now, session=session)
+                raise RuntimeError("the plugin's own write failed")
+        assert not await room.is_in("g", "carol", now)
+        async with db.transaction() as session:
+            await room.put(session, "g", "carol", now + timedelta(days=1), "x", "checkin",
+                           now=now)
+            await room.put(session, "g", "carol", now + timedelta(hours=1), "y", "moderation",
+                           now=now)  # shorter: the longer stay is kept
+        async with db.transaction() as session:
+            [stay] = await room.list(session, "g", now)
+        assert (stay.until, stay.reason) == (now + timedelta(days=1), "x")
+        assert await Blackroom(db).is_in("g", "carol", now)  # a new process reads it back
+    finally:
+        await db.close()
