@@ -1,10 +1,12 @@
-"""Built-in commands every group has: help, the plugin list, reload, and the group's id."""
+"""Built-in commands every group has: help, the plugin list, reload, the group's id, and
+the group's one 小黑屋 (listed and released here, whichever plugin put a member in)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot import missed
+from bot.blackroom import Stay
 from bot.config.loader import for_group
 from bot.context import Context
 from bot.groups import GroupSetup
@@ -27,6 +29,12 @@ TEXTS = Texts(
         "reload.more": "…另有 {count} 处问题（其他部分的配置），运营可在服务器上运行 "
                        "bot config check 查看。",
         "group_id": "本群的 id：{id}\n把它写进 bot.yaml 的 groups 下即可为本群启用功能。",
+        "blackroom.none": "小黑屋是空的。",
+        "blackroom.header": "小黑屋（{count} 人）：",
+        "blackroom.line": "{n}. {name}：{reason}（{source}），到 {until}",
+        "released": "已把 {name} 放出小黑屋。",
+        "not_in_blackroom": "{name} 不在小黑屋里。",
+        "need_target": "请 @ 一位成员，例如：放出 @小明",
     },
     en={
         "help.header": "Commands in “{group}”:",
@@ -41,6 +49,12 @@ TEXTS = Texts(
         "reload.more": "…and {count} more elsewhere in the configuration: operators can run "
                        "`bot config check` on the server.",
         "group_id": "This group's id: {id}\nPut it under `groups` in bot.yaml to set the group up.",
+        "blackroom.none": "The penalty box is empty.",
+        "blackroom.header": "Penalty box ({count}):",
+        "blackroom.line": "{n}. {name}: {reason} ({source}), until {until}",
+        "released": "Released {name} from the penalty box.",
+        "not_in_blackroom": "{name} is not in the penalty box.",
+        "need_target": "Please @-mention one member, e.g. /release @Ming",
     },
 )
 
@@ -131,6 +145,56 @@ async def reload_config(ctx: Context[Any]) -> None:
 )
 async def show_group_id(ctx: Context[Any]) -> None:
     await ctx.reply(ctx.t("group_id", id=ctx.group.id), mention=False)
+
+
+@router.command("blackroom", "小黑屋", role=Role.ADMIN, help="小黑屋名单：谁、为什么、到何时",
+                help_en="who is in the penalty box, why, and until when")
+async def show_blackroom(ctx: Context[Any]) -> None:
+    async with ctx.transaction() as session:
+        stays = await ctx.services.blackroom.list(session, ctx.group.id, ctx.now)
+    if not stays:
+        await ctx.reply(ctx.t("blackroom.none"), mention=False)
+        return
+    lines = [ctx.t("blackroom.header", count=len(stays))]
+    lines += [ctx.t("blackroom.line", n=n, name=stay.name or stay.member_id,
+                    reason=_reason(ctx, stay), source=_source_title(ctx, stay.source),
+                    until=f"{stay.until.astimezone(ctx.group.timezone):%m-%d %H:%M}")
+              for n, stay in enumerate(stays, start=1)]
+    await ctx.reply("\n".join(lines), mention=False)
+
+
+def _plugin(ctx: Context[Any], name: str) -> Plugin[Any] | None:
+    runtime = ctx.services.runtime
+    return next((p for p in (*runtime.builtins, *runtime.plugins) if p.name == name), None)
+
+
+def _source_title(ctx: Context[Any], name: str) -> str:
+    plugin = _plugin(ctx, name)
+    return _title(plugin, ctx.group.language) if plugin else name
+
+
+def _reason(ctx: Context[Any], stay: Stay) -> str:
+    """The reason is a text key of the plugin that put the member in, shown in the group's
+    language (the plugin may since have been disabled here: its texts are still known)."""
+    plugin = _plugin(ctx, stay.source)
+    try:
+        return plugin.texts.get(ctx.group.language, stay.reason) if plugin else stay.reason
+    except KeyError:
+        return stay.reason
+
+
+@router.command("release", "放出", role=Role.ADMIN, help="放出小黑屋：放出 @x",
+                help_en="release from the penalty box: /release @x")
+async def release(ctx: Context[Any]) -> None:
+    target = ctx.message.mention_ids[0] if ctx.message.mention_ids else None
+    if target is None:
+        await ctx.reply(ctx.t("need_target"))
+        return
+    async with ctx.transaction() as session:
+        stay = await ctx.services.blackroom.release(session, ctx.group.id, target, ctx.now,
+                                                    by=ctx.sender_id)
+    name = (stay.name if stay else "") or target
+    await ctx.reply(ctx.t("released" if stay else "not_in_blackroom", name=name))
 
 
 builtin: Plugin[Any] = Plugin(

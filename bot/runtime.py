@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot import purge
 from bot.activity import ActivityRecorder, load_segmenter
 from bot.adapters.base import Adapter
+from bot.blackroom import Blackroom
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, ConfigIssue, LoadedConfig
 from bot.config.loader import load_config_off_loop
@@ -63,6 +64,7 @@ class Services:
     config: LoadedConfig
     runtime: BotRuntime
     platform: PlatformState  # logged in or out, groups the bot was removed from
+    blackroom: Blackroom  # the group's one 小黑屋: put, release, is_in, list
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def reload(self) -> list[ConfigIssue]:
@@ -121,6 +123,7 @@ class BotRuntime:
             config,
             self,
             self.platform,
+            Blackroom(self.db),
         )
         self.dispatcher = Dispatcher(self.services)
         self.outbox.write_behind(self.dispatcher.processed)

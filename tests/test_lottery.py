@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot import ledger
+from bot.blackroom import Blackroom
 from bot.storage.models import JobRun
 from bot.testing import texts
 from plugins.lottery import fair
 from plugins.lottery.models import LotteryDraw
-from plugins.moderation.models import ModerationMember
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {"groups": {"g": {"name": "读书会", "owner": "alice", "admins": ["bob"],
@@ -60,9 +60,12 @@ def test_prizes_parse_and_reject_nonsense() -> None:
 
 
 async def blackroom(chat, member: str) -> None:
+    """As moderation's escalation does: into the group's one 小黑屋."""
+    now = chat.clock.now()
     async with chat.runtime.db.transaction() as session:
-        session.add(ModerationMember(group_id=chat.group, member_id=member, name=member,
-                                     blackroom_until=chat.clock.now() + timedelta(days=3)))
+        await chat.runtime.services.blackroom.put(session, chat.group, member,
+                                                  now + timedelta(days=3), "rule.flood",
+                                                  "moderation", now=now, name=member)
 
 
 def verify_command(posted: str) -> list[str]:
@@ -286,7 +289,8 @@ async def test_a_cancel_racing_the_draw_leaves_exactly_one_outcome(database_url)
         async with db.transaction() as session:
             draw = await service.create(session, "g", "抽", [("10积分", 1)], deadline, "bob",
                                         deadline - timedelta(hours=1))
-            await service.join(session, draw, "amy", "amy", deadline - timedelta(minutes=5))
+            await service.join(session, draw, "amy", "amy", deadline - timedelta(minutes=5),
+                               Blackroom(db))
 
         async def cancel() -> object:
             async with db.transaction() as session:
@@ -295,7 +299,7 @@ async def test_a_cancel_racing_the_draw_leaves_exactly_one_outcome(database_url)
 
         async def draw_it() -> list[object]:
             async with db.transaction() as session:
-                return list(await service.draw_due(session, "g", deadline))
+                return list(await service.draw_due(session, "g", deadline, set()))
 
         cancelled, drawn = await asyncio.gather(cancel(), draw_it())
         assert (cancelled == "none") == (len(drawn) == 1)  # one of the two, never both

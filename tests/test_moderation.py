@@ -192,7 +192,7 @@ async def test_manual_warning_unwarn_blackroom_list_and_release(make_chat):
     assert "已撤销" in undone.text
     await violation(chat, "erin", "傻瓜")
     [listing] = await chat.say("adam", "小黑屋")
-    assert "1. erin，到" in listing.text
+    assert "1. erin：使用违禁词（群规管理），到" in listing.text
     [released] = await chat.say("adam", "放出 @erin")
     assert "放出小黑屋" in released.text
     assert len(await chat.say("erin", "/points")) == 1

@@ -11,7 +11,6 @@ from bot.app import PLUGINS as ALL
 from bot.config import ConfigError, load_config
 from bot.plugin import DigestQuery
 from bot.testing import texts, write_config
-from plugins.moderation.models import ModerationMember
 from plugins.tags.digest import contribute
 
 QUESTIONS = [
@@ -55,9 +54,11 @@ async def test_automatic_tags_come_from_activity_checkins_and_blackroom(make_cha
     for day in (20, 21, 22):
         await chat.advance_to(f"2026-11-{day} 10:00")
         await chat.say("carol", "打卡 读了十页")
-    async with chat.runtime.services.db.transaction() as session:  # as moderation records it
-        session.add(ModerationMember(group_id="g", member_id="dave", name="dave",
-                                     blackroom_until=chat.clock.now() + timedelta(days=1)))
+    now = chat.clock.now()
+    async with chat.runtime.services.db.transaction() as session:  # as moderation puts it
+        await chat.runtime.services.blackroom.put(session, "g", "dave", now + timedelta(days=1),
+                                                  "rule.flood", "moderation", now=now,
+                                                  name="dave")
     assert texts(await chat.say("bob", "/标签 连续打卡")) == ["标签「连续打卡」共 1 人：carol"]
     assert texts(await chat.say("bob", "/标签 潜水"))[0].startswith("标签「潜水」共")
     assert "lurky" in texts(await chat.say("bob", "/标签 潜水"))[0]

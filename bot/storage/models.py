@@ -88,3 +88,25 @@ __all__ = [
     "MemberEvent", "OutboxMessage", "PointsAccount", "PointsEntry", "ProcessedMessage",
     "RemovedGroup",
 ]
+
+
+class BlackroomStay(Base):
+    """A member's stay in the group's one 小黑屋 (bot/blackroom.py), whoever put them there.
+
+    Kept after it ends (expired or released): check-in refuses to make up a banned day.
+    """
+
+    __tablename__ = "blackroom_stays"
+    __table_args__ = (Index("ix_blackroom_stays_group_member", "group_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(128))
+    member_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128), default="")  # display name when put in
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200))  # a text key of the source plugin
+    source: Mapped[str] = mapped_column(String(64))  # the plugin that put the member in
+    put_by: Mapped[str] = mapped_column(String(128), default="bot")  # "bot" or the admin
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(128))

@@ -31,7 +31,7 @@ async def check_in(ctx: Context[CheckinSettings]) -> None:
         async with ctx.transaction() as session:
             outcome = await service.check_in(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                              ctx.sender_name, ctx.args, ctx.now,
-                                             ctx.group.timezone)
+                                             ctx.group.timezone, ctx.services.blackroom)
             await _report(ctx, outcome)  # in the transaction: kept with the state it reports
     except (service.AlreadyCheckedIn, IntegrityError):
         # Lost a race with a simultaneous check-in (same day, or the same first ever).
@@ -83,7 +83,8 @@ def _done_text(ctx: Context[CheckinSettings], done: service.Done) -> str:
 async def make_up(ctx: Context[CheckinSettings]) -> None:
     async with ctx.transaction() as session:
         outcome = await service.make_up(session, ctx.settings, ctx.group.id, ctx.sender_id,
-                                        ctx.sender_name, ctx.now, ctx.group.timezone)
+                                        ctx.sender_name, ctx.now, ctx.group.timezone,
+                                        ctx.services.blackroom)
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return
@@ -100,7 +101,7 @@ async def make_up(ctx: Context[CheckinSettings]) -> None:
 async def my_checkins(ctx: Context[CheckinSettings]) -> None:
     async with ctx.transaction() as session:
         mine = await service.summary(session, ctx.settings, ctx.group.id, ctx.sender_id,
-                                     ctx.now, ctx.group.timezone)
+                                     ctx.now, ctx.group.timezone, ctx.services.blackroom)
     level = service.level_of(ctx.settings, mine.total)
     lines = [ctx.t("mine", streak=mine.streak, best=mine.best, total=mine.total,
                    freezes=mine.freezes_used, allowed=ctx.settings.freezes_per_month),
@@ -142,7 +143,10 @@ async def boards(ctx: Context[CheckinSettings]) -> None:
     today = service.local_day(ctx.now, ctx.group.timezone, ctx.settings.day_starts_at)
     async with ctx.transaction() as session:
         order = await service.day_order(session, ctx.group.id, today)
-        streaks, month = await service.rankings(session, ctx.group.id, today)
+        began = await ctx.services.blackroom.latest_starts(session, ctx.group.id)
+        cuts = {member: service.local_day(at, ctx.group.timezone, ctx.settings.day_starts_at)
+                for member, at in began.items()}
+        streaks, month = await service.rankings(session, ctx.group.id, today, cuts)
     tz = ctx.group.timezone
     lines = [ctx.t("board.today", count=len(order))]
     lines += [f"{n}. {name} {at.astimezone(tz):%H:%M}" for n, (name, at) in
@@ -209,8 +213,11 @@ async def run_job(ctx: JobContext[CheckinSettings]) -> None:
         return
     async with ctx.transaction() as session:
         if ctx.payload == "remind":
+            jailed = await ctx.services.blackroom.members(ctx.group.id, ctx.now,
+                                                          session=session)
             members = await service.to_remind(session, ctx.group.id, day, ctx.now,
-                                              ctx.settings.reminder_inactive_days)
+                                              ctx.settings.reminder_inactive_days,
+                                              frozenset(jailed))
         else:
             members = await service.completers(session, ctx.group.id, day - timedelta(days=1))
     if ctx.payload == "remind" and ctx.settings.reminder_tags:

@@ -37,7 +37,6 @@ class CheckinMember(Base):
     best_streak: Mapped[int] = mapped_column(Integer, default=0)
     quiet: Mapped[bool] = mapped_column(Boolean, default=False)  # /免打扰: no reminders
     offences: Mapped[int] = mapped_column(Integer, default=0)
-    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_comeback: Mapped[date | None] = mapped_column(Date)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # left the group: no reminders
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
+from bot.blackroom import Blackroom, banned_days
 from plugins.checkin.models import CheckinMember, CheckinOffence, CheckinRecord
 from plugins.checkin.settings import AntiCopySettings, CheckinSettings
 
@@ -107,7 +108,7 @@ _DAYS = select(_RECORDS.c.day, _RECORDS.c.kind).where(
     _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.member_id == bindparam("member"),
     _RECORDS.c.day >= bindparam("since"))
 _MEMBER_STATE = select(
-    _MEMBERS.c.name, _MEMBERS.c.best_streak, _MEMBERS.c.banned_until, _MEMBERS.c.last_comeback
+    _MEMBERS.c.name, _MEMBERS.c.best_streak, _MEMBERS.c.last_comeback
 ).where(_MEMBERS.c.group_id == bindparam("group"), _MEMBERS.c.member_id == bindparam("member"))
 _RANK = select(func.count()).select_from(_RECORDS).where(
     _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.day == bindparam("day"),
@@ -139,7 +140,6 @@ class MemberState:
     exists: bool
     name: str = ""
     best_streak: int = 0
-    banned_until: datetime | None = None
     last_comeback: date | None = None
 
 
@@ -149,15 +149,48 @@ async def _member_state(session: AsyncSession, group_id: str, member_id: str) ->
     return MemberState(True, *row) if row is not None else MemberState(False)
 
 
+@dataclass(frozen=True)
+class Ban:
+    """What the group's 小黑屋 means for a member's check-ins: a stay breaks the streak
+    (days up to the day it began no longer count toward it), and a day spent in it, even
+    partly, cannot be made up."""
+
+    cut: date | None = None
+    days: frozenset[date] = frozenset()
+
+    def streak_days(self, history: dict[date, str]) -> dict[date, str]:
+        """The history a streak may run through: only what came after the latest stay."""
+        if self.cut is None:
+            return history
+        return {d: kind for d, kind in history.items() if d > self.cut}
+
+
+async def _ban(session: AsyncSession, blackroom: Blackroom, settings: CheckinSettings,
+               who: tuple[str, str], now: datetime, timezone: ZoneInfo) -> Ban:
+    spans = await blackroom.spans(session, *who, now - timedelta(days=HISTORY_DAYS))
+    if not spans:
+        return Ban()
+    cut = max(local_day(start, timezone, settings.day_starts_at) for start, _ in spans)
+    return Ban(cut, frozenset(banned_days(spans, timezone, settings.day_starts_at)))
+
+
+async def _refused_inside(session: AsyncSession, blackroom: Blackroom, who: tuple[str, str],
+                          now: datetime, timezone: ZoneInfo) -> Refused | None:
+    until = await blackroom.until(*who, now, session=session)
+    if until is None:
+        return None
+    return Refused("blackroom", {"until": until.astimezone(timezone).strftime("%m-%d %H:%M")})
+
+
 async def check_in(session: AsyncSession, settings: CheckinSettings, group_id: str,
                    member_id: str, name: str, note: str, now: datetime,
-                   timezone: ZoneInfo) -> Done | Refused:
+                   timezone: ZoneInfo, blackroom: Blackroom) -> Done | Refused:
     """The hot path: Core statements only (the ORM's unit of work costs more than SQLite)."""
     day = local_day(now, timezone, settings.day_starts_at)
+    inside = await _refused_inside(session, blackroom, (group_id, member_id), now, timezone)
+    if inside is not None:
+        return inside
     state = await _member_state(session, group_id, member_id)
-    if state.banned_until is not None and state.banned_until > now:
-        until = state.banned_until.astimezone(timezone).strftime("%m-%d %H:%M")
-        return Refused("blackroom", {"until": until})
     history = await _days(session, group_id, member_id, day - timedelta(days=HISTORY_DAYS))
     if day in history and history[day] != "freeze":
         return Refused("already")
@@ -167,15 +200,17 @@ async def check_in(session: AsyncSession, settings: CheckinSettings, group_id: s
     copied = await _copied_from(session, settings, group_id, member_id, note, day)
     if copied is not None:
         member = await _member(session, group_id, member_id, name)
-        return await _punish_copy(session, settings, member, note, copied, now)
+        return await _punish_copy(session, settings, member, note, copied, now, blackroom)
+    ban = await _ban(session, blackroom, settings, (group_id, member_id), now, timezone)
     return await _record(session, settings, (group_id, member_id, name[:128]), state, history,
-                         day, note, now)
+                         day, note, now, ban)
 
 
 async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[str, str, str],
-                  state: MemberState, history: dict[date, str], day: date, note: str,
-                  now: datetime) -> Done:
+                  state: MemberState, everything: dict[date, str], day: date, note: str,
+                  now: datetime, ban: Ban) -> Done:
     group_id, member_id, name = who
+    history = ban.streak_days(everything)  # a freeze never bridges a stay in the 小黑屋
     earlier = [d for d in history if d < day]
     last = max(earlier) if earlier else None
     gap = (day - last).days - 1 if last else 0
@@ -203,7 +238,7 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
     why = ledger.Change("打卡", "checkin", now, ref=day.isoformat())
     balance = await ledger.change(session, group_id, member_id, points, why, name=name)
     rank = await session.scalar(_RANK, {"group": group_id, "day": day})
-    total = sum(1 for kind in history.values() if kind in COUNTED) + 1
+    total = sum(1 for kind in everything.values() if kind in COUNTED) + 1
     upcoming = [m for m in settings.milestones if m > streak]
     return Done(day, int(rank or 0), streak, total, points, balance, passed,
                 milestone_bonus, min(upcoming) if upcoming else None, comeback, frozen,
@@ -219,8 +254,7 @@ async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: 
         # answered "already done".
         await session.execute(_INSERT_MEMBER, {
             "group_id": group_id, "member_id": member_id, "name": name, "best_streak": streak,
-            "quiet": False, "offences": 0, "last_comeback": comeback_day,
-            "banned_until": None, "left_at": None})
+            "quiet": False, "offences": 0, "last_comeback": comeback_day, "left_at": None})
         return
     changes: dict[str, object] = {}
     if name and name != state.name:
@@ -290,8 +324,10 @@ async def _own_notes(session: AsyncSession, group_id: str, member_id: str,
 
 
 async def _punish_copy(session: AsyncSession, settings: CheckinSettings, member: CheckinMember,
-                       note: str, copied: tuple[str, int], now: datetime) -> Refused:
-    """Every offence is fined; the one that reaches the limit also opens the 小黑屋."""
+                       note: str, copied: tuple[str, int], now: datetime,
+                       blackroom: Blackroom) -> Refused:
+    """Every offence is fined; the one that reaches the limit also puts the member in the
+    group's 小黑屋 (the core's: listed and released with everyone else's)."""
     rules = settings.anti_copy
     session.add(CheckinOffence(group_id=member.group_id, member_id=member.member_id, at=now,
                                note=note, copied_from=copied[0], similarity=copied[1]))
@@ -302,7 +338,9 @@ async def _punish_copy(session: AsyncSession, settings: CheckinSettings, member:
         await ledger.change(session, member.group_id, member.member_id, -penalty,
                             ledger.Change("抄袭打卡内容", "checkin", now))
     if member.offences >= rules.offences_before_blackroom:
-        member.banned_until = now + timedelta(days=rules.blackroom_days)
+        await blackroom.put(session, member.group_id, member.member_id,
+                            now + timedelta(days=rules.blackroom_days), "blackroom.reason",
+                            "checkin", now=now, name=member.name)
         member.offences = 0
         key = "copied.blackroom" if penalty else "copied.blackroom.free"
         return Refused(key, {"days": rules.blackroom_days, "points": penalty})
@@ -311,14 +349,23 @@ async def _punish_copy(session: AsyncSession, settings: CheckinSettings, member:
 
 
 async def make_up(session: AsyncSession, settings: CheckinSettings, group_id: str,
-                  member_id: str, name: str, now: datetime, timezone: ZoneInfo) -> Done | Refused:
-    """补签: count yesterday for points, only to repair a streak that exists."""
+                  member_id: str, name: str, now: datetime, timezone: ZoneInfo,
+                  blackroom: Blackroom) -> Done | Refused:
+    """补签: count yesterday for points, only to repair a streak that exists — never from
+    inside the 小黑屋, never a day spent in it (a stay breaks the streak)."""
     today = local_day(now, timezone, settings.day_starts_at)
     yesterday = today - timedelta(days=1)
+    inside = await _refused_inside(session, blackroom, (group_id, member_id), now, timezone)
+    if inside is not None:
+        return inside
     member = await _member(session, group_id, member_id, name)
-    history = await _days(session, group_id, member_id, today - timedelta(days=HISTORY_DAYS))
-    if yesterday in history:
+    everything = await _days(session, group_id, member_id, today - timedelta(days=HISTORY_DAYS))
+    if yesterday in everything:
         return Refused("makeup.not_needed")
+    ban = await _ban(session, blackroom, settings, (group_id, member_id), now, timezone)
+    if yesterday in ban.days:
+        return Refused("makeup.banned")
+    history = ban.streak_days(everything)
     if yesterday - timedelta(days=1) not in history:
         return Refused("makeup.no_streak")
     used = await _count_kind_in_month(session, group_id, member_id, "makeup", today)
@@ -344,7 +391,7 @@ async def make_up(session: AsyncSession, settings: CheckinSettings, group_id: st
                               kind="makeup", at=now, note="",
                               points=bonus - settings.makeup.cost))
     member.best_streak = max(member.best_streak, streak)
-    total = sum(1 for kind in history.values() if kind in COUNTED) + 1
+    total = sum(1 for kind in everything.values() if kind in COUNTED) + 1
     upcoming = [m for m in settings.milestones if m > streak]
     return Done(yesterday, 0, streak, total, -settings.makeup.cost, balance, passed, bonus,
                 min(upcoming) if upcoming else None, 0, 0, _level_up(settings, total - 1, total))
@@ -361,11 +408,13 @@ class Summary:
 
 
 async def summary(session: AsyncSession, settings: CheckinSettings, group_id: str,
-                  member_id: str, now: datetime, timezone: ZoneInfo) -> Summary:
+                  member_id: str, now: datetime, timezone: ZoneInfo,
+                  blackroom: Blackroom) -> Summary:
     today = local_day(now, timezone, settings.day_starts_at)
     history = await _days(session, group_id, member_id, today - timedelta(days=HISTORY_DAYS))
     alive_from = today if today in history else today - timedelta(days=1)
-    streak = streak_through(set(history), alive_from)
+    ban = await _ban(session, blackroom, settings, (group_id, member_id), now, timezone)
+    streak = streak_through(set(ban.streak_days(history)), alive_from)
     member = await session.get(CheckinMember, (group_id, member_id))
     best = max(member.best_streak if member else 0, streak)
     month = {d: k for d, k in history.items() if d.year == today.year and d.month == today.month}
@@ -393,9 +442,9 @@ async def mark_presence(session: AsyncSession, group_id: str, member_id: str,
 
 
 async def to_remind(session: AsyncSession, group_id: str, day: date, now: datetime,
-                    inactive_days: int = 14) -> list[str]:
-    """Members still in the group who checked in within `inactive_days`, not today, and
-    did not opt out — never nagged twice, and not forever."""
+                    inactive_days: int = 14, jailed: frozenset[str] = frozenset()) -> list[str]:
+    """Members still in the group who checked in within `inactive_days`, not today, did
+    not opt out and are not in the 小黑屋 — never nagged twice, and not forever."""
     done_today = select(CheckinRecord.member_id).where(
         CheckinRecord.group_id == group_id, CheckinRecord.day == day,
         CheckinRecord.kind.in_(COUNTED))
@@ -406,9 +455,8 @@ async def to_remind(session: AsyncSession, group_id: str, day: date, now: dateti
         CheckinMember.group_id == group_id, CheckinMember.quiet.is_(False),
         CheckinMember.left_at.is_(None),
         CheckinMember.member_id.in_(lately), CheckinMember.member_id.not_in(done_today),
-        (CheckinMember.banned_until.is_(None)) | (CheckinMember.banned_until <= now),
     ).order_by(CheckinMember.member_id))
-    return list(rows)
+    return [member for member in rows if member not in jailed]
 
 
 async def day_order(session: AsyncSession, group_id: str, day: date) -> list[tuple[str, datetime]]:
@@ -429,9 +477,12 @@ async def completers(session: AsyncSession, group_id: str, day: date) -> list[st
     return list(rows)
 
 
-async def rankings(session: AsyncSession, group_id: str, today: date) -> tuple[
+async def rankings(session: AsyncSession, group_id: str, today: date,
+                   cuts: dict[str, date] | None = None) -> tuple[
         list[tuple[str, int]], list[tuple[str, int]]]:
-    """(streaks, this month's totals) as (name, days), best first."""
+    """(streaks, this month's totals) as (name, days), best first. `cuts`: the day each
+    member's latest 小黑屋 stay began (their streak starts after it)."""
+    cuts = cuts or {}
     since = today - timedelta(days=HISTORY_DAYS)
     rows = await session.execute(
         select(CheckinRecord.member_id, CheckinRecord.day, CheckinRecord.kind)
@@ -439,7 +490,8 @@ async def rankings(session: AsyncSession, group_id: str, today: date) -> tuple[
     days: dict[str, set[date]] = {}
     month: dict[str, int] = {}
     for member, day, kind in rows:
-        days.setdefault(member, set()).add(day)
+        if member not in cuts or day > cuts[member]:
+            days.setdefault(member, set()).add(day)
         if kind in COUNTED and (day.year, day.month) == (today.year, today.month):
             month[member] = month.get(member, 0) + 1
     names = dict((await session.execute(select(CheckinMember.member_id, CheckinMember.name)

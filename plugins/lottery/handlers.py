@@ -208,7 +208,8 @@ async def join_by_keyword(ctx: Context[LotterySettings]) -> bool:
         if ctx.sender_id in ctx.settings.excluded:
             outcome = "barred"
         else:
-            outcome = await service.join(session, draw, ctx.sender_id, ctx.sender_name, ctx.now)
+            outcome = await service.join(session, draw, ctx.sender_id, ctx.sender_name, ctx.now,
+                                         ctx.services.blackroom)
         count = await service.entry_count(session, draw_id)
     if outcome == "closed":
         await draw_due(ctx)  # its timer may not have fired yet
@@ -219,15 +220,17 @@ async def join_by_keyword(ctx: Context[LotterySettings]) -> bool:
 async def draw_due(ctx: Ctx) -> None:
     """Draw what is past its deadline, post the winners and reveal the seed."""
     async with ctx.transaction() as session:
-        drawn = await service.draw_due(session, ctx.group.id, ctx.now)
+        jailed = await ctx.services.blackroom.members(ctx.group.id, ctx.now, session=session)
+        drawn = await service.draw_due(session, ctx.group.id, ctx.now, jailed)
         people = {d.id: await service.entries(session, d.id) for d in drawn}
     if drawn:
         _keywords(ctx).pop(ctx.group.id, None)
     for draw in drawn:
-        await _announce(ctx, draw, people[draw.id])
+        await _announce(ctx, draw, people[draw.id], jailed)
 
 
-async def _announce(ctx: Ctx, draw: LotteryDraw, entries: list[LotteryEntry]) -> None:
+async def _announce(ctx: Ctx, draw: LotteryDraw, entries: list[LotteryEntry],
+                    jailed: set[str]) -> None:
     names = {e.member_id: e.member_name or e.member_id for e in entries}
     by_prize: dict[str, list[str]] = {}
     for prize, member in draw.winners or []:
@@ -240,4 +243,5 @@ async def _announce(ctx: Ctx, draw: LotteryDraw, entries: list[LotteryEntry]) ->
                          seed=draw.seed, commitment=draw.commitment), mentions=winners)
     prizes = fair.format_prizes([(p, n) for p, n in draw.prizes])
     await ctx.post(ctx.t("verify", seed=draw.seed, commitment=draw.commitment,
-                         prizes=shlex.quote(prizes), ids=shlex.quote(",".join(sorted(names)))))
+                         prizes=shlex.quote(prizes),
+                         ids=shlex.quote(",".join(sorted(service.eligible(entries, jailed))))))

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
+from bot.blackroom import Blackroom
 from bot.input import phrase_key, points_amount
 from plugins.lottery import fair
 from plugins.lottery.blacklist import barred
@@ -60,11 +61,11 @@ async def create(session: AsyncSession, group_id: str, keyword: str,
 
 
 async def join(session: AsyncSession, draw: LotteryDraw, member_id: str, name: str,
-               now: datetime) -> str:
+               now: datetime, blackroom: Blackroom) -> str:
     """"joined", "again" (already in), "closed" (past the deadline) or "barred"."""
     if now >= draw.deadline_at or draw.status != "open":
         return "closed"
-    if await barred(session, draw.group_id, member_id, now):
+    if await barred(blackroom, session, draw.group_id, member_id, now):
         return "barred"
     upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(upsert(LotteryEntry).values(
@@ -89,8 +90,16 @@ async def _locked(session: AsyncSession, draw_id: int) -> LotteryDraw | None:
                                 .with_for_update().execution_options(populate_existing=True))
 
 
-async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[LotteryDraw]:
-    """Draw every open draw past its deadline (each once: the row is locked and re-checked)."""
+def eligible(people: list[LotteryEntry], jailed: set[str]) -> list[str]:
+    """Who a draw picks from: its entrants, less those in the 小黑屋 when it is drawn (the
+    verification command names exactly these)."""
+    return [e.member_id for e in people if e.member_id not in jailed]
+
+
+async def draw_due(session: AsyncSession, group_id: str, now: datetime,
+                   jailed: set[str]) -> list[LotteryDraw]:
+    """Draw every open draw past its deadline (each once: the row is locked and re-checked);
+    members in the 小黑屋 by then cannot win."""
     due = list(await session.scalars(select(LotteryDraw.id).where(
         LotteryDraw.group_id == group_id, LotteryDraw.status == "open",
         LotteryDraw.deadline_at <= now).order_by(LotteryDraw.id)))
@@ -99,7 +108,7 @@ async def draw_due(session: AsyncSession, group_id: str, now: datetime) -> list[
         draw = await _locked(session, draw_id)
         if draw is None or draw.status != "open":
             continue
-        people = [e.member_id for e in await entries(session, draw_id)]
+        people = eligible(await entries(session, draw_id), jailed)
         result = fair.winners(draw.seed, people, [(p, n) for p, n in draw.prizes])
         draw.winners, draw.status, draw.drawn_at = [list(w) for w in result], "drawn", now
         for prize, member in result:

@@ -59,6 +59,8 @@ async def start_dice(ctx: Ctx) -> None:
 async def roll(ctx: Ctx) -> None:
     limit = ctx.settings.rolls_per_member
     async with ctx.transaction() as session:
+        if await ctx.services.blackroom.keeps_out(ctx, session):
+            return  # no winning from the 小黑屋
         game = await service.open_dice(session, ctx.group.id)
         if game is None:
             await ctx.reply(ctx.t("dice.none"))
@@ -120,6 +122,8 @@ async def _left(session: AsyncSession, group_id: str) -> list[int]:
                 help_en="pop a balloon: /pop number")
 async def pop(ctx: Ctx) -> None:
     async with ctx.transaction() as session:
+        if await ctx.services.blackroom.keeps_out(ctx, session):
+            return
         game = await service.open_balloons(session, ctx.group.id)
         if game is None:
             await ctx.reply(ctx.t("balloons.none"))

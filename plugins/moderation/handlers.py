@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot import ledger
@@ -27,7 +27,6 @@ class GroupState:
     """What the guard keeps in memory per group, so most messages cost no query."""
 
     allowed: Allowances = field(default_factory=Allowances)  # what 误判 allowed
-    banned: dict[str, datetime] = field(default_factory=dict)  # member → 小黑屋 until
     welcome: list[str] = field(default_factory=list)  # members waiting for the welcome
 
 
@@ -42,10 +41,7 @@ async def group_state(ctx: AnyContext) -> GroupState:
     if state is None:
         async with ctx.transaction() as session:
             stored = await service.exceptions(session, ctx.group.id)
-            banned = await service.blackroom(session, ctx.group.id, ctx.now)
-        state = states[ctx.group.id] = GroupState(
-            Allowances.from_stored(stored),
-            {m.member_id: m.blackroom_until for m in banned if m.blackroom_until})
+        state = states[ctx.group.id] = GroupState(Allowances.from_stored(stored))
     return state
 
 
@@ -111,8 +107,8 @@ async def enforce_rules(ctx: Context[ModerationSettings]) -> bool:
         if violation and f"{violation.rule}:member:{sender}" not in state.allowed.values:
             await act(ctx, state, violation)
             return True
-    until = state.banned.get(sender)
-    return until is not None and until > ctx.now  # 小黑屋: the bot ignores them
+    # The group's one 小黑屋 (whoever put them there): the bot ignores them.
+    return await ctx.services.blackroom.is_in(ctx.group.id, sender, ctx.now)
 
 
 async def find_violation(ctx: Context[ModerationSettings], state: GroupState) -> Violation | None:
@@ -189,9 +185,9 @@ async def act(ctx: Context[ModerationSettings], state: GroupState, violation: Vi
         points = await _deduct(ctx, session, action, violation)
         if action.startswith("blackroom:"):
             until = ctx.now + timedelta(days=int(action.split(":")[1]))
-            member = await service.member(session, ctx.group.id, sender)
-            member.blackroom_until, member.name = until, ctx.sender_name
-            state.banned[sender] = until
+            await ctx.services.blackroom.put(session, ctx.group.id, sender, until,
+                                             f"rule.{violation.rule}", ctx.plugin.name,
+                                             now=ctx.now, name=ctx.sender_name)
         session.add(ModerationAction(
             group_id=ctx.group.id, member_id=sender, rule=violation.rule, action=action,
             evidence=f"{violation.evidence} | {_shown(ctx.message)[:200]}", points=points,
@@ -290,8 +286,9 @@ async def _undo(ctx: Context[ModerationSettings], member: str | None, *,
             await ctx.reply(ctx.t("nothing_to_undo"))
             return
         await service.undo(session, action, ctx.now)
-        if action.action.startswith("blackroom"):
-            state.banned.pop(action.member_id, None)
+        if action.action.startswith("blackroom"):  # the 小黑屋 it opened is opened again
+            await ctx.services.blackroom.release(session, ctx.group.id, action.member_id,
+                                                 ctx.now, by=ctx.sender_id)
         allowance = _allowance_for(ctx, action) if add_exception else None
         if allowance:
             await service.add_exception(session, ctx.group.id, allowance.stored)
@@ -329,36 +326,6 @@ def _allowance_for(ctx: Context[ModerationSettings], action: ModerationAction) -
     return Allowance(f"{action.rule}:{matched}", ctx.t("allowed.exact", text=matched))
 
 
-@router.command("blackroom", "小黑屋", role=Role.ADMIN, help="小黑屋名单",
-                help_en="who is in the penalty box")
-async def show_blackroom(ctx: Context[ModerationSettings]) -> None:
-    async with ctx.transaction() as session:
-        members = await service.blackroom(session, ctx.group.id, ctx.now)
-    if not members:
-        await ctx.reply(ctx.t("blackroom.none"), mention=False)
-        return
-    tz = ctx.group.timezone
-    lines = [ctx.t("blackroom.header", count=len(members))]
-    lines += [ctx.t("blackroom.line", n=n, name=m.name or m.member_id,
-                    until=f"{m.blackroom_until.astimezone(tz):%m-%d %H:%M}")
-              for n, m in enumerate(members, start=1) if m.blackroom_until]
-    await ctx.reply("\n".join(lines), mention=False)
-
-
-@router.command("release", "放出", role=Role.ADMIN, help="放出小黑屋：放出 @x",
-                help_en="release from the penalty box")
-async def release(ctx: Context[ModerationSettings]) -> None:
-    target = _target(ctx)
-    if target is None:
-        await ctx.reply(ctx.t("need_target"))
-        return
-    state = await group_state(ctx)
-    async with ctx.transaction() as session:
-        released = await service.release(session, ctx.group.id, target)
-    state.banned.pop(target, None)
-    await ctx.reply(ctx.t("released" if released else "not_in_blackroom", name=target))
-
-
 # -- members joining ------------------------------------------------------------------------
 
 
@@ -368,8 +335,9 @@ async def member_joined(ctx: EventContext[ModerationSettings]) -> None:
     async with ctx.transaction() as session:
         member = await service.member(session, ctx.group.id, ctx.member_id)
         member.joined_at, member.name = ctx.now, ctx.member_name
-        until = member.blackroom_until
-    if until is not None and until > ctx.now:
+        until = await ctx.services.blackroom.until(ctx.group.id, ctx.member_id, ctx.now,
+                                                   session=session)
+    if until is not None:
         admins = tuple(sorted({*ctx.group.admins, *([ctx.group.owner] if ctx.group.owner else [])}))
         await ctx.notice(ctx.t("rejoined", name=ctx.member_name,
                                until=f"{until.astimezone(ctx.group.timezone):%m-%d %H:%M}"),

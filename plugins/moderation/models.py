@@ -1,5 +1,5 @@
-"""Moderation tables: every action with its evidence, members' join time and 小黑屋, and
-the exceptions admins added with 误判."""
+"""Moderation tables: every action with its evidence, members' join time, and the
+exceptions admins added with 误判. The 小黑屋 is the core's (bot/blackroom.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ class ModerationMember(Base):
     member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str] = mapped_column(String(128), default="")
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    blackroom_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ModerationException(Base):

@@ -37,29 +37,11 @@ async def last_action(session: AsyncSession, group_id: str,
 
 
 async def undo(session: AsyncSession, action: ModerationAction, now: datetime) -> None:
-    """Take an action back: points refunded, the 小黑屋 opened."""
+    """Take an action back: points refunded (the caller opens the core's 小黑屋)."""
     action.undone = True
     if action.points:
         await ledger.change(session, action.group_id, action.member_id, action.points,
                             ledger.Change("撤销处罚", "moderation", now, ref=str(action.id)))
-    if action.action.startswith("blackroom"):
-        await release(session, action.group_id, action.member_id)
-
-
-async def release(session: AsyncSession, group_id: str, member_id: str) -> bool:
-    found = await session.get(ModerationMember, (group_id, member_id))
-    if found is None or found.blackroom_until is None:
-        return False
-    found.blackroom_until = None
-    return True
-
-
-async def blackroom(session: AsyncSession, group_id: str, now: datetime) -> list[
-        ModerationMember]:
-    rows = await session.scalars(select(ModerationMember).where(
-        ModerationMember.group_id == group_id, ModerationMember.blackroom_until > now)
-        .order_by(ModerationMember.blackroom_until))
-    return list(rows)
 
 
 async def exceptions(session: AsyncSession, group_id: str) -> set[str]:

@@ -30,11 +30,6 @@ TEXTS = Texts(
         "allowed.exact": "「{text}」",
         "allowed.member": "{name} 不受这条规则限制",
         "welcome.more": "…等 {count} 位新朋友",
-        "blackroom.none": "小黑屋是空的。",
-        "blackroom.header": "小黑屋（{count} 人）：",
-        "blackroom.line": "{n}. {name}，到 {until}",
-        "released": "已把 {name} 放出小黑屋。",
-        "not_in_blackroom": "{name} 不在小黑屋里。",
         "digest.actions": "违规处理",
     },
     en={
@@ -63,11 +58,6 @@ TEXTS = Texts(
         "allowed.exact": "“{text}”",
         "allowed.member": "{name} to break this rule",
         "welcome.more": "… and {count} new members in all",
-        "blackroom.none": "The penalty box is empty.",
-        "blackroom.header": "Penalty box ({count}):",
-        "blackroom.line": "{n}. {name}, until {until}",
-        "released": "Released {name} from the penalty box.",
-        "not_in_blackroom": "{name} is not in the penalty box.",
         "digest.actions": "moderation actions",
     },
 )

@@ -344,6 +344,8 @@ async def answer(ctx: Context[QuizSettings]) -> bool:
         return False
     points = ctx.settings.points.get(cur.question.difficulty, 0)
     async with ctx.transaction() as session:
+        if await ctx.services.blackroom.keeps_out(ctx, session):
+            return True  # right, but no winning from the 小黑屋: the question stays open
         if not await service.win(session, cur.asked_id, ctx.group.id, ctx.sender_id,
                                  ctx.sender_name, points, now(ctx)):
             return True  # someone was quicker
@@ -485,6 +487,8 @@ def _attempt(text: str, word: str, last: str, rule: SameSound) -> bool:
 async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> bool:
     points = ctx.settings.chain.points
     async with ctx.transaction() as session:
+        if await ctx.services.blackroom.keeps_out(ctx, session):
+            return True  # no scoring from the 小黑屋: the turn stays open
         game_round = await session.get(QuizRound, cur.round_id)
         if game_round is None or game_round.ended_at is not None:
             forget(ctx)

@@ -142,6 +142,8 @@ async def send_pool_packet(ctx: Context[RedPacketSettings]) -> None:
 @router.command("grab", "抢", "抢红包", help="抢红包", help_en="grab a red packet")
 async def grab(ctx: Context[RedPacketSettings]) -> None:
     async with ctx.transaction() as session:
+        if await ctx.services.blackroom.keeps_out(ctx, session):
+            return  # no 抢 from the 小黑屋
         result = await service.grab(session, ctx.group.id, ctx.sender_id, ctx.sender_name,
                                     ctx.now)
         finished = isinstance(result, service.Grab) and result.finished

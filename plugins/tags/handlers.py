@@ -55,7 +55,8 @@ async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> No
     await ctx.services.activity.flush()
     lines = []
     async with ctx.transaction() as session:
-        auto = await service.compute_auto(session, ctx.group, ctx.settings, ctx.now)
+        auto = await service.compute_auto(session, ctx.group, ctx.settings, ctx.now,
+                                          ctx.services.blackroom)
         for member in targets:
             names = service.auto_names(ctx.group.language)
             found = [*await service.stored_tags(session, ctx.group.id, member),
@@ -68,7 +69,8 @@ async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> No
 async def _list_members(ctx: Context[TagsSettings], word: str) -> None:
     await ctx.services.activity.flush()
     async with ctx.transaction() as session:
-        found = await service.members_with(session, ctx.group, ctx.settings, [word], ctx.now)
+        found = await service.members_with(session, ctx.group, ctx.settings, [word], ctx.now,
+                                           ctx.services.blackroom)
     if not found:
         await ctx.reply(ctx.t("list.empty", tag=word), mention=False)
         return

@@ -15,13 +15,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blackroom import Blackroom
 from bot.groups import GroupSetup
 from bot.storage import insert_if_missing
 from plugins.activity import service as activity
 from plugins.activity.settings import ActivitySettings
 from plugins.checkin.models import CheckinRecord
 from plugins.invites import service as invites
-from plugins.moderation.models import ModerationMember
 from plugins.tags.models import MemberTag, TagQuestionnaire
 from plugins.tags.settings import TagsSettings
 from plugins.tags.texts import AUTO_KEYS, TEXTS
@@ -117,14 +117,17 @@ class AutoTags:
 
 
 async def compute_auto(session: AsyncSession, group: GroupSetup, settings: TagsSettings,
-                       now: datetime) -> AutoTags:
+                       now: datetime, blackroom: Blackroom) -> AutoTags:
     found: dict[str, dict[str, str]] = {key: {} for key in AUTO_KEYS}
     if not settings.auto:
         return AutoTags(found)
     today = now.astimezone(group.timezone).date()
     found.update(await _segments(session, group, today))
-    found["streak"] = await _streaks(session, group.id, today, settings.streak_days)
-    found["blackroom"] = await _blackroom(session, group.id, now)
+    began = await blackroom.latest_starts(session, group.id)  # a stay breaks a streak
+    cuts = {member: at.astimezone(group.timezone).date() for member, at in began.items()}
+    found["streak"] = await _streaks(session, group.id, today, settings.streak_days, cuts)
+    found["blackroom"] = {stay.member_id: stay.name or stay.member_id  # the core's 小黑屋
+                          for stay in await blackroom.list(session, group.id, now)}
     found["inviter"] = await _top_inviters(session, group.id, settings.top_inviters)
     return AutoTags(found)
 
@@ -149,15 +152,17 @@ async def _segments(session: AsyncSession, group: GroupSetup,
     return result
 
 
-async def _streaks(session: AsyncSession, group_id: str, today: date,
-                   length: int) -> dict[str, str]:
+async def _streaks(session: AsyncSession, group_id: str, today: date, length: int,
+                   cuts: dict[str, date]) -> dict[str, str]:
     """Members whose check-in streak (through today, or through yesterday if they have not
-    checked in yet today) is at least `length` days."""
+    checked in yet today) is at least `length` days; days up to a member's latest 小黑屋
+    stay (`cuts`) do not count."""
     rows = await session.execute(select(CheckinRecord.member_id, CheckinRecord.day).where(
         CheckinRecord.group_id == group_id, CheckinRecord.day >= today - timedelta(days=length)))
     days: dict[str, set[date]] = {}
     for member, day in rows:
-        days.setdefault(member, set()).add(day)
+        if member not in cuts or day > cuts[member]:
+            days.setdefault(member, set()).add(day)
     result = {}
     for member, kept in days.items():
         day, run = (today if today in kept else today - timedelta(days=1)), 0
@@ -166,13 +171,6 @@ async def _streaks(session: AsyncSession, group_id: str, today: date,
         if run >= length:
             result[member] = member
     return result
-
-
-async def _blackroom(session: AsyncSession, group_id: str, now: datetime) -> dict[str, str]:
-    m = ModerationMember
-    rows = await session.execute(select(m.member_id, m.name).where(
-        m.group_id == group_id, m.blackroom_until.is_not(None), m.blackroom_until > now))
-    return {member: name or member for member, name in rows}
 
 
 async def _top_inviters(session: AsyncSession, group_id: str, count: int) -> dict[str, str]:
@@ -186,13 +184,14 @@ async def _top_inviters(session: AsyncSession, group_id: str, count: int) -> dic
 # -- both kinds together --------------------------------------------------------------------
 
 async def members_with(session: AsyncSession, group: GroupSetup, settings: TagsSettings,
-                       tags: Iterable[str], now: datetime) -> dict[str, str]:
+                       tags: Iterable[str], now: datetime,
+                       blackroom: Blackroom) -> dict[str, str]:
     """Members carrying any of `tags` (set by hand, answered, or automatic)."""
     wanted = list(tags)
     found = await stored_members(session, group.id, wanted)
     keys = [key for tag in wanted if (key := auto_key(tag)) is not None]
     if keys:
-        auto = await compute_auto(session, group, settings, now)
+        auto = await compute_auto(session, group, settings, now, blackroom)
         for key in keys:
             for member, name in auto.members[key].items():
                 found.setdefault(member, name)

@@ -20,7 +20,8 @@ async def tagged_members(ctx: JobContext[Any], tags: Sequence[str]) -> tuple[str
     defaults when it does not enable the tags plugin)."""
     await ctx.services.activity.flush()
     async with ctx.transaction() as session:
-        found = await service.members_with(session, ctx.group, _settings(ctx), tags, ctx.now)
+        found = await service.members_with(session, ctx.group, _settings(ctx), tags, ctx.now,
+                                           ctx.services.blackroom)
     return tuple(found)
 
 

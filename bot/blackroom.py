@@ -1,0 +1,205 @@
+"""The group's one 小黑屋: whoever put a member in (moderation's escalation, check-in's
+anti-copy, …), every plugin asks here whether they may check in, grab, join or win, and
+the core's `小黑屋` / `放出` list and release them in one place.
+
+Handed to plugins as `ctx.services.blackroom`. Its functions take the caller's session, so
+a plugin's own writes and the 小黑屋 commit or fail together. Who is inside is kept in
+memory per group (moderation asks on every message); one process serves a database (the
+instance guard), so the copy stays true.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, event, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Texts
+from bot.storage import Database
+from bot.storage.models import BlackroomStay
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+TEXTS = Texts(
+    zh={"refused": "你在小黑屋里（到 {until}），现在不能参加。"},
+    en={"refused": "You are in the penalty box until {until}: not now."},
+)
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Who is inside, until when, and why (`reason` is a text key of the `source` plugin)."""
+
+    member_id: str
+    name: str
+    since: datetime
+    until: datetime
+    reason: str
+    source: str
+
+
+def _active(group_id: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (BlackroomStay.group_id == group_id, BlackroomStay.released_at.is_(None),
+            BlackroomStay.until > now)
+
+
+class Blackroom:
+    """put, release, is_in, list: the 小黑屋 service every plugin asks."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._inside: dict[str, dict[str, datetime]] = {}  # group → member → until
+        self._changes: dict[str, int] = {}  # group → writes so far (a load racing one is dropped)
+
+    async def put(self, session: AsyncSession, group_id: str, member_id: str, until: datetime,
+                  reason: str, by_plugin: str, *, now: datetime, name: str = "",
+                  by: str = "bot") -> Stay:
+        """Put a member in until `until` (a longer stay already running is kept; a shorter
+        one is extended, with this reason)."""
+        inside = await self._load(group_id, now, session)  # loaded before it changes
+        found = await session.scalar(select(BlackroomStay).where(
+            *_active(group_id, now), BlackroomStay.member_id == member_id)
+            .order_by(BlackroomStay.until.desc()).limit(1))
+        if found is None:
+            found = BlackroomStay(group_id=group_id, member_id=member_id, name=name[:128],
+                                  since=now, until=until, reason=reason[:200],
+                                  source=by_plugin, put_by=by)
+            session.add(found)
+        elif until > found.until:
+            found.until, found.reason, found.source, found.put_by = (
+                until, reason[:200], by_plugin, by)
+            found.name = name[:128] or found.name
+        await session.flush()
+        self._changed(group_id, session)
+        inside[member_id] = max(found.until, inside.get(member_id, found.until))
+        return _stay(found)
+
+    async def release(self, session: AsyncSession, group_id: str, member_id: str,
+                      now: datetime, by: str = "bot") -> Stay | None:
+        """Let a member out, whoever put them in; None if they were not inside."""
+        inside = await self._load(group_id, now, session)
+        stays = (await session.scalars(select(BlackroomStay).where(
+            *_active(group_id, now), BlackroomStay.member_id == member_id)
+            .order_by(BlackroomStay.until.desc()))).all()
+        if not stays:
+            return None
+        await session.execute(update(BlackroomStay).where(
+            *_active(group_id, now), BlackroomStay.member_id == member_id)
+            .values(released_at=now, released_by=by[:128]))
+        self._changed(group_id, session)
+        inside.pop(member_id, None)
+        return Stay(member_id, stays[0].name, stays[0].since, now, stays[0].reason,
+                    stays[0].source)
+
+    async def until(self, group_id: str, member_id: str, now: datetime, *,
+                    session: AsyncSession | None = None) -> datetime | None:
+        """When the member's stay ends, or None if they are not inside. Answered from
+        memory once the group is loaded (moderation asks on every message). Inside a
+        transaction pass its session: without one a first load opens its own, and SQLite's
+        transactions do not nest."""
+        found = (await self._load(group_id, now, session)).get(member_id)
+        return found if found is not None and found > now else None
+
+    async def is_in(self, group_id: str, member_id: str, now: datetime, *,
+                    session: AsyncSession | None = None) -> bool:
+        return await self.until(group_id, member_id, now, session=session) is not None
+
+    async def members(self, group_id: str, now: datetime, *,
+                      session: AsyncSession | None = None) -> set[str]:
+        """Everyone inside now (a draw skips them)."""
+        inside = await self._load(group_id, now, session)
+        return {member for member, until in inside.items() if until > now}
+
+    async def spans(self, session: AsyncSession, group_id: str, member_id: str,
+                    since: datetime) -> list[tuple[datetime, datetime]]:
+        """(from, to) of every stay that ended after `since`, released ones ending when
+        released: what check-in needs to refuse making up a banned day."""
+        rows = await session.execute(select(
+            BlackroomStay.since, BlackroomStay.until, BlackroomStay.released_at).where(
+            BlackroomStay.group_id == group_id, BlackroomStay.member_id == member_id,
+            BlackroomStay.until > since).order_by(BlackroomStay.since))
+        spans = [(start, min(until, released) if released else until)
+                 for start, until, released in rows]
+        # A stay released the moment it began still happened: it breaks a streak too.
+        return [(start, max(start, end)) for start, end in spans if end > since]
+
+    async def latest_starts(self, session: AsyncSession, group_id: str) -> dict[str, datetime]:
+        """member → when their latest stay began (a stay breaks a check-in streak)."""
+        rows = await session.execute(select(BlackroomStay.member_id, func.max(
+            BlackroomStay.since)).where(BlackroomStay.group_id == group_id)
+            .group_by(BlackroomStay.member_id))
+        return {member: since for member, since in rows}
+
+    async def keeps_out(self, ctx: Context[Any], session: AsyncSession | None = None) -> bool:
+        """Is the sender inside? If so they are told until when (grabbing, rolling, a
+        quiz answer…) and the caller does nothing more."""
+        until = await self.until(ctx.group.id, ctx.sender_id, ctx.now, session=session)
+        if until is None:
+            return False
+        shown = f"{until.astimezone(ctx.group.timezone):%m-%d %H:%M}"
+        await ctx.reply(TEXTS.get(ctx.group.language, "refused", until=shown))
+        return True
+
+    def _changed(self, group_id: str, session: AsyncSession | None = None) -> None:
+        """A write: loads racing it are not kept, and should its transaction roll back,
+        the group is read again from the database."""
+        self._changes[group_id] = self._changes.get(group_id, 0) + 1
+        if session is not None:
+            event.listen(session.sync_session, "after_rollback",
+                         lambda _session: self._forget(group_id), once=True)
+
+    def _forget(self, group_id: str) -> None:
+        self._inside.pop(group_id, None)
+        self._changed(group_id)
+
+    async def _load(self, group_id: str, now: datetime,
+                    session: AsyncSession | None) -> dict[str, datetime]:
+        found = self._inside.get(group_id)
+        if found is not None:
+            return found
+        if session is None:
+            async with self._db.transaction() as own:
+                return await self._load(group_id, now, own)
+        changes = self._changes.get(group_id, 0)
+        rows = await session.execute(select(BlackroomStay.member_id, func.max(
+            BlackroomStay.until)).where(*_active(group_id, now))
+            .group_by(BlackroomStay.member_id))
+        found = {member: until for member, until in rows}
+        if self._changes.get(group_id, 0) == changes:  # no write raced the read
+            self._inside[group_id] = found
+        return found
+
+    async def list(self, session: AsyncSession, group_id: str,
+                   now: datetime) -> builtins.list[Stay]:
+        """Everyone inside, one line each (their longest stay), soonest out first."""
+        rows = (await session.scalars(select(BlackroomStay).where(*_active(group_id, now))
+                                      .order_by(BlackroomStay.until.desc()))).all()
+        latest: dict[str, BlackroomStay] = {}
+        for row in rows:
+            latest.setdefault(row.member_id, row)
+        return sorted((_stay(r) for r in latest.values()), key=lambda s: (s.until, s.member_id))
+
+
+def _stay(row: BlackroomStay) -> Stay:
+    return Stay(row.member_id, row.name, row.since, row.until, row.reason, row.source)
+
+
+def banned_days(spans: list[tuple[datetime, datetime]], timezone: ZoneInfo,
+                starts_at: time) -> set[date]:
+    """The check-in days (starting at `starts_at` in `timezone`) a member spent any part
+    of in the 小黑屋."""
+    shift = timedelta(hours=starts_at.hour, minutes=starts_at.minute)
+    days: set[date] = set()
+    for start, end in spans:
+        day = (start.astimezone(timezone) - shift).date()
+        last = max(day, (end.astimezone(timezone) - shift - timedelta(microseconds=1)).date())
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
