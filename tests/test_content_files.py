@@ -193,8 +193,9 @@ def test_yaml_is_parsed_by_libyaml_keeping_lines():
 
 def test_start_reads_each_content_file_once(tmp_path, monkeypatch):
     from bot.app import PLUGINS
-    from bot.config import load_config
+    from bot.config import load_config, loader
 
+    monkeypatch.setattr(loader, "_CONTENT", {})  # as at start: earlier tests filled the cache
     root = Path(__file__).resolve().parents[1]
     reads: list[str] = []
     real = config_files.read_text
