@@ -87,10 +87,7 @@ async def my_activity(ctx: Context[ActivitySettings]) -> None:
     async with ctx.transaction() as session:
         stats = await _members_stats(session, ctx.group.id, today - timedelta(days=days - 1),
                                      today)
-        today_messages = await service.messages_on(session, ctx.group.id, ctx.sender_id, today)
-    mine = service.without_one_command(stats.get(ctx.sender_id, service.MemberStats()),
-                                       today_messages)
-    stats[ctx.sender_id] = mine  # the core counted this very command: it is not activity
+    mine = stats.get(ctx.sender_id, service.MemberStats())  # commands (this one) not counted
     total = sum(s.messages for s in stats.values())
     segment = ctx.t("segment." + service.segment_of(mine, total, ctx.settings))
     if mine.messages == 0:
@@ -109,8 +106,8 @@ async def group_portrait(ctx: Context[ActivitySettings]) -> None:
     days, today = ctx.settings.window_days, ctx.local_now.date()
     first, week = today - timedelta(days=days - 1), today - timedelta(days=6)
     async with ctx.transaction() as session:
-        stats = (await service.window_stats(session, [ctx.group.id], first, today)).get(
-            ctx.group.id, {})
+        stats = (await service.window_stats(session, [ctx.group.id], first, today,
+                                            chatter=True)).get(ctx.group.id, {})
         earlier = await _members_stats(session, ctx.group.id, first, week - timedelta(days=1))
         recent = await _members_stats(session, ctx.group.id, week, today)
         joined, left = await service.membership(session, [ctx.group.id])
@@ -128,7 +125,8 @@ async def _members_stats(
     session: AsyncSession, group_id: str, first: date, last: date
 ) -> dict[str, service.MemberStats]:
     """Each member's figures between the two days; members who left are not shown."""
-    stats = (await service.window_stats(session, [group_id], first, last)).get(group_id, {})
+    stats = (await service.window_stats(session, [group_id], first, last, chatter=True)).get(
+        group_id, {})
     _, left = await service.membership(session, [group_id])
     gone = left.get(group_id, set())
     return {member: figures for member, figures in stats.items() if member not in gone}
