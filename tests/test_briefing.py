@@ -63,7 +63,7 @@ async def test_posts_at_nine_local_time_in_each_groups_timezone(make_chat, tmp_p
     assert shanghai[:2] == ["【每日早报】2026年11月23日 星期一", "农历十月十五 · 小雪"]
     assert shanghai[2:] == ["1. 本周共读《活着》第 1-3 章", "2. 周末沙龙报名开始", "——",
                             "今日话题：星期一读什么？"]
-    assert london[:2] == ["【Morning briefing】Monday, 23 November 2026",
+    assert london[:2] == ["Morning briefing · Monday, 23 November 2026",
                           "Lunar 10/15 · Minor Snow"]
     assert "2. 周末沙龙报名开始" not in london  # tagged item: only groups sharing the tag
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily
 from bot.context import Context, JobContext
+from bot.i18n import join_list
 from bot.plugin import Role, Router, Schedule
 from bot.storage.base import insert_if_missing
 from plugins.activity import service
@@ -143,12 +144,14 @@ def _portrait(ctx: Context[ActivitySettings], stats: dict[str, service.MemberSta
                    if m not in gone and service.segment_of(s, total, ctx.settings) == "kol"),
                   key=lambda m: -stats[m].messages)
     if kols:
-        lines.append(ctx.t("portrait.kols", names="、".join(stats[m].name or m for m in kols[:10])))
+        lines.append(ctx.t("portrait.kols", names=join_list(
+            ctx.group.language, (stats[m].name or m for m in kols[:10]))))
     today = ctx.local_now.date()
     week = [per_day.get(today - timedelta(days=6 - i), 0) for i in range(7)]
     lines.append(ctx.t("portrait.trend", bars=service.sparkline(week),
                        counts=" ".join(map(str, week))))
     if falling:
         lines.append(ctx.t("portrait.falling",
-                           names="、".join(stats[m].name or m for m in falling[:10])))
+                           names=join_list(ctx.group.language,
+                                           (stats[m].name or m for m in falling[:10]))))
     return "\n".join(lines)

@@ -21,7 +21,7 @@ TEXTS = Texts(
     },
     en={
         "title": "Morning briefing",
-        "header": "【{title}】{weekday}, {date}",
+        "header": "{title} · {weekday}, {date}",
         "almanac": "{lunar} · {term}",
         "empty": "There is nothing for today's briefing yet.",
         "member_limit": "Today's briefing is already in the chat; scroll up to read it.",
