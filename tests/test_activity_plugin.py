@@ -322,3 +322,11 @@ async def test_commands_are_not_chatter_and_silent_members_in_the_room_lurk(make
     assert lines[-1].endswith("（0 0 0 0 0 0 2）")
     await chat.advance_to("2026-11-24 00:20")  # the night's snapshot counts the same way
     assert (await _snapshots(chat))[date(2026, 11, 23)] == (0, 0, 1, 4)
+    # erin spoke, then left while the bot was down (no leave seen): the room's list says
+    # she is gone, so she is in no segment, though her words still count in the total.
+    await chat.say("erin", "大家好")
+    del chat.chat.groups[chat.group].members["erin"]
+    await chat.advance("11m")  # the platform's room list is looked up every 10 minutes
+    lines = _reply(await chat.say("ivy", "/群画像")).splitlines()
+    assert lines[0] == "「读书会」近 14 天画像：消息 3 条，2 人发言。"
+    assert lines[1] == "分层：KOL 0 · 活跃 0 · 普通 1 · 潜水 4"

@@ -128,6 +128,29 @@ def count_segments(
     return counts
 
 
+def members_at(room: set[str], events: list[Event], until: datetime) -> set[str]:
+    """Who was in the room at `until`, from who is in it now: the joins recorded since
+    then are undone, and the leaves."""
+    then = set(room)
+    for member, kind, at in reversed(events):  # newest first: undo back to `until`
+        if at < until:
+            break
+        (then.discard if kind == "join" else then.add)(member)
+    return then
+
+
+def count_room(stats: dict[str, MemberStats], room: set[str],
+               settings: ActivitySettings) -> dict[str, int]:
+    """The segments of the members in the room: each by their figures, and every member who
+    never spoke (nor only talked to the bot) a lurker. Members gone are not counted, though
+    their messages still make up the group's total."""
+    total = sum(s.messages for s in stats.values())
+    counts = dict.fromkeys(SEGMENTS, 0)
+    for member in room:
+        counts[segment_of(stats.get(member, MemberStats()), total, settings)] += 1
+    return counts
+
+
 def with_silent_members(counts: dict[str, int], member_count: int | None) -> dict[str, int]:
     """Lurkers by the platform's member count as well: members silent since before the bot
     came were never seen (no join recorded), and lurk too."""
@@ -142,9 +165,15 @@ async def segment_counts(
     joined: set[str], left: set[str],
 ) -> dict[str, int]:
     """The segments over the window ending with `day`, given who had joined and left."""
+    return count_segments(await window_until(session, group_id, day, settings), joined, left,
+                          settings)
+
+
+async def window_until(session: AsyncSession, group_id: str, day: date,
+                       settings: ActivitySettings) -> dict[str, MemberStats]:
+    """Each member's chatter over the plugin's window ending with `day`."""
     first = day - timedelta(days=settings.window_days - 1)
-    stats = (await window_stats(session, [group_id], first, day, chatter=True)).get(group_id, {})
-    return count_segments(stats, joined, left, settings)
+    return (await window_stats(session, [group_id], first, day, chatter=True)).get(group_id, {})
 
 
 async def daily_messages(
