@@ -42,7 +42,7 @@ from bot.events import (
     MessageKind,
 )
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
-from bot.i18n import Texts
+from bot.i18n import Texts, has_cjk
 from bot.input import command_forms
 from bot.once import AlreadyHandled, MessageUnit, ProcessedIds
 from bot.plugin import Plugin, Role
@@ -326,6 +326,8 @@ class Dispatcher:
             await ctx.reply(_not_enabled(group, excerpt(word), elsewhere))
             return
         names = ["/" + name for name in group.slash]
+        if group.language == "en":  # suggest English words only (/addpoints, not /加分)
+            names = ["/" + w for w in (*group.slash, *group.keywords) if not has_cjk(w)]
         close = difflib.get_close_matches(
             "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
         )

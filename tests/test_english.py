@@ -92,3 +92,13 @@ async def test_help_in_an_english_group_shows_english_words_only(make_chat) -> N
     assert grant in chinese.text.splitlines()
     [gid] = await chat.say("olga", "/groupid", group="Corner")
     assert gid.text.startswith("This group's id: e")
+
+
+async def test_an_english_group_is_pointed_to_english_command_words(make_chat) -> None:
+    chat = await make_chat({"groups": {"e": {"name": "Corner", "language": "en", "owner": "olga",
+                                             "plugins": {"points": {}}}}})
+    [typo] = await chat.say("olga", "/addpoint")
+    assert "Did you mean /addpoints?" in typo.text and not has_cjk(typo.text)
+    [off] = await chat.say("olga", "/grab")  # red packets are not enabled here
+    assert off.text.startswith("“/grab” belongs to “Red packets”, which is not enabled")
+    assert not has_cjk(off.text)
