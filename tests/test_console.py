@@ -156,3 +156,19 @@ def test_the_onboarding_example_goes_from_the_group_id_to_a_set_up_group():
     assert texts[4].startswith("打卡成功！今天第 2 位") and sent[4]["mentions"] == ["dave"]
     assert texts[5] == "你的积分：5，本群第 1 名。"
     assert len(sent) == 6
+
+
+def test_the_english_example_shows_english_only():
+    from bot.i18n import has_cjk
+
+    sent = [m for m in play("english.txt") if m["group"] == "demo-english"]
+    by_start = {m["text"].splitlines()[0]: m for m in sent}
+    assert [m["text"] for m in sent if has_cjk(m["text"])] == []
+    assert "Reminders are already off. Send /quiet off to turn them back on." in by_start
+    assert "Added 1 point for amy (welcome); balance 6." in by_start
+    granted = by_start["Added 30 points for carol (host); balance 30."]
+    assert granted["mentions"] == ["carol"]  # once, though she is sender and target
+    assert "Send /grab to grab one!" in by_start["🧧 carol sent a red packet: 20 points in 2 "
+                                                 "shares. “happy Monday”"]["text"]
+    assert by_start["Question banks:"]["text"].splitlines()[1] == "· Emoji idioms (100 questions)"
+    assert any(t.startswith("“/tag” belongs to “Member tags”") for t in by_start)
