@@ -17,9 +17,11 @@ DEFAULT_LANGUAGE: Language = "zh"
 SINGULAR = {"days": "day", "points": "point", "shares": "share", "members": "member",
             "times": "time", "questions": "question", "balloons": "balloon",
             "winners": "winner", "makeups": "makeup", "check-ins": "check-in",
-            "people": "person", "hours": "hour", "minutes": "minute"}
-_COUNTED_NOUN = re.compile(r"\{(\w+)\}(\s+(?:more\s+)?)(" + "|".join(map(re.escape, SINGULAR))
-                           + r")\b")
+            "people": "person", "hours": "hour", "minutes": "minute", "groups": "group",
+            "messages": "message", "characters": "character", "invitees": "invitee",
+            "hints": "hint", "replies": "reply"}
+_COUNTED_NOUN = re.compile(r"\{(\w+)\}(\s+(?:(?:more|bonus)\s+)?)("
+                           + "|".join(map(re.escape, SINGULAR)) + r")\b")
 
 
 # Han ideographs, CJK punctuation (【】「」、。) and full-width forms (（），：): what an English

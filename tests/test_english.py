@@ -12,7 +12,7 @@ from bot.app import PLUGINS as ALL
 from bot.builtin import TEXTS as BUILTIN_TEXTS
 from bot.digest.texts import TEXTS as DIGEST_TEXTS
 from bot.dispatch import CORE_TEXTS
-from bot.i18n import SINGULAR, Texts, has_cjk, join_list
+from bot.i18n import Texts, has_cjk, join_list
 from bot.missed import TEXTS as MISSED_TEXTS
 from bot.platform_state import TEXTS as PLATFORM_TEXTS
 
@@ -22,8 +22,9 @@ CATALOGS: dict[str, Texts] = {
     **{p.name: p.texts for p in ALL if p.texts is not None},
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
-# "1 days", "1 more points": a number of one before a plural noun.
-_ONE_PLURAL = re.compile(r"\b1 (?:more )?(" + "|".join(map(re.escape, SINGULAR)) + r")\b")
+# "1 days", "1 more points", "1 bonus points": a number of one before a plural noun; any
+# word ending in s, so a noun `agree` does not know yet is found too ("1 groups").
+_ONE_PLURAL = re.compile(r"(?<![-\w])1 (?:more |bonus )?(?!(?:has|was|is|wins|bonus)\b)([a-z]+s)\b")
 
 
 def _rendered(texts: Texts, key: str, sample: str) -> str:
