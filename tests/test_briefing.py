@@ -330,11 +330,18 @@ async def test_no_empty_briefing_is_posted_and_the_digest_says_why(make_chat, tm
 
     (tmp_path / "config" / "briefing").mkdir(parents=True)
     (tmp_path / "config" / "briefing" / "one.yaml").write_text(ONE_DAY, encoding="utf-8")
-    chat = await make_chat({"groups": {"g": _group("读书会", {
-        "files": ["briefing/one.yaml"], "closing": "今日话题：你读了几页？"})}},
-        now="2026-11-23 08:00", database_url=database_url)
-    posts = await chat.advance_to("2026-11-26 10:00")
+    chat = await make_chat({"operators": [{"id": "op_wang"}], "digest": {"at": "08:30"},
+                            "groups": {"g": _group("读书会", {
+                                "files": ["briefing/one.yaml"],
+                                "closing": "今日话题：你读了几页？"})}},
+                           now="2026-11-23 08:00", database_url=database_url)
+    sent = await chat.advance_to("2026-11-26 10:00")
+    posts = [d for d in sent if d.kind == "post"]
     # The 24th to the 26th had nothing: no header-and-closing-only post, day after day.
+    # The operators read it in the next morning's digest instead.
+    [digest] = [d for d in sent if d.kind == "dm" and d.text.startswith("【运营日报】2026-11-24")]
+    assert "· 2026-11-24 的早报没有内容（没有精选条目，订阅源也没有新消息），没有发到群里。" \
+        in digest.text.splitlines()
     assert [p.text.splitlines()[2:] for p in posts] == [
         ["1. 新书友报名开始 https://example.org/join", "2. 本周共读《活着》", "——",
          "今日话题：你读了几页？"]]
