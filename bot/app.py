@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.adapters.base import Adapter, AdapterError
-from bot.adapters.console import ConsoleAdapter, first_time, parse_script
+from bot.adapters.console import ConsoleAdapter, ScriptError, first_time, parse_script
 from bot.adapters.simulated import SimulatedChat
 from bot.builtin import builtin
 from bot.clock import Clock, ManualClock, RunningClock, SystemClock
@@ -83,7 +83,17 @@ def build_console(config: LoadedConfig, options: RunOptions) -> BotRuntime:
         config, PLUGINS, BUILTINS, adapter, clock, database_url=database_url, send_budget=False
     )
     adapter.time = runtime
+    adapter.edit_config = lambda name: _read_config_from(runtime, name)
     return runtime
+
+
+def _read_config_from(runtime: BotRuntime, name: str) -> None:
+    """A transcript's `@config FILE`: the owner's edit of bot.yaml, which the next `/reload`
+    reads (FILE relative to bot.yaml's folder; the running config stays until then)."""
+    path = (runtime.config.base_dir / name).absolute()
+    if not path.is_file():
+        raise ScriptError("script", 0, f"@config: no such file {path}")
+    runtime.reload_from = path
 
 
 def _script_start(config: LoadedConfig, steps: list[Any]) -> datetime:

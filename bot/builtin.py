@@ -9,8 +9,8 @@ from bot import missed
 from bot.blackroom import Stay
 from bot.config.loader import for_group
 from bot.context import Context
-from bot.groups import GroupSetup
-from bot.i18n import Texts
+from bot.groups import CommandBinding, GroupSetup
+from bot.i18n import Texts, has_cjk
 from bot.plugin import Plugin, Role, Router
 
 router = Router()
@@ -65,17 +65,31 @@ def _title(plugin: Plugin[Any], language: str) -> str:
     return (plugin.title_en or plugin.title) if language == "en" else plugin.title
 
 
+def command_words(binding: CommandBinding, language: str) -> tuple[str, list[str]]:
+    """(the name to show after the prefix, the other words) for a group's language: an
+    English group sees English names and aliases only ("/addpoints", never "/加分")."""
+    name, words = binding.command.name, list(binding.words)
+    if language != "en":
+        return name, words
+    english = [w for w in (name, *words) if not has_cjk(w)]
+    return (english[0] if english else name), english[1:]
+
+
 def help_lines(group: GroupSetup, prefix: str) -> list[str]:
     lines = []
+    english = group.language == "en"
     for enabled in group.plugins:
         bindings = [b for b in group.bindings() if b.enabled is enabled]
         if not bindings:
             continue
-        lines.append(f"【{_title(enabled.plugin, group.language)}】")
+        title = _title(enabled.plugin, group.language)
+        lines.append(f"[{title}]" if english else f"【{title}】")
         for binding in bindings:
             command = binding.command
-            words = "/".join(binding.words)
-            line = f"{prefix}{command.name}" + (f"（{words}）" if words else "")
+            name, others = command_words(binding, group.language)
+            words = ", ".join(others) if english else "/".join(others)
+            line = f"{prefix}{name}" + ((f" ({words})" if english else f"（{words}）")
+                                        if words else "")
             description = (
                 command.help_en if group.language == "en" and command.help_en else command.help
             )
@@ -106,7 +120,9 @@ async def show_plugins(ctx: Context[Any]) -> None:
     if not extra:
         await ctx.reply(ctx.t("plugins.none"), mention=False)
         return
-    lines = [f"· {_title(p, ctx.group.language)}（{p.name}）" for p in extra]
+    english = ctx.group.language == "en"
+    lines = [f"· {_title(p, ctx.group.language)}" + (f" ({p.name})" if english else f"（{p.name}）")
+             for p in extra]
     await ctx.reply(
         "\n".join([ctx.t("plugins.header", group=ctx.group.name), *lines]), mention=False
     )
@@ -141,7 +157,8 @@ async def reload_config(ctx: Context[Any]) -> None:
 
 
 @router.command(
-    "群号", "群id", help="本群的 id（写配置用）", help_en="this group's id (for the config)"
+    "群号", "群id", "groupid", help="本群的 id（写配置用）",
+    help_en="this group's id (for the config)",
 )
 async def show_group_id(ctx: Context[Any]) -> None:
     await ctx.reply(ctx.t("group_id", id=ctx.group.id), mention=False)

@@ -133,7 +133,8 @@ class Context(_Base[S]):
 
     async def reply(self, text: str, *, mention: bool = True, also: tuple[str, ...] = ()) -> None:
         """Answer the sender in the group, @-mentioning them unless mention=False."""
-        mentions = ((self.sender_id,) if mention else ()) + also
+        # Each member once: an admin granting themselves points is @-mentioned once.
+        mentions = tuple(dict.fromkeys(((self.sender_id,) if mention else ()) + also))
         self._queue(text, OutKind.REPLY, mentions)
 
 

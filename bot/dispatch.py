@@ -42,10 +42,10 @@ from bot.events import (
     MessageKind,
 )
 from bot.groups import CommandBinding, EnabledPlugin, GroupSetup
-from bot.i18n import Texts
+from bot.i18n import Texts, has_cjk
 from bot.input import command_forms
 from bot.once import AlreadyHandled, MessageUnit, ProcessedIds
-from bot.plugin import Role
+from bot.plugin import Plugin, Role
 from bot.text import excerpt
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ CORE_TEXTS = Texts(
         "slow_down": "发得太快啦，请 {seconds} 秒后再试。",
         "unknown": "没有「{word}」这个命令。{hint}发送 /help 查看本群可用的命令。",
         "did_you_mean": "你是不是想用 {suggestion}？",
+        "not_enabled": "「{word}」是「{title}」的命令，本群还没有开启。本群群主或运营可以在 "
+                       "bot.yaml 里本群的 plugins 下加上 {plugin}，再发送 /reload 开启它。",
         "role.1": "管理员",
         "role.2": "群主",
         "role.3": "运营",
@@ -74,6 +76,9 @@ CORE_TEXTS = Texts(
         "slow_down": "Too fast! Please try again in {seconds} s.",
         "unknown": "There is no command “{word}”. {hint}Send /help for this group's commands.",
         "did_you_mean": "Did you mean {suggestion}? ",
+        "not_enabled": "“{word}” belongs to “{title}”, which is not enabled in this group. "
+                       "The group's owner or an operator can enable it: add {plugin} under "
+                       "this group's plugins in bot.yaml, then send /reload.",
         "role.1": "admins",
         "role.2": "the owner",
         "role.3": "operators",
@@ -166,6 +171,14 @@ def _without_trailing_marks(word: str) -> str:
     return word[:end]
 
 
+def _not_enabled(group: GroupSetup, word: str, plugin: Plugin[Any]) -> str:
+    """Why a command of an installed plugin does nothing here, and who can change that
+    (issue 13: "no such command" sent members hunting for a typo)."""
+    language = group.language
+    title = (plugin.title_en or plugin.title) if language == "en" else plugin.title
+    return CORE_TEXTS.get(language, "not_enabled", word=word, title=title, plugin=plugin.name)
+
+
 def _counts_as_activity(message: IncomingMessage) -> bool:
     """Every kind a member sends counts; WeChat's notices and recalls (of a message already
     counted) do not."""
@@ -179,6 +192,7 @@ class Dispatcher:
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
         self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
         self._overflow = 0  # the oldest held events pushed out
+        self._installed: dict[str, Plugin[Any]] | None = None  # command word → plugin
 
     async def handle(self, event: Event) -> None:
         try:
@@ -307,12 +321,35 @@ class Dispatcher:
     ) -> None:
         builtin = group.plugins[0]
         ctx = self._context(builtin, group, message, role, word, unit=unit)
+        elsewhere = self._installed_command(word)
+        if elsewhere is not None:  # "/打卡" where check-in is off: say who can turn it on
+            await ctx.reply(_not_enabled(group, excerpt(word), elsewhere))
+            return
         names = ["/" + name for name in group.slash]
+        if group.language == "en":  # suggest English words only (/addpoints, not /加分)
+            names = ["/" + w for w in (*group.slash, *group.keywords) if not has_cjk(w)]
         close = difflib.get_close_matches(
             "/" + word.lstrip("".join(ctx.services.config.prefixes)), names, n=1, cutoff=0.6
         )
         hint = CORE_TEXTS.get(group.language, "did_you_mean", suggestion=close[0]) if close else ""
         await ctx.reply(CORE_TEXTS.get(group.language, "unknown", word=excerpt(word), hint=hint))
+
+    def _installed_command(self, word: str) -> Plugin[Any] | None:
+        """The installed plugin (not enabled in this group) whose command `word` names."""
+        bare = word.lstrip("".join(self.services.config.prefixes))
+        bare = _without_trailing_marks(bare) or bare
+        installed = self._commands_installed()
+        return installed.get(bare.lower()) or installed.get(bare)
+
+    def _commands_installed(self) -> dict[str, Plugin[Any]]:
+        """Every installed plugin's command words (names and aliases), built once."""
+        if self._installed is None:
+            self._installed = {}
+            for plugin in self.services.runtime.plugins:
+                for command in plugin.commands:
+                    for name in (command.name.lower(), *command.aliases):
+                        self._installed.setdefault(name, plugin)
+        return self._installed
 
     async def _member_event(self, event: MemberJoined | MemberLeft) -> None:
         await self.services.activity.record_member(event, self.services.clock.now())

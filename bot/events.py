@@ -185,6 +185,9 @@ class GroupInfo(Frozen):
     owner_id: str | None = None
     admin_ids: tuple[str, ...] = ()
     member_count: int | None = None
+    # Who is in the room now (the bot itself left out), where the platform lists them: a
+    # member who never spoke is known only this way (issue 13: lurkers).
+    member_ids: tuple[str, ...] | None = None
 
 
 class Capabilities(Frozen):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,9 +17,26 @@ DEFAULT_LANGUAGE: Language = "zh"
 SINGULAR = {"days": "day", "points": "point", "shares": "share", "members": "member",
             "times": "time", "questions": "question", "balloons": "balloon",
             "winners": "winner", "makeups": "makeup", "check-ins": "check-in",
-            "people": "person", "hours": "hour", "minutes": "minute"}
-_COUNTED_NOUN = re.compile(r"\{(\w+)\}(\s+(?:more\s+)?)(" + "|".join(map(re.escape, SINGULAR))
-                           + r")\b")
+            "people": "person", "hours": "hour", "minutes": "minute", "groups": "group",
+            "messages": "message", "characters": "character", "invitees": "invitee",
+            "hints": "hint", "replies": "reply"}
+_COUNTED_NOUN = re.compile(r"\{(\w+)\}(\s+(?:(?:more|bonus)\s+)?)("
+                           + "|".join(map(re.escape, SINGULAR)) + r")\b")
+
+
+# Han ideographs, CJK punctuation (【】「」、。) and full-width forms (（），：): what an English
+# group must never be shown in the bot's own words (issue 13).
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+LIST_SEPARATOR = {"zh": "、", "en": ", "}
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+
+
+def join_list(language: str, items: Iterable[object]) -> str:
+    """A list as the language writes it: 甲、乙、丙 / a, b, c."""
+    return LIST_SEPARATOR.get(language, LIST_SEPARATOR["zh"]).join(map(str, items))
 
 
 def agree(template: str, values: Mapping[str, object]) -> str:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,6 +90,8 @@ class BotRuntime:
         send_budget: bool = True,
     ) -> None:
         self.config, self.plugins, self.builtins = config, tuple(plugins), tuple(builtins)
+        # Another bot.yaml for /reload to read (a transcript's @config: the owner's edit).
+        self.reload_from: Path | None = None
         self.adapter, self.clock = adapter, clock
         self.simulated = isinstance(clock, ManualClock)
         self.db = Database(database_url or config.config.database.url, config.base_dir,
@@ -250,7 +253,8 @@ class BotRuntime:
         """Re-read the config off the event loop, within a time limit; an invalid one is
         refused (its problems returned) and the running one kept."""
         try:
-            new = await load_config_off_loop(self.config.path, self.plugins, self.builtins,
+            new = await load_config_off_loop(self.reload_from or self.config.path, self.plugins,
+                                             self.builtins,
                                              self.config.config.limits.reload_seconds)
         except ConfigError as exc:
             log.warning("reload refused:\n%s", exc)

@@ -108,12 +108,12 @@ async def test_asking_on_an_otherwise_silent_day_adds_no_active_day(make_chat):
 async def test_portrait_counts_segments_and_shows_the_last_seven_days(make_chat):
     chat = await _seeded(make_chat)
     lines = _reply(await chat.say("alice", "/群画像")).splitlines()
-    assert lines[0].startswith("「读书会」近 14 天画像：消息 92 条")  # 91 seeded + this one
+    assert lines[0].startswith("「读书会」近 14 天画像：消息 91 条")  # /群画像 is no chatter
     # gina left (not counted), hank spoke only before the window: he, dave and ivy lurk.
     assert lines[1] == "分层：KOL 1 · 活跃 2 · 普通 1 · 潜水 3"
     [trend] = [line for line in lines if line.startswith("近 7 天每日消息")]
     bars, counts = re.fullmatch(r"近 7 天每日消息：(\S+)（(.+)）", trend).groups()
-    assert counts == "8 8 8 0 0 0 1"  # the 17th-19th: alice 3, bob 1, erin 4; today: /群画像
+    assert counts == "8 8 8 0 0 0 0"  # the 17th-19th: alice 3, bob 1, erin 4; /群画像 is none
     assert len(bars) == 7 and bars[0] == bars[1] == bars[2] != bars[3] == bars[4] == bars[5]
 
 
@@ -300,3 +300,33 @@ async def test_counters_record_commands_and_mentions_received(make_chat):
     # carol was only @-mentioned: she shows up, and still as a lurker.
     lines = _reply(await chat.say("alice", "/群画像")).splitlines()
     assert lines[1].endswith("潜水 2")  # carol and ivy (the admin in the config)
+
+
+async def test_commands_are_not_chatter_and_silent_members_in_the_room_lurk(make_chat,
+                                                                          database_url):
+    chat = await make_chat(_config(), now="2026-11-23 09:00", database_url=database_url)
+    # kim and lee were in the room before the bot came and never spoke: the platform lists them.
+    chat.chat.groups[chat.group].members.update({m: m for m in ("kim", "lee")})
+    await chat.say("alice", "今天读到第十章")
+    await chat.say("alice", "这一段写得真好")
+    for _ in range(3):  # bob only ever talks to the bot
+        await chat.say("bob", "/活跃")
+    await chat.say("bob", "@小助手 活跃")
+    [mine] = await chat.say("bob", "活跃")
+    assert "还没有发言" in mine.text and "潜水用户" in mine.text
+    lines = _reply(await chat.say("ivy", "/群画像")).splitlines()
+    assert lines[0] == "「读书会」近 14 天画像：消息 2 条，1 人发言。"
+    # alice speaks; bob (commands only), kim and lee (silent in the room), ivy (the admin,
+    # asking for this very portrait) lurk.
+    assert lines[1] == "分层：KOL 0 · 活跃 0 · 普通 1 · 潜水 4"
+    assert lines[-1].endswith("（0 0 0 0 0 0 2）")
+    await chat.advance_to("2026-11-24 00:20")  # the night's snapshot counts the same way
+    assert (await _snapshots(chat))[date(2026, 11, 23)] == (0, 0, 1, 4)
+    # erin spoke, then left while the bot was down (no leave seen): the room's list says
+    # she is gone, so she is in no segment, though her words still count in the total.
+    await chat.say("erin", "大家好")
+    del chat.chat.groups[chat.group].members["erin"]
+    await chat.advance("11m")  # the platform's room list is looked up every 10 minutes
+    lines = _reply(await chat.say("ivy", "/群画像")).splitlines()
+    assert lines[0] == "「读书会」近 14 天画像：消息 3 条，2 人发言。"
+    assert lines[1] == "分层：KOL 0 · 活跃 0 · 普通 1 · 潜水 4"

@@ -63,7 +63,7 @@ async def test_posts_at_nine_local_time_in_each_groups_timezone(make_chat, tmp_p
     assert shanghai[:2] == ["【每日早报】2026年11月23日 星期一", "农历十月十五 · 小雪"]
     assert shanghai[2:] == ["1. 本周共读《活着》第 1-3 章", "2. 周末沙龙报名开始", "——",
                             "今日话题：星期一读什么？"]
-    assert london[:2] == ["【Morning briefing】Monday, 23 November 2026",
+    assert london[:2] == ["Morning briefing · Monday, 23 November 2026",
                           "Lunar 10/15 · Minor Snow"]
     assert "2. 周末沙龙报名开始" not in london  # tagged item: only groups sharing the tag
 
@@ -106,6 +106,7 @@ async def test_a_failing_feed_falls_back_and_operators_hear_once(make_chat, tmp_
         "operators": [{"id": "op_wang"}, {"id": "op_li", "groups": ["tag:english"]}],
         "groups": {"g": _group("读书会", {
             "files": ["briefing/club.yaml"], "items": 3,
+            "feed_max_age": "7d",  # tech.atom's items are 1-4 days old on the 24th
             "feeds": [{"url": "https://feeds.example.org/tech", "name": "科技"},
                       {"url": "briefing/feeds/broken.xml", "name": "坏源"}]}),
             "en": _group("English Corner", {}, tags=["english"])}},
@@ -305,3 +306,90 @@ async def test_feeds_never_fetched_are_fetched_at_start(make_chat, tmp_path):
     [reply] = await chat.say("alice", "早报")  # long before the 08:30 fetch
     assert reply.text.splitlines()[2:] == ["1. 《三体》英文版销量突破千万册",
                                            "2. 国家图书馆推出夜间阅读季 & 周末讲座"]
+
+
+# -- issue 13: no empty briefing, stale feed items are not news, curated links kept ----------
+
+ONE_DAY = """\
+days:
+  2026-11-23:
+    items:
+      - text: 新书友报名开始
+        link: https://example.org/join
+      - 本周共读《活着》
+"""
+
+
+async def test_no_empty_briefing_is_posted_and_the_digest_says_why(make_chat, tmp_path,
+                                                                   database_url):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from bot.plugin import DigestQuery
+    from plugins.briefing import plugin as briefing
+
+    (tmp_path / "config" / "briefing").mkdir(parents=True)
+    (tmp_path / "config" / "briefing" / "one.yaml").write_text(ONE_DAY, encoding="utf-8")
+    chat = await make_chat({"operators": [{"id": "op_wang"}], "digest": {"at": "08:30"},
+                            "groups": {"g": _group("读书会", {
+                                "files": ["briefing/one.yaml"],
+                                "closing": "今日话题：你读了几页？"})}},
+                           now="2026-11-23 08:00", database_url=database_url)
+    sent = await chat.advance_to("2026-11-26 10:00")
+    posts = [d for d in sent if d.kind == "post"]
+    # The 24th to the 26th had nothing: no header-and-closing-only post, day after day.
+    # The operators read it in the next morning's digest instead.
+    [digest] = [d for d in sent if d.kind == "dm" and d.text.startswith("【运营日报】2026-11-24")]
+    assert "· 2026-11-24 的早报没有内容（没有精选条目，订阅源也没有新消息），没有发到群里。" \
+        in digest.text.splitlines()
+    assert [p.text.splitlines()[2:] for p in posts] == [
+        ["1. 新书友报名开始 https://example.org/join", "2. 本周共读《活着》", "——",
+         "今日话题：你读了几页？"]]
+    [reply] = await chat.say("erin", "早报")  # asked for on an empty day: told, not posted
+    assert reply.text == "今天还没有早报内容。"
+    chat = await chat.restart()  # the day's empty run is not mistaken for a posted briefing
+    [reply] = await chat.say("erin", "早报")
+    assert reply.text == "今天还没有早报内容。"
+    zone = {"g": ZoneInfo("Asia/Shanghai")}
+    async with chat.runtime.db.transaction() as session:
+        empty_day = await briefing.digest(session, DigestQuery(("g",), (date(2026, 11, 24),),
+                                                               zone))
+        posted_day = await briefing.digest(session, DigestQuery(("g",), (date(2026, 11, 23),),
+                                                                zone))
+    assert empty_day.notes == {"g": [
+        "2026-11-24 的早报没有内容（没有精选条目，订阅源也没有新消息），没有发到群里。"]}
+    assert empty_day.metrics[0].values == {}
+    assert posted_day.notes == {} and posted_day.metrics[0].values == {
+        ("g", date(2026, 11, 23)): 2}
+
+
+DATED = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>新闻</title>
+<item><title>昨天的新闻</title><link>https://example.org/n/1</link>
+<pubDate>Sun, 22 Nov 2026 10:00:00 +0000</pubDate></item>
+<item><title>两周前的旧闻</title><link>https://example.org/n/2</link>
+<pubDate>Mon, 09 Nov 2026 10:00:00 +0000</pubDate></item>
+</channel></rss>
+"""
+
+
+async def test_feed_items_older_than_a_few_days_are_never_news(make_chat, tmp_path,
+                                                              database_url):
+    _files(tmp_path)
+    (tmp_path / "config" / "briefing" / "feeds" / "dated.xml").write_text(DATED,
+                                                                          encoding="utf-8")
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "items": 2, "dedupe_days": 1,
+        "feeds": [{"url": "briefing/feeds/dated.xml", "max_items": 2},
+                  {"url": "briefing/feeds/news.xml", "max_items": 2}]})}},
+        now="2026-11-23 08:00", database_url=database_url)
+    posts = await chat.advance("5d")
+    shown = [[line.split(". ", 1)[1] for line in p.text.splitlines()[2:]] for p in posts]
+    # The dated feed: only yesterday's item, never the one from two weeks ago. The undated
+    # feed's items are as old as when the bot first saw them (08:00 on the 23rd): after
+    # three days they are not news, though a day's repeat window has long passed.
+    assert shown[0] == ["昨天的新闻", "《三体》英文版销量突破千万册"]
+    assert all("两周前的旧闻" not in day for day in shown)
+    assert [p.at.day for p in posts] == [23, 24, 25]
+    assert all(len(day) == len(set(day)) for day in shown)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bot.adapters.console import ScriptError, parse_script
 from bot.cli import app
-from tests.transcripts import run_bot
+from tests.transcripts import play, run_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,3 +135,40 @@ def test_a_second_console_session_on_the_same_database_is_answered(tmp_path):
         session = run_bot("run", "--database", database, typed="/群号\n/quit\n")
         assert session.returncode == 0, session.stderr
         assert "demo-reading" in session.stdout  # /群号 answered in 读书会
+
+
+def test_a_room_id_missing_from_the_config_plays_as_an_unlisted_room():
+    steps = parse_script("@group wx-room-9f3a\n@group 12345678@chatroom\n@config x.yaml\n",
+                         "s.txt", lambda key: key == "读书会")
+    assert [(s.action, s.subject) for s in steps] == [
+        ("group", "wx-room-9f3a"), ("group", "12345678@chatroom"), ("config", "x.yaml")]
+
+
+def test_the_onboarding_example_goes_from_the_group_id_to_a_set_up_group():
+    sent = [m for m in play("onboarding.txt") if m["group"] == "wx-room-9f3a"]
+    texts = [m["text"] for m in sent]
+    # Unlisted: chatter and 打卡 get nothing; /群号 answers with the id to put in bot.yaml.
+    assert texts[0] == "本群的 id：wx-room-9f3a\n把它写进 bot.yaml 的 groups 下即可为本群启用功能。"
+    assert texts[1] == "配置已重新加载。" and sent[1]["mentions"] == ["op_wang"]
+    assert texts[2].splitlines() == ["「新书友群」启用的功能：", "· 每日打卡（checkin）",
+                                     "· 积分（points）"]
+    assert texts[3].startswith("打卡成功！今天第 1 位") and sent[3]["mentions"] == ["carol"]
+    assert texts[4].startswith("打卡成功！今天第 2 位") and sent[4]["mentions"] == ["dave"]
+    assert texts[5] == "你的积分：5，本群第 1 名。"
+    assert len(sent) == 6
+
+
+def test_the_english_example_shows_english_only():
+    from bot.i18n import has_cjk
+
+    sent = [m for m in play("english.txt") if m["group"] == "demo-english"]
+    by_start = {m["text"].splitlines()[0]: m for m in sent}
+    assert [m["text"] for m in sent if has_cjk(m["text"])] == []
+    assert "Reminders are already off. Send /quiet off to turn them back on." in by_start
+    assert "Added 1 point for amy (welcome); balance 6." in by_start
+    granted = by_start["Added 30 points for carol (host); balance 30."]
+    assert granted["mentions"] == ["carol"]  # once, though she is sender and target
+    assert "Send /grab to grab one!" in by_start["🧧 carol sent a red packet: 20 points in 2 "
+                                                 "shares. “happy Monday”"]["text"]
+    assert by_start["Question banks:"]["text"].splitlines()[1] == "· Emoji idioms (100 questions)"
+    assert any(t.startswith("“/tag” belongs to “Member tags”") for t in by_start)

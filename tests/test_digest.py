@@ -98,7 +98,7 @@ async def test_english_digest(make_chat):
     chat = await make_chat(config, now="2026-11-23 10:00")
     await chat.say("amy", "打卡", group="g")
     [wang, _] = [d for d in await chat.advance("1d") if d.kind == "dm"]
-    assert wang.text.startswith("【Daily digest】Monday, 2026-11-23 · 2 groups")  # yesterday
+    assert wang.text.startswith("Daily digest · Monday, 2026-11-23 · 2 groups")  # yesterday
     assert "Messages 1 (—) · Members posting 1 (—) · Check-ins 1 (—)" in wang.text  # day one
     assert "Joined" not in wang.text  # nobody joined this week: not worth a line
 

@@ -141,3 +141,20 @@ async def test_a_group_missing_from_the_config_gets_built_ins_only(make_chat):
     assert await chat.say("alice", "/timed", group="stranger") == []  # not even "unknown"
     posts = await chat.advance("1d")
     assert {d.group_id for d in posts if d.kind == "post"} == {"g1"}  # none reach it
+
+
+async def test_a_command_of_a_plugin_not_enabled_here_says_who_can_enable_it(make_chat):
+    config = {"groups": {"g1": {"name": "读书会", "owner": "alice"},
+                         "g2": {"name": "Corner", "language": "en"}}}
+    chat = await make_chat(config)
+    for typed in ("/打卡", "/checkin", "/打卡！"):
+        [reply] = await chat.say("bob", typed)
+        assert "这个命令" not in reply.text, reply.text  # not "no such command"
+        assert "「每日打卡」" in reply.text and "没有开启" in reply.text
+        assert "群主或运营" in reply.text and "bot.yaml" in reply.text and "checkin" in reply.text
+    [english] = await chat.say("bob", "/checkin", group="Corner")
+    assert english.text.startswith("“/checkin” belongs to “Daily check-in”, which is not enabled")
+    assert "owner or an operator" in english.text and "bot.yaml" in english.text
+    [typo] = await chat.say("bob", "/hepl")  # an unknown word is still unknown
+    assert "没有「/hepl」这个命令" in typo.text
+    assert await chat.say("bob", "打卡") == []  # the bare keyword is chatter where it is off

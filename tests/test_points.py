@@ -69,3 +69,30 @@ async def test_english_group(on_both):
 def test_parse_adjustment_takes_the_first_number_and_keeps_the_reason():
     assert parse_adjustment("@alice 10 分享 2 篇文章") == (10, "分享 2 篇文章")
     assert parse_adjustment("@alice 很好") == (None, "很好")
+
+
+async def test_nobody_with_zero_points_has_a_place_and_ties_share_one(on_both):
+    chat = await on_both(CONFIG)
+    [nobody] = await chat.say("dan", "积分")  # nobody has points: no "第 1 名"
+    assert nobody.text.startswith("你的积分：0，还没有排名")
+    for member, amount in (("amy", 10), ("bob", 10), ("cy", 5), ("dan", 5)):
+        await chat.say("adam", f"/加分 @{member} {amount}")
+    await chat.say("adam", "/扣分 @dan 5")  # back to nothing: off the board
+    [board] = await chat.say("cy", "积分榜")
+    assert board.text.splitlines()[1:] == ["1. amy — 10", "1. bob — 10", "3. cy — 5"]
+    [bob] = await chat.say("bob", "积分")
+    assert bob.text == "你的积分：10，本群第 1 名。"  # as the board says
+    [cy] = await chat.say("cy", "积分")
+    assert cy.text == "你的积分：5，本群第 3 名。"
+    [dan] = await chat.say("dan", "积分")
+    assert "还没有排名" in dan.text and "第" not in dan.text
+
+
+def test_standings_skip_zero_and_share_tied_places():
+    from bot.ranking import standings
+
+    rows = [("a", 3), ("b", 0), ("c", 5), ("d", 3), ("e", -1), ("f", 1)]
+    assert standings(rows, lambda r: r[1]) == [(1, ("c", 5)), (2, ("a", 3)), (2, ("d", 3)),
+                                               (4, ("f", 1))]
+    assert standings(rows, lambda r: r[1], limit=2) == [(1, ("c", 5)), (2, ("a", 3))]
+    assert standings([("z", 0)], lambda r: r[1]) == []

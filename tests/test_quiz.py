@@ -453,7 +453,10 @@ async def test_english_groups_see_english(make_chat, bank_dir) -> None:
     cfg = config()
     cfg["groups"]["g"]["language"] = "en"  # type: ignore[index]
     chat = await make_chat(cfg)
-    assert "Quiz time" in texts(await chat.say("carol", "/quiz Test 1"))[0]
+    [banks] = texts(await chat.say("carol", "/quizbanks"))
+    assert banks == "Question banks:\n· Test (2 questions)"  # name_en, not 测试
+    started = texts(await chat.say("carol", "/quiz 测试 1"))[0]  # either name picks it
+    assert "Quiz time" in started and "Bank: Test," in started and "测试" not in started
     assert "A quiz is running" in texts(await chat.say("dan", "/quiz"))[0]
     timed_out = texts(await chat.advance("45s"))
     assert "Hint" in timed_out[0] and "Time's up" in timed_out[1]

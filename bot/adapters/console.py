@@ -3,6 +3,9 @@
 Transcript format (one step a line; `#` starts a comment):
 
     @group 读书会              current group, by id or name
+    @group wx-room-9f3a        a room id missing from bot.yaml plays as an unlisted room
+    @config onboarding.yaml    the owner edits bot.yaml: from here on it reads as this file
+                               (relative to bot.yaml's folder; `/reload` picks it up)
     @at 2026-11-23 08:59       set the simulated clock (group timezone); nothing fires
     @advance 1d                move the clock on by s/m/h/d; every job due on the way fires
     @join carol / @leave carol
@@ -44,7 +47,7 @@ class ScriptError(Exception):
 @dataclass(frozen=True)
 class Step:
     line: int
-    action: str  # group | at | advance | join | leave | say
+    action: str  # group | at | advance | join | leave | config | say
     subject: str = ""  # group key, member, or speaker
     text: str = ""
     when: datetime | None = None  # naive local time, for `at`
@@ -54,6 +57,9 @@ class Step:
 _SAY = re.compile(r"^([^\s:：@#][^\s:：]*)\s*[:：]\s?(.*)$")
 _MESSAGE_COMMENT = re.compile(r"\s{2,}#\s.*$")
 _DIRECTIVE_COMMENT = re.compile(r"\s+#.*$")
+# What a WeChat room id looks like ("12345678@chatroom", "wx-room-9f3a"): an unknown key of
+# this shape is a room the config does not list; any other unknown key is a typo.
+_ROOM_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_@.\-]*$")
 _TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
 
@@ -83,12 +89,14 @@ def _parse_line(number: int, line: str, is_group: Callable[[str], bool]) -> Step
 def _parse_directive(number: int, line: str, is_group: Callable[[str], bool]) -> Step:
     name, _, argument = line[1:].partition(" ")
     argument = argument.strip()
-    if name not in ("group", "at", "advance", "join", "leave"):
-        raise ValueError(f"unknown directive @{name} (use @group @at @advance @join @leave)")
+    if name not in ("group", "at", "advance", "join", "leave", "config"):
+        raise ValueError(
+            f"unknown directive @{name} (use @group @at @advance @join @leave @config)")
     if not argument:
         raise ValueError(f"@{name} needs an argument")
-    if name == "group" and not is_group(argument):
-        raise ValueError(f"no group {argument!r} in the config")
+    if name == "group" and not is_group(argument) and not _ROOM_ID.match(argument):
+        raise ValueError(f"no group {argument!r} in the config (a room the config does not "
+                         "list is named by its id, e.g. 12345678@chatroom)")
     if name == "at":
         return Step(number, "at", when=_parse_time(argument))
     if name == "advance":
@@ -130,6 +138,8 @@ class ConsoleAdapter(SimulatedAdapter):
         self.group = group or next(iter(chat.groups), None)
         self.speaker = speaker
         self.time: TimeControl | None = None  # bound by the runtime before run()
+        # `@config FILE`: the owner's edit of bot.yaml (bound by whoever builds the runtime)
+        self.edit_config: Callable[[str], None] | None = None
 
     def _show(self, delivery: Delivery) -> None:
         try:
@@ -162,8 +172,13 @@ class ConsoleAdapter(SimulatedAdapter):
         assert self.time is not None
         if step.action == "group":
             found = self.chat.find_group(step.subject)
-            assert found is not None
+            if found is None:  # a room the config does not list: the bot is in it all the same
+                found = self.chat.add_group(step.subject, step.subject, self.chat.timezone)
             self.group = found.id
+        elif step.action == "config":
+            if self.edit_config is None:
+                raise ScriptError("script", step.line, "@config: this run cannot edit bot.yaml")
+            self.edit_config(step.subject)
         elif step.action == "at":
             assert step.when is not None
             await self.time.jump_to(self._local(step.when))
@@ -229,6 +244,7 @@ class ConsoleAdapter(SimulatedAdapter):
             "/at": "at",
             "/join": "join",
             "/leave": "leave",
+            "/config": "config",
         }
         try:
             if command == "/as" and argument.strip():

@@ -246,7 +246,8 @@ class SimulatedAdapter:
         if group is None:
             return None
         return GroupInfo(id=group.id, name=group.name, member_count=len(group.members),
-                         owner_id=group.owner_id, admin_ids=group.admin_ids)
+                         owner_id=group.owner_id, admin_ids=group.admin_ids,
+                         member_ids=tuple(group.members))
 
     async def list_groups(self) -> list[GroupInfo]:
         return [

@@ -9,6 +9,7 @@ from bot.almanac import weekday
 from bot.config.models import DigestSettings
 from bot.digest.service import Digest, Figure, GroupDigest
 from bot.digest.texts import TEXTS
+from bot.i18n import join_list
 from bot.platform_state import duration_text
 
 PER_LINE = 3
@@ -59,13 +60,14 @@ def render(digest: Digest, groups: Sequence[GroupDigest], settings: DigestSettin
     lines += _outages(digest, language)
     risky = [g for g in groups if g.at_risk]
     if risky:
-        lines.append(t(language, "risk", groups="、".join(_risk(g, language) for g in risky)))
+        risk = join_list(language, (_risk(g, language) for g in risky))
+        lines.append(t(language, "risk", groups=risk))
     else:
         lines.append(t(language, "no_risk"))
     if removed := [g for g in groups if g.removed_at is not None]:
-        lines.append(t(language, "removed", groups="、".join(
+        lines.append(t(language, "removed", groups=join_list(language, (
             t(language, "removed.group", group=g.group.name,
-              date=g.removed_at.strftime("%m-%d")) for g in removed if g.removed_at)))
+              date=g.removed_at.strftime("%m-%d")) for g in removed if g.removed_at))))
     shown = (risky + sorted((g for g in groups if not g.at_risk),
                             key=lambda g: -(_latest(g) or 0)))
     for group in shown[: settings.detail_groups]:
@@ -116,6 +118,6 @@ def _group(group: GroupDigest, language: str, digest_day: date) -> list[str]:
                                         if group.group.day != digest_day else "")]
     lines += [" · ".join(figures[i : i + PER_LINE]) for i in range(0, len(figures), PER_LINE)]
     if group.keywords:
-        lines.append(TEXTS.get(language, "keywords", words="、".join(group.keywords)))
+        lines.append(TEXTS.get(language, "keywords", words=join_list(language, group.keywords)))
     lines += [TEXTS.get(language, "notes", note=note) for note in group.notes[:10]]
     return lines

@@ -33,7 +33,7 @@ TEXTS = Texts(
         "outage.open": "📴 微信账号离线：{start} 起，尚未恢复",
     },
     en={
-        "title": "【Daily digest】{weekday}, {date} · {groups} groups (in brackets: vs the 7-day average)",
+        "title": "Daily digest · {weekday}, {date} · {groups} groups (in brackets: vs the 7-day average)",
         "totals": "Total: messages {messages} · members posting {speakers} · failed sends {failed}",
         "risk": "⚠️ Groups at risk: {groups}",
         "risk.drop": "{group} (messages {change})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily
 from bot.context import Context, JobContext
+from bot.i18n import join_list
 from bot.plugin import Role, Router, Schedule
 from bot.storage.base import insert_if_missing
 from plugins.activity import service
@@ -31,12 +33,12 @@ async def snapshot_segments(ctx: JobContext[ActivitySettings]) -> None:
     was just turned on), so the digest never lacks its baseline."""
     await ctx.services.activity.flush()
     yesterday = ctx.slot.astimezone(ctx.group.timezone).date() - timedelta(days=1)
-    member_count = await _member_count(ctx)
+    room = await _room(ctx)
     async with ctx.transaction() as session:
         missing = await _days_without_snapshot(session, ctx.group.id, yesterday)
         events = (await service.member_events(session, [ctx.group.id])).get(ctx.group.id, [])
         for day in missing:
-            counts = await _day_segments(session, ctx, day, events, member_count)
+            counts = await _day_segments(session, ctx, day, events, room)
             await insert_if_missing(session, ActivitySegmentDay, group_id=ctx.group.id, day=day,
                                     **counts)
 
@@ -59,23 +61,34 @@ async def _days_without_snapshot(
 
 
 async def _day_segments(session: AsyncSession, ctx: JobContext[ActivitySettings], day: date,
-                        events: list[service.Event], member_count: int | None) -> dict[str, int]:
+                        events: list[service.Event], room: Room) -> dict[str, int]:
     """The segments as they stood at the end of `day` (the group's local midnight after it),
     by this group's rules."""
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=ctx.group.timezone)
+    if room.ids is not None:  # who was in the room then: each counted, the silent as lurkers
+        stats = await service.window_until(session, ctx.group.id, day, ctx.settings)
+        return service.count_room(stats, service.members_at(room.ids, events, end),
+                                  ctx.settings)
     joined, left = service.membership_of(events, until=end)
     counts = await service.segment_counts(session, ctx.group.id, day, ctx.settings, joined, left)
-    if member_count is None:
+    if room.count is None:
         return counts
-    return service.with_silent_members(counts, service.members_then(member_count, events, end))
+    return service.with_silent_members(counts, service.members_then(room.count, events, end))
 
 
-async def _member_count(
-    ctx: Context[ActivitySettings] | JobContext[ActivitySettings]
-) -> int | None:
-    """The platform's member count (None if it cannot tell)."""
+@dataclass(frozen=True)
+class Room:
+    """What the platform says of the room's members: who (if it lists them), how many."""
+
+    ids: set[str] | None = None
+    count: int | None = None
+
+
+async def _room(ctx: Context[ActivitySettings] | JobContext[ActivitySettings]) -> Room:
     info = await ctx.services.roles.platform_info(ctx.group.id)
-    return info.member_count if info is not None else None
+    if info is None:
+        return Room()
+    return Room(set(info.member_ids) if info.member_ids is not None else None, info.member_count)
 
 
 @router.command("activity", "活跃", "我的活跃", help="看看自己近期的活跃度和分层",
@@ -87,10 +100,7 @@ async def my_activity(ctx: Context[ActivitySettings]) -> None:
     async with ctx.transaction() as session:
         stats = await _members_stats(session, ctx.group.id, today - timedelta(days=days - 1),
                                      today)
-        today_messages = await service.messages_on(session, ctx.group.id, ctx.sender_id, today)
-    mine = service.without_one_command(stats.get(ctx.sender_id, service.MemberStats()),
-                                       today_messages)
-    stats[ctx.sender_id] = mine  # the core counted this very command: it is not activity
+    mine = stats.get(ctx.sender_id, service.MemberStats())  # commands (this one) not counted
     total = sum(s.messages for s in stats.values())
     segment = ctx.t("segment." + service.segment_of(mine, total, ctx.settings))
     if mine.messages == 0:
@@ -109,16 +119,20 @@ async def group_portrait(ctx: Context[ActivitySettings]) -> None:
     days, today = ctx.settings.window_days, ctx.local_now.date()
     first, week = today - timedelta(days=days - 1), today - timedelta(days=6)
     async with ctx.transaction() as session:
-        stats = (await service.window_stats(session, [ctx.group.id], first, today)).get(
-            ctx.group.id, {})
+        stats = (await service.window_stats(session, [ctx.group.id], first, today,
+                                            chatter=True)).get(ctx.group.id, {})
         earlier = await _members_stats(session, ctx.group.id, first, week - timedelta(days=1))
         recent = await _members_stats(session, ctx.group.id, week, today)
         joined, left = await service.membership(session, [ctx.group.id])
         per_day = await service.daily_messages(session, ctx.group.id, week, today)
     gone = left.get(ctx.group.id, set())
-    counts = service.with_silent_members(
-        service.count_segments(stats, joined.get(ctx.group.id, set()), gone, ctx.settings),
-        await _member_count(ctx))
+    room = await _room(ctx)
+    if room.ids is not None:  # the platform lists the room: everyone in it is counted
+        counts = service.count_room(stats, room.ids, ctx.settings)
+    else:
+        counts = service.with_silent_members(
+            service.count_segments(stats, joined.get(ctx.group.id, set()), gone, ctx.settings),
+            room.count)
     await ctx.reply(_portrait(ctx, stats, gone, counts, per_day,
                               service.falling(earlier, recent)),
                     mention=False)
@@ -128,7 +142,8 @@ async def _members_stats(
     session: AsyncSession, group_id: str, first: date, last: date
 ) -> dict[str, service.MemberStats]:
     """Each member's figures between the two days; members who left are not shown."""
-    stats = (await service.window_stats(session, [group_id], first, last)).get(group_id, {})
+    stats = (await service.window_stats(session, [group_id], first, last, chatter=True)).get(
+        group_id, {})
     _, left = await service.membership(session, [group_id])
     gone = left.get(group_id, set())
     return {member: figures for member, figures in stats.items() if member not in gone}
@@ -145,12 +160,14 @@ def _portrait(ctx: Context[ActivitySettings], stats: dict[str, service.MemberSta
                    if m not in gone and service.segment_of(s, total, ctx.settings) == "kol"),
                   key=lambda m: -stats[m].messages)
     if kols:
-        lines.append(ctx.t("portrait.kols", names="、".join(stats[m].name or m for m in kols[:10])))
+        lines.append(ctx.t("portrait.kols", names=join_list(
+            ctx.group.language, (stats[m].name or m for m in kols[:10]))))
     today = ctx.local_now.date()
     week = [per_day.get(today - timedelta(days=6 - i), 0) for i in range(7)]
     lines.append(ctx.t("portrait.trend", bars=service.sparkline(week),
                        counts=" ".join(map(str, week))))
     if falling:
         lines.append(ctx.t("portrait.falling",
-                           names="、".join(stats[m].name or m for m in falling[:10])))
+                           names=join_list(ctx.group.language,
+                                           (stats[m].name or m for m in falling[:10]))))
     return "\n".join(lines)

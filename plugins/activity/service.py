@@ -6,7 +6,7 @@ Reads the core's per-day counters (bot/activity.py); one query serves any number
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
@@ -29,23 +29,6 @@ class MemberStats:
     days: int = 0  # days with at least one message
 
 
-def without_one_command(stats: MemberStats, messages_today: int) -> MemberStats:
-    """The figures less one command: the one asking for them, which the core counted as a
-    message of today. If it was the member's only message today, today is no active day."""
-    if stats.commands == 0:
-        return stats
-    return replace(stats, messages=stats.messages - 1, commands=stats.commands - 1,
-                   days=stats.days - (messages_today == 1))
-
-
-async def messages_on(session: AsyncSession, group_id: str, member_id: str, day: date) -> int:
-    """The member's messages on one day (commands included)."""
-    a = ActivityDaily
-    count = await session.scalar(
-        select(a.messages).where(a.group_id == group_id, a.member_id == member_id, a.day == day))
-    return count or 0
-
-
 def meets(stats: MemberStats, group_messages: int, rule: SegmentRule) -> bool:
     share = stats.messages / group_messages if group_messages else 0.0
     return (share >= rule.min_share and stats.messages >= rule.min_messages
@@ -66,16 +49,20 @@ def segment_of(stats: MemberStats, group_messages: int, settings: ActivitySettin
 
 
 async def window_stats(
-    session: AsyncSession, group_ids: Iterable[str], first: date, last: date
+    session: AsyncSession, group_ids: Iterable[str], first: date, last: date,
+    *, chatter: bool = False,
 ) -> dict[str, dict[str, MemberStats]]:
-    """Per group, per member seen (posting or @-mentioned) between the two days."""
+    """Per group, per member seen (posting or @-mentioned) between the two days. With
+    `chatter`, commands to the bot are not messages (nor make a day active): asking the bot
+    for /群画像 or /活跃 is not taking part in the group's talk (issue 13)."""
     a = ActivityDaily
+    said = a.messages - a.commands if chatter else a.messages
     result: dict[str, dict[str, MemberStats]] = {}
     for chunk in chunked(group_ids):
         rows = await session.execute(
-            select(a.group_id, a.member_id, func.max(a.name), func.sum(a.messages),
+            select(a.group_id, a.member_id, func.max(a.name), func.sum(said),
                    func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
-                   func.sum(case((a.messages > 0, 1), else_=0)))
+                   func.sum(case((said > 0, 1), else_=0)))
             .where(a.group_id.in_(chunk), a.day >= first, a.day <= last)
             .group_by(a.group_id, a.member_id))
         for group, member, name, messages, chars, commands, mentions, days in rows:
@@ -141,6 +128,29 @@ def count_segments(
     return counts
 
 
+def members_at(room: set[str], events: list[Event], until: datetime) -> set[str]:
+    """Who was in the room at `until`, from who is in it now: the joins recorded since
+    then are undone, and the leaves."""
+    then = set(room)
+    for member, kind, at in reversed(events):  # newest first: undo back to `until`
+        if at < until:
+            break
+        (then.discard if kind == "join" else then.add)(member)
+    return then
+
+
+def count_room(stats: dict[str, MemberStats], room: set[str],
+               settings: ActivitySettings) -> dict[str, int]:
+    """The segments of the members in the room: each by their figures, and every member who
+    never spoke (nor only talked to the bot) a lurker. Members gone are not counted, though
+    their messages still make up the group's total."""
+    total = sum(s.messages for s in stats.values())
+    counts = dict.fromkeys(SEGMENTS, 0)
+    for member in room:
+        counts[segment_of(stats.get(member, MemberStats()), total, settings)] += 1
+    return counts
+
+
 def with_silent_members(counts: dict[str, int], member_count: int | None) -> dict[str, int]:
     """Lurkers by the platform's member count as well: members silent since before the bot
     came were never seen (no join recorded), and lurk too."""
@@ -155,16 +165,23 @@ async def segment_counts(
     joined: set[str], left: set[str],
 ) -> dict[str, int]:
     """The segments over the window ending with `day`, given who had joined and left."""
+    return count_segments(await window_until(session, group_id, day, settings), joined, left,
+                          settings)
+
+
+async def window_until(session: AsyncSession, group_id: str, day: date,
+                       settings: ActivitySettings) -> dict[str, MemberStats]:
+    """Each member's chatter over the plugin's window ending with `day`."""
     first = day - timedelta(days=settings.window_days - 1)
-    stats = (await window_stats(session, [group_id], first, day)).get(group_id, {})
-    return count_segments(stats, joined, left, settings)
+    return (await window_stats(session, [group_id], first, day, chatter=True)).get(group_id, {})
 
 
 async def daily_messages(
     session: AsyncSession, group_id: str, first: date, last: date
 ) -> dict[date, int]:
+    a = ActivityDaily
     rows = await session.execute(
-        select(ActivityDaily.day, func.sum(ActivityDaily.messages))
+        select(a.day, func.sum(a.messages - a.commands))
         .where(ActivityDaily.group_id == group_id, ActivityDaily.day >= first,
                ActivityDaily.day <= last)
         .group_by(ActivityDaily.day))

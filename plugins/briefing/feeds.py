@@ -7,12 +7,13 @@ never delays it; a failing feed keeps its last good items.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import html
 import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,36 @@ def parse(body: bytes) -> list[dict[str, str]]:
     for entry in parsed.entries[:ITEMS_KEPT]:
         title = clean(entry.get("title", ""))[:TITLE_KEPT]
         if title:
-            items.append({"title": title, "link": str(entry.get("link", ""))[:500]})
+            item = {"title": title, "link": str(entry.get("link", ""))[:500]}
+            dated = entry.get("published_parsed") or entry.get("updated_parsed")
+            if dated:  # feedparser gives UTC struct_time
+                item["published"] = datetime.fromtimestamp(calendar.timegm(dated),
+                                                           UTC).isoformat()
+            items.append(item)
     if not items:
         raise FeedError("no titled entries")
     return items
+
+
+def _same(item: dict[str, str]) -> str:
+    return item.get("link") or item.get("title", "")
+
+
+def first_seen(fetched: list[dict[str, str]], cached: list[dict[str, str]],
+               now: datetime) -> list[dict[str, str]]:
+    """The fetched items, each with `seen`: when the bot first saw it (kept from the cached
+    copy). An undated item is as old as that: it must not be news forever."""
+    before = {_same(item): item["seen"] for item in cached if item.get("seen")}
+    return [{**item, "seen": before.get(_same(item), now.astimezone(UTC).isoformat())}
+            for item in fetched]
+
+
+def age_of(item: dict[str, str], now: datetime) -> timedelta:
+    """How old an item is: its date, else when the bot first saw it (else brand new)."""
+    stamp = item.get("published") or item.get("seen")
+    if not stamp:
+        return timedelta()
+    return now - datetime.fromisoformat(stamp)
 
 
 def clean(text: str) -> str:
@@ -146,6 +173,7 @@ async def refresh(
             row.error, row.failing_since = error, row.failing_since or now
             return error, newly_failing
         if fetched.items is not None:
-            row.items, row.etag, row.modified = fetched.items, fetched.etag, fetched.modified
+            row.items = first_seen(fetched.items, row.items or [], now)
+            row.etag, row.modified = fetched.etag, fetched.modified
         row.ok_at, row.error, row.failing_since = now, None, None
         return None, False

@@ -145,11 +145,14 @@ async def _compose_and_record(
             await _check_member(ctx, session, day)
         briefing = await service.compose(
             session, ctx.settings, ctx.group.id, ctx.group.tags, ctx.services.config.base_dir,
-            day)
-        empty = not briefing.items and not briefing.closing
+            day, ctx.now)
+        # A header and a closing line are no briefing: nothing goes to the group.
+        empty = not briefing.items
         if not empty:
             await service.record(session, ctx.group.id, briefing, trigger, ctx.now, member_id,
                                  member_day=day if trigger == "member" else None)
+        elif trigger == "scheduled":  # the operators read it in the digest instead
+            await service.record_empty(session, ctx.group.id, day, ctx.now)
     await _report_broken(ctx, day, briefing.broken)
     if empty:
         return None

@@ -16,7 +16,7 @@ from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
 from bot.i18n import Texts
 from bot.storage import insert_if_missing
 from plugins.briefing.content import curated_items, tag_files
-from plugins.briefing.feeds import clean
+from plugins.briefing.feeds import age_of, clean
 from plugins.briefing.models import BriefingFeed, BriefingRun, BriefingShown
 from plugins.briefing.settings import BriefingSettings
 
@@ -25,10 +25,14 @@ _BREAKS = "，。、；：！？,.;:!? )）】」』"
 _EXTENDERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}  # ZWJ, variation selectors, keycap
 
 
+EMPTY = "empty"  # a BriefingRun's trigger when the day had nothing: posted nothing, noted
+
+
 @dataclass(frozen=True)
 class Item:
     text: str
     key: str  # what "the same item" means: its link, else its text
+    link: str | None = None  # shown after the text (the owner's curated items)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ async def compose(
     group_tags: tuple[str, ...],
     config_dir: Path,
     day: date,
+    now: datetime,
 ) -> Briefing:
     """Curated items for the day first, then tag content, then the feeds taken in turn.
     A curated file that no longer loads is left out and named in `broken`."""
@@ -110,8 +115,9 @@ async def compose(
         return True
 
     for chosen in curated.items:
-        take(Item(clip(chosen.text, settings.item_length), item_key(chosen.text, chosen.link)))
-    queues = await _feed_queues(session, settings)
+        take(Item(clip(chosen.text, settings.item_length), item_key(chosen.text, chosen.link),
+                  (chosen.link or "").strip() or None))
+    queues = await _feed_queues(session, settings, now)
     _round_robin(queues, take)
     broken = {_as_named(path, base): problem for path, problem in curated.broken.items()}
     return Briefing(day, items, curated.closing or settings.closing, broken)
@@ -123,9 +129,10 @@ def _as_named(path: Path, base: Path) -> str:
 
 
 async def _feed_queues(
-    session: AsyncSession, settings: BriefingSettings
+    session: AsyncSession, settings: BriefingSettings, now: datetime
 ) -> list[tuple[int, list[Item]]]:
-    """Each feed's cached items (from the last good fetch) with its item limit."""
+    """Each feed's cached items (from the last good fetch) with its item limit; items older
+    than `feed_max_age` are not news, whenever they were last shown."""
     if not settings.feeds:
         return []
     rows = {r.url: r for r in await session.scalars(
@@ -135,7 +142,8 @@ async def _feed_queues(
         cached = rows[feed.url].items if feed.url in rows else []
         queues.append((feed.max_items, [Item(clip(i["title"], settings.item_length),
                                              item_key(i["title"], i.get("link")))
-                                        for i in cached]))
+                                        for i in cached
+                                        if age_of(i, now) <= settings.feed_max_age]))
     return queues
 
 
@@ -163,7 +171,8 @@ def render(briefing: Briefing, texts: Texts, language: str, title: str | None,
         texts.get(language, "almanac", lunar=lunar_date(day, language),
                   term=solar_term(day, language)),
     ]
-    lines += [f"{n}. {item.text}" for n, item in enumerate(briefing.items, start=1)]
+    lines += [f"{n}. {item.text}" + (f" {item.link}" if item.link else "")
+              for n, item in enumerate(briefing.items, start=1)]
     if briefing.closing:
         lines.append("——")
         lines.append(fill(briefing.closing, day, language, {"group": group_name}))
@@ -180,8 +189,19 @@ def still_to_come(settings: BriefingSettings, local_now: datetime) -> bool:
 async def posted(session: AsyncSession, group_id: str, day: date) -> bool:
     """Whether the group already had the day's briefing (scheduled or asked for)."""
     found = await session.scalar(select(BriefingRun.id).where(
-        BriefingRun.group_id == group_id, BriefingRun.day == day).limit(1))
+        BriefingRun.group_id == group_id, BriefingRun.day == day,
+        BriefingRun.trigger != EMPTY).limit(1))
     return found is not None
+
+
+async def record_empty(session: AsyncSession, group_id: str, day: date, at: datetime) -> None:
+    """The day's scheduled briefing had no items: nothing went to the group; the
+    operators' digest says so (once a day, however often the job ran)."""
+    found = await session.scalar(select(BriefingRun.id).where(
+        BriefingRun.group_id == group_id, BriefingRun.day == day,
+        BriefingRun.trigger == EMPTY).limit(1))
+    if found is None:
+        session.add(BriefingRun(group_id=group_id, day=day, trigger=EMPTY, at=at, items=0))
 
 
 async def record(

@@ -30,6 +30,9 @@ class BriefingSettings(Strict):
     tags: list[Tag] = Field(default_factory=list, max_length=10)  # @ only members with these
     feeds: list[FeedSource] = Field(default_factory=list)
     dedupe_days: int = Field(7, ge=0, le=90)  # an item posted within this many days is skipped
+    # A feed item older than this (its date, else when the bot first saw it) is not news,
+    # however long ago it was last shown.
+    feed_max_age: Duration = timedelta(days=3)
     fetch_ahead: Duration = timedelta(minutes=30)  # feeds are fetched this long before `at`
     fetch_timeout: Duration = timedelta(seconds=10)
 
@@ -38,6 +41,13 @@ class BriefingSettings(Strict):
     def _ahead(cls, value: timedelta) -> timedelta:
         if not timedelta(minutes=1) <= value <= timedelta(hours=12):
             raise ValueError("fetch_ahead must be between 1m and 12h")
+        return value
+
+    @field_validator("feed_max_age")
+    @classmethod
+    def _max_age(cls, value: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= value <= timedelta(days=90):
+            raise ValueError("feed_max_age must be between 1h and 90d")
         return value
 
     @field_validator("fetch_timeout")

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context, EventContext, JobContext
 from bot.plugin import DigestQuery, Router, Schedule
+from bot.ranking import standings
 from bot.storage import insert_if_missing
 from plugins.checkin import digest, service
 from plugins.checkin.models import CheckinDay
@@ -151,12 +152,11 @@ async def boards(ctx: Context[CheckinSettings]) -> None:
     lines = [ctx.t("board.today", count=len(order))]
     lines += [f"{n}. {name} {at.astimezone(tz):%H:%M}" for n, (name, at) in
               enumerate(order[:20], start=1)] or [ctx.t("board.nobody")]
-    lines.append(ctx.t("board.streaks"))
-    lines += [ctx.t("board.days", n=n, name=name, days=days)
-              for n, (name, days) in enumerate(streaks, start=1)] or [ctx.t("board.nobody")]
-    lines.append(ctx.t("board.month"))
-    lines += [ctx.t("board.days", n=n, name=name, days=days)
-              for n, (name, days) in enumerate(month, start=1)] or [ctx.t("board.nobody")]
+    for title, board in (("board.streaks", streaks), ("board.month", month)):
+        lines.append(ctx.t(title))
+        lines += [ctx.t("board.days", n=n, name=name, days=days)
+                  for n, (name, days) in standings(board, lambda row: row[1])
+                  ] or [ctx.t("board.nobody")]
     await ctx.reply("\n".join(lines), mention=False)
 
 

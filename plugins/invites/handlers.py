@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Context, EventContext, JobContext
 from bot.plugin import Role, Router, Schedule
+from bot.ranking import standings
 from plugins.invites import service
 from plugins.invites.settings import InvitesSettings
 
@@ -84,8 +85,8 @@ async def board(ctx: Context[InvitesSettings]) -> None:
     lines = [ctx.t("board.header", group=ctx.group.name, days=ctx.settings.stay_days)]
     for title, counts in (("board.month", month), ("board.all", total)):
         lines.append(ctx.t(title))
-        rows = service.ranked(counts, ctx.settings.board_size)
+        rows = standings(service.ranked(counts, ctx.settings.board_size), lambda row: row[1])
         lines += [ctx.t("board.line", n=n, name=inviter, count=service.shown(count))
-                  for n, (inviter, count) in enumerate(rows, start=1)] or [ctx.t("board.empty")]
+                  for n, (inviter, count) in rows] or [ctx.t("board.empty")]
     lines.append(ctx.t("board.silent", share=ctx.t(f"share.{ctx.settings.silent}")))
     await ctx.reply("\n".join(lines), mention=False)

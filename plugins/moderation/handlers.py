@@ -247,7 +247,7 @@ def _target(ctx: Context[ModerationSettings]) -> str | None:
 
 
 @router.command("warn", "警告", role=Role.ADMIN, help="警告成员：警告 @x 理由",
-                help_en="warn a member: 警告 @x reason")
+                help_en="warn a member: /warn @x reason")
 async def warn(ctx: Context[ModerationSettings]) -> None:
     target = _target(ctx)
     reason = " ".join(w for w in ctx.args.split() if not w.startswith("@"))

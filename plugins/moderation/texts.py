@@ -47,7 +47,7 @@ TEXTS = Texts(
         "removed": "Removed {name} from the group ({rule}).",
         "rejoined": "⚠ {name}, who is in the penalty box until {until}, rejoined the group.",
         "welcome": "Welcome to “{group}”! Please read the rules first:\n{rules}",
-        "usage.warn": "Usage: 警告 @member reason",
+        "usage.warn": "Usage: /warn @member reason",
         "need_target": "Please @-mention one member.",
         "warned": "Warned {name}: {reason}",
         "manual_notice": "Warning from an admin: {reason}. Please follow the rules.",

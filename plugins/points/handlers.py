@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.i18n import Texts
 from bot.input import POINT_UNITS, read_int
 from bot.plugin import Role, Router
+from bot.ranking import standings
 from bot.text import excerpt
 
 router = Router()
@@ -67,7 +68,7 @@ async def leaderboard(ctx: Context[Any]) -> None:
         await ctx.reply(ctx.t("top.empty"), mention=False)
         return
     lines = [ctx.t("top.line", n=n, name=name, points=points)
-             for n, (name, points) in enumerate(rows, start=1)]
+             for n, (name, points) in standings(rows, lambda row: row[1])]
     await ctx.reply("\n".join([ctx.t("top.header", group=ctx.group.name), *lines]), mention=False)
 
 

@@ -90,7 +90,7 @@ async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str |
     "教",
     role=Role.ADMIN,
     help="教我回答：教 问题 => 答案",
-    help_en="teach an answer: 教 question => answer",
+    help_en="teach an answer: /teach question => answer",
 )
 async def teach(ctx: Context[QaSettings]) -> None:
     parsed = _TEACH.match(ctx.args.strip())

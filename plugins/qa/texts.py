@@ -21,14 +21,14 @@ TEXTS = Texts(
     en={
         "unknown": "I can't answer that yet. I've noted it and an admin will add an answer.",
         "repeat": "That was just answered — scroll up ↑",
-        "teach.usage": "Usage: 教 question => answer",
+        "teach.usage": "Usage: /teach question => answer",
         "teach.done": "Learned “{question}”. Closed {closed} open question(s).",
-        "forget.usage": "Usage: 忘记 question",
+        "forget.usage": "Usage: /forget question",
         "forget.done": "Forgot “{question}”.",
         "forget.none": "Nothing was taught for “{question}” (only answers taught in chat can be forgotten).",
         "unanswered.none": "No open questions.",
         "unanswered.header": "Open questions ({count}):",
-        "unanswered.hint": "Answer with “教 question => answer”; matching open questions close.",
+        "unanswered.hint": "Answer with “/teach question => answer”; matching open questions close.",
         "digest.unanswered": "unanswered questions",
     },
 )

@@ -91,6 +91,10 @@ class LoadedBank:
     def names(self) -> set[str]:
         return {n.casefold() for n in (self.key, self.bank.name, self.bank.name_en) if n}
 
+    def title(self, language: str) -> str:
+        """The bank's name as the group reads it: `name_en` for English groups, when set."""
+        return self.bank.name_en if language == "en" and self.bank.name_en else self.bank.name
+
 
 class BankError(ValueError):
     """Every problem of a bank file, each naming the file, line and key."""

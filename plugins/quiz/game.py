@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
+from bot.i18n import join_list
 from bot.text import excerpt
 from plugins.quiz import service
 from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
@@ -189,12 +190,13 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
     await settle(ctx)  # a game stale from before a restart ends first
     chosen = find_banks(ctx, bank_name)
     if not chosen:
-        names = "、".join(b.bank.name for b in banks(ctx)) or "-"
+        names = join_list(ctx.group.language, (b.title(ctx.group.language) for b in banks(ctx)))
+        names = names or "-"
         return ctx.t("quiz.no_bank", name=excerpt(bank_name or ""), banks=names)
     async with ctx.transaction() as session:
         recent = await service.recent_questions(session, ctx.group.id)
         plan = service.plan_round(chosen, count, recent, rng(ctx))
-        title = chosen[0].bank.name if len(chosen) == 1 else ctx.t("quiz.mixed")
+        title = chosen[0].title(ctx.group.language) if len(chosen) == 1 else ctx.t("quiz.mixed")
         try:
             game_round = await service.claim(session, ctx.group.id, "quiz", started_by, now(ctx),
                                              bank=title, plan=plan)

@@ -66,7 +66,8 @@ async def _start(ctx: Context[QuizSettings], bank: str | None, count: int | None
 
 @router.command("quizbanks", "题库", help="查看可用的题库", help_en="list the question banks")
 async def list_banks(ctx: Context[QuizSettings]) -> None:
-    lines = [ctx.t("quiz.bank_line", name=b.bank.name, count=len(b.bank.questions))
+    lines = [ctx.t("quiz.bank_line", name=b.title(ctx.group.language),
+                   count=len(b.bank.questions))
              for b in game.banks(ctx)]
     await ctx.reply(ctx.t("quiz.banks", lines="\n".join(lines) or "-"), mention=False)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from bot.context import Context, EventContext, JobContext
+from bot.i18n import join_list
 from bot.plugin import Role, Router
 from plugins.tags import service
 from plugins.tags.models import TagQuestionnaire
@@ -20,8 +22,9 @@ def _open(ctx: Any) -> set[str]:
     return ctx.state.setdefault("open", {}).setdefault(ctx.group.id, set())
 
 
-def _names(ids: tuple[str, ...]) -> str:
-    return "、".join(ids)
+def _names(ctx: Any, items: Iterable[str]) -> str:
+    """Names or tags listed as the group's language writes a list."""
+    return join_list(ctx.group.language, items)
 
 
 @router.command("tag", "标签", "打标签", role=Role.ADMIN,
@@ -48,7 +51,7 @@ async def _tag_members(ctx: Context[TagsSettings], targets: tuple[str, ...],
     async with ctx.transaction() as session:
         for member in targets:
             await service.add(session, ctx.group.id, member, member, words, "admin", ctx.now)
-    await ctx.reply(ctx.t("tagged", names=_names(targets), tags="、".join(words)))
+    await ctx.reply(ctx.t("tagged", names=_names(ctx, targets), tags=_names(ctx, words)))
 
 
 async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> None:
@@ -61,7 +64,7 @@ async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> No
             names = service.auto_names(ctx.group.language)
             found = [*await service.stored_tags(session, ctx.group.id, member),
                      *(names[key] for key in auto.of(member))]
-            lines.append(ctx.t("member.tags", name=member, tags="、".join(found)) if found
+            lines.append(ctx.t("member.tags", name=member, tags=_names(ctx, found)) if found
                          else ctx.t("member.none", name=member))
     await ctx.reply("\n".join(lines), mention=False)
 
@@ -74,14 +77,15 @@ async def _list_members(ctx: Context[TagsSettings], word: str) -> None:
     if not found:
         await ctx.reply(ctx.t("list.empty", tag=word), mention=False)
         return
-    names = "、".join(list(found.values())[:LIST_LIMIT]) + ("…" if len(found) > LIST_LIMIT else "")
+    more = "…" if len(found) > LIST_LIMIT else ""
+    names = _names(ctx, list(found.values())[:LIST_LIMIT]) + more
     await ctx.reply(ctx.t("list.members", tag=word, count=len(found), names=names), mention=False)
 
 
 async def _list_tags(ctx: Context[TagsSettings]) -> None:
     async with ctx.transaction() as session:
         counts = (await service.stored_counts(session, [ctx.group.id])).get(ctx.group.id, {})
-    auto = "、".join(service.auto_names(ctx.group.language).values())
+    auto = _names(ctx, service.auto_names(ctx.group.language).values())
     if not counts:
         await ctx.reply(ctx.t("list.all.none", auto=auto), mention=False)
         return
@@ -99,7 +103,7 @@ async def untag(ctx: Context[TagsSettings]) -> None:
     async with ctx.transaction() as session:
         removed = sum([await service.remove(session, ctx.group.id, m, words) for m in targets])
     key = "untagged" if removed else "untag.none"
-    await ctx.reply(ctx.t(key, names=_names(targets), tags="、".join(words)))
+    await ctx.reply(ctx.t(key, names=_names(ctx, targets), tags=_names(ctx, words)))
 
 
 # -- the join questionnaire -----------------------------------------------------------------
@@ -149,7 +153,7 @@ async def take_answer(ctx: Context[TagsSettings]) -> bool:
     else:
         async with ctx.transaction() as session:
             tags = await service.stored_tags(session, ctx.group.id, ctx.sender_id)
-        await ctx.reply(ctx.t("answered", name=ctx.sender_name, tags="、".join(tags)))
+        await ctx.reply(ctx.t("answered", name=ctx.sender_name, tags=_names(ctx, tags)))
     return True
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.context import JobContext
+from bot.i18n import join_list
 from plugins.tags import service
 from plugins.tags.settings import TagsSettings
 
@@ -36,7 +37,7 @@ async def post_to_tagged(ctx: JobContext[Any], text: str, tags: Sequence[str]) -
     batches = [members[i:i + size] for i in range(0, len(members), size)]
     await ctx.post(text, mentions=batches[0])
     for batch in batches[1:]:
-        await ctx.post("↑ " + "、".join(tags), mentions=batch)
+        await ctx.post("↑ " + join_list(ctx.group.language, tags), mentions=batch)
     return len(members)
 
 

@@ -523,7 +523,9 @@ class WechatyAdapter:
             return None
         return GroupInfo(id=group_id, name=room.topic or group_id, owner_id=room.owner_id or None,
                          admin_ids=tuple(room.admin_ids or ()),
-                         member_count=len(room.member_ids or ()))
+                         member_count=len(room.member_ids or ()),
+                         member_ids=tuple(m for m in room.member_ids if m != self.self_id)
+                         if room.member_ids else None)  # an unloaded list is not an empty room
 
     async def list_groups(self) -> list[GroupInfo]:
         session = self._ready_session()
