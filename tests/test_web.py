@@ -1,0 +1,177 @@
+"""The operators' web console (issue 19): login, every page, and what its forms do."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.web.models import WebAudit
+from tests.webkit import client, form_token, log_in, set_password, start_bot
+
+
+async def _audit(chat) -> list[tuple[str, str, str | None]]:
+    async with chat.runtime.db.transaction() as session:
+        rows = await session.scalars(select(WebAudit).order_by(WebAudit.id))
+        return [(r.person_id, r.action, r.group_id) for r in rows]
+
+
+async def test_console_sends_a_login_link_by_direct_message_to_admins_only(tmp_path):
+    chat = await start_bot(tmp_path)
+    try:
+        replies = await chat.say("adam", "后台")
+        [dm] = [r for r in replies if r.to == "adam"]
+        assert "https://console.example.org/login/" in dm.text and "10 分钟" in dm.text
+        [told] = [r for r in replies if r.group_id == "g-a"]
+        assert "私信" in told.text and "login" not in told.text  # never the link in the group
+        assert await chat.say("carol", "后台") == [] or all(
+            r.to != "carol" for r in await chat.say("carol", "/console"))
+    finally:
+        await chat.stop()
+
+
+async def test_login_by_link_shows_the_operators_groups_only(tmp_path, database_url):
+    chat = await start_bot(tmp_path, database_url)
+    async with client(chat) as http:
+        assert (await http.get("/")).url.path == "/login"  # no session: the login page
+        await chat.say("carol", "@小助手 今天聚会吗")
+        await log_in(http, chat, "op_a")
+        page = await http.get("/")
+        assert page.status_code == 200
+        assert "读书会" in page.text and "跑步群" not in page.text
+        assert "在线" in page.text  # bot state: logged in
+        english = await http.get("/lang/en?next=/")
+        assert "My groups (1)" in english.text
+    assert ("op_a", "login", "g-a") in await _audit(chat)
+    await chat.stop()
+
+
+async def test_an_admin_sees_only_their_own_group(tmp_path):
+    chat = await start_bot(tmp_path)
+    async with client(chat) as http:
+        await log_in(http, chat, "adam")
+        assert "读书会" in (await http.get("/")).text
+        assert (await http.get("/group/g-a")).status_code == 200
+        assert (await http.get("/group/g-b")).status_code == 403
+    await chat.stop()
+
+
+async def test_password_login(tmp_path):
+    chat = await start_bot(tmp_path)
+    await set_password(chat, "op_b", "correct horse battery")
+    async with client(chat) as http:
+        page = await http.get("/login")
+        token = form_token(page.text)
+        wrong = await http.post("/login", data={"csrf": token, "person": "op_b",
+                                                "password": "nope"})
+        assert wrong.status_code == 401 and "不对" in wrong.text
+        right = await http.post("/login", data={"csrf": token, "person": "op_b",
+                                                "password": "correct horse battery"})
+        assert right.status_code == 200 and "跑步群" in right.text and "读书会" not in right.text
+        cookie = right.history[0].headers["set-cookie"].lower()
+        assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+    assert ("op_b", "login.failed", None) in await _audit(chat)
+    await chat.stop()
+
+
+async def test_group_page(tmp_path):
+    chat = await start_bot(tmp_path)
+    await chat.say("carol", "打卡 读完第三章")
+    await chat.say("dave", "大家好")
+    async with client(chat) as http:
+        await log_in(http, chat, "op_a")
+        page = await http.get("/group/g-a")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "读完第三章" in page.text  # chart, check-in board
+    assert "timed_posts" in page.text  # the next timed post
+    assert "carol" in page.text  # members with their points
+    await chat.stop()
+
+
+async def test_answering_a_question_teaches_the_faq_and_mentions_the_asker(tmp_path,
+                                                                          database_url):
+    chat = await start_bot(tmp_path, database_url)
+    await chat.say("carol", "@小助手 周末有线下活动吗")
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        page = await http.get("/questions")
+        assert "周末有线下活动吗" in page.text
+        qid = page.text.split('action="/questions/')[1].split("/")[0]
+        before = len(chat.sent)
+        done = await http.post(f"/questions/{qid}/answer",
+                               data={"csrf": csrf, "answer": "每月第一个周六，{name}来玩"})
+        assert "已回答" in done.text and "周末有线下活动吗" not in done.text
+    [posted] = chat.sent[before:]
+    assert posted.group_id == "g-a" and posted.mentions == ("carol",)
+    assert posted.text == "每月第一个周六，carol来玩"
+    [again] = await chat.say("dave", "@小助手 周末有线下活动吗")  # taught, like 教
+    assert again.text == "每月第一个周六，dave来玩"
+    assert ("op_a", "qa.answer", "g-a") in await _audit(chat)
+    await chat.stop()
+
+
+async def test_misjudged_and_release_from_the_moderation_page(tmp_path, database_url):
+    chat = await start_bot(tmp_path, database_url)
+    await chat.give("carol", 50)
+    for _ in range(4):
+        await chat.say("carol", "你这个傻瓜")
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        page = await http.get("/moderation")
+        assert page.text.count('class="misjudged"') == 4 and "carol" in page.text
+        assert 'class="release"' in page.text  # the fourth offence: 小黑屋
+        first = page.text.split('action="/moderation/')[1].split("/")[0]  # the newest
+        done = await http.post(f"/moderation/{first}/misjudged", data={"csrf": csrf})
+        assert "已撤销" in done.text
+        assert 'class="release"' not in done.text  # its 小黑屋 was opened
+        third = done.text.split('action="/moderation/')[1].split("/")[0]
+        undone = await http.post(f"/moderation/{third}/unwarn", data={"csrf": csrf})
+        assert "已撤销" in undone.text
+    assert await chat.balance("carol") == 50  # the deduction refunded
+    notices = [d.text for d in chat.sent if d.kind == "notice"]
+    assert any("已撤销对 carol" in n for n in notices)  # the group is told
+    await chat.stop()
+
+
+async def test_config_page_and_edits(tmp_path):
+    chat = await start_bot(tmp_path)
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        check = await http.get("/config")
+        assert "配置正确" in check.text
+        refused = await http.post("/config/g-a/posts", data={
+            "csrf": csrf, "at-0": "25:99", "text-0": "早上好，{group}！"})
+        assert "bot.yaml:" in refused.text and "原配置继续运行" in refused.text
+        assert (tmp_path / "bot.yaml").read_text(encoding="utf-8") == \
+            __import__("tests.webkit").webkit.CONFIG  # put back byte for byte
+        applied = await http.post("/config/g-a/posts", data={
+            "csrf": csrf, "at-0": "07:45", "text-0": "早安，{group}", "new-at": "21:00",
+            "new-text": "晚安"})
+        assert "已保存" in applied.text
+        faq = await http.post("/config/g-a/faq", data={
+            "csrf": csrf, "questions-0": "怎么打卡 | 如何签到", "answer-0": "发送「打卡」即可。",
+            "new-questions": "停车在哪里", "new-answer": "图书馆地下车库"})
+        assert "已保存" in faq.text
+    text = (tmp_path / "bot.yaml").read_text(encoding="utf-8")
+    assert "# every morning" in text and "# only the reading club" in text  # comments kept
+    assert 'at: "07:45"' in text and "晚安" in text
+    assert "# FAQ of the reading club" in (tmp_path / "config/faq/a.yaml").read_text("utf-8")
+    [answer] = await chat.say("carol", "@小助手 停车在哪里")
+    assert answer.text == "图书馆地下车库"  # applied like /reload
+    posts = await chat.advance_to("2026-11-24 07:46")
+    assert any(p.text == "早安，读书会" for p in posts)
+    await chat.stop()
+
+
+async def test_digest_archive_shows_each_days_digest_with_its_chart(tmp_path):
+    chat = await start_bot(tmp_path)
+    await chat.say("carol", "大家好")
+    sent = await chat.advance_to("2026-11-24 08:31")  # the digest goes out at 08:30
+    [digest] = [d for d in sent if d.to == "op_a"]
+    async with client(chat) as http:
+        await log_in(http, chat, "op_a")
+        page = await http.get("/digests?day=2026-11-23")
+    assert page.status_code == 200
+    assert "data:image/png;base64," in page.text
+    first_line = digest.text.splitlines()[0]
+    assert first_line in page.text  # the text as the operator received it
+    assert "跑步群" not in page.text  # op_b's group is in op_b's digest only
+    await chat.stop()
