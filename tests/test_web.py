@@ -175,3 +175,24 @@ async def test_digest_archive_shows_each_days_digest_with_its_chart(tmp_path):
     assert first_line in page.text  # the text as the operator received it
     assert "跑步群" not in page.text  # op_b's group is in op_b's digest only
     await chat.stop()
+
+
+def test_bot_run_serves_the_console_beside_the_console_adapter(tmp_path):
+    """`bot run` with web.enabled: one process, one event loop, both answering."""
+    import httpx
+
+    from tests.webrun import BotProcess
+
+    bot = BotProcess(tmp_path)
+    try:
+        link = bot.login_link("op_a")
+        with httpx.Client(follow_redirects=True) as http:
+            page = http.get(link)
+            token = page.text.split('name="csrf" value="')[1].split('"')[0]
+            overview = http.post(link, data={"csrf": token})
+            assert overview.status_code == 200 and "读书会" in overview.text
+        bot.type("/as carol", "打卡 第一天")  # the chat goes on answering meanwhile
+        bot.wait_for(lambda m: m.get("group") == "g-a" and "carol" in m.get("mentions", []))
+    finally:
+        output = bot.stop()
+    assert bot.process.returncode == 0, output
