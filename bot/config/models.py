@@ -209,7 +209,7 @@ class WebSettings(Strict):
 
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = Field(8788, ge=0, le=65535)
+    port: int = Field(8789, ge=0, le=65535)  # 8787: health; 8788: the gateway (README)
     # The address people open, for the login links the bot sends (no trailing slash);
     # default: http://host:port.
     public_url: str | None = None

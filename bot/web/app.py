@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from bot.web import actions, auth, configedit, queries
 from bot.web.charts import bars, sparkline
+from bot.web.rows import overview_rows
 from bot.web.texts import TEXTS
 
 if TYPE_CHECKING:
@@ -51,10 +52,11 @@ class Console:
         self.runtime = runtime
         settings = runtime.config.config.web
         self.limiter = auth.LoginLimiter(settings.login_attempts, settings.login_window)
+        self.closed_days = queries.ClosedDays()
         self.env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True,
                                lstrip_blocks=True)
-        self.env.globals.update(sparkline=sparkline, bars=bars)
+        self.env.globals.update(sparkline=sparkline, bars=bars, overview_rows=overview_rows)
 
     @property
     def settings(self) -> Any:
@@ -248,7 +250,7 @@ def create_app(runtime: BotRuntime) -> Starlette:
     @signed_in
     async def overview(request: Request, viewer: auth.Viewer, form: dict[str, str]) -> Response:
         groups = [runtime.config.groups[g] for g in viewer.group_ids]
-        rows = await queries.overview(runtime, groups)
+        rows = await queries.overview(runtime, groups, console.closed_days)
         return console.page(request, "overview.html", viewer=viewer, rows=rows,
                             state=queries.bot_state(runtime))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +20,26 @@ from bot.digest import service as digest
 from bot.groups import GroupSetup
 from bot.ledger import PointsAccount
 from bot.storage import chunked
+from bot.web.charts import sparkline
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A group's finished days, as the digest reports them (cached: they do not change)."""
+
+    yesterday: int
+    yesterday_speakers: int
+    joins: int
+    leaves: int
+    trend: tuple[int | None, ...]  # the last 7 finished days, oldest first
+    at_risk: bool
+    silent_days: int
+    drop: float | None
+    removed: bool
+    sparkline: Markup
 
 
 @dataclass
@@ -32,15 +50,16 @@ class GroupRow:
     name: str
     today: int
     today_speakers: int
-    yesterday: int
-    yesterday_speakers: int
-    joins: int
-    leaves: int
-    trend: list[int | None]  # the last 7 finished days, oldest first
-    at_risk: bool
-    silent_days: int
-    drop: float | None
-    removed: bool
+    closed: Closed
+
+
+def _closed(item: digest.GroupDigest) -> Closed:
+    figure = {f.key: f.value for f in item.figures}
+    trend = tuple(item.series[-7:])
+    return Closed(int(figure.get("core.messages", 0)), int(figure.get("core.speakers", 0)),
+                  int(figure.get("core.joins", 0)), int(figure.get("core.leaves", 0)), trend,
+                  item.at_risk, item.silent_days, item.drop, item.removed_at is not None,
+                  sparkline(trend))
 
 
 @dataclass
@@ -56,33 +75,46 @@ def bot_state(runtime: BotRuntime) -> BotState:
                     runtime.adapter.name)
 
 
-async def overview(runtime: BotRuntime, groups: Sequence[GroupSetup]) -> list[GroupRow]:
+@dataclass
+class ClosedDays:
+    """The digest's figures for finished days, computed once per group and day: they do
+    not change once the day is over, so only today's counts are queried on every view.
+    Cleared when the config is reloaded (groups, timezones or risk rules may change)."""
+
+    config_id: int = 0
+    items: dict[tuple[str, date], Closed] = field(default_factory=dict)
+
+    def missing(self, config_id: int, refs: Sequence[digest.GroupRef]
+                ) -> list[digest.GroupRef]:
+        if config_id != self.config_id or len(self.items) > 100_000:
+            self.config_id, self.items = config_id, {}
+        return [r for r in refs if (r.id, r.day) not in self.items]
+
+
+async def overview(runtime: BotRuntime, groups: Sequence[GroupSetup],
+                   closed: ClosedDays | None = None) -> list[GroupRow]:
     """Yesterday (a finished day, as the digest reports it, with its risk rules) and today
     so far, for every group: the digest's core figures without the plugins' hooks."""
     if not groups:
         return []
+    closed = closed if closed is not None else ClosedDays()
     now = runtime.clock.now()
-    settings = runtime.config.config.digest
-    refs = [digest.GroupRef(g.id, g.name, g.timezone,
-                            now.astimezone(g.timezone).date() - timedelta(days=1))
-            for g in groups]
-    computed = await digest.compute(runtime.db.transaction, (), refs, settings,
-                                    runtime.config.config.bot.language)
     today = {g.id: now.astimezone(g.timezone).date() for g in groups}
+    refs = [digest.GroupRef(g.id, g.name, g.timezone, today[g.id] - timedelta(days=1))
+            for g in groups]
+    missing = closed.missing(id(runtime.config), refs)
+    if missing:
+        computed = await digest.compute(runtime.db.transaction, (), missing,
+                                        runtime.config.config.digest,
+                                        runtime.config.config.bot.language)
+        closed.items.update({(d.group.id, d.group.day): _closed(d) for d in computed.groups})
     async with runtime.db.transaction() as session:
         messages, speakers = await digest._activity(  # the digest's own aggregate
             session, list(today), min(today.values()), max(today.values()))
-    rows = []
-    for item in computed.groups:
-        gid, day = item.group.id, today[item.group.id]
-        figure = {f.key: f.value for f in item.figures}
-        rows.append(GroupRow(
-            gid, item.group.name, int(messages.get((gid, day), 0)),
-            int(speakers.get((gid, day), 0)), int(figure.get("core.messages", 0)),
-            int(figure.get("core.speakers", 0)), int(figure.get("core.joins", 0)),
-            int(figure.get("core.leaves", 0)), item.series[-7:], item.at_risk,
-            item.silent_days, item.drop, item.removed_at is not None))
-    rows.sort(key=lambda r: (not r.at_risk, r.name))
+    rows = [GroupRow(r.id, r.name, int(messages.get((r.id, today[r.id]), 0)),
+                     int(speakers.get((r.id, today[r.id]), 0)), closed.items[(r.id, r.day)])
+            for r in refs]
+    rows.sort(key=lambda r: (not r.closed.at_risk, r.name))
     return rows
 
 

@@ -32,7 +32,9 @@ class WebConsole:
                                 lifespan="off", log_level="warning", access_log=False,
                                 proxy_headers=True, server_header=False)
         self.server = _Server(config)
+        self.runtime = runtime
         self.task: asyncio.Task[None] | None = None
+        self.warming: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.server.serve(), name="web-console")
@@ -41,6 +43,19 @@ class WebConsole:
         if self.task.done():  # could not bind: say why and go on without it
             self.task.result()
         log.info("web console on http://%s:%s", self.server.config.host, self.port)
+        self.warming = asyncio.create_task(self._warm(), name="web-console-warm-up")
+
+    async def _warm(self) -> None:
+        """The overview's finished days for every group, computed once before anyone asks
+        (the first view of 2,000 groups would otherwise wait for them)."""
+        from bot.web import queries
+
+        app = self.server.config.app
+        try:
+            await queries.overview(self.runtime, list(self.runtime.config.groups.values()),
+                                   app.state.console.closed_days)
+        except Exception:  # only a warm-up: the page computes them when opened
+            log.warning("could not warm the console's overview", exc_info=True)
 
     @property
     def port(self) -> int:
@@ -51,6 +66,8 @@ class WebConsole:
         return int(self.server.config.port)
 
     async def stop(self) -> None:
+        if self.warming is not None:
+            self.warming.cancel()
         if self.task is None:
             return
         self.server.should_exit = True
