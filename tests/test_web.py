@@ -196,3 +196,40 @@ def test_bot_run_serves_the_console_beside_the_console_adapter(tmp_path):
     finally:
         output = bot.stop()
     assert bot.process.returncode == 0, output
+
+
+def test_bot_web_passwd_sets_a_password_for_someone_with_groups(tmp_path):
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.storage import Database
+    from bot.web import auth
+    from tests.webkit import write_deployment
+
+    path = write_deployment(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    nobody = CliRunner().invoke(app, ["web", "passwd", "carol", "-c", str(path)])
+    assert nobody.exit_code != 0 and "not an operator" in nobody.output
+    short = CliRunner().invoke(app, ["web", "passwd", "adam", "-c", str(path),
+                                     "--database", url], input="short\nshort\n")
+    assert short.exit_code != 0
+    done = CliRunner().invoke(app, ["web", "passwd", "adam", "-c", str(path), "--database", url],
+                              input="a long passphrase\na long passphrase\n")
+    assert done.exit_code == 0, done.output
+
+    async def stored() -> str:
+        db = Database(url, tmp_path)
+        try:
+            async with db.transaction() as session:
+                ok = await auth.password_ok(session, "adam", "a long passphrase")
+                wrong = await auth.password_ok(session, "adam", "a long passphras")
+                row = await session.get(auth.WebPassword, "adam")
+                assert ok and not wrong
+                return row.hash
+        finally:
+            await db.close()
+
+    stored_hash = asyncio.run(stored())
+    assert stored_hash.startswith("scrypt$") and "a long passphrase" not in stored_hash

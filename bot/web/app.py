@@ -70,9 +70,13 @@ class Console:
 
     # -- rendering ---------------------------------------------------------------------------
 
+    def text(self, request: Request, key: str, **values: object) -> str:
+        return TEXTS.get(language_of(request, self.runtime.config.config.bot.language), key,
+                         **values)
+
     def page(self, request: Request, template: str, status: int = 200,
              viewer: auth.Viewer | None = None, **values: Any) -> HTMLResponse:
-        language = language_of(request)
+        language = language_of(request, self.runtime.config.config.bot.language)
 
         def t(key: str, **more: object) -> str:
             return TEXTS.get(language, key, **more)
@@ -80,8 +84,17 @@ class Console:
         def local(at: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
             return at.astimezone(self.zone()).strftime(fmt) if at else t("never")
 
+        def rule(name: str) -> str:
+            """A moderation rule as the group's notices name it."""
+            try:
+                from plugins.moderation.texts import TEXTS as RULES
+
+                return RULES.get(language, f"rule.{name}")
+            except (ImportError, KeyError):
+                return name
+
         html = self.env.get_template(template).render(
-            t=t, lang=language, viewer=viewer, local=local, path=request.url.path,
+            t=t, lang=language, viewer=viewer, local=local, path=request.url.path, rule=rule,
             groups=self.runtime.config.groups, **values)
         return secure(HTMLResponse(html, status_code=status))
 
@@ -104,6 +117,7 @@ class Console:
     async def start_session(self, request: Request, person_id: str, group_id: str | None,
                             how: str) -> Response:
         async with self.runtime.db.transaction() as session:
+            await auth.forget_expired(session, self.now())
             token = await auth.new_session(session, person_id, group_id, self.now(),
                                            self.settings.session_hours)
             auth.audit(session, self.now(), person_id, "login", group_id, how,
@@ -131,8 +145,10 @@ def address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def language_of(request: Request) -> str:
-    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+def language_of(request: Request, default: str = "zh") -> str:
+    """The 中/EN switch's choice, else the bot's language (Chinese unless set to en)."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in ("zh", "en") else default
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -279,7 +295,7 @@ def create_app(runtime: BotRuntime) -> Starlette:
             return await questions.inner(request, viewer, form, error=str(exc))
         await console.audit(request, viewer, "qa.answer", result.group_id,
                             f"question {qid}: {form.get('answer', '')[:200]}")
-        done = TEXTS.get(language_of(request), "questions.done", asker=result.asker,
+        done = console.text(request, "questions.done", asker=result.asker,
                          closed=result.closed)
         return await questions.inner(request, viewer, form, done=done)
 
@@ -319,7 +335,7 @@ def create_app(runtime: BotRuntime) -> Starlette:
         except actions.ActionRefused as exc:
             return await moderation.inner(request, viewer, form, error=str(exc))
         await console.audit(request, viewer, "blackroom.release", gid, member)
-        done = (TEXTS.get(language_of(request), "moderation.released", name=member)
+        done = (console.text(request, "moderation.released", name=member)
                 if released else None)
         return await moderation.inner(request, viewer, form, done=done)
 
@@ -388,7 +404,7 @@ def create_app(runtime: BotRuntime) -> Starlette:
                                 "refused: " + "; ".join(shown)[:1500] if issues else "applied")
             if issues:
                 return await config_group.inner(request, viewer, form, refused=shown)
-            done = TEXTS.get(language_of(request), "config.applied")
+            done = console.text(request, "config.applied")
             return await config_group.inner(request, viewer, form, done=done)
 
         return handler

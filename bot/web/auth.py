@@ -139,6 +139,13 @@ async def find_session(session: AsyncSession, token: str, now: datetime) -> WebS
     return found if found is not None and found.expires_at > now else None
 
 
+async def forget_expired(session: AsyncSession, now: datetime) -> None:
+    """Expired sessions and old links go (a login is rare enough to do it then)."""
+    await session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    await session.execute(delete(WebLoginLink).where(
+        WebLoginLink.expires_at < now - timedelta(days=1)))
+
+
 async def end_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
 

@@ -135,7 +135,7 @@ class GroupPage:
     messages: list[int]
     segments: dict[str, int]
     checkins_today: list[tuple[str, str]]  # (name, note)
-    streaks: list[tuple[str, int]]  # (name, best streak)
+    streaks: list[tuple[str, int]]  # (name, current streak), as 打卡榜 shows them
     next_posts: list[tuple[datetime, str]]
     games: list[tuple[datetime, str, str]]  # (started, game, outcome)
     members: list[Member]
@@ -179,11 +179,10 @@ async def _checkins(session: AsyncSession, group_id: str, today: date
         .where(CheckinRecord.group_id == group_id, CheckinRecord.day == today)
         .order_by(CheckinRecord.at).limit(100))
     board = [(name or member, note or "") for member, name, note in rows]
-    best = await session.execute(
-        select(CheckinMember.member_id, CheckinMember.name, CheckinMember.best_streak)
-        .where(CheckinMember.group_id == group_id, CheckinMember.best_streak > 0)
-        .order_by(CheckinMember.best_streak.desc()).limit(10))
-    return board, [(name or member, streak) for member, name, streak in best]
+    from plugins.checkin import service  # the board 打卡榜 shows: current streaks
+
+    streaks, _ = await service.rankings(session, group_id, today)
+    return board, streaks
 
 
 def _next_posts(runtime: BotRuntime, group: GroupSetup, count: int = 5
