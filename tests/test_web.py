@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.web.models import WebAudit
-from tests.webkit import client, form_token, log_in, set_password, start_bot
+from tests.webkit import CONFIG, client, form_token, log_in, set_password, start_bot
 
 
 async def _audit(chat) -> list[tuple[str, str, str | None]]:
@@ -140,8 +140,7 @@ async def test_config_page_and_edits(tmp_path):
         refused = await http.post("/config/g-a/posts", data={
             "csrf": csrf, "at-0": "25:99", "text-0": "早上好，{group}！"})
         assert "bot.yaml:" in refused.text and "原配置继续运行" in refused.text
-        assert (tmp_path / "bot.yaml").read_text(encoding="utf-8") == \
-            __import__("tests.webkit").webkit.CONFIG  # put back byte for byte
+        assert (tmp_path / "bot.yaml").read_text(encoding="utf-8") == CONFIG  # as it was
         applied = await http.post("/config/g-a/posts", data={
             "csrf": csrf, "at-0": "07:45", "text-0": "早安，{group}", "new-at": "21:00",
             "new-text": "晚安"})
@@ -152,6 +151,9 @@ async def test_config_page_and_edits(tmp_path):
         assert "已保存" in faq.text
     text = (tmp_path / "bot.yaml").read_text(encoding="utf-8")
     assert "# every morning" in text and "# only the reading club" in text  # comments kept
+    kept = text.splitlines()
+    assert [line for line in CONFIG.splitlines() if line not in kept] == [
+        '          - at: "08:30"   # every morning', "            text: 早上好，{group}！"]
     assert 'at: "07:45"' in text and "晚安" in text
     assert "# FAQ of the reading club" in (tmp_path / "config/faq/a.yaml").read_text("utf-8")
     [answer] = await chat.say("carol", "@小助手 停车在哪里")

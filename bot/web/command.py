@@ -18,11 +18,14 @@ router = Router()
 TEXTS = Texts(
     zh={
         "off": "网页后台没有开启（bot.yaml 的 web.enabled）。",
+        "no_dm": "这个平台不能私信，请在服务器上运行 bot web passwd 设置密码登录。",
         "sent": "登录链接已私信发给你，{minutes} 分钟内有效，只能用一次。",
         "link": "运营后台登录链接（{minutes} 分钟内有效，只能用一次，请勿转发）：\n{url}",
     },
     en={
         "off": "The web console is off (web.enabled in bot.yaml).",
+        "no_dm": "This platform cannot send direct messages: set a password with "
+                 "`bot web passwd` on the server and log in with it.",
         "sent": "I sent you a login link by direct message: valid {minutes} minutes, once.",
         "link": "Your console login link (valid {minutes} minutes, single use; do not "
                 "forward it):\n{url}",
@@ -47,6 +50,9 @@ async def console_link(ctx: Context[Any]) -> None:
     language = ctx.group.language
     if not settings.enabled:
         await ctx.reply(TEXTS.get(language, "off"))
+        return
+    if not ctx.capabilities.direct_message:  # never a login link into the group
+        await ctx.reply(TEXTS.get(language, "no_dm"))
         return
     minutes = f"{settings.link_minutes:g}"
     async with ctx.transaction() as session:

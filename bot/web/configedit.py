@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import shutil
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +34,16 @@ class EditRefused(Exception):
     pass
 
 
+def _null(representer: Any, _: None) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
 def _yaml() -> YAML:
     yaml = YAML()  # round-trip: comments, order, quotes and flow style kept
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(type(None), _null)  # `null` stays `null`
     return yaml
 
 
@@ -47,6 +55,35 @@ def _dump(data: Any) -> str:
     out = io.StringIO()
     _yaml().dump(data, out)
     return out.getvalue()
+
+
+def _splice(original: str, before: str, after: str) -> str:
+    """The edit (ruamel's dump before → after) applied to the file as it was written.
+
+    ruamel keeps comments, but re-wraps what a person wrapped by hand elsewhere in the
+    file; so only the lines the edit changed are replaced, found through the lines the
+    original and its unedited dump share. Where the edit touches a line the dump wrote
+    differently, the whole dump is used (still with every comment)."""
+    old, dumped, new = (t.splitlines(keepends=True) for t in (original, before, after))
+    to_original: dict[int, int] = {}
+    for block in SequenceMatcher(None, dumped, old, autojunk=False).get_matching_blocks():
+        for n in range(block.size):
+            to_original[block.a + n] = block.b + n
+    result, cursor = [], 0
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, dumped, new,
+                                               autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        # The changed lines must sit between lines the original has, in the same order.
+        start = to_original.get(i1 - 1, -1) + 1 if i1 > 0 else 0
+        end = to_original.get(i2) if i2 < len(dumped) else len(old)
+        if (i1 > 0 and i1 - 1 not in to_original) or end is None or start < cursor or \
+                any(n not in to_original for n in range(i1, i2)) or \
+                end - start != i2 - i1:
+            return after
+        result += old[cursor:start] + new[j1:j2]
+        cursor = end
+    return "".join(result + old[cursor:])
 
 
 async def check(runtime: BotRuntime) -> list[ConfigIssue]:
@@ -63,17 +100,26 @@ async def check(runtime: BotRuntime) -> list[ConfigIssue]:
 
 async def apply(runtime: BotRuntime, path: Path, text: str) -> list[ConfigIssue]:
     """Write `text` to `path` and reload; on refusal put the old bytes back."""
+    target = path.resolve()  # a bot.yaml that is a link: the file it points at
     async with _edit_lock:
-        old = path.read_bytes()
-        path.write_text(text, encoding="utf-8")
+        old = target.read_bytes()
+        _replace(target, text.encode("utf-8"))
         try:
             issues = await runtime.reload()
         except BaseException:
-            path.write_bytes(old)
+            _replace(target, old)
             raise
         if issues:
-            path.write_bytes(old)
+            _replace(target, old)
         return issues
+
+
+def _replace(target: Path, content: bytes) -> None:
+    """Whole or not at all: a crash mid-write leaves the old file, never half of one."""
+    temporary = target.with_name(f".{target.name}.console-edit")
+    temporary.write_bytes(content)
+    shutil.copymode(target, temporary)
+    os.replace(temporary, target)
 
 
 # -- timed posts ------------------------------------------------------------------------------
@@ -115,7 +161,9 @@ def timed_posts(config: LoadedConfig, group: GroupSetup) -> list[PostRow] | None
 def edit_timed_posts(config: LoadedConfig, group: GroupSetup, form: dict[str, str]) -> str:
     """bot.yaml's new text: each post's `at`/`text` as edited, `delete-N` removed, and a
     new post from `new-at`/`new-text`; everything else as it was."""
-    doc = _load(config.path)
+    original = config.path.read_text(encoding="utf-8")
+    doc = _yaml().load(original)
+    before = _dump(doc)
     node = _posts_node(doc, group.id)
     if node is None:
         raise EditRefused("本群没有启用定时消息 / timed_posts is not enabled here")
@@ -134,7 +182,7 @@ def edit_timed_posts(config: LoadedConfig, group: GroupSetup, form: dict[str, st
         post["at"] = DoubleQuotedScalarString(new_at)
         post["text"] = new_text
         node.append(post)
-    return _dump(doc)
+    return _splice(original, before, _dump(doc))
 
 
 # -- FAQ -----------------------------------------------------------------------------------------
@@ -171,9 +219,11 @@ def faq_entries(path: Path) -> list[FaqRow]:
 
 
 def edit_faq(path: Path, form: dict[str, str]) -> str:
-    doc = _load(path)
+    original = path.read_text(encoding="utf-8")
+    doc = _yaml().load(original)
     if doc is None:
         doc = CommentedMap()
+    before = _dump(doc)
     entries = doc.setdefault("entries", CommentedSeq())
     for index in range(len(entries) - 1, -1, -1):
         entry = entries[index]
@@ -193,7 +243,7 @@ def edit_faq(path: Path, form: dict[str, str]) -> str:
         entry["questions"] = _flow(new_questions or [])
         entry["answer"] = new_answer
         entries.append(entry)
-    return _dump(doc)
+    return _splice(original, before, _dump(doc))
 
 
 def _questions(text: str | None) -> list[str] | None:
