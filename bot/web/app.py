@@ -7,6 +7,7 @@ written to the audit log. Pages only read: the message path never waits for them
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import secrets
@@ -53,6 +54,7 @@ class Console:
         settings = runtime.config.config.web
         self.limiter = auth.LoginLimiter(settings.login_attempts, settings.login_window)
         self.closed_days = queries.ClosedDays()
+        self.edit_lock = asyncio.Lock()  # config edits, one at a time
         self.env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True,
                                lstrip_blocks=True)
@@ -398,7 +400,7 @@ def create_app(runtime: BotRuntime) -> Starlette:
                     text = configedit.edit_faq(path, form)
             except configedit.EditRefused as exc:
                 return await config_group.inner(request, viewer, form, refused=[str(exc)])
-            issues = await configedit.apply(runtime, path, text)
+            issues = await configedit.apply(runtime, path, text, console.edit_lock)
             shown = [i.shown(runtime.config.base_dir) for i in issues]
             await console.audit(request, viewer, f"config.{kind}", group.id,
                                 "refused: " + "; ".join(shown)[:1500] if issues else "applied")

@@ -27,7 +27,6 @@ from bot.groups import GroupSetup
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
 
-_edit_lock = asyncio.Lock()  # one edit at a time: each restores its own file on refusal
 
 
 class EditRefused(Exception):
@@ -87,21 +86,24 @@ def _splice(original: str, before: str, after: str) -> str:
 
 
 async def check(runtime: BotRuntime) -> list[ConfigIssue]:
-    """What `bot config check` says about the file on disk now."""
-    from bot.config import load_config
+    """What `bot config check` says about the file on disk now (read as /reload reads it:
+    off the event loop, one load at a time, within the reload time limit)."""
+    from bot.config.loader import load_config_off_loop
 
     try:
-        await asyncio.to_thread(load_config, runtime.config.path, runtime.plugins,
-                                runtime.builtins)
+        await load_config_off_loop(runtime.config.path, runtime.plugins, runtime.builtins,
+                                   runtime.config.config.limits.reload_seconds)
     except ConfigError as exc:
         return exc.issues
     return []
 
 
-async def apply(runtime: BotRuntime, path: Path, text: str) -> list[ConfigIssue]:
-    """Write `text` to `path` and reload; on refusal put the old bytes back."""
+async def apply(runtime: BotRuntime, path: Path, text: str, lock: asyncio.Lock
+                ) -> list[ConfigIssue]:
+    """Write `text` to `path` and reload; on refusal put the old bytes back. `lock`: one
+    edit at a time, so each puts back its own file."""
     target = path.resolve()  # a bot.yaml that is a link: the file it points at
-    async with _edit_lock:
+    async with lock:
         old = target.read_bytes()
         _replace(target, text.encode("utf-8"))
         try:
