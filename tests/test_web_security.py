@@ -153,3 +153,15 @@ async def test_html_in_names_and_messages_is_escaped_everywhere(chat):
         assert "&lt;script&gt;" in group and "&lt;img src=x" in group  # shown, as text
         assert "&lt;img src=x" in (await http.get("/questions")).text
         assert "&lt;img src=x" in (await http.get("/moderation")).text
+
+
+async def test_a_rooms_own_admin_sees_that_room_only(chat):
+    """The platform's admins count where the bot runs the group (as for chat commands):
+    the link carries the group the bot checked them in, and nothing more."""
+    chat.chat.groups["g-a"].admin_ids = ("roomie",)
+    async with client(chat) as http:
+        await log_in(http, chat, "roomie")
+        assert "读书会" in (await http.get("/")).text
+        assert (await http.get("/group/g-a")).status_code == 200
+        assert (await http.get("/group/g-b")).status_code == 403
+    assert all(r.to != "roomie" for r in await chat.say("roomie", "后台", group="g-b"))
