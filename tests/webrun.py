@@ -89,7 +89,7 @@ class BotProcess:
             self.process.stdin.write((line + "\n").encode("utf-8"))
         self.process.stdin.flush()
 
-    def wait_for(self, predicate: Any, timeout: float = 30) -> dict[str, Any]:
+    def wait_for(self, predicate: Any, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._drain()
