@@ -235,3 +235,24 @@ def test_bot_web_passwd_sets_a_password_for_someone_with_groups(tmp_path):
 
     stored_hash = asyncio.run(stored())
     assert stored_hash.startswith("scrypt$") and "a long passphrase" not in stored_hash
+
+
+async def test_overview_figures_today_live_yesterday_as_the_digest_counts(tmp_path):
+    chat = await start_bot(tmp_path)
+    for text in ("早", "今天读什么", "好"):
+        await chat.say("carol", text)
+    await chat.advance_to("2026-11-24 10:00")
+    async with client(chat) as http:
+        await log_in(http, chat, "op_a")
+        await chat.say("dave", "大家好")
+        await chat.say("erin", "早上好")
+        await chat.runtime.activity.flush()  # the running bot's 5-second flush
+        row = (await http.get("/")).text.split('href="/group/g-a">')[1].split("</tr>")[0]
+        today, yesterday = row.split('<td class="n">')[1:3]
+        assert today.startswith("3<") and "/ 3" in today  # with op_a's 后台: 3 people
+        assert yesterday.startswith("3<") and "/ 1" in yesterday
+        await chat.say("dave", "还有人吗")
+        await chat.runtime.activity.flush()
+        row = (await http.get("/")).text.split('href="/group/g-a">')[1].split("</tr>")[0]
+        assert row.split('<td class="n">')[1].startswith("4<")  # today is never cached
+    await chat.stop()

@@ -77,18 +77,24 @@ def bot_state(runtime: BotRuntime) -> BotState:
 
 @dataclass
 class ClosedDays:
-    """The digest's figures for finished days, computed once per group and day: they do
-    not change once the day is over, so only today's counts are queried on every view.
-    Cleared when the config is reloaded (groups, timezones or risk rules may change)."""
+    """The digest's figures for finished days, computed once per group and day and kept for
+    an hour: a finished day hardly changes (a backlog delivered after a reconnect still
+    counts on the day it was sent), so most views query only today's counts. Cleared when
+    the config is reloaded (groups, timezones or risk rules may change)."""
 
+    keep: timedelta = timedelta(hours=1)
     config_id: int = 0
-    items: dict[tuple[str, date], Closed] = field(default_factory=dict)
+    items: dict[tuple[str, date], tuple[datetime, Closed]] = field(default_factory=dict)
 
-    def missing(self, config_id: int, refs: Sequence[digest.GroupRef]
+    def missing(self, config_id: int, refs: Sequence[digest.GroupRef], now: datetime
                 ) -> list[digest.GroupRef]:
         if config_id != self.config_id or len(self.items) > 100_000:
             self.config_id, self.items = config_id, {}
-        return [r for r in refs if (r.id, r.day) not in self.items]
+        return [r for r in refs if (found := self.items.get((r.id, r.day))) is None
+                or now - found[0] >= self.keep]
+
+    def get(self, group_id: str, day: date) -> Closed:
+        return self.items[(group_id, day)][1]
 
 
 async def overview(runtime: BotRuntime, groups: Sequence[GroupSetup],
@@ -102,17 +108,18 @@ async def overview(runtime: BotRuntime, groups: Sequence[GroupSetup],
     today = {g.id: now.astimezone(g.timezone).date() for g in groups}
     refs = [digest.GroupRef(g.id, g.name, g.timezone, today[g.id] - timedelta(days=1))
             for g in groups]
-    missing = closed.missing(id(runtime.config), refs)
+    missing = closed.missing(id(runtime.config), refs, now)
     if missing:
         computed = await digest.compute(runtime.db.transaction, (), missing,
                                         runtime.config.config.digest,
                                         runtime.config.config.bot.language)
-        closed.items.update({(d.group.id, d.group.day): _closed(d) for d in computed.groups})
+        closed.items.update({(d.group.id, d.group.day): (now, _closed(d))
+                             for d in computed.groups})
     async with runtime.db.transaction() as session:
         messages, speakers = await digest._activity(  # the digest's own aggregate
             session, list(today), min(today.values()), max(today.values()))
     rows = [GroupRow(r.id, r.name, int(messages.get((r.id, today[r.id]), 0)),
-                     int(speakers.get((r.id, today[r.id]), 0)), closed.items[(r.id, r.day)])
+                     int(speakers.get((r.id, today[r.id]), 0)), closed.get(r.id, r.day))
             for r in refs]
     rows.sort(key=lambda r: (not r.closed.at_risk, r.name))
     return rows
