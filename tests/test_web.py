@@ -81,7 +81,7 @@ async def test_group_page(tmp_path):
         page = await http.get("/group/g-a")
     assert page.status_code == 200
     assert "<svg" in page.text and "读完第三章" in page.text  # chart, check-in board
-    assert "timed_posts" in page.text  # the next timed post
+    assert "早上好，{group}！" in page.text  # the next timed post
     assert "carol" in page.text  # members with their points
     await chat.stop()
 

@@ -20,6 +20,7 @@ from bot.digest import service as digest
 from bot.groups import GroupSetup
 from bot.ledger import PointsAccount
 from bot.storage import chunked
+from bot.text import excerpt
 from bot.web.charts import sparkline
 
 if TYPE_CHECKING:
@@ -194,15 +195,26 @@ async def _checkins(session: AsyncSession, group_id: str, today: date
 
 def _next_posts(runtime: BotRuntime, group: GroupSetup, count: int = 5
                 ) -> list[tuple[datetime, str]]:
-    """The group's next timed jobs (posts, reminders, quizzes), from the scheduler."""
+    """The group's next timed jobs (posts, reminders, quizzes), from the scheduler; a post
+    is shown by its text (or its pool or file)."""
     now = runtime.clock.now()
+    shown: dict[str, str] = {}
+    for enabled in group.plugins:
+        for job in enabled.plugin.jobs:
+            for schedule in job.when(enabled.settings):
+                payload = schedule.payload
+                what = (getattr(payload, "text", None) or getattr(payload, "pool", None)
+                        or getattr(payload, "text_file", None))
+                if what:
+                    key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
+                    shown[key] = f"{enabled.plugin.title}：{excerpt(str(what), 40)}"
     upcoming = []
     for job in runtime.scheduler.jobs:
         if job.group_id != group.id or job.background:
             continue
         slot = job.next_slot(now)
         if slot is not None:
-            upcoming.append((slot.astimezone(group.timezone), job.key))
+            upcoming.append((slot.astimezone(group.timezone), shown.get(job.key, job.key)))
     return sorted(upcoming)[:count]
 
 
