@@ -256,3 +256,12 @@ async def test_overview_figures_today_live_yesterday_as_the_digest_counts(tmp_pa
         row = (await http.get("/")).text.split('href="/group/g-a">')[1].split("</tr>")[0]
         assert row.split('<td class="n">')[1].startswith("4<")  # today is never cached
     await chat.stop()
+
+
+def test_every_console_text_in_both_languages():
+    from bot.web.command import TEXTS as COMMAND_TEXTS
+    from bot.web.texts import TEXTS
+
+    assert TEXTS.missing_translations() == set()
+    assert COMMAND_TEXTS.missing_translations() == set()
+    assert TEXTS.get("en", "streak", days=1) == "1 day"

@@ -207,7 +207,7 @@ def _next_posts(runtime: BotRuntime, group: GroupSetup, count: int = 5
                         or getattr(payload, "text_file", None))
                 if what:
                     key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
-                    shown[key] = f"{enabled.plugin.title}：{excerpt(str(what), 40)}"
+                    shown[key] = excerpt(str(what), 40)
     upcoming = []
     for job in runtime.scheduler.jobs:
         if job.group_id != group.id or job.background:
