@@ -165,3 +165,11 @@ async def test_a_rooms_own_admin_sees_that_room_only(chat):
         assert (await http.get("/group/g-a")).status_code == 200
         assert (await http.get("/group/g-b")).status_code == 403
     assert all(r.to != "roomie" for r in await chat.say("roomie", "后台", group="g-b"))
+
+
+async def test_the_language_switch_redirects_only_within_the_console(chat):
+    async with client(chat) as http:
+        for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+            response = await http.get("/lang/en", params={"next": target},
+                                      follow_redirects=False)
+            assert response.headers["location"] == "/", target

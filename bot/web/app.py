@@ -257,8 +257,8 @@ def create_app(runtime: BotRuntime) -> Starlette:
     async def set_language(request: Request) -> Response:
         language = "en" if request.path_params["lang"] == "en" else "zh"
         back = request.query_params.get("next", "/")
-        response = RedirectResponse(back if back.startswith("/") and not back.startswith("//")
-                                    else "/", status_code=303)
+        local = back.startswith("/") and not back.startswith("//") and "\\" not in back
+        response = RedirectResponse(back if local else "/", status_code=303)
         response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax",
                             secure=console.settings.secure_cookies)
         return secure(response)

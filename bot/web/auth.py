@@ -8,6 +8,7 @@ tokens of which only a SHA-256 is stored; passwords are hashed with scrypt.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -118,11 +119,13 @@ async def set_password(session: AsyncSession, person_id: str, password: str,
 
 
 async def password_ok(session: AsyncSession, person_id: str, password: str) -> bool:
+    """scrypt takes tens of milliseconds of CPU: in a thread, so the bot's event loop keeps
+    answering the groups while someone logs in (or guesses)."""
     found = await session.get(WebPassword, person_id)
     if found is None:
-        check_password(password, hash_password("-"))  # as slow as a real check
+        await asyncio.to_thread(hash_password, password)  # as slow as a real check
         return False
-    return check_password(password, found.hash)
+    return await asyncio.to_thread(check_password, password, found.hash)
 
 
 async def new_session(session: AsyncSession, person_id: str, group_id: str | None,
