@@ -169,9 +169,20 @@ def build(config: LoadedConfig, options: RunOptions) -> BotRuntime:
 async def run(config: LoadedConfig, options: RunOptions) -> None:
     runtime = build(config, options)
     await runtime.start()
+    web = None
     try:
+        if config.config.web.enabled:  # the operators' console, in this same event loop
+            try:
+                from bot.web.server import WebConsole
+            except ImportError as exc:
+                raise AdapterError(f"web.enabled needs the console's packages ({exc}); run: "
+                                   "pip install 'qunbot[web]'") from None
+            web = WebConsole(runtime)
+            await web.start()
         await until_stopped(runtime.wait())
     finally:
+        if web is not None:
+            await web.stop()
         await runtime.stop()  # sends or writes everything queued (outbox.stop_timeout)
 
 

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.groups import CommandBinding, GroupSetup
 from bot.i18n import Texts, has_cjk
 from bot.plugin import Plugin, Role, Router
+from bot.web.command import router as console_router
 
 router = Router()
 
@@ -215,6 +216,6 @@ async def release(ctx: Context[Any]) -> None:
 
 
 builtin: Plugin[Any] = Plugin(
-    name="core", title="内置", title_en="Built-in", routers=[router], texts=TEXTS,
+    name="core", title="内置", title_en="Built-in", routers=[router, console_router], texts=TEXTS,
     digest=missed.contribute,  # timed posts skipped while the bot was down
 )

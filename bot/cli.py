@@ -25,8 +25,10 @@ app = typer.Typer(
 )
 config_app = typer.Typer(no_args_is_help=True, help="Check the configuration.")
 db_app = typer.Typer(no_args_is_help=True, help="Manage the database.")
+web_app = typer.Typer(no_args_is_help=True, help="The operators' web console.")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(web_app, name="web")
 
 DEFAULT_CONFIG = os.environ.get("QUNBOT_CONFIG", "bot.yaml")
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="path to bot.yaml")]
@@ -176,6 +178,42 @@ def db_upgrade(
 
     url = asyncio.run(upgrade())
     typer.echo(f"database is up to date: {url}")
+
+
+@web_app.command("passwd")
+def web_passwd(
+    person: Annotated[str, typer.Argument(help="the operator's, owner's or admin's WeChat id")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    database: Annotated[str | None, typer.Option(help="database URL override")] = None,
+) -> None:
+    """Set a password for the web console (asked twice; stored as a scrypt hash)."""
+    from bot.app import PLUGINS
+    from bot.registry import migration_locations
+    from bot.storage import Database
+    from bot.web import auth
+
+    loaded = _load(config)
+    if auth.visible_groups(loaded, person) is None:
+        _fail(f"{person} is not an operator, owner or admin of any group in {config}")
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        _fail("use at least 10 characters")
+
+    async def store() -> None:
+        from datetime import UTC, datetime
+
+        db = Database(database or loaded.config.database.url, loaded.base_dir,
+                      migration_locations(PLUGINS))
+        try:
+            await db.migrate()
+            async with db.transaction() as session:
+                await auth.set_password(session, person, password, datetime.now(UTC))
+                auth.audit(session, datetime.now(UTC), person, "passwd", None, "bot web passwd")
+        finally:
+            await db.close()
+
+    asyncio.run(store())
+    typer.echo(f"password set for {person}")
 
 
 @app.command("groups")

@@ -23,7 +23,7 @@ EVERYONE, ADMIN, BOT_ADMIN = "everyone", "admin", "bot.yaml admin"
 # bot.yaml gives (operators, or the group's owner/admins listed there).
 WHO: dict[tuple[str, str], str] = {
     ("core", "help"): EVERYONE, ("core", "plugins"): EVERYONE,
-    ("core", "reload"): BOT_ADMIN, ("core", "群号"): EVERYONE,
+    ("core", "reload"): BOT_ADMIN, ("core", "群号"): EVERYONE, ("core", "console"): ADMIN,
     ("timed_posts", "timed"): ADMIN,
     ("points", "points"): EVERYONE, ("points", "top"): EVERYONE,
     ("points", "加分"): ADMIN, ("points", "扣分"): ADMIN,

@@ -204,6 +204,24 @@ class HealthSettings(Strict):
     port: int = Field(8787, ge=0, le=65535)  # 0: any free port
 
 
+class WebSettings(Strict):
+    """The operators' web console (bot/web; issue 19). Off by default, local only unless
+    you mean it: put it behind a reverse proxy with TLS (README, "Web console")."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8789, ge=0, le=65535)  # 8787: health; 8788: the gateway (README)
+    # The address people open, for the login links the bot sends (no trailing slash);
+    # default: http://host:port.
+    public_url: str | None = None
+    # Cookies only over HTTPS. Turn off only for plain http on your own machine.
+    secure_cookies: bool = True
+    session_hours: float = Field(12, gt=0, le=24 * 30)
+    link_minutes: float = Field(10, gt=0, le=60)  # a login link's life (single use)
+    login_attempts: int = Field(5, ge=1, le=100)  # failed logins per id and address…
+    login_window: Duration = timedelta(minutes=15)  # …within this, then refused until it passes
+
+
 class BotConfig(Strict):
     bot: BotSettings = Field(default_factory=BotSettings)
     adapter: Literal["console", "wechaty"] = "console"
@@ -215,6 +233,7 @@ class BotConfig(Strict):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
     groups: dict[str, GroupConfig] = Field(default_factory=dict)
 

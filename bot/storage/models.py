@@ -82,11 +82,12 @@ class CoreState(Base):
 from bot.activity import ActivityDaily, ActivityWord, MemberEvent  # noqa: E402  (beside their code)
 from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 from bot.platform_state import AccountOutage, RemovedGroup  # noqa: E402
+from bot.web.models import WebAudit, WebLoginLink, WebPassword, WebSession  # noqa: E402
 
 __all__ = [
     "FIRST_START", "AccountOutage", "ActivityDaily", "ActivityWord", "CoreState", "JobRun",
     "MemberEvent", "OutboxMessage", "PointsAccount", "PointsEntry", "ProcessedMessage",
-    "RemovedGroup",
+    "RemovedGroup", "WebAudit", "WebLoginLink", "WebPassword", "WebSession",
 ]
 
 
