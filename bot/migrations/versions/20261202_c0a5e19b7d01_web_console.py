@@ -1,7 +1,7 @@
 """web console: login links, passwords, sessions, audit log
 
 Revision ID: c0a5e19b7d01
-Revises: 5e1f0c2a9d41
+Revises: b1ac4200e013
 Create Date: 2026-12-02 02:20:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bot.storage.base
 
 revision: str = 'c0a5e19b7d01'
-down_revision: str | None = '5e1f0c2a9d41'
+down_revision: str | None = 'b1ac4200e013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
