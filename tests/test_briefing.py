@@ -203,7 +203,7 @@ async def test_a_member_asking_before_nine_is_told_when_it_comes(make_chat, tmp_
     assert reply.text == "今天的早报已经发过啦，往上翻一翻就能看到～"
 
 
-async def test_a_curated_file_broken_while_running_is_skipped_and_reported(
+async def test_a_curated_file_broken_while_running_keeps_its_last_good_version(
     make_chat, tmp_path, caplog
 ):
     _files(tmp_path)
@@ -221,19 +221,18 @@ async def test_a_curated_file_broken_while_running_is_skipped_and_reported(
     (tmp_path / "config/briefing/club.yaml").write_text(broken, encoding="utf-8")
     day1 = await chat.advance("2h")
     [post] = [d for d in day1 if d.kind == "post"]
-    assert post.text.splitlines()[2:] == [  # the rest of the briefing, on time
-        "1. 标签条目：周末沙龙", "2. 《三体》英文版销量突破千万册",
-        "3. 国家图书馆推出夜间阅读季 & 周末讲座"]
+    assert post.text.splitlines()[2:5] == [  # the last good version, on time
+        "1. 本周共读《活着》第 1-3 章", "2. 周末沙龙报名开始", "3. 标签条目：周末沙龙"]
     [reply] = await chat.say("alice", "早报")  # composed again: the operators were told already
     assert reply.text.startswith("【每日早报】")
-    dms = [d for d in chat.sent if d.kind == "dm" and d.text.startswith("早报文件")]
+    dms = [d for d in chat.sent if d.kind == "dm" and "briefing/club.yaml" in d.text]
     assert [d.to for d in dms] == ["op_wang"]  # op_li does not run 读书会
-    assert dms[0].text.startswith("早报文件「briefing/club.yaml」有错误，「读书会」的早报先跳过它")
+    assert dms[0].text.startswith("「读书会」用的内容文件 briefing/club.yaml 有错误，机器人继续用上一次")
     assert "club.yaml:5: days.2026-11-23.items.1" in dms[0].text
-    assert any(r.levelname == "ERROR" and "briefing/club.yaml skipped" in r.getMessage()
+    assert any(r.levelname == "ERROR" and "briefing/club.yaml" in r.getMessage()
                for r in caplog.records)
-    day2 = await chat.advance("1d")  # still broken the next day: told once more
-    assert len([d for d in day2 if d.kind == "dm" and d.text.startswith("早报文件")]) == 1
+    day2 = await chat.advance("1d")  # the same broken version: not told again
+    assert not [d for d in day2 if d.kind == "dm" and "briefing/club.yaml" in d.text]
 
 
 async def test_config_check_names_the_curated_files_line(tmp_path):

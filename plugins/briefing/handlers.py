@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.plugin import Role, Router, Schedule
 from plugins.briefing import feeds, service
@@ -153,6 +154,7 @@ async def _compose_and_record(
                                  member_day=day if trigger == "member" else None)
         elif trigger == "scheduled":  # the operators read it in the digest instead
             await service.record_empty(session, ctx.group.id, day, ctx.now)
+        tell_operators_of_broken(ctx, briefing.kept)
     await _report_broken(ctx, day, briefing.broken)
     if empty:
         return None

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
+from bot.config import ConfigIssue
 from bot.i18n import Texts
 from bot.storage import insert_if_missing
 from plugins.briefing.content import curated_items, tag_files
@@ -41,6 +42,7 @@ class Briefing:
     items: list[Item]
     closing: str | None
     broken: dict[str, str] = field(default_factory=dict)  # skipped file (under config/): problem
+    kept: tuple[ConfigIssue, ...] = ()  # broken while running: last good version used
 
 
 def item_key(text: str, link: str | None = None) -> str:
@@ -120,7 +122,7 @@ async def compose(
     queues = await _feed_queues(session, settings, now)
     _round_robin(queues, take)
     broken = {_as_named(path, base): problem for path, problem in curated.broken.items()}
-    return Briefing(day, items, curated.closing or settings.closing, broken)
+    return Briefing(day, items, curated.closing or settings.closing, broken, tuple(curated.kept))
 
 
 def _as_named(path: Path, base: Path) -> str:
