@@ -391,6 +391,8 @@ async def test_modal_and_polite_forms_ask_the_plain_question(make_chat, faq_dir,
 @pytest.mark.parametrize(("question", "answer"), [
     ("请教各位，书读不完怎么办", "按自己的节奏读"),  # 请教 is how a question opens
     ("请教一下，怎样离开群聊", "删除并退出"),
+    ("有人知道书读不完怎么办吗", "按自己的节奏读"),  # 有人知道…吗 asks the bot, not people
+    ("好像读不完了，具体怎么操作", "按自己的节奏读"),  # hedges and 操作
 ])
 async def test_a_polite_opener_is_not_part_of_the_question(make_chat, faq_dir, question,
                                                             answer):
@@ -435,6 +437,15 @@ def test_words_jieba_glues_to_a_modal_verb_are_read_apart():
     assert "邀请" in index.words("能拉我邻居进来吗")  # 能拉 is 能 + 拉 (invite)
     match = index.best("能拉我邻居进来吗")
     assert match is not None and match.entry == 0 and match.coverage >= QaSettings().threshold
+
+
+def test_english_inflections_read_as_the_listed_word():
+    index = FaqIndex([("怎么退群", 0), ("下雨还跑吗", 1)])
+    assert index.words("quitting") == index.words("leaving") == index.words("quit") == ["退群"]
+    assert index.words("is the run cancelled") == index.words("run cancelled?") == ["跑步", "取消"]
+    assert index.words("changed") == ["修改"] and index.words("classes") == ["上课"]
+    match = index.best("how do I go about leaving?")
+    assert match is not None and match.entry == 0
 
 
 def test_english_phrases_typed_against_chinese():

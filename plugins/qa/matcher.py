@@ -38,7 +38,8 @@ _STOPWORDS_TEXT = """
 请教 求助 求问 打扰 打扰一下 你好 您好 大家好 各位好 在吗 在不在 问问 问个 急 在线等 拜托 求求
 能否 可否 是否 能够 行吗 成吗 好吗 对吗 可以吗 有没 没得 咋样 咋整 咋弄 怎么整 怎么做 如何做
 啥样 什么样 咋回事 怎么回事 一些 有点 这么 那么 然后 但是 因为 所以 如果 的话 其实 还是 或者
-已经 比较 真的 感觉 觉得 知道 了解 告诉 说 说说 嗯 哎 唉 诶 哇 噢 呐 咧 哒 滴 捏 撒 之类 啥的 等等
+已经 比较 真的 感觉 觉得 知道 了解 告诉 说 说说 有人 有谁 操作 好像 似乎 貌似 大概 可能 究竟
+具体 通常 经常 平常 一直 总是 嗯 哎 唉 诶 哇 噢 呐 咧 哒 滴 捏 撒 之类 啥的 等等
 """
 # Function and question words: every question has them, no answer is about them.
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
@@ -110,6 +111,20 @@ def _stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
+
+
+def _lemmas(word: str) -> list[str]:
+    """What an English word may be a form of: -s, -es, -ies, -ing, -ed, with the final e
+    dropped (leaving) or the consonant doubled (quitting, cancelled) — tried in turn."""
+    forms = []
+    for ending, back in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"),
+                         ("ed", ""), ("ed", "e"), ("d", "")):
+        base = word.removesuffix(ending)
+        if base != word and len(base) >= 2:
+            forms.append(base + back)
+            if not back and len(base) > 2 and base[-1] == base[-2]:
+                forms.append(base[:-1])  # quitting → quit, cancelled → cancel
+    return forms
 
 
 class Synonyms:
@@ -237,8 +252,7 @@ class FaqIndex:
         for run in _RUNS.findall(text):
             if run.isascii():
                 run = run.removesuffix("'s").strip("'")  # where's → where
-                pieces = [] if run in EN_STOPWORDS else [_stem(run)]
-                pieces = [run if run in self.synonyms.canonical else p for p in pieces]
+                pieces = [] if run in EN_STOPWORDS else [self._english(run)]
             else:
                 pieces = [part for piece in _jieba().lcut(run) for part in _unglued(piece)]
             for piece in pieces:
@@ -246,6 +260,12 @@ class FaqIndex:
                 if word and word not in STOPWORDS and word not in EN_STOPWORDS:
                     out.append(word)
         return out
+
+    def _english(self, word: str) -> str:
+        """A known word as it is; an inflected one (quitting, leaving, cancelled, changed)
+        as the synonym list's word it is a form of; anything else without its plural s."""
+        known = self.synonyms.canonical
+        return next((form for form in (word, *_lemmas(word)) if form in known), _stem(word))
 
     def tokens(self, text: str) -> list[str]:
         """Words, and the characters of the Chinese ones (marked with '#')."""
