@@ -476,6 +476,15 @@ def test_course_and_parenting_vocabulary():
     course = FaqIndex([("课件在哪下载", 0), ("作业什么时候交", 1), ("什么时候考试", 2)])
     assert (m := course.best("学习资料在哪里下载")) is not None and m.entry == 0
     assert (m := course.best("测验是哪天")) is not None and m.entry == 2
+    assert (m := course.best("练习题啥时候交")) is not None and m.entry == 1
+    longer = FaqIndex([("课程要学多久", 0), ("有结业证书吗", 1), ("直播有回放吗", 2)])
+    assert (m := longer.best("一共几周")) is not None and m.entry == 0
+    assert (m := longer.best("毕业能拿证书吗")) is not None and m.entry == 1
+    assert (m := longer.best("错过直播能补看吗")) is not None and m.entry == 2
+    shop = FaqIndex([("团购什么时候到货", 0), ("团购在哪领取", 1), ("怎么联系群主", 2)])
+    assert (m := shop.best("团购啥时候发货")) is not None and m.entry == 0
+    assert (m := shop.best("团购的东西去哪拿")) is not None and m.entry == 1
+    assert (m := shop.best("群主的电话是多少")) is not None and m.entry == 2
     parenting = FaqIndex([("孩子发烧要去医院吗", 0), ("有推荐的绘本吗", 1)],
                          answers=["3 个月以下发烧请及时就医", "群文件里有按年龄分的绘本书单"])
     assert (m := parenting.best("两岁孩子适合看什么绘本")) is not None and m.entry == 1
