@@ -463,6 +463,13 @@ def test_english_phrases_typed_against_chinese():
     ("读书会", "可以拉我同学进群吗", "邀请前请先告诉管理员"),
     ("跑团", "能带朋友来试跑吗", "欢迎带朋友来体验"),  # trying out
     ("跑团", "团长的联系方式", "团长 leo"),
+    ("跑团", "团里谁管事", "团长 leo"),
+    ("跑团", "雾霾天取消吗", "下雨或空气重度污染就取消"),  # bad weather, any kind
+    ("跑团", "我跑得很慢会不会拖后腿", "7 分配速的新手组"),
+    ("读书会", "漏卡了咋整", "发送「补签」"),  # check-in words
+    ("读书会", "how do I check my points", "发送「积分」"),  # check is not check-in
+    ("读书会", "不想在这个群了", "删除并退出"),
+    ("读书会", "积分攒多了有什么好处", "兑换月度好书"),
 ])
 async def test_community_synonyms_shipped_with_the_bot(make_chat, faq_dir, group, question,
                                                        answer):
@@ -470,6 +477,16 @@ async def test_community_synonyms_shipped_with_the_bot(make_chat, faq_dir, group
         "g": config()["groups"]["g"], **running_club()["groups"]}})
     [reply] = await chat.say("amy", f"@小助手 {question}", group=group)
     assert answer in reply.text, reply.text
+
+
+def test_every_shipped_synonym_reads_as_itself():
+    # normalise() runs on the list too: a word it would change (从没 losing its 没 to the
+    # trailing-not rule, 千米 its 千 to the number rule) would never be found.
+    from plugins.qa.matcher import shipped_synonyms
+
+    changed = [word for group in shipped_synonyms() for word in group
+               if normalise(word).strip() != word.lower()]
+    assert changed == []
 
 
 def test_course_and_parenting_vocabulary():

@@ -39,7 +39,8 @@ _STOPWORDS_TEXT = """
 能否 可否 是否 能够 行吗 成吗 好吗 对吗 可以吗 有没 没得 咋样 咋整 咋弄 怎么整 怎么做 如何做
 啥样 什么样 咋回事 怎么回事 一些 有点 这么 那么 然后 但是 因为 所以 如果 的话 其实 还是 或者
 已经 比较 真的 感觉 觉得 知道 了解 告诉 说 说说 有人 有谁 操作 好像 似乎 貌似 大概 可能 究竟
-具体 通常 经常 平常 一直 总是 嗯 哎 唉 诶 哇 噢 呐 咧 哒 滴 捏 撒 之类 啥的 等等
+具体 通常 经常 平常 一直 总是 很 太 挺 蛮 非常 特别 有些 不想
+嗯 哎 唉 诶 哇 噢 呐 咧 哒 滴 捏 撒 之类 啥的 等等
 """
 # Function and question words: every question has them, no answer is about them.
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
@@ -66,7 +67,8 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 # the number goes, the unit stays. 一点 is "a bit" as often as "one o'clock": left alone.
 _MEASURE = ("周岁|岁|个月|个|月|天|周|星期|次|遍|公里|千米|米|点钟|点|号|元|块钱|块|本|页|章|"
             "分钟|小时|年|度|斤|公斤|位|名|节|期")
-_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=({_MEASURE}))")
+# Not an ordinal or a question (第一次, 哪一天, 每一周), nor 千米 (a unit, not a thousand).
+_CN_QUANTITY = re.compile(rf"(?<![第哪每这那])[{CN_NUMERALS}]+(?=({_MEASURE}))")
 _RUNS = re.compile(rf"[a-z][a-z']*|[{_CJK}]+")  # numbers never tell two answers apart
 # When and where say what is asked about a topic, not which topic: a question sharing only
 # these with an FAQ variant (`what time is it`) is not answered by it.
@@ -91,7 +93,10 @@ def shipped_synonyms() -> tuple[tuple[str, ...], ...]:
 
 
 def _quantity(found: re.Match[str]) -> str:
-    return found.group() if found.group() == "一" and found.group(1) == "点" else " "
+    number = found.group()
+    if (number == "一" and found.group(1) == "点") or number in ("千", "百", "万", "亿"):
+        return number
+    return " "
 
 
 def normalise(text: str) -> str:
