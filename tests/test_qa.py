@@ -430,6 +430,10 @@ def test_chinese_numbers_before_a_unit_read_as_digits_do():
     assert index.words("只能跑三公里") == index.words("只能跑3公里")
     assert index.words("宝宝六个月了") == index.words("宝宝6个月了")
     assert "一点" in normalise("慢一点")  # "a bit", not one o'clock
+    assert normalise("第一次") == "第一次" and normalise("三千米") == " 米"
+    # Before a classifier the number and the classifier go: 一节课 is 课, not the word 节课.
+    assert index.words("缺了一节课") == index.words("缺了3节课") == index.words("缺了课")
+    assert index.words("两个孩子") == index.words("孩子")
 
 
 def test_words_jieba_glues_to_a_modal_verb_are_read_apart():

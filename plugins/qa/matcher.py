@@ -39,7 +39,7 @@ _STOPWORDS_TEXT = """
 能否 可否 是否 能够 行吗 成吗 好吗 对吗 可以吗 有没 没得 咋样 咋整 咋弄 怎么整 怎么做 如何做
 啥样 什么样 咋回事 怎么回事 一些 有点 这么 那么 然后 但是 因为 所以 如果 的话 其实 还是 或者
 已经 比较 真的 感觉 觉得 知道 了解 告诉 说 说说 有人 有谁 操作 好像 似乎 貌似 大概 可能 究竟
-具体 通常 经常 平常 一直 总是 很 太 挺 蛮 非常 特别 有些 不想
+具体 通常 经常 平常 一直 总是 完全 根本 很 太 挺 蛮 非常 特别 有些 不想
 嗯 哎 唉 诶 哇 噢 呐 咧 哒 滴 捏 撒 之类 啥的 等等
 """
 # Function and question words: every question has them, no answer is about them.
@@ -63,12 +63,15 @@ _TRAILING_NOT = re.compile(rf"(?<=[{_CJK}])(?:不|没有|没)(?=\s*(?:[?？!！�
 # Spaces typed between Chinese characters (`跑团 收费 吗`) separate nothing.
 _CJK_SPACE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
-# A Chinese numeral before a measure word reads as digits do (两岁 as 2岁, 三公里 as 3公里):
-# the number goes, the unit stays. 一点 is "a bit" as often as "one o'clock": left alone.
-_MEASURE = ("周岁|岁|个月|个|月|天|周|星期|次|遍|公里|千米|米|点钟|点|号|元|块钱|块|本|页|章|"
-            "分钟|小时|年|度|斤|公斤|位|名|节|期")
-# Not an ordinal or a question (第一次, 哪一天, 每一周), nor 千米 (a unit, not a thousand).
-_CN_QUANTITY = re.compile(rf"(?<![第哪每这那])[{CN_NUMERALS}]+(?=({_MEASURE}))")
+# A number before a unit reads the same in any form (两岁 as 2岁, 三公里 as 3公里): the
+# number goes, the unit stays. Before a classifier (一节课, 两个孩子, 一本书) both go:
+# 节课 and 本书 would otherwise be cut as words the question is not about.
+_UNITS = ("周岁|岁|个月|个星期|个小时|个钟头|月|天|周|星期|公里|千米|米|点钟|点|号|元|块钱|块|"
+          "页|章|分钟|小时|年|度|斤|公斤|期")
+_CLASSIFIERS = "个|节|次|遍|本|位|名|件|张|份|条|只|双|门|家"
+# Not an ordinal or a question (第一次, 哪一天, 每一周).
+_QUANTITY = re.compile(
+    rf"(?<![第哪每这那])([0-9{CN_NUMERALS}]+)(?:({_UNITS})|(?:{_CLASSIFIERS}))")
 _RUNS = re.compile(rf"[a-z][a-z']*|[{_CJK}]+")  # numbers never tell two answers apart
 # When and where say what is asked about a topic, not which topic: a question sharing only
 # these with an FAQ variant (`what time is it`) is not answered by it.
@@ -93,10 +96,10 @@ def shipped_synonyms() -> tuple[tuple[str, ...], ...]:
 
 
 def _quantity(found: re.Match[str]) -> str:
-    number = found.group()
-    if (number == "一" and found.group(1) == "点") or number in ("千", "百", "万", "亿"):
-        return number
-    return " "
+    number, unit = found.group(1), found.group(2)
+    if (number == "一" and unit == "点") or number in ("千", "百", "万", "亿"):
+        return found.group()  # 一点 is "a bit" as often as one o'clock; 千米 is a unit
+    return f" {unit}" if unit else " "
 
 
 def normalise(text: str) -> str:
@@ -105,7 +108,7 @@ def normalise(text: str) -> str:
     read as digits are (dropped), A-not-A folded to A."""
     text = simplified(unicodedata.normalize("NFKC", text).lower())
     text = _CJK_SPACE.sub("", _INVISIBLE.sub("", text))
-    text = _CN_QUANTITY.sub(_quantity, text)
+    text = _QUANTITY.sub(_quantity, text)
     text = _A_NOT_A_WORD.sub(r"\1", text)
     text = _A_NOT_A.sub(r"\1", text)
     return _TRAILING_NOT.sub("", text)
