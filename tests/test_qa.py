@@ -453,6 +453,21 @@ def test_english_inflections_read_as_the_listed_word():
     assert match is not None and match.entry == 0
 
 
+@pytest.mark.parametrize(("group", "question", "answer"), [
+    ("读书会", "I forgot to check in yesterday", "发送「补签」"),
+    ("读书会", "what can I do with my points", "兑换月度好书"),
+    ("读书会", "who runs this group", "群主是 alice"),  # not running
+    ("跑团", "what days do you run", "每周三晚 7 点"),
+    ("跑团", "who is the club leader", "团长 leo"),  # club, like group, is the community
+    ("跑团", "where do I get the club shirt", "现场领团服"),
+])
+async def test_english_words_members_use(make_chat, faq_dir, group, question, answer):
+    chat = await make_chat({"groups": {
+        "g": config()["groups"]["g"], **running_club()["groups"]}})
+    [reply] = await chat.say("amy", f"@小助手 {question}", group=group)
+    assert answer in reply.text, reply.text
+
+
 def test_english_phrases_typed_against_chinese():
     index = FaqIndex([("电子书在哪里下载", 0), ("辅食什么时候添加", 1)])
     assert index.words("有ebook吗") == ["电子书"]

@@ -51,6 +51,7 @@ is am are was were be been being do does did doing have has had can could will w
 should may might must to of in on at for with from by about as into than then so if or and
 but not no any some what which who whom whose why how much many please hi hello hey thanks
 just also get got there's what's it's i'm can't don't anyone someone know tell chat group
+club community team
 """
 EN_STOPWORDS = frozenset(_EN_STOPWORDS_TEXT.split())
 
