@@ -18,6 +18,7 @@ import ahocorasick
 from publicsuffixlist import PublicSuffixList
 
 from bot.events import IncomingMessage, Link, MessageKind, MiniProgram
+from bot.input import simplified
 from plugins.moderation.normalize import clause_text, clauses, prepare, squeeze, squeezed_clauses
 from plugins.moderation.settings import ModerationSettings
 
@@ -78,8 +79,10 @@ def _suffixes() -> PublicSuffixList:
 
 
 def warm_up(settings: ModerationSettings, config_dir: Path) -> None:
-    """Parsing the suffix list takes ~0.1 s: at start, not on the first link a member sends."""
+    """Parsing the suffix list takes ~0.1 s, reading the traditional-character table a
+    little less: at start, not on the first message a member sends."""
     _suffixes()
+    simplified("")
 
 
 @dataclass(frozen=True)

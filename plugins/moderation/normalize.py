@@ -18,28 +18,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
-import opencc
+from bot.input import simplified
 
 _INVISIBLE = re.compile(
     r"[\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u180e\ufe00-\ufe0f]")
 
 
-def _traditional_to_simplified() -> dict[int, str]:
-    """OpenCC's character table (traditional → first simplified form) as a str.translate
-    table: C speed on any length, where OpenCC's phrase segmentation costs about a second
-    per 100 KB. Phrase-level choices don't matter for matching words."""
-    table: dict[int, str] = {}
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        traditional, _, simplified = line.partition("\t")
-        if len(traditional) == 1 and simplified:
-            table[ord(traditional)] = simplified.split()[0]
-    return table
-
-
-_T2S = _traditional_to_simplified()
 _WORD = re.compile(r"[^\W_]+")  # letters and digits
 _NOT_WORD = re.compile(r"[^\w\n]|_")  # what squeezing drops (clause ends stay)
 _W, _S = r"[^\W_]", r"[\W_]"  # a letter or digit; anything else
@@ -64,7 +49,7 @@ def prepare(text: str) -> str:
 
 
 def _prepare(text: str) -> str:
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold().translate(_T2S)
+    return simplified(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold())
 
 
 _prepare_cached = lru_cache(maxsize=4096)(_prepare)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.activity import load_segmenter
 from bot.config import ConfigIssue
+from bot.input import simplified
 from bot.plugin import Plugin
 from plugins.qa import models  # noqa: F401  (tables for migrations)
 from plugins.qa.digest import contribute
@@ -30,5 +31,6 @@ plugin: Plugin[QaSettings] = Plugin(
     texts=TEXTS,
     check_content=check_faq_files,
     digest=contribute,
-    warm_up=lambda _settings, _folder: (load_segmenter(), shipped_synonyms()),  # first question
+    # At start, not on the first question: jieba, the synonym list, the character table.
+    warm_up=lambda _settings, _folder: (load_segmenter(), shipped_synonyms(), simplified("")),
 )

@@ -25,6 +25,7 @@ from types import ModuleType
 
 import yaml
 
+from bot.input import CN_NUMERALS, simplified
 from plugins.qa.bm25 import BM25
 
 _STOPWORDS_TEXT = """
@@ -34,6 +35,12 @@ _STOPWORDS_TEXT = """
 也 还 又 地 着 过 给 让 被 把 对 从 到 不 没 没有 吗 自己 现在 一般 平时 到底 应该 该 可 些
 群 群里 本群 这个群 群聊 东西 小助手 助手 bot 谢谢 麻烦 各位 大佬 亲 宝子们 哪位 谁 干嘛 干啥 好
 哪个 哪本 哪种 哪款 哪家 哪一个
+请教 求助 求问 打扰 打扰一下 你好 您好 大家好 各位好 在吗 在不在 问问 问个 急 在线等 拜托 求求
+能否 可否 是否 能够 行吗 成吗 好吗 对吗 可以吗 有没 没得 咋样 咋整 咋弄 怎么整 怎么做 如何做
+啥样 什么样 咋回事 怎么回事 一些 有点 这么 那么 然后 但是 因为 所以 如果 的话 其实 还是 或者
+已经 比较 真的 感觉 觉得 知道 了解 告诉 说 说说 有人 有谁 操作 好像 似乎 貌似 大概 可能 究竟
+具体 通常 经常 平常 一直 总是 完全 根本 很 太 挺 蛮 非常 特别 有些 不想
+嗯 哎 唉 诶 哇 噢 呐 咧 哒 滴 捏 撒 之类 啥的 等等
 """
 # Function and question words: every question has them, no answer is about them.
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
@@ -44,6 +51,7 @@ is am are was were be been being do does did doing have has had can could will w
 should may might must to of in on at for with from by about as into than then so if or and
 but not no any some what which who whom whose why how much many please hi hello hey thanks
 just also get got there's what's it's i'm can't don't anyone someone know tell chat group
+club community team
 """
 EN_STOPWORDS = frozenset(_EN_STOPWORDS_TEXT.split())
 
@@ -53,6 +61,18 @@ _A_NOT_A_WORD = re.compile(rf"([{_CJK}]{{2}})[不没]\1")
 _A_NOT_A = re.compile(rf"([{_CJK}])[不没]\1")
 # A trailing 不 / 没(有) is a question particle: 要掏钱不？ 交了没有？
 _TRAILING_NOT = re.compile(rf"(?<=[{_CJK}])(?:不|没有|没)(?=\s*(?:[?？!！。.,，~～]|$))")
+# Spaces typed between Chinese characters (`跑团 收费 吗`) separate nothing.
+_CJK_SPACE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+# A number before a unit reads the same in any form (两岁 as 2岁, 三公里 as 3公里): the
+# number goes, the unit stays. Before a classifier (一节课, 两个孩子, 一本书) both go:
+# 节课 and 本书 would otherwise be cut as words the question is not about.
+_UNITS = ("周岁|岁|个月|个星期|个小时|个钟头|月|天|周|星期|公里|千米|米|点钟|点|号|元|块钱|块|"
+          "页|章|分钟|小时|年|度|斤|公斤|期")
+_CLASSIFIERS = "个|节|次|遍|本|位|名|件|张|份|条|只|双|门|家"
+# Not an ordinal or a question (第一次, 哪一天, 每一周).
+_QUANTITY = re.compile(
+    rf"(?<![第哪每这那])([0-9{CN_NUMERALS}]+)(?:({_UNITS})|(?:{_CLASSIFIERS}))")
 _RUNS = re.compile(rf"[a-z][a-z']*|[{_CJK}]+")  # numbers never tell two answers apart
 # When and where say what is asked about a topic, not which topic: a question sharing only
 # these with an FAQ variant (`what time is it`) is not answered by it.
@@ -76,9 +96,20 @@ def shipped_synonyms() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(str(word) for word in group) for group in yaml.safe_load(text))
 
 
+def _quantity(found: re.Match[str]) -> str:
+    number, unit = found.group(1), found.group(2)
+    if (number == "一" and unit == "点") or number in ("千", "百", "万", "亿"):
+        return found.group()  # 一点 is "a bit" as often as one o'clock; 千米 is a unit
+    return f" {unit}" if unit else " "
+
+
 def normalise(text: str) -> str:
-    """Full-width to half-width, lower case, A-not-A folded to A."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Full-width to half-width, lower case, traditional characters simplified, spaces
+    between Chinese characters and invisible ones dropped, Chinese numbers before a unit
+    read as digits are (dropped), A-not-A folded to A."""
+    text = simplified(unicodedata.normalize("NFKC", text).lower())
+    text = _CJK_SPACE.sub("", _INVISIBLE.sub("", text))
+    text = _QUANTITY.sub(_quantity, text)
     text = _A_NOT_A_WORD.sub(r"\1", text)
     text = _A_NOT_A.sub(r"\1", text)
     return _TRAILING_NOT.sub("", text)
@@ -89,6 +120,20 @@ def _stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
+
+
+def _lemmas(word: str) -> list[str]:
+    """What an English word may be a form of: -s, -es, -ies, -ing, -ed, with the final e
+    dropped (leaving) or the consonant doubled (quitting, cancelled) — tried in turn."""
+    forms = []
+    for ending, back in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"),
+                         ("ed", ""), ("ed", "e"), ("d", "")):
+        base = word.removesuffix(ending)
+        if base != word and len(base) >= 2:
+            forms.append(base + back)
+            if not back and len(base) > 2 and base[-1] == base[-2]:
+                forms.append(base[:-1])  # quitting → quit, cancelled → cancel
+    return forms
 
 
 class Synonyms:
@@ -116,9 +161,27 @@ class Synonyms:
         # Phrases are taken out of the text before jieba cuts it (longest first), so
         # `退出群聊` stays whole without touching jieba's global dictionary.
         phrases = sorted((w for w in self.canonical if _is_phrase(w)), key=len, reverse=True)
-        self.pattern = re.compile("|".join(
-            re.escape(p) if not p.isascii() else rf"\b{re.escape(p)}\b" for p in phrases)
-        ) if phrases else None
+        self.pattern = re.compile("|".join(_phrase_pattern(p) for p in phrases)
+                                  ) if phrases else None
+
+    def lookup(self, found: str) -> str:
+        """The group's name for a phrase as found: `打了卡` is `打卡`."""
+        return self.canonical.get(found) or self.canonical[found[0] + found[-1]]
+
+
+# A two-character verb phrase said with an aspect particle or 个 inside it: 打了卡, 报过名,
+# 交了钱, 打个卡, 签了到 are 打卡, 报名, 交钱, 签到.
+_INFIX = "[了过个着]"
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """English phrases end where letters end, also beside Chinese (`有ebook吗`: no \\b
+    between `k` and `吗`); a two-character Chinese one may have an infix."""
+    if phrase.isascii():
+        return rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])"
+    if len(phrase) == 2:
+        return f"{re.escape(phrase[0])}{_INFIX}?{re.escape(phrase[1])}"
+    return re.escape(phrase)
 
 
 @lru_cache(maxsize=64)
@@ -132,6 +195,19 @@ def _is_phrase(word: str) -> bool:
     single characters and single English words are looked up after cutting, so `关` does
     not split `关于`."""
     return (" " in word or "-" in word) if word.isascii() else len(word) >= 2
+
+
+# Words that jieba's statistical model glues to a neighbour it does not know (能带, 能拉,
+# 能发, 分能): a two-character word outside its dictionary holding one of them is read as
+# two characters, so 能拉 is 拉 (invite) and 能发 is 发.
+_GLUE = frozenset("能可会要想该来去的了吗呢也都就还再先")
+
+
+def _unglued(piece: str) -> list[str]:
+    if len(piece) == 2 and (piece[0] in _GLUE or piece[1] in _GLUE) and not (
+            _jieba().dt.FREQ.get(piece)):
+        return list(piece)
+    return [piece]
 
 
 @cache
@@ -175,7 +251,7 @@ class FaqIndex:
         pattern = self.synonyms.pattern
         for found in pattern.finditer(text) if pattern else ():
             words += self._cut(text[start:found.start()])
-            words.append(self.synonyms.canonical[found.group()])
+            words.append(self.synonyms.lookup(found.group()))
             start = found.end()
         words += self._cut(text[start:])
         return words
@@ -185,15 +261,20 @@ class FaqIndex:
         for run in _RUNS.findall(text):
             if run.isascii():
                 run = run.removesuffix("'s").strip("'")  # where's → where
-                pieces = [] if run in EN_STOPWORDS else [_stem(run)]
-                pieces = [run if run in self.synonyms.canonical else p for p in pieces]
+                pieces = [] if run in EN_STOPWORDS else [self._english(run)]
             else:
-                pieces = _jieba().lcut(run)
+                pieces = [part for piece in _jieba().lcut(run) for part in _unglued(piece)]
             for piece in pieces:
                 word = self.synonyms.canonical.get(piece, piece)
                 if word and word not in STOPWORDS and word not in EN_STOPWORDS:
                     out.append(word)
         return out
+
+    def _english(self, word: str) -> str:
+        """A known word as it is; an inflected one (quitting, leaving, cancelled, changed)
+        as the synonym list's word it is a form of; anything else without its plural s."""
+        known = self.synonyms.canonical
+        return next((form for form in (word, *_lemmas(word)) if form in known), _stem(word))
 
     def tokens(self, text: str) -> list[str]:
         """Words, and the characters of the Chinese ones (marked with '#')."""
