@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.testing import texts
 from bot.web.models import WebAudit
 from tests.webkit import CONFIG, client, form_token, log_in, set_password, start_bot
 
@@ -128,6 +129,42 @@ async def test_misjudged_and_release_from_the_moderation_page(tmp_path, database
     assert await chat.balance("carol") == 50  # the deduction refunded
     notices = [d.text for d in chat.sent if d.kind == "notice"]
     assert any("已撤销对 carol" in n for n in notices)  # the group is told
+    assert texts(await chat.say("adam", "小黑屋")) == ["小黑屋是空的。"]  # the core's, too
+    await chat.stop()
+
+
+NOTE = "今天读完了《人类简史》第三章，收获很大"
+
+
+async def test_the_blackroom_lists_every_plugins_stays_and_releases_like_the_builtin(
+        tmp_path, database_url):
+    chat = await start_bot(tmp_path, database_url)
+    await chat.say("alice", f"打卡 {NOTE}")
+    for _ in range(3):  # check-in's anti-copy: the third copy is one too many
+        await chat.say("dave", f"打卡 {NOTE}！")
+    for _ in range(4):  # moderation's escalation: the fourth offence
+        await chat.say("carol", "你这个傻瓜")
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        page = await http.get("/moderation")
+        room = page.text.split('id="blackroom"')[1]
+        assert room.count('class="release"') == 2
+        assert "多次抄袭打卡内容" in room and "每日打卡" in room  # why, and who put them in
+        assert "使用违禁词" in room and "群规管理" in room
+        english = (await http.get("/lang/en?next=/moderation")).text.split('id="blackroom"')[1]
+        assert "a banned word" in english and "Daily check-in" in english
+        await http.get("/lang/zh?next=/")
+        before = len(chat.sent)
+        done = await http.post("/blackroom/g-a/release", data={"csrf": csrf, "member": "dave"})
+        assert "已放出 dave" in done.text
+        assert done.text.split('id="blackroom"')[1].count('class="release"') == 1
+        assert texts(chat.sent[before:]) == ["已把 dave 放出小黑屋。"]  # the built-in's words
+        again = await http.post("/blackroom/g-a/release", data={"csrf": csrf, "member": "dave"})
+        assert "已放出" not in again.text and len(chat.sent) == before + 1  # nothing to tell
+    assert "打卡成功" in "".join(texts(await chat.say("dave", "打卡 我自己的第四章笔记")))
+    listing = "".join(texts(await chat.say("adam", "小黑屋")))
+    assert "carol" in listing and "dave" not in listing
+    assert ("op_a", "blackroom.release", "g-a") in await _audit(chat)
     await chat.stop()
 
 

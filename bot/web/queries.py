@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily
+from bot.blackroom import Blackroom, Stay
 from bot.digest import service as digest
 from bot.groups import GroupSetup
 from bot.ledger import PointsAccount
@@ -270,21 +271,29 @@ async def open_questions(session: AsyncSession, group_ids: Sequence[str], limit:
     return sorted(found, key=lambda q: (q.asked_at, q.id), reverse=True)[:limit]
 
 
-async def moderation_today(session: AsyncSession, group_ids: Sequence[str], since: datetime,
-                           now: datetime) -> tuple[list[Any], list[Any]]:
-    """Actions since `since` (the bot's midnight) and who is in the 小黑屋 now."""
+@dataclass(frozen=True)
+class Inside:
+    """One member in a group's 小黑屋 (the core's, bot/blackroom.py), as `小黑屋` lists them."""
+
+    group_id: str
+    stay: Stay
+
+
+async def moderation_today(session: AsyncSession, blackroom: Blackroom,
+                           group_ids: Sequence[str], since: datetime, now: datetime
+                           ) -> tuple[list[Any], list[Inside]]:
+    """Actions since `since` (the bot's midnight) and who is in the 小黑屋 now, whichever
+    plugin put them in (the list the built-in `小黑屋` shows, group by group)."""
+    room = [Inside(gid, stay) for gid in group_ids
+            for stay in await blackroom.list(session, gid, now)]
     try:
         from plugins.moderation.models import ModerationAction as A
-        from plugins.moderation.models import ModerationMember as M
     except ImportError:
-        return [], []
+        return [], room
     actions: list[Any] = []
-    room: list[Any] = []
     for chunk in chunked(group_ids):
         actions += await session.scalars(select(A).where(A.group_id.in_(chunk), A.at >= since)
                                          .order_by(A.id.desc()).limit(500))
-        room += await session.scalars(select(M).where(M.group_id.in_(chunk),
-                                                      M.blackroom_until > now))
     return actions, room
 
 
