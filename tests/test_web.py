@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import base64
+from pathlib import Path
 
+from markupsafe import escape
+from sqlalchemy import select, update
+
+from bot.activity import ActivityDaily
 from bot.testing import texts
 from bot.web.models import WebAudit
 from tests.webkit import CONFIG, client, form_token, log_in, set_password, start_bot
@@ -200,19 +205,31 @@ async def test_config_page_and_edits(tmp_path):
     await chat.stop()
 
 
-async def test_digest_archive_shows_each_days_digest_with_its_chart(tmp_path):
-    chat = await start_bot(tmp_path)
+async def test_digest_archive_shows_each_days_digest_as_sent_with_its_chart(tmp_path,
+                                                                           database_url):
+    chat = await start_bot(tmp_path, database_url)
     await chat.say("carol", "大家好")
     sent = await chat.advance_to("2026-11-24 08:31")  # the digest goes out at 08:30
     [digest] = [d for d in sent if d.to == "op_a"]
+    async with chat.runtime.db.transaction() as session:  # the day's figures change later
+        await session.execute(update(ActivityDaily).where(ActivityDaily.group_id == "g-a")
+                              .values(messages=987))
     async with client(chat) as http:
         await log_in(http, chat, "op_a")
         page = await http.get("/digests?day=2026-11-23")
+        older = await http.get("/digests?day=2026-11-22")
+        english = await http.get("/lang/en?next=/digests%3Fday%3D2026-11-22")
     assert page.status_code == 200
-    assert "data:image/png;base64," in page.text
-    first_line = digest.text.splitlines()[0]
-    assert first_line in page.text  # the text as the operator received it
+    shown = page.text.split('id="digest"')[1]
+    assert f">{escape(digest.text)}</pre>" in shown  # the text as the operator received it
+    assert "987" not in shown.split("data:image")[0]  # not rebuilt from today's figures
+    assert 'id="as-sent"' in shown and "11-24 08:30 发出的原文" in shown
+    drawn = base64.b64decode(shown.split("data:image/png;base64,")[1].split('"')[0])
+    assert drawn == Path(digest.image_path).read_bytes()  # the chart as sent
     assert "跑步群" not in page.text  # op_b's group is in op_b's digest only
+    rebuilt = older.text.split('id="digest"')[1]  # none was sent that day: rebuilt, and said so
+    assert 'id="rebuilt"' in rebuilt and "重新生成" in rebuilt and "data:image/png" in rebuilt
+    assert "is rebuilt from today" in english.text
     await chat.stop()
 
 
