@@ -35,6 +35,13 @@ def enabled(group: GroupSetup, plugin: str) -> EnabledPlugin | None:
     return next((e for e in group.plugins if e.plugin.name == plugin), None)
 
 
+def _group(runtime: BotRuntime, group_id: str) -> GroupSetup:
+    group = runtime.config.groups.get(group_id)
+    if group is None:
+        raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
+    return group
+
+
 def _context(runtime: BotRuntime, group: GroupSetup, plugin: str) -> JobContext[Any]:
     found = enabled(group, plugin)
     if found is None:
@@ -73,9 +80,7 @@ async def answer_question(runtime: BotRuntime, question_id: int, answer: str, by
             raise ActionRefused("没有这个问题 / no such question")
         if asked.closed_at is not None:
             raise ActionRefused("这个问题已经答过了 / already answered")
-        group = runtime.config.groups.get(asked.group_id)
-        if group is None:
-            raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
+        group = _group(runtime, asked.group_id)
         ctx = _context(runtime, group, "qa")
         question = asked.question[: service.MAX_QUESTION]
         # The rules of `教`: the taught pair closes every open question it covers.
@@ -120,10 +125,7 @@ async def undo_action(runtime: BotRuntime, action_id: int, *, misjudged: bool, m
         if row is None or not may_see(row.group_id):
             raise ActionRefused("没有这条记录 / no such action")
         group_id, member_id = row.group_id, row.member_id
-    group = runtime.config.groups.get(group_id)
-    if group is None:
-        raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
-    ctx = _context(runtime, group, "moderation")
+    ctx = _context(runtime, _group(runtime, group_id), "moderation")
     state = await handlers.group_state(ctx)
     async with ctx.transaction() as session:
         if misjudged:
@@ -156,10 +158,7 @@ async def blackroom_release(runtime: BotRuntime, group_id: str, member_id: str, 
     False if they were not inside (the group is told nothing)."""
     from bot.builtin import builtin  # its texts: the built-in's words
 
-    group = runtime.config.groups.get(group_id)
-    if group is None:
-        raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
-    ctx = _context(runtime, group, builtin.name)
+    ctx = _context(runtime, _group(runtime, group_id), builtin.name)
     async with ctx.transaction() as session:
         stay = await runtime.services.blackroom.release(session, group_id, member_id,
                                                         ctx.now, by=by)
