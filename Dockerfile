@@ -1,5 +1,6 @@
 # qunbot in a container: the production path is `docker compose up` (compose.yaml).
-# Two stages: build the wheel, install it with the wechaty extra into a venv; the final
+# Two stages: build the wheel, install it with the wechaty and web extras into a venv
+# (web: the operators' console, so `web.enabled` works in the image); the final
 # image carries only that venv (no compilers, no source tree) and runs as a non-root user.
 # Python 3.12: python-wechaty 0.10.7 does not import on 3.13 (telnetlib).
 
@@ -11,7 +12,7 @@ COPY plugins ./plugins
 # The same steps tests/test_packaging.py runs in CI: wheel, fresh venv, install.
 RUN pip wheel --no-cache-dir --no-deps -w /wheels . \
  && python -m venv /opt/qunbot \
- && /opt/qunbot/bin/pip install --no-cache-dir "$(ls /wheels/qunbot-*.whl)[wechaty]" \
+ && /opt/qunbot/bin/pip install --no-cache-dir "$(ls /wheels/qunbot-*.whl)[wechaty,web]" \
  && find /opt/qunbot -name __pycache__ -prune -exec rm -rf {} +
 
 FROM python:3.12-slim

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import base64
+from pathlib import Path
 
+from markupsafe import escape
+from sqlalchemy import select, update
+
+from bot.activity import ActivityDaily
+from bot.testing import texts
 from bot.web.models import WebAudit
-from tests.webkit import CONFIG, client, form_token, log_in, set_password, start_bot
+from tests.webkit import CONFIG, client, form_token, log_in, sees_only, set_password, start_bot
 
 
 async def _audit(chat) -> list[tuple[str, str, str | None]]:
@@ -48,9 +54,7 @@ async def test_an_admin_sees_only_their_own_group(tmp_path):
     chat = await start_bot(tmp_path)
     async with client(chat) as http:
         await log_in(http, chat, "adam")
-        assert "读书会" in (await http.get("/")).text
-        assert (await http.get("/group/g-a")).status_code == 200
-        assert (await http.get("/group/g-b")).status_code == 403
+        await sees_only(http, "g-a", "读书会", "g-b")
     await chat.stop()
 
 
@@ -128,6 +132,42 @@ async def test_misjudged_and_release_from_the_moderation_page(tmp_path, database
     assert await chat.balance("carol") == 50  # the deduction refunded
     notices = [d.text for d in chat.sent if d.kind == "notice"]
     assert any("已撤销对 carol" in n for n in notices)  # the group is told
+    assert texts(await chat.say("adam", "小黑屋")) == ["小黑屋是空的。"]  # the core's, too
+    await chat.stop()
+
+
+NOTE = "今天读完了《人类简史》第三章，收获很大"
+
+
+async def test_the_blackroom_lists_every_plugins_stays_and_releases_like_the_builtin(
+        tmp_path, database_url):
+    chat = await start_bot(tmp_path, database_url)
+    await chat.say("alice", f"打卡 {NOTE}")
+    for _ in range(3):  # check-in's anti-copy: the third copy is one too many
+        await chat.say("dave", f"打卡 {NOTE}！")
+    for _ in range(4):  # moderation's escalation: the fourth offence
+        await chat.say("carol", "你这个傻瓜")
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        page = await http.get("/moderation")
+        room = page.text.split('id="blackroom"')[1]
+        assert room.count('class="release"') == 2
+        assert "多次抄袭打卡内容" in room and "每日打卡" in room  # why, and who put them in
+        assert "使用违禁词" in room and "群规管理" in room
+        english = (await http.get("/lang/en?next=/moderation")).text.split('id="blackroom"')[1]
+        assert "a banned word" in english and "Daily check-in" in english
+        await http.get("/lang/zh?next=/")
+        before = len(chat.sent)
+        done = await http.post("/blackroom/g-a/release", data={"csrf": csrf, "member": "dave"})
+        assert "已放出 dave" in done.text
+        assert done.text.split('id="blackroom"')[1].count('class="release"') == 1
+        assert texts(chat.sent[before:]) == ["已把 dave 放出小黑屋。"]  # the built-in's words
+        again = await http.post("/blackroom/g-a/release", data={"csrf": csrf, "member": "dave"})
+        assert "已放出" not in again.text and len(chat.sent) == before + 1  # nothing to tell
+    assert "打卡成功" in "".join(texts(await chat.say("dave", "打卡 我自己的第四章笔记")))
+    listing = "".join(texts(await chat.say("adam", "小黑屋")))
+    assert "carol" in listing and "dave" not in listing
+    assert ("op_a", "blackroom.release", "g-a") in await _audit(chat)
     await chat.stop()
 
 
@@ -163,19 +203,31 @@ async def test_config_page_and_edits(tmp_path):
     await chat.stop()
 
 
-async def test_digest_archive_shows_each_days_digest_with_its_chart(tmp_path):
-    chat = await start_bot(tmp_path)
+async def test_digest_archive_shows_each_days_digest_as_sent_with_its_chart(tmp_path,
+                                                                           database_url):
+    chat = await start_bot(tmp_path, database_url)
     await chat.say("carol", "大家好")
     sent = await chat.advance_to("2026-11-24 08:31")  # the digest goes out at 08:30
     [digest] = [d for d in sent if d.to == "op_a"]
+    async with chat.runtime.db.transaction() as session:  # the day's figures change later
+        await session.execute(update(ActivityDaily).where(ActivityDaily.group_id == "g-a")
+                              .values(messages=987))
     async with client(chat) as http:
         await log_in(http, chat, "op_a")
         page = await http.get("/digests?day=2026-11-23")
+        older = await http.get("/digests?day=2026-11-22")
+        english = await http.get("/lang/en?next=/digests%3Fday%3D2026-11-22")
     assert page.status_code == 200
-    assert "data:image/png;base64," in page.text
-    first_line = digest.text.splitlines()[0]
-    assert first_line in page.text  # the text as the operator received it
+    shown = page.text.split('id="digest"')[1]
+    assert f">{escape(digest.text)}</pre>" in shown  # the text as the operator received it
+    assert "987" not in shown.split("data:image")[0]  # not rebuilt from today's figures
+    assert 'id="as-sent"' in shown and "11-24 08:30 发出的原文" in shown
+    drawn = base64.b64decode(shown.split("data:image/png;base64,")[1].split('"')[0])
+    assert drawn == Path(digest.image_path).read_bytes()  # the chart as sent
     assert "跑步群" not in page.text  # op_b's group is in op_b's digest only
+    rebuilt = older.text.split('id="digest"')[1]  # none was sent that day: rebuilt, and said so
+    assert 'id="rebuilt"' in rebuilt and "重新生成" in rebuilt and "data:image/png" in rebuilt
+    assert "is rebuilt from today" in english.text
     await chat.stop()
 
 

@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from tests.webkit import client, form_token, link_for, log_in, set_password, start_bot
+from tests.webkit import (
+    client,
+    form_token,
+    link_for,
+    log_in,
+    press_link,
+    sees_only,
+    set_password,
+    start_bot,
+)
 
 EVIL = '<script>alert("x")</script>'
 EVIL_IMG = '<img src=x onerror=alert(1)>'
@@ -89,8 +98,7 @@ async def test_a_login_link_works_once(chat):
         first = await http.post(path, data={"csrf": token})
         assert first.status_code == 200 and "读书会" in first.text
     async with client(chat) as other:
-        page = await other.get(path)
-        again = await other.post(path, data={"csrf": form_token(page.text)})
+        again = await press_link(other, path)
         assert again.status_code == 403 and "已用过" in again.text
         assert (await other.get("/")).url.path == "/login"
 
@@ -99,8 +107,7 @@ async def test_an_expired_login_link_is_refused(chat):
     path = await link_for(chat, "op_a")
     await chat.advance("10m")
     async with client(chat) as http:
-        page = await http.get(path)
-        response = await http.post(path, data={"csrf": form_token(page.text)})
+        response = await press_link(http, path)
         assert response.status_code == 403 and "已过期" in response.text
         assert (await http.get("/")).url.path == "/login"
 
@@ -108,9 +115,7 @@ async def test_an_expired_login_link_is_refused(chat):
 async def test_guessed_links_and_members_get_nothing(chat):
     assert all(d.to != "carol" for d in await chat.say("carol", "后台"))  # a member: no link
     async with client(chat) as http:
-        page = await http.get("/login/not-a-real-token")
-        response = await http.post("/login/not-a-real-token",
-                                   data={"csrf": form_token(page.text)})
+        response = await press_link(http, "/login/not-a-real-token")
         assert response.status_code == 403
 
 
@@ -161,9 +166,7 @@ async def test_a_rooms_own_admin_sees_that_room_only(chat):
     chat.chat.groups["g-a"].admin_ids = ("roomie",)
     async with client(chat) as http:
         await log_in(http, chat, "roomie")
-        assert "读书会" in (await http.get("/")).text
-        assert (await http.get("/group/g-a")).status_code == 200
-        assert (await http.get("/group/g-b")).status_code == 403
+        await sees_only(http, "g-a", "读书会", "g-b")
     assert all(r.to != "roomie" for r in await chat.say("roomie", "后台", group="g-b"))
 
 

@@ -102,14 +102,25 @@ def form_token(html: str) -> str:
     return found.group(1)
 
 
+async def press_link(http: httpx.AsyncClient, path: str) -> httpx.Response:
+    """Opens a login link's page and presses its button, as a person would."""
+    page = await http.get(path)
+    return await http.post(path, data={"csrf": form_token(page.text)})
+
+
 async def log_in(http: httpx.AsyncClient, chat: FakeChat, person: str, group: str = "g-a"
                  ) -> str:
     """Logs in by link; returns the session's CSRF token for forms."""
-    path = await link_for(chat, person, group)
-    page = await http.get(path)
-    response = await http.post(path, data={"csrf": form_token(page.text)})
+    response = await press_link(http, await link_for(chat, person, group))
     assert response.status_code == 200, response.text[:300]
     return form_token(response.text)
+
+
+async def sees_only(http: httpx.AsyncClient, group: str, name: str, other: str) -> None:
+    """The logged-in person sees `group` (called `name`) and is refused `other`."""
+    assert name in (await http.get("/")).text
+    assert (await http.get(f"/group/{group}")).status_code == 200
+    assert (await http.get(f"/group/{other}")).status_code == 403
 
 
 async def set_password(chat: FakeChat, person: str, password: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import LoadedConfig
-from bot.digest import chart, service
+from bot.digest import archive, chart, service
 from bot.digest.render import render
 from bot.digest.texts import TEXTS
 from bot.events import Outgoing, OutKind
@@ -19,6 +19,7 @@ from bot.groups import GroupSetup
 from bot.outbox import Outbox
 from bot.plugin import Plugin, Schedule
 from bot.scheduler import ScheduledJob, make_trigger
+from bot.text import cap
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Report:
     reader: str | None  # an operator's id; None: the CLI's report on the chosen groups
     text: str
     chart: Path
+    day: date  # the latest day it covers
+    chart_data: dict[str, Any]  # what the chart was drawn from (archive.chart_data)
 
 
 async def build(
@@ -60,7 +63,8 @@ async def build(
                                        series)
         text = render(digest, mine, settings, language) + "\n\n" + _chart_line(
             labels, settings.chart_days, language)
-        reports.append(Report(reader, text, path))
+        reports.append(Report(reader, text, path, digest.day,
+                              archive.chart_data(digest.chart_days, series)))
     return reports
 
 
@@ -120,6 +124,12 @@ class DigestJob:
             return
         reports = await build(self.transaction, self.config, self.plugins, slot,
                               self.config.base_dir / self.config.config.digest.chart_dir, readers)
-        for report in reports:
-            self.outbox.put(Outgoing(text=report.text, kind=OutKind.DM, to=report.reader,
-                                     image_path=str(report.chart)))
+        now = self.outbox.clock.now()
+        async with self.transaction() as session:  # each kept exactly when it is queued
+            items = await self.outbox.stage(session, [Outgoing(
+                text=cap(r.text), kind=OutKind.DM, to=r.reader, image_path=str(r.chart))
+                for r in reports])
+            for report in reports:  # the job's readers are operators: never None
+                await archive.keep(session, report.reader or "", report.day, cap(report.text),
+                                   report.chart_data, now)
+        self.outbox.enqueue(items)

@@ -2,8 +2,10 @@
 
 - answering a 待答 question teaches it like `教` (closing every open question the answer
   covers) and posts the answer in the group, @-mentioning the asker;
-- 误判 and 撤销警告 undo through plugins/moderation's service and its in-memory state;
-- the 小黑屋 goes through `blackroom_*` below, the one place to re-point at a core service.
+- 误判 and 撤销警告 undo through plugins/moderation's service and its in-memory state, and
+  open the core 小黑屋 the undone action closed, as moderation's chat commands do;
+- 放出 releases from the core 小黑屋 (bot/blackroom.py) as the built-in `放出` does, and the
+  group is told in the built-in's words.
 
 Every change and the messages that report it are written in one transaction (the
 transactional outbox), as a handler's would be.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.blackroom import Stay
 from bot.context import JobContext
 from bot.events import Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
@@ -30,6 +33,13 @@ class ActionRefused(Exception):
 
 def enabled(group: GroupSetup, plugin: str) -> EnabledPlugin | None:
     return next((e for e in group.plugins if e.plugin.name == plugin), None)
+
+
+def _group(runtime: BotRuntime, group_id: str) -> GroupSetup:
+    group = runtime.config.groups.get(group_id)
+    if group is None:
+        raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
+    return group
 
 
 def _context(runtime: BotRuntime, group: GroupSetup, plugin: str) -> JobContext[Any]:
@@ -70,9 +80,7 @@ async def answer_question(runtime: BotRuntime, question_id: int, answer: str, by
             raise ActionRefused("没有这个问题 / no such question")
         if asked.closed_at is not None:
             raise ActionRefused("这个问题已经答过了 / already answered")
-        group = runtime.config.groups.get(asked.group_id)
-        if group is None:
-            raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
+        group = _group(runtime, asked.group_id)
         ctx = _context(runtime, group, "qa")
         question = asked.question[: service.MAX_QUESTION]
         # The rules of `教`: the taught pair closes every open question it covers.
@@ -104,8 +112,8 @@ async def _name(session: Any, group_id: str, member_id: str) -> str:
 # -- moderation -------------------------------------------------------------------------------
 
 
-async def undo_action(runtime: BotRuntime, action_id: int, *, misjudged: bool, may_see: Any
-                      ) -> str:
+async def undo_action(runtime: BotRuntime, action_id: int, *, misjudged: bool, may_see: Any,
+                      by: str) -> str:
     """误判 (this action undone and its exception added, as the chat command does for the
     latest one) or 撤销警告 (the member's latest action undone). Returns what the group is
     told, which is also posted there."""
@@ -117,10 +125,7 @@ async def undo_action(runtime: BotRuntime, action_id: int, *, misjudged: bool, m
         if row is None or not may_see(row.group_id):
             raise ActionRefused("没有这条记录 / no such action")
         group_id, member_id = row.group_id, row.member_id
-    group = runtime.config.groups.get(group_id)
-    if group is None:
-        raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
-    ctx = _context(runtime, group, "moderation")
+    ctx = _context(runtime, _group(runtime, group_id), "moderation")
     state = await handlers.group_state(ctx)
     async with ctx.transaction() as session:
         if misjudged:
@@ -130,8 +135,9 @@ async def undo_action(runtime: BotRuntime, action_id: int, *, misjudged: bool, m
         if action is None or action.undone:
             raise ActionRefused(ctx.t("nothing_to_undo"))
         await service.undo(session, action, ctx.now)
-        if action.action.startswith("blackroom"):
-            state.banned.pop(action.member_id, None)
+        if action.action.startswith("blackroom"):  # the 小黑屋 it opened is opened again
+            await runtime.services.blackroom.release(session, group_id, action.member_id,
+                                                     ctx.now, by=by)
         allowance = handlers._allowance_for(ctx, action) if misjudged else None
         if allowance:
             await service.add_exception(session, group_id, allowance.stored)
@@ -145,23 +151,35 @@ async def undo_action(runtime: BotRuntime, action_id: int, *, misjudged: bool, m
     return told
 
 
-async def blackroom_release(runtime: BotRuntime, group_id: str, member_id: str) -> bool:
-    """放出: today plugins/moderation's 小黑屋 (its table and in-memory list); the one call
-    to re-point when the 小黑屋 becomes a core service (bot/blackroom.py)."""
-    from plugins.moderation import handlers, service
+async def blackroom_release(runtime: BotRuntime, group_id: str, member_id: str, by: str
+                            ) -> bool:
+    """放出, as the built-in command does: out of the core 小黑屋 (its table and the copy
+    every plugin asks), whoever put them in, and the group told in the built-in's words.
+    False if they were not inside (the group is told nothing)."""
+    from bot.builtin import builtin  # its texts: the built-in's words
 
-    group = runtime.config.groups.get(group_id)
-    if group is None:
-        raise ActionRefused("这个群已不在配置中 / the group is no longer configured")
-    ctx = _context(runtime, group, "moderation")
-    state = await handlers.group_state(ctx)
+    ctx = _context(runtime, _group(runtime, group_id), builtin.name)
     async with ctx.transaction() as session:
-        released = await service.release(session, group_id, member_id)
-        state.banned.pop(member_id, None)
-        if released:
-            await ctx.notice(ctx.t("released", name=member_id))
+        stay = await runtime.services.blackroom.release(session, group_id, member_id,
+                                                        ctx.now, by=by)
+        if stay:
+            await ctx.notice(ctx.t("released", name=stay.name or member_id))
     await _sent(runtime)
-    return released
+    return stay is not None
+
+
+def stay_words(runtime: BotRuntime, stay: Stay, language: str) -> tuple[str, str]:
+    """(why, by which plugin) of a 小黑屋 stay, named as the built-in `小黑屋` names them:
+    the reason is a text key of the plugin that put the member in."""
+    plugin = next((p for p in (*runtime.builtins, *runtime.plugins) if p.name == stay.source),
+                  None)
+    if plugin is None:
+        return stay.reason, stay.source
+    try:
+        reason = plugin.texts.get(language, stay.reason)
+    except KeyError:
+        reason = stay.reason
+    return reason, (plugin.title_en or plugin.title) if language == "en" else plugin.title
 
 
 def local(at: datetime, group: GroupSetup | None) -> str:

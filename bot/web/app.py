@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.blackroom import Stay
 from bot.web import actions, auth, configedit, queries
 from bot.web.charts import bars, sparkline
 from bot.web.rows import overview_rows
@@ -95,9 +96,13 @@ class Console:
             except (ImportError, KeyError):
                 return name
 
+        def stay(inside: Stay) -> tuple[str, str]:
+            """(reason, who put them in) as the built-in `小黑屋` names them."""
+            return actions.stay_words(self.runtime, inside, language)
+
         html = self.env.get_template(template).render(
             t=t, lang=language, viewer=viewer, local=local, path=request.url.path, rule=rule,
-            groups=self.runtime.config.groups, **values)
+            stay=stay, groups=self.runtime.config.groups, **values)
         return secure(HTMLResponse(html, status_code=status))
 
     def refuse(self, request: Request, key: str, status: int,
@@ -308,8 +313,8 @@ def create_app(runtime: BotRuntime) -> Starlette:
         midnight = now.astimezone(console.zone()).replace(hour=0, minute=0, second=0,
                                                          microsecond=0)
         async with runtime.db.transaction() as session:
-            done_today, room = await queries.moderation_today(session, viewer.group_ids,
-                                                              midnight, now)
+            done_today, room = await queries.moderation_today(
+                session, runtime.services.blackroom, viewer.group_ids, midnight, now)
         return console.page(request, "moderation.html", viewer=viewer, actions=done_today,
                             room=room, done=done, error=error)
 
@@ -320,7 +325,7 @@ def create_app(runtime: BotRuntime) -> Starlette:
             aid = int(request.path_params["aid"])
             try:
                 told = await actions.undo_action(runtime, aid, misjudged=misjudged,
-                                                 may_see=viewer.may_see)
+                                                 may_see=viewer.may_see, by=viewer.person_id)
             except actions.ActionRefused as exc:
                 return await moderation.inner(request, viewer, form, error=str(exc))
             await console.audit(request, viewer, "moderation.misjudged" if misjudged
@@ -333,7 +338,8 @@ def create_app(runtime: BotRuntime) -> Starlette:
     async def release(request: Request, viewer: auth.Viewer, form: dict[str, str]) -> Response:
         gid, member = request.path_params["gid"], form.get("member", "")
         try:
-            released = await actions.blackroom_release(runtime, gid, member)
+            released = await actions.blackroom_release(runtime, gid, member,
+                                                       viewer.person_id)
         except actions.ActionRefused as exc:
             return await moderation.inner(request, viewer, form, error=str(exc))
         await console.audit(request, viewer, "blackroom.release", gid, member)

@@ -6,6 +6,7 @@ read only when the plugin is installed (a missing one leaves its part of a page 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily
+from bot.blackroom import Blackroom, Stay
 from bot.digest import service as digest
 from bot.groups import GroupSetup
 from bot.ledger import PointsAccount
@@ -270,21 +272,29 @@ async def open_questions(session: AsyncSession, group_ids: Sequence[str], limit:
     return sorted(found, key=lambda q: (q.asked_at, q.id), reverse=True)[:limit]
 
 
-async def moderation_today(session: AsyncSession, group_ids: Sequence[str], since: datetime,
-                           now: datetime) -> tuple[list[Any], list[Any]]:
-    """Actions since `since` (the bot's midnight) and who is in the 小黑屋 now."""
+@dataclass(frozen=True)
+class Inside:
+    """One member in a group's 小黑屋 (the core's, bot/blackroom.py), as `小黑屋` lists them."""
+
+    group_id: str
+    stay: Stay
+
+
+async def moderation_today(session: AsyncSession, blackroom: Blackroom,
+                           group_ids: Sequence[str], since: datetime, now: datetime
+                           ) -> tuple[list[Any], list[Inside]]:
+    """Actions since `since` (the bot's midnight) and who is in the 小黑屋 now, whichever
+    plugin put them in (the list the built-in `小黑屋` shows, group by group)."""
+    room = [Inside(gid, stay) for gid in group_ids
+            for stay in await blackroom.list(session, gid, now)]
     try:
         from plugins.moderation.models import ModerationAction as A
-        from plugins.moderation.models import ModerationMember as M
     except ImportError:
-        return [], []
+        return [], room
     actions: list[Any] = []
-    room: list[Any] = []
     for chunk in chunked(group_ids):
         actions += await session.scalars(select(A).where(A.group_id.in_(chunk), A.at >= since)
                                          .order_by(A.id.desc()).limit(500))
-        room += await session.scalars(select(M).where(M.group_id.in_(chunk),
-                                                      M.blackroom_until > now))
     return actions, room
 
 
@@ -293,18 +303,29 @@ class DigestPage:
     day: date
     text: str
     chart_png: bytes
+    sent_at: datetime | None  # None: none was kept for the day, this one is rebuilt now
 
 
 async def digest_of(runtime: BotRuntime, person_id: str, groups: Sequence[GroupSetup],
                     day: date) -> DigestPage:
-    """The day's digest for these groups, built by the code that sends it (bot/digest
-    report.build, as `bot digest --date` prints it): the same text and chart."""
-    from bot.digest import report
+    """The day's digest as it was sent to this person (bot/digest/archive.py), its chart
+    drawn from the data it was drawn from then; for a day none was kept (before the archive,
+    the digest off, a reader who gets none), rebuilt by the code that sends it, as
+    `bot digest --date` prints it, and labelled so."""
+    from bot.digest import archive, chart, report
 
     out = runtime.config.base_dir / runtime.config.config.digest.chart_dir / "console"
-    [built] = await report.build(runtime.db.transaction, runtime.config,
-                                 runtime.builtins + runtime.plugins, day, out,
-                                 {person_id: list(groups)})
-    png = built.chart.read_bytes()
-    built.chart.unlink(missing_ok=True)  # drawn for this page only
-    return DigestPage(day, built.text, png)
+    async with runtime.db.transaction() as session:
+        kept = await archive.sent(session, person_id, day)
+    if kept is not None:
+        days, series = archive.chart_of(kept)
+        text, sent_at = kept.text, kept.sent_at
+        path = await asyncio.to_thread(chart.draw, out / f"sent-{kept.id}.png", days, series)
+    else:
+        [built] = await report.build(runtime.db.transaction, runtime.config,
+                                     runtime.builtins + runtime.plugins, day, out,
+                                     {person_id: list(groups)})
+        text, sent_at, path = built.text, None, built.chart
+    png = path.read_bytes()
+    path.unlink(missing_ok=True)  # drawn for this page only
+    return DigestPage(day, text, png, sent_at)

@@ -38,7 +38,9 @@ TEXTS = Texts(
         "moderation.misjudged": "误判", "moderation.unwarn": "撤销警告",
         "moderation.blackroom": "小黑屋（{count}）", "moderation.until": "到期",
         "moderation.release": "放出", "moderation.released": "已放出 {name}。",
-        "digests.title": "日报存档", "digests.none": "还没有发过日报（发送记录保留 {days} 天）。",
+        "digests.title": "日报存档", "digests.sent": "{at} 发出的原文。",
+        "digests.rebuilt": "这一天没有保存发出的日报：下面是按现在的数据重新生成的，"
+                           "可能与当时发出的不同。",
         "config.check": "配置检查（bot config check）", "config.ok": "配置正确：{groups} 个群，{operators} 位运营。",
         "config.issues": "发现 {count} 处问题：", "config.edit": "编辑",
         "config.posts": "定时消息（bot.yaml）", "config.faq": "FAQ（{file}）",
@@ -90,7 +92,9 @@ TEXTS = Texts(
         "moderation.until": "until", "moderation.release": "Release",
         "moderation.released": "Released {name}.",
         "digests.title": "Digest archive",
-        "digests.none": "No digest sent yet (sent messages are kept {days} days).",
+        "digests.sent": "As sent at {at}.",
+        "digests.rebuilt": "No digest was kept as sent for this day: this one is rebuilt "
+                           "from today's data and may differ from what was sent.",
         "config.check": "Configuration check (bot config check)",
         "config.ok": "Configuration OK: {groups} group(s), {operators} operator(s).",
         "config.issues": "{count} problem(s):", "config.edit": "Edit",
