@@ -175,7 +175,8 @@ def _counts_as_activity(message: IncomingMessage) -> bool:
 class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.processed = ProcessedIds(services.outbox.account)  # duplicates: bot/once.py
+        # duplicates: bot/once.py, by the platform's message id (whichever account saw it)
+        self.processed = ProcessedIds(services.message_scope or services.outbox.account)
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
         self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
         self._overflow = 0  # the oldest held events pushed out
@@ -196,6 +197,14 @@ class Dispatcher:
         if platform.removed and isinstance(event, IncomingMessage | MemberJoined):
             sent = event.time if isinstance(event, IncomingMessage) else event.at
             await platform.group_seen(event.group_id, sent)
+        rooms = self.services.rooms
+        room = getattr(event, "group_id", None)
+        if isinstance(event, BotRemoved):
+            rooms.left(event.group_id)
+        elif room is not None:
+            rooms.seen(room)
+        if room is not None and not rooms.serves(room) and not isinstance(event, BotRemoved):
+            return  # another account's process serves this room (issue 18)
         if isinstance(event, IncomingMessage):
             await self._message(event)
         elif isinstance(event, MemberJoined | MemberLeft):

@@ -31,7 +31,7 @@ import itertools
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -44,7 +44,7 @@ from bot.adapters.base import SendError
 from bot.clock import Clock
 from bot.config.models import OutboxSettings
 from bot.events import Outgoing, OutKind, Sent
-from bot.storage import Database
+from bot.storage import Database, chunked
 from bot.storage.models import OutboxMessage
 from bot.text import MESSAGE_LIMIT, cap
 
@@ -154,6 +154,11 @@ class Outbox:
         self.confirm = confirm
         self._stopping = False
         self._write_behind: list[WriteBehind] = []
+        # Several accounts on one database (issue 18): a message to a room goes out only
+        # from the process holding the room's lease (`serves`); `load` then takes back only
+        # this account's direct messages, and rooms' rows come with their leases (`adopt`).
+        self.serves: SendPolicy = lambda _: True
+        self.leased = False
 
     def write_behind(self, other: WriteBehind) -> None:
         """Write `other` in every group commit (it shares the outbox's flush cadence)."""
@@ -217,14 +222,14 @@ class Outbox:
 
     async def load(self) -> None:
         """Take back what a previous run queued but did not send."""
+        mine = OutboxMessage.account == self.account
+        if self.leased:  # rooms' rows are adopted with their leases
+            mine = mine & OutboxMessage.group_id.is_(None)
         async with self.db.transaction() as session:
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(
-                        OutboxMessage.status == "queued",
-                        OutboxMessage.account == self.account,
-                    )
+                    .where(OutboxMessage.status == "queued", mine)
                     .order_by(OutboxMessage.id)
                 )
             ).all()
@@ -232,8 +237,50 @@ class Outbox:
                 self.clock.now().astimezone(self.timezone).date(),
                 await self._sent_today(session),
             )
+        await self._take_back(rows)
+        if rows:
+            log.info("outbox: %d queued message(s) taken back from the last run", len(rows))
+
+    async def adopt(self, rooms: set[str]) -> None:
+        """This process now serves `rooms` (issue 18): queue what is waiting for them,
+        whichever account queued it; it is sent under this account's budget."""
+        if not rooms:
+            return
+        await self.flush()
+        known = {item.row_id for item in self._ready} | {
+            item.row_id for _, _, item in self._delayed}
+        rows: list[OutboxMessage] = []
+        async with self.db.transaction() as session:
+            for chunk in chunked(sorted(rooms)):
+                rows += (await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == "queued",
+                           OutboxMessage.group_id.in_(chunk))
+                    .order_by(OutboxMessage.id)
+                )).all()
+            rows = [row for row in rows if row.id not in known]
+            others = [row.id for row in rows if row.account != self.account]
+            for chunk in chunked(others):
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                                      .values(account=self.account))
+        await self._take_back(sorted(rows, key=lambda row: row.id))
+        if rows:
+            log.info("outbox: %d queued message(s) for %d room(s) taken over", len(rows),
+                     len({row.group_id for row in rows}))
+
+    def set_aside(self, rooms: set[str]) -> None:
+        """Another process serves `rooms` now: forget their messages here (those not yet
+        written stay in the next group commit; the new holder adopts them)."""
+        self._ready = [i for i in self._ready if i.outgoing.group_id not in rooms]
+        heapq.heapify(self._ready)
+        self._delayed = [d for d in self._delayed if d[2].outgoing.group_id not in rooms]
+        heapq.heapify(self._delayed)
+
+    async def _take_back(self, rows: Sequence[OutboxMessage]) -> None:
         for row in rows:
-            if self.confirm is not None and await self._confirmed(row):
+            # Only this account's gateway can tell whether it sent a message.
+            if (self.confirm is not None and row.account == self.account
+                    and await self._confirmed(row)):
                 continue
             outgoing = Outgoing(
                 text=row.text,
@@ -248,8 +295,6 @@ class Outbox:
             )
             item.client_id = row.client_id or item.client_id
             self._queue(item)
-        if rows:
-            log.info("outbox: %d queued message(s) taken back from the last run", len(rows))
 
     async def _confirmed(self, row: OutboxMessage) -> bool:
         """A row a crash left "queued": did the platform get it before the crash?"""
@@ -376,6 +421,9 @@ class Outbox:
                 return None
             return max(0.0, (self._delayed[0][0] - now).total_seconds())
         item = self._ready[0]
+        if not self.serves(item.outgoing):  # its room's lease moved: the new holder sends it
+            self.set_aside({item.outgoing.group_id or ""})
+            return 0.0
         wait = self._wait_for(item, now)
         if wait > 0:
             return wait

@@ -80,11 +80,12 @@ class CoreState(Base):
 
 
 from bot.activity import ActivityDaily, ActivityWord, MemberEvent  # noqa: E402  (beside their code)
+from bot.leases import RoomLease  # noqa: E402
 from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 from bot.platform_state import AccountOutage, RemovedGroup  # noqa: E402
 
 __all__ = [
     "FIRST_START", "AccountOutage", "ActivityDaily", "ActivityWord", "CoreState", "JobRun",
     "MemberEvent", "OutboxMessage", "PointsAccount", "PointsEntry", "ProcessedMessage",
-    "RemovedGroup",
+    "RemovedGroup", "RoomLease",
 ]
