@@ -12,8 +12,9 @@ Every `renew_every` (15 % of `leases.failover`) each process, in one transaction
   of rooms its account left;
 - takes rooms that have no row, or whose row expired (its holder died, logged out or
   stopped). The account listed first for the group takes a free room at once; an account
-  further down the list waits one renewal round first if a preferred account's process is
-  running (its instance lock is held), so the preferred one gets it when both start.
+  further down the list waits `defer` (30 % of `failover`) first if a preferred account's
+  process is running (its instance lock is held), so the preferred one gets it when both
+  start (and one logged out costs that much more: still within `failover`).
   A live lease is never taken away: a restarted preferred account takes nothing back.
 
 The process stops serving a room on its own a renewal round before the row can expire
@@ -140,11 +141,16 @@ class RoomLeases:
         async with self._lock:
             started = time.monotonic()
             wanted = self.wanted()
-            kept, gained = await self._round(wanted, started)
+            kept, gained, seen = await self._round(wanted, started)
             until = started + (self.settings.expires_after - self.settings.renew_every
                                ).total_seconds()
-            lost = set(self.held) - kept - set(gained)
-            self.held = {room: until for room in (*kept, *gained)}
+            # A row another process had locked this round (it was looking, SKIP LOCKED) is
+            # still ours until its old deadline; the next round renews it.
+            busy = {room: old for room, old in self.held.items()
+                    if room not in seen and room in wanted and old > time.monotonic()}
+            held = {**busy, **{room: until for room in (*kept, *gained)}}
+            lost = set(self.held) - set(held)
+            self.held = held
         if lost:
             log.info("%s: no longer serving %d room(s): %s", self.account, len(lost),
                      _some(lost))
@@ -155,7 +161,7 @@ class RoomLeases:
             await self.on_gained(gained)
 
     async def _round(self, wanted: set[str], started: float
-                     ) -> tuple[set[str], dict[str, datetime | None]]:
+                     ) -> tuple[set[str], dict[str, datetime | None], set[str]]:
         expires = self.settings.expires_after
         async with self.db.transaction() as session:
             now = await session.scalar(select(func.now()))
@@ -200,7 +206,7 @@ class RoomLeases:
                 gained[row.room_id] = row.heartbeat_at
         for room in gained:
             self._free_since.pop(room, None)
-        return keep - set(gained), gained
+        return keep - set(gained), gained, known
 
     def _my_turn(self, room: str, alive: set[str], now: float) -> bool:
         """A free room: the first account listed for it takes it at once; one further down
@@ -210,12 +216,12 @@ class RoomLeases:
         if not any(name in alive for name in preferred):
             return True
         first_seen = self._free_since.setdefault(room, now)
-        return now - first_seen >= self.settings.renew_every.total_seconds() * 1.5
+        return now - first_seen >= self.settings.defer.total_seconds()
 
     async def _running_accounts(self, session: Any) -> set[str]:
         """The accounts whose process is running: their instance lock is held."""
         names = {name for room in self.present | {BOT_WIDE} for name in self.order(room)}
-        keys = {advisory_key(name) & 0xFFFFFFFFFFFFFFFF: name for name in names}
+        keys = {advisory_key(name): name for name in names}  # signed, as rebuilt below
         rows = await session.execute(text(
             "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks "
             "WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = "
@@ -243,8 +249,8 @@ class RoomLeases:
                     rooms = await refresh()
                     if rooms is not None:
                         self.present = set(rooms)
-                except Exception:
-                    log.warning("could not list the account's rooms", exc_info=True)
+                except Exception as exc:  # not connected yet, most often: next round
+                    log.debug("could not list the account's rooms: %s", exc)
             try:
                 if self.ready() or self.held:
                     await self.tick()

@@ -165,9 +165,10 @@ class BotRuntime:
 
     async def _list_rooms(self) -> list[str] | None:
         """The rooms the account is in, once the platform is up (None: not yet)."""
-        if not self.platform.logged_in:
+        if not self.platform.logged_in or not getattr(self.adapter, "connected", True):
             return None
-        rooms = [group.id for group in await self.adapter.list_groups()]
+        ids = getattr(self.adapter, "group_ids", None)  # cheaper where the adapter has it
+        rooms = await ids() if ids else [group.id for group in await self.adapter.list_groups()]
         self._rooms_listed = True
         return rooms
 

@@ -228,6 +228,12 @@ class LeaseSettings(Strict):
     def renew_every(self) -> timedelta:
         return self.failover * 0.15
 
+    @property
+    def defer(self) -> timedelta:
+        """How long an account further down a room's list leaves a free room to a preferred
+        account whose process runs (it may still be logging in)."""
+        return self.failover * 0.3
+
 
 class HealthSettings(Strict):
     """GET /healthz for Docker's HEALTHCHECK, systemd and monitors (off by default)."""
