@@ -180,6 +180,7 @@ class BotRuntime:
             await self.scheduler.catch_up_room(room, since)
         tell_operators_of_skipped(self.config, self.outbox, self.scheduler.take_skipped())
         await self._plugins_started(set(rooms))
+        await self.dispatcher.took_over(set(rooms))
 
     async def _rooms_lost(self, rooms: set[str]) -> None:
         """Another process serves them now: what is queued for them is written (it sends)."""
