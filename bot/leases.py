@@ -109,6 +109,7 @@ class RoomLeases:
         self.ready, self.removed = ready, removed
         self.holder = f"{socket.gethostname()} pid {os.getpid()}"[:160]
         self.present: set[str] = set()  # rooms the account is in (listed, or heard from)
+        self.listed = False  # the platform said which rooms (until then: nothing taken)
         self.held: dict[str, float] = {}  # room → serve until (time.monotonic())
         self._free_since: dict[str, float] = {}  # rooms seen free while deferring
         self._lock = asyncio.Lock()
@@ -244,15 +245,15 @@ class RoomLeases:
         the start and every `refresh_every` rounds."""
         rounds = 0
         while True:
-            if rounds % refresh_every == 0 or not self.present:
+            if rounds % refresh_every == 0 or not self.listed:
                 try:
                     rooms = await refresh()
                     if rooms is not None:
-                        self.present = set(rooms)
+                        self.present, self.listed = set(rooms), True
                 except Exception as exc:  # not connected yet, most often: next round
                     log.debug("could not list the account's rooms: %s", exc)
             try:
-                if self.ready() or self.held:
+                if self.listed and (self.ready() or self.held):
                     await self.tick()
             except Exception:
                 log.warning("lease renewal failed; retrying", exc_info=True)

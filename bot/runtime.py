@@ -138,7 +138,6 @@ class BotRuntime:
             self.platform,
             message_scope=adapter.name,
         )
-        self._rooms_listed = False  # the platform told which rooms the account is in
         if self.leased:
             self._lease_rooms()
         self.dispatcher = Dispatcher(self.services)
@@ -155,7 +154,7 @@ class BotRuntime:
         rooms = RoomLeases(
             self.db, self.account_name, self.config.config.account_order,
             self.config.config.leases, on_gained=self._rooms_gained, on_lost=self._rooms_lost,
-            ready=lambda: self.platform.logged_in and self._rooms_listed,
+            ready=lambda: self.platform.logged_in,
             removed=self.platform.is_removed,
         )
         self.services.rooms = rooms
@@ -168,9 +167,7 @@ class BotRuntime:
         if not self.platform.logged_in or not getattr(self.adapter, "connected", True):
             return None
         ids = getattr(self.adapter, "group_ids", None)  # cheaper where the adapter has it
-        rooms = await ids() if ids else [group.id for group in await self.adapter.list_groups()]
-        self._rooms_listed = True
-        return rooms
+        return await ids() if ids else [group.id for group in await self.adapter.list_groups()]
 
     async def _rooms_gained(self, rooms: dict[str, datetime | None]) -> None:
         """Rooms this process now serves: send what was queued for them (by whichever

@@ -66,6 +66,8 @@ async def main(config_path: str, account: str, database_url: str) -> int:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("grpclib", "wechaty", "wechaty_puppet", "wechaty_puppet_service"):
+    for noisy in ("grpclib", "wechaty", "wechaty_puppet", "wechaty_puppet_service",
+                  "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("bot.leases").setLevel(logging.DEBUG)
     sys.exit(asyncio.run(main(*sys.argv[1:4])))
