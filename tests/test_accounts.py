@@ -231,3 +231,85 @@ async def test_releasing_at_stop_hands_rooms_over_at_the_next_round(pg):
     await main.leases.release_all()
     await backup.leases.tick()
     assert backup.serving == {"r1", BOT_WIDE} and main.serving == set()
+
+
+# -- what moves with a lease: queued messages and missed slots (PostgreSQL) ----------------
+
+
+def _outbox(db: Database, account: str, rooms: set[str], sent: list[tuple[str, str]]):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import SystemClock
+    from bot.config.models import OutboxSettings
+    from bot.events import Sent
+    from bot.outbox import Outbox
+
+    outbox = Outbox(db, SystemClock(), OutboxSettings(group_jitter=(timedelta(), timedelta())),
+                    account=account, timezone=ZoneInfo("Asia/Shanghai"))
+    outbox.leased = True
+    outbox.serves = lambda outgoing: outgoing.group_id is None or outgoing.group_id in rooms
+
+    async def transport(outgoing) -> Sent:
+        sent.append((account, outgoing.text))
+        return Sent(message_id=f"{account}-{len(sent)}")
+
+    outbox.attach(transport)
+    return outbox
+
+
+async def test_a_message_queued_before_a_lease_moved_is_sent_by_the_new_holder_only(pg):
+    from bot.events import Outgoing, OutKind
+
+    sent: list[tuple[str, str]] = []
+    rooms_a, rooms_b = {"r1"}, set()
+    a, b = _outbox(pg, "main", rooms_a, sent), _outbox(pg, "backup", rooms_b, sent)
+    a.hold()  # main's gateway is slow: nothing goes out before the lease moves
+    for text in ("回复一", "回复二"):
+        a.put(Outgoing(text=text, kind=OutKind.REPLY, group_id="r1"))
+    a.put(Outgoing(text="给运营", kind=OutKind.DM, to="wxid_op"))
+    await a.flush()  # written, still queued
+    rooms_a.discard("r1")  # the lease moved to backup (main checks again at each send)
+    rooms_b.add("r1")
+    await b.adopt({"r1"})
+    a.release()
+    await a.drain()
+    await b.drain()
+    await b.adopt({"r1"})  # adopting again finds nothing left to send
+    await b.drain()
+    assert sorted(sent) == [("backup", "回复一"), ("backup", "回复二"), ("main", "给运营")]
+    fresh = _outbox(pg, "backup", {"r1"}, sent)  # a restart of backup: nothing queued
+    await fresh.load()
+    await fresh.adopt({"r1"})
+    assert fresh.pending == 0
+
+
+async def test_a_slot_missed_while_no_one_served_the_room_runs_once_for_its_new_holder(pg):
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import ManualClock
+    from bot.plugin import Schedule
+    from bot.scheduler import ScheduledJob, Scheduler, make_trigger
+
+    fired: list[tuple[str, datetime]] = []
+    nine = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+    def scheduler(account: str, serves: set[str]) -> Scheduler:
+        clock = ManualClock(nine + timedelta(minutes=5))
+        made = Scheduler(pg, clock, timedelta(minutes=30))
+        made.serves = lambda room: room in serves
+
+        async def run(slot: datetime, late: bool) -> None:
+            fired.append((account, slot))
+
+        trigger = make_trigger(Schedule(key="am", at=time(9)), ZoneInfo("Asia/Shanghai"))
+        made.set_jobs([ScheduledJob("post.daily.am", "r1", trigger, run)])
+        return made
+
+    main, backup = scheduler("main", set()), scheduler("backup", {"r1"})
+    assert not await main.fire(main.jobs[0], nine)  # not its room: not even claimed
+    last_served = nine - timedelta(minutes=1)  # main died at 08:59
+    await backup.catch_up_room("r1", last_served)
+    await backup.catch_up_room("r1", last_served)  # a second takeover: the ledger says done
+    assert fired == [("backup", nine)]
