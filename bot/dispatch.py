@@ -83,7 +83,7 @@ CORE_TEXTS = Texts(
 
 _FIRST_WORD = re.compile(r"\s+")
 HELD_EVENTS = 2_000  # kept while logged out; the oldest go first (they would be too late)
-OVERHEARD_PER_ROOM = 200  # messages kept per room another process serves (issue 18)
+OVERHEARD_PER_ROOM = 100  # messages kept per room another process serves (issue 18)
 # A command word with the marks members add after it ("抢！！", "打卡~~"); a longer first
 # word is chatter, and stripping 100 KB of punctuation from it would be wasted work.
 _LONGEST_HEAD = 64
@@ -182,9 +182,10 @@ class Dispatcher:
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
         self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
         self._overflow = 0  # the oldest held events pushed out
-        # Messages from rooms another process serves, kept for a failover's length: if
-        # this process takes the room over, what its last holder did not handle is handled
-        # here (issue 18).
+        # Messages from rooms another process serves, kept for three failover times (the
+        # holder may die a while after receiving them, and its lease lasts): if this
+        # process takes the room over, what its last holder did not handle is handled here
+        # (issue 18).
         self._overheard: dict[str, deque[tuple[float, IncomingMessage]]] = {}
 
     async def handle(self, event: Event) -> None:
@@ -226,17 +227,19 @@ class Dispatcher:
         kept = self._overheard.setdefault(room, deque(maxlen=OVERHEARD_PER_ROOM))
         now = time.monotonic()
         kept.append((now, message))
-        window = self.services.config.config.leases.failover.total_seconds()
+        window = self._overheard_for()
         while kept and kept[0][0] < now - window:
             kept.popleft()
 
+    def _overheard_for(self) -> float:
+        return 3 * self.services.config.config.leases.failover.total_seconds()
+
     async def took_over(self, rooms: set[str]) -> None:
         """This process serves `rooms` now: handle what was heard there during the last
-        failover time and no process handled (the platform's message id is shared by the
-        accounts, bot/once.py). Joins and leaves heard meanwhile are not replayed: they
-        carry no id to tell whether the last holder welcomed them."""
-        window = self.services.config.config.leases.failover.total_seconds()
-        recent = time.monotonic() - window
+        three failover times and no process handled (the platform's message id is shared
+        by the accounts, bot/once.py). Joins and leaves heard meanwhile are not replayed:
+        they carry no id to tell whether the last holder welcomed them."""
+        recent = time.monotonic() - self._overheard_for()
         heard = [m for room in rooms for at, m in self._overheard.pop(room, ()) if at >= recent]
         if not heard:
             return
