@@ -103,9 +103,11 @@ class RoomLeases:
         on_lost: Lost,
         ready: Callable[[], bool],
         removed: Callable[[str], bool] = lambda _: False,
+        on_round: Lost | None = None,
     ) -> None:
         self.db, self.account, self.order, self.settings = db, account, order, settings
         self.on_gained, self.on_lost = on_gained, on_lost
+        self.on_round = on_round  # after each round, with the rooms held
         self.ready, self.removed = ready, removed
         self.holder = f"{socket.gethostname()} pid {os.getpid()}"[:160]
         self.present: set[str] = set()  # rooms the account is in (listed, or heard from)
@@ -255,6 +257,8 @@ class RoomLeases:
             try:
                 if self.listed and (self.ready() or self.held):
                     await self.tick()
+                if self.on_round is not None and self.held:
+                    await self.on_round(set(self.held))
             except Exception:
                 log.warning("lease renewal failed; retrying", exc_info=True)
             rounds += 1

@@ -159,6 +159,10 @@ class Outbox:
         # this account's direct messages, and rooms' rows come with their leases (`adopt`).
         self.serves: SendPolicy = lambda _: True
         self.leased = False
+        self._in_flight: _Item | None = None  # handed to the transport, no outcome yet
+        # Rows added to a caller's transaction, not yet queued (committed, maybe, while the
+        # caller is still closing its session): `adopt` must not take them as orphans.
+        self._staged_rows: set[int] = set()
 
     def write_behind(self, other: WriteBehind) -> None:
         """Write `other` in every group commit (it shares the outbox's flush cadence)."""
@@ -203,11 +207,13 @@ class Outbox:
         await session.flush()
         for item, row in zip(items, rows, strict=True):
             item.row_id = row.id
+            self._staged_rows.add(row.id)
         return items
 
     def enqueue(self, items: list[_Item]) -> None:
         """Queue staged messages whose transaction committed."""
         for item in items:
+            self._staged_rows.discard(item.row_id)
             heapq.heappush(self._ready, item)
         if items:
             self._wakeup.set()
@@ -243,30 +249,42 @@ class Outbox:
 
     async def adopt(self, rooms: set[str]) -> None:
         """This process now serves `rooms` (issue 18): queue what is waiting for them,
-        whichever account queued it; it is sent under this account's budget."""
+        whichever account queued it; it is sent under this account's budget. Called again
+        every lease round: a row the last holder wrote late is picked up then."""
         if not rooms:
             return
         await self.flush()
-        known = {item.row_id for item in self._ready} | {
-            item.row_id for _, _, item in self._delayed}
-        rows: list[OutboxMessage] = []
-        async with self.db.transaction() as session:
-            for chunk in chunked(sorted(rooms)):
-                rows += (await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.status == "queued",
-                           OutboxMessage.group_id.in_(chunk))
-                    .order_by(OutboxMessage.id)
-                )).all()
-            rows = [row for row in rows if row.id not in known]
-            others = [row.id for row in rows if row.account != self.account]
-            for chunk in chunked(others):
-                await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
-                                      .values(account=self.account))
-        await self._take_back(sorted(rows, key=lambda row: row.id))
+        # No group commit while reading: a message sent meanwhile keeps its mark in
+        # `_finished` (so it is known here) instead of vanishing from memory and database.
+        async with self._save_lock:
+            rows: list[OutboxMessage] = []
+            async with self.db.transaction() as session:
+                for chunk in chunked(sorted(rooms)):
+                    rows += (await session.scalars(
+                        select(OutboxMessage)
+                        .where(OutboxMessage.status == "queued",
+                               OutboxMessage.group_id.in_(chunk))
+                        .order_by(OutboxMessage.id)
+                    )).all()
+                rows = [row for row in rows if row.id not in self._known_rows()]
+                others = [row.id for row in rows if row.account != self.account]
+                for chunk in chunked(others):
+                    await session.execute(
+                        update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                        .values(account=self.account))
+            rows = [row for row in rows if row.id not in self._known_rows()]
+            await self._take_back(sorted(rows, key=lambda row: row.id))
         if rows:
             log.info("outbox: %d queued message(s) for %d room(s) taken over", len(rows),
                      len({row.group_id for row in rows}))
+
+    def _known_rows(self) -> set[int | None]:
+        """Rows this process has in hand: queued, being sent, or awaiting their mark."""
+        items = [*self._ready, *(item for _, _, item in self._delayed),
+                 *(item for item, _, _ in self._finished)]
+        if self._in_flight is not None:
+            items.append(self._in_flight)
+        return {item.row_id for item in items} | set(self._staged_rows)
 
     def set_aside(self, rooms: set[str]) -> None:
         """Another process serves `rooms` now: forget their messages here (those not yet
@@ -448,6 +466,7 @@ class Outbox:
             self._record(item, "dropped", "group no longer set up")
             return
         assert self._transport is not None, "outbox has no transport attached"
+        self._in_flight = item
         try:
             sent = await self._transport(item.outgoing)
         except SendError as exc:
@@ -457,6 +476,8 @@ class Outbox:
             log.exception("send failed unexpectedly")
             self._failed(item, now, repr(exc), False)
             return
+        finally:  # its outcome is recorded below without a pause: still known to `adopt`
+            self._in_flight = None
         self._bucket.take(now)
         self._count_day(now)
         self._last_target = item.outgoing.group_id or item.outgoing.to

@@ -156,6 +156,9 @@ class BotRuntime:
             self.config.config.leases, on_gained=self._rooms_gained, on_lost=self._rooms_lost,
             ready=lambda: self.platform.logged_in,
             removed=self.platform.is_removed,
+            # A row its last holder wrote only after the room moved (its group commit was
+            # late) is sent at the next round, not left behind.
+            on_round=self.outbox.adopt,
         )
         self.services.rooms = rooms
         self.outbox.serves = lambda outgoing: rooms.serves(outgoing.group_id)
