@@ -152,7 +152,7 @@ class BotRuntime:
     def _lease_rooms(self) -> None:
         """Serve only the rooms this account holds leases of: dispatch, slots, sends."""
         rooms = RoomLeases(
-            self.db, self.account_name, self.config.config.account_order,
+            self.db, self.account_name, lambda room: self.config.config.account_order(room),
             self.config.config.leases, on_gained=self._rooms_gained, on_lost=self._rooms_lost,
             ready=lambda: self.platform.logged_in,
             removed=self.platform.is_removed,

@@ -46,16 +46,19 @@ async def _quiet(seconds: float = 0.5) -> None:
 
 @pytest.mark.timeout(120)
 async def test_a_shared_room_gets_one_answer_and_one_timed_post(world):
-    zone = ZoneInfo("Asia/Shanghai")
-    slot = (datetime.now(zone) + timedelta(seconds=12)).replace(microsecond=0)
-    groups = world.config["groups"]
-    groups[SHARED]["plugins"] = {**groups[SHARED]["plugins"],
-                                 "tick_test": {"at": slot.strftime("%H:%M:%S")}}
-    world.write()
     await world.start("a")
     await world.start("b")
     await world.wait_held(SHARED, "a")  # listed first: a serves the shared room
     await world.wait_held(ONLY_B, "b")
+    # A daily slot a few seconds from now, set while both run (an operator's /reload).
+    slot = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(seconds=8)
+    groups = world.config["groups"]
+    groups[SHARED]["plugins"] = {**groups[SHARED]["plugins"],
+                                 "tick_test": {"at": slot.strftime("%H:%M:%S")}}
+    world.write()
+    world.say(ONLY_A, "wxid_op", "/reload")
+    world.say(ONLY_B, "wxid_op", "/reload")
+    await wait_until(lambda: all(world.sent(room, "配置已重新加载") for room in (ONLY_A, ONLY_B)))
 
     world.say(SHARED, "wxid_alice", "打卡")
     world.say(ONLY_A, "wxid_bob", "打卡")
@@ -67,7 +70,7 @@ async def test_a_shared_room_gets_one_answer_and_one_timed_post(world):
     assert [name for name, _ in world.sent(ONLY_B, "打卡成功")] == ["b"]
 
     # The daily slot passes while both run: one post, from the room's account.
-    await wait_until(lambda: world.sent(SHARED, "定时消息"), timeout=40)
+    await wait_until(lambda: world.sent(SHARED, "定时消息"), timeout=30)
     await _quiet(1.0)
     assert [name for name, _ in world.sent(SHARED, "定时消息")] == ["a"]
 
