@@ -127,3 +127,22 @@ async def test_a_second_process_for_the_same_account_is_refused(world):
     assert f"pid {first.pid}" in refusal and "another qunbot process" in refusal
     assert "account a" in refusal and "since " in refusal
     assert first.returncode is None  # the first runs on
+
+
+@pytest.mark.timeout(120)
+async def test_a_logged_out_account_s_rooms_move_and_stay_when_it_is_back(world):
+    await world.start("a")
+    await world.wait_held(SHARED, "a")
+    await world.start("b")
+    await world.wait_held(ONLY_B, "b")
+    world.gateways["a"].log_out()  # kicked out on the phone: a's process runs on
+    await world.wait_held(SHARED, "b", timeout=FAILOVER * 10)
+    world.say(SHARED, "wxid_bob", "/help")
+    await wait_until(lambda: world.sent(SHARED, "可用的命令"))
+    world.gateways["a"].ask_for_scan()
+    world.gateways["a"].confirm_scan()  # back; the shared room stays with b
+    await world.wait_held(ONLY_A, "a", timeout=FAILOVER * 10)
+    world.say(SHARED, "wxid_bob", "/帮助")
+    await wait_until(lambda: len(world.sent(SHARED, "可用的命令")) == 2)
+    await _quiet()
+    assert [name for name, _ in world.sent(SHARED, "可用的命令")] == ["b", "b"]
