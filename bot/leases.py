@@ -181,8 +181,9 @@ class RoomLeases:
             for row in rows:
                 if row.account == self.account:
                     (keep if row.room_id in wanted else drop).add(row.room_id)
-                elif (row.room_id in wanted and row.expires_at <= now
-                      and self._my_turn(row.room_id, alive, started)):
+                elif row.expires_at > now:
+                    self._free_since.pop(row.room_id, None)  # served: a later wait starts anew
+                elif row.room_id in wanted and self._my_turn(row.room_id, alive, started):
                     take[row.room_id] = row.heartbeat_at
             values = {"heartbeat_at": now, "expires_at": now + expires}
             if keep:
