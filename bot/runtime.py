@@ -247,6 +247,9 @@ class BotRuntime:
             outbox_pending=self.outbox.pending,
             outbox_held=self.outbox.held,
             last_job_at=self.last_job_at,
+            account=self.account_name if self.account is not None else None,
+            rooms_served=(len(self.services.rooms.held)
+                          if isinstance(self.services.rooms, RoomLeases) else None),
         )
 
     async def warm_up(self) -> None:
