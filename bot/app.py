@@ -22,6 +22,7 @@ from bot.adapters.simulated import SimulatedChat
 from bot.builtin import builtin
 from bot.clock import Clock, ManualClock, RunningClock, SystemClock
 from bot.config import LoadedConfig, load_config
+from bot.config.models import OutboxSettings
 from bot.events import GroupInfo
 from bot.plugin import Plugin
 from bot.registry import installed_plugins
@@ -44,6 +45,41 @@ class RunOptions:
     jsonl: bool = False
     database_url: str | None = None
     out: TextIO = sys.stdout
+    account: str | None = None  # `bot run --account NAME` (issue 18)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account one process runs (issue 18). Without `accounts:` in bot.yaml: one
+    implicit account named after the adapter, as before."""
+
+    name: str
+    endpoint: str | None
+    token: str | None
+    outbox: OutboxSettings
+    named: bool  # listed under `accounts:` (rooms are then leased on PostgreSQL)
+
+
+def select_account(config: LoadedConfig, name: str | None) -> Account | None:
+    """The account named by --account; None for a bot.yaml without `accounts:`."""
+    accounts = config.config.accounts
+    if not accounts:
+        if name is not None:
+            raise AdapterError(f"--account {name}: bot.yaml lists no `accounts:`")
+        return None
+    if name is None:
+        if len(accounts) > 1:
+            raise AdapterError(
+                "bot.yaml lists several accounts: run one process per account with "
+                f"--account NAME ({', '.join(a.name for a in accounts)})")
+        name = accounts[0].name
+    chosen = next((a for a in accounts if a.name == name), None)
+    if chosen is None:
+        raise AdapterError(f"--account {name}: not in `accounts:` "
+                           f"({', '.join(a.name for a in accounts)})")
+    wechaty = config.config.wechaty
+    return Account(chosen.name, chosen.endpoint or wechaty.endpoint,
+                   chosen.token or wechaty.token, chosen.budget(config.config.outbox), True)
 
 
 def simulated_chat(config: LoadedConfig, clock: Clock, id_prefix: str | None = None
@@ -79,8 +115,10 @@ def build_console(config: LoadedConfig, options: RunOptions) -> BotRuntime:
         # A transcript starts from an empty database, so it plays the same every time.
         scratch = Path(tempfile.mkdtemp(prefix="qunbot-script-")) / "script.db"
         database_url = f"sqlite+aiosqlite:///{scratch}"
+    account = select_account(config, options.account) if options.account else None
     runtime = BotRuntime(
-        config, PLUGINS, BUILTINS, adapter, clock, database_url=database_url, send_budget=False
+        config, PLUGINS, BUILTINS, adapter, clock, database_url=database_url, send_budget=False,
+        account=account,
     )
     adapter.time = runtime
     adapter.edit_config = lambda name: _read_config_from(runtime, name)
@@ -114,18 +152,25 @@ def _script_start(config: LoadedConfig, steps: list[Any]) -> datetime:
     return first.replace(tzinfo=timezone)
 
 
-def build_wechaty(config: LoadedConfig, options: RunOptions) -> BotRuntime:
-    adapter = make_wechaty_adapter(config)
+def build_wechaty(config: LoadedConfig, options: RunOptions,
+                  plugins: tuple[Plugin[Any], ...] | None = None) -> BotRuntime:
+    account = select_account(config, options.account)
+    adapter = make_wechaty_adapter(config, account)
     return BotRuntime(
-        config, PLUGINS, BUILTINS, adapter, SystemClock(), database_url=options.database_url
+        config, PLUGINS if plugins is None else plugins, BUILTINS, adapter, SystemClock(),
+        database_url=options.database_url, account=account,
     )
 
 
-def wechaty_target(config: LoadedConfig) -> tuple[str, str]:
-    """The gateway's endpoint and token (the environment wins over bot.yaml)."""
+def wechaty_target(config: LoadedConfig, account: Account | None = None) -> tuple[str, str]:
+    """The gateway's endpoint and token (the environment wins over bot.yaml for the
+    implicit account; a named account has its own)."""
     settings = config.config.wechaty
-    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or settings.endpoint
-    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or settings.token
+    if account is not None:
+        endpoint, token = account.endpoint, account.token
+    else:
+        endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or settings.endpoint
+        token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or settings.token
     if not endpoint:
         raise AdapterError(
             "the wechaty adapter needs a puppet-service endpoint: set wechaty.endpoint in "
@@ -140,34 +185,39 @@ def wechaty_target(config: LoadedConfig) -> tuple[str, str]:
     return endpoint, token
 
 
-def make_wechaty_adapter(config: LoadedConfig) -> Adapter:
+def make_wechaty_adapter(config: LoadedConfig, account: Account | None = None) -> Adapter:
     settings = config.config.wechaty
-    endpoint, token = wechaty_target(config)
+    endpoint, token = wechaty_target(config, account)
     try:
         from bot.adapters.wechaty import WechatyAdapter
     except ImportError as exc:
         raise AdapterError(
             f"the wechaty packages are not installed ({exc}); run: pip install -e '.[wechaty]'"
         ) from None
+    data_dir = config.base_dir / "data"
+    if account is not None:  # each account's gateway state file of its own
+        data_dir = data_dir / "accounts" / account.name
     return WechatyAdapter(
-        endpoint=endpoint, token=token, data_dir=config.base_dir / "data",
+        endpoint=endpoint, token=token, data_dir=data_dir,
         call_timeout=settings.call_timeout.total_seconds(),
         probe_every=settings.probe_every.total_seconds(),
         stall_after=settings.stall_after.total_seconds(),
     )
 
 
-def build(config: LoadedConfig, options: RunOptions) -> BotRuntime:
+def build(config: LoadedConfig, options: RunOptions,
+          plugins: tuple[Plugin[Any], ...] | None = None) -> BotRuntime:
     adapter = options.adapter or config.config.adapter
     if adapter == "console":
         return build_console(config, options)
     if adapter == "wechaty":
-        return build_wechaty(config, options)
+        return build_wechaty(config, options, plugins)
     raise AdapterError(f"unknown adapter {adapter!r}; known: console, wechaty")
 
 
-async def run(config: LoadedConfig, options: RunOptions) -> None:
-    runtime = build(config, options)
+async def run(config: LoadedConfig, options: RunOptions,
+              plugins: tuple[Plugin[Any], ...] | None = None) -> None:
+    runtime = build(config, options, plugins)
     await runtime.start()
     web = None
     try:

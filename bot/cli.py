@@ -70,6 +70,9 @@ def run(
     jsonl: Annotated[bool, typer.Option(help="one JSON object per sent message")] = False,
     database: Annotated[str | None, typer.Option(help="database URL override",
                                                  envvar="QUNBOT_DATABASE_URL")] = None,
+    account: Annotated[str | None, typer.Option(
+        help="which of bot.yaml's `accounts:` this process runs (one process per account)",
+        envvar="QUNBOT_ACCOUNT")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     log_format: Annotated[str, typer.Option(help="text, or json: one object a line")] = "text",
 ) -> None:
@@ -84,7 +87,8 @@ def run(
     loaded = _load(config)
     if script is not None and not script.is_file():
         _fail(f"no such script: {script}")
-    options = RunOptions(adapter=adapter, script=script, jsonl=jsonl, database_url=database)
+    options = RunOptions(adapter=adapter, script=script, jsonl=jsonl, database_url=database,
+                         account=account)
     try:
         asyncio.run(run_bot(loaded, options))
     except (ScriptError, AdapterError, InstanceBusy) as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import time
 import unicodedata
 from collections import deque
 from collections.abc import Awaitable
@@ -87,6 +88,7 @@ CORE_TEXTS = Texts(
 
 _FIRST_WORD = re.compile(r"\s+")
 HELD_EVENTS = 2_000  # kept while logged out; the oldest go first (they would be too late)
+OVERHEARD_PER_ROOM = 100  # messages kept per room another process serves (issue 18)
 # A command word with the marks members add after it ("抢！！", "打卡~~"); a longer first
 # word is chatter, and stripping 100 KB of punctuation from it would be wasted work.
 _LONGEST_HEAD = 64
@@ -188,11 +190,17 @@ def _counts_as_activity(message: IncomingMessage) -> bool:
 class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.processed = ProcessedIds(services.outbox.account)  # duplicates: bot/once.py
+        # duplicates: bot/once.py, by the platform's message id (whichever account saw it)
+        self.processed = ProcessedIds(services.message_scope or services.outbox.account)
         self.rate = CommandRate(services.config.config.limits.commands_per_minute)
         self._held: deque[Event] = deque(maxlen=HELD_EVENTS)  # while logged out
         self._overflow = 0  # the oldest held events pushed out
         self._installed: dict[str, Plugin[Any]] | None = None  # command word → plugin
+        # Messages from rooms another process serves, kept for three failover times (the
+        # holder may die a while after receiving them, and its lease lasts): if this
+        # process takes the room over, what its last holder did not handle is handled here
+        # (issue 18).
+        self._overheard: dict[str, deque[tuple[float, IncomingMessage]]] = {}
 
     async def handle(self, event: Event) -> None:
         try:
@@ -210,6 +218,16 @@ class Dispatcher:
         if platform.removed and isinstance(event, IncomingMessage | MemberJoined):
             sent = event.time if isinstance(event, IncomingMessage) else event.at
             await platform.group_seen(event.group_id, sent)
+        rooms = self.services.rooms
+        room = getattr(event, "group_id", None)
+        if isinstance(event, BotRemoved):
+            rooms.left(event.group_id)
+        elif room is not None:
+            rooms.seen(room)
+        if room is not None and not rooms.serves(room) and not isinstance(event, BotRemoved):
+            if rooms.enabled and isinstance(event, IncomingMessage):
+                self._overhear(room, event)
+            return  # another account's process serves this room (issue 18)
         if isinstance(event, IncomingMessage):
             await self._message(event)
         elif isinstance(event, MemberJoined | MemberLeft):
@@ -218,6 +236,35 @@ class Dispatcher:
             await platform.bot_removed(event)
         elif isinstance(event, GroupRenamed):
             platform.renamed(event)
+
+    def _overhear(self, room: str, message: IncomingMessage) -> None:
+        kept = self._overheard.setdefault(room, deque(maxlen=OVERHEARD_PER_ROOM))
+        now = time.monotonic()
+        kept.append((now, message))
+        window = self._overheard_for()
+        while kept and kept[0][0] < now - window:
+            kept.popleft()
+
+    def _overheard_for(self) -> float:
+        return 3 * self.services.config.config.leases.failover.total_seconds()
+
+    async def took_over(self, rooms: set[str]) -> None:
+        """This process serves `rooms` now: handle what was heard there during the last
+        three failover times and no process handled (the platform's message id is shared
+        by the accounts, bot/once.py). Joins and leaves heard meanwhile are not replayed:
+        they carry no id to tell whether the last holder welcomed them."""
+        recent = time.monotonic() - self._overheard_for()
+        heard = [m for room in rooms for at, m in self._overheard.pop(room, ()) if at >= recent]
+        if not heard:
+            return
+        async with self.services.db.transaction() as session:
+            done = await self.processed.handled(session, [m.id for m in heard])
+        missed = [m for m in heard if m.id not in done]
+        if missed:
+            log.info("handling %d message(s) no process handled before taking over %s",
+                     len(missed), ", ".join(sorted(rooms))[:200])
+        for message in missed:
+            await self.handle(message)
 
     def _hold(self, event: Event) -> None:
         if len(self._held) == HELD_EVENTS:

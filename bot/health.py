@@ -26,6 +26,10 @@ class Health:
     outbox_pending: int
     outbox_held: bool
     last_job_at: datetime | None
+    # Several accounts (issue 18): this process's account and the rooms it serves now
+    # (None: it serves every room).
+    account: str | None = None
+    rooms_served: int | None = None
 
     @property
     def working(self) -> bool:

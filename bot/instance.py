@@ -49,12 +49,12 @@ class Holder:
 class InstanceBusy(Exception):
     """Another process holds the lease; the message names it."""
 
-    def __init__(self, what: str, holder: Holder | None) -> None:
+    def __init__(self, what: str, holder: Holder | None, hint: str = "") -> None:
         running = holder.describe() if holder else "holder unknown"
         super().__init__(
             f"另一个 qunbot 进程正在使用{what}，本进程不启动 / another qunbot process is using "
-            f"{what} ({running}); not starting. Stop it first, or point this one at another "
-            "database."
+            f"{what} ({running}); not starting. "
+            + (hint or "Stop it first, or point this one at another database.")
         )
         self.holder = holder
 
@@ -77,6 +77,8 @@ class _NoLease:
 async def acquire(db: Database, scope: str, *, wait: float = 3.0) -> Lease:
     """Take the lease for `scope` on `db`, or raise InstanceBusy naming the holder.
 
+    `scope` is the account (issue 18): on PostgreSQL one process per account, any number
+    of accounts; SQLite is one process whatever the scope.
     `wait`: a killed holder's PostgreSQL session can take a moment to end; retry that long.
     """
     if db.is_sqlite:
@@ -163,7 +165,10 @@ class _AdvisoryLease:
             if loop.time() >= deadline:
                 holder = await _pg_holder(connection, key)
                 await connection.close()
-                raise InstanceBusy(f"{parsed.database} ({scope})", holder)
+                raise InstanceBusy(
+                    f"{parsed.database} (account {scope})", holder,
+                    "Each account runs in one process: stop it first, or run another "
+                    "account (--account).")
             await asyncio.sleep(0.2)
         return cls(connection)
 

@@ -107,6 +107,15 @@ class ProcessedIds:
             self.recent.add(message_id)
         return len(ids)
 
+    async def handled(self, session: AsyncSession, message_ids: list[str]) -> set[str]:
+        """Which of these ids some process already handled (issue 18: a room's new holder
+        asks before handling what it heard while another process served the room)."""
+        rows = await session.execute(
+            select(ProcessedMessage.message_id)
+            .where(ProcessedMessage.account == self.account,
+                   ProcessedMessage.message_id.in_(message_ids)))
+        return {row[0] for row in rows}
+
     async def claim(self, session: AsyncSession, message_id: str, at: datetime) -> bool:
         """Insert the row in `session`; False if another transaction already holds it."""
         self._unsaved.pop(message_id, None)

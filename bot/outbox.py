@@ -31,7 +31,7 @@ import itertools
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -44,7 +44,7 @@ from bot.adapters.base import SendError
 from bot.clock import Clock
 from bot.config.models import OutboxSettings
 from bot.events import Outgoing, OutKind, Sent
-from bot.storage import Database
+from bot.storage import Database, chunked
 from bot.storage.models import OutboxMessage
 from bot.text import MESSAGE_LIMIT, cap
 
@@ -154,6 +154,15 @@ class Outbox:
         self.confirm = confirm
         self._stopping = False
         self._write_behind: list[WriteBehind] = []
+        # Several accounts on one database (issue 18): a message to a room goes out only
+        # from the process holding the room's lease (`serves`); `load` then takes back only
+        # this account's direct messages, and rooms' rows come with their leases (`adopt`).
+        self.serves: SendPolicy = lambda _: True
+        self.leased = False
+        self._in_flight: _Item | None = None  # handed to the transport, no outcome yet
+        # Rows added to a caller's transaction, not yet queued (committed, maybe, while the
+        # caller is still closing its session): `adopt` must not take them as orphans.
+        self._staged_rows: set[int] = set()
 
     def write_behind(self, other: WriteBehind) -> None:
         """Write `other` in every group commit (it shares the outbox's flush cadence)."""
@@ -198,11 +207,13 @@ class Outbox:
         await session.flush()
         for item, row in zip(items, rows, strict=True):
             item.row_id = row.id
+            self._staged_rows.add(row.id)
         return items
 
     def enqueue(self, items: list[_Item]) -> None:
         """Queue staged messages whose transaction committed."""
         for item in items:
+            self._staged_rows.discard(item.row_id)
             heapq.heappush(self._ready, item)
         if items:
             self._wakeup.set()
@@ -217,14 +228,14 @@ class Outbox:
 
     async def load(self) -> None:
         """Take back what a previous run queued but did not send."""
+        mine = OutboxMessage.account == self.account
+        if self.leased:  # rooms' rows are adopted with their leases
+            mine = mine & OutboxMessage.group_id.is_(None)
         async with self.db.transaction() as session:
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(
-                        OutboxMessage.status == "queued",
-                        OutboxMessage.account == self.account,
-                    )
+                    .where(OutboxMessage.status == "queued", mine)
                     .order_by(OutboxMessage.id)
                 )
             ).all()
@@ -232,8 +243,62 @@ class Outbox:
                 self.clock.now().astimezone(self.timezone).date(),
                 await self._sent_today(session),
             )
+        await self._take_back(rows)
+        if rows:
+            log.info("outbox: %d queued message(s) taken back from the last run", len(rows))
+
+    async def adopt(self, rooms: set[str]) -> None:
+        """This process now serves `rooms` (issue 18): queue what is waiting for them,
+        whichever account queued it; it is sent under this account's budget. Called again
+        every lease round: a row the last holder wrote late is picked up then."""
+        if not rooms:
+            return
+        await self.flush()
+        # No group commit while reading: a message sent meanwhile keeps its mark in
+        # `_finished` (so it is known here) instead of vanishing from memory and database.
+        async with self._save_lock:
+            rows: list[OutboxMessage] = []
+            async with self.db.transaction() as session:
+                for chunk in chunked(sorted(rooms)):
+                    rows += (await session.scalars(
+                        select(OutboxMessage)
+                        .where(OutboxMessage.status == "queued",
+                               OutboxMessage.group_id.in_(chunk))
+                        .order_by(OutboxMessage.id)
+                    )).all()
+                rows = [row for row in rows if row.id not in self._known_rows()]
+                others = [row.id for row in rows if row.account != self.account]
+                for chunk in chunked(others):
+                    await session.execute(
+                        update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                        .values(account=self.account))
+            rows = [row for row in rows if row.id not in self._known_rows()]
+            await self._take_back(sorted(rows, key=lambda row: row.id))
+        if rows:
+            log.info("outbox: %d queued message(s) for %d room(s) taken over", len(rows),
+                     len({row.group_id for row in rows}))
+
+    def _known_rows(self) -> set[int | None]:
+        """Rows this process has in hand: queued, being sent, or awaiting their mark."""
+        items = [*self._ready, *(item for _, _, item in self._delayed),
+                 *(item for item, _, _ in self._finished)]
+        if self._in_flight is not None:
+            items.append(self._in_flight)
+        return {item.row_id for item in items} | set(self._staged_rows)
+
+    def set_aside(self, rooms: set[str]) -> None:
+        """Another process serves `rooms` now: forget their messages here (those not yet
+        written stay in the next group commit; the new holder adopts them)."""
+        self._ready = [i for i in self._ready if i.outgoing.group_id not in rooms]
+        heapq.heapify(self._ready)
+        self._delayed = [d for d in self._delayed if d[2].outgoing.group_id not in rooms]
+        heapq.heapify(self._delayed)
+
+    async def _take_back(self, rows: Sequence[OutboxMessage]) -> None:
         for row in rows:
-            if self.confirm is not None and await self._confirmed(row):
+            # Only this account's gateway can tell whether it sent a message.
+            if (self.confirm is not None and row.account == self.account
+                    and await self._confirmed(row)):
                 continue
             outgoing = Outgoing(
                 text=row.text,
@@ -248,8 +313,6 @@ class Outbox:
             )
             item.client_id = row.client_id or item.client_id
             self._queue(item)
-        if rows:
-            log.info("outbox: %d queued message(s) taken back from the last run", len(rows))
 
     async def _confirmed(self, row: OutboxMessage) -> bool:
         """A row a crash left "queued": did the platform get it before the crash?"""
@@ -376,6 +439,9 @@ class Outbox:
                 return None
             return max(0.0, (self._delayed[0][0] - now).total_seconds())
         item = self._ready[0]
+        if not self.serves(item.outgoing):  # its room's lease moved: the new holder sends it
+            self.set_aside({item.outgoing.group_id or ""})
+            return 0.0
         wait = self._wait_for(item, now)
         if wait > 0:
             return wait
@@ -400,6 +466,7 @@ class Outbox:
             self._record(item, "dropped", "group no longer set up")
             return
         assert self._transport is not None, "outbox has no transport attached"
+        self._in_flight = item
         try:
             sent = await self._transport(item.outgoing)
         except SendError as exc:
@@ -409,6 +476,8 @@ class Outbox:
             log.exception("send failed unexpectedly")
             self._failed(item, now, repr(exc), False)
             return
+        finally:  # its outcome is recorded below without a pause: still known to `adopt`
+            self._in_flight = None
         self._bucket.take(now)
         self._count_day(now)
         self._last_target = item.outgoing.group_id or item.outgoing.to

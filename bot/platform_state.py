@@ -93,14 +93,20 @@ class PlatformState:
         config: Callable[[], LoadedConfig],
         *,
         account: str,
+        shared: bool = False,
     ) -> None:
         self.db, self.clock, self.outbox, self.roles = db, clock, outbox, roles
         self._config, self.account = config, account
+        # Several accounts share the database (issue 18): one account's removal from a
+        # room is its own (kept in memory; its lease is given up), not every account's.
+        self.shared = shared
         self.logged_in = True
         self.removed: dict[str, datetime] = {}  # group id → when the bot was removed
 
     async def load(self) -> None:
         """Remember the groups the bot was removed from before a restart."""
+        if self.shared:
+            return
         async with self.db.transaction() as session:
             rows = (await session.scalars(select(RemovedGroup))).all()
         self.removed = {row.group_id: row.removed_at for row in rows}
@@ -157,9 +163,10 @@ class PlatformState:
         if event.group_id in self.removed:
             return
         self.removed[event.group_id] = event.at
-        async with self.db.transaction() as session:
-            await session.merge(RemovedGroup(group_id=event.group_id, removed_at=event.at,
-                                             remover_id=event.remover_id))
+        if not self.shared:
+            async with self.db.transaction() as session:
+                await session.merge(RemovedGroup(group_id=event.group_id, removed_at=event.at,
+                                                 remover_id=event.remover_id))
         name = self.group_name(event.group_id)
         log.warning("the bot was removed from %s (%s): its posts and jobs stop",
                     event.group_id, name)
@@ -171,8 +178,10 @@ class PlatformState:
         if removed_at is None or at <= removed_at:
             return
         del self.removed[group_id]
-        async with self.db.transaction() as session:
-            await session.execute(delete(RemovedGroup).where(RemovedGroup.group_id == group_id))
+        if not self.shared:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    delete(RemovedGroup).where(RemovedGroup.group_id == group_id))
         log.info("the bot is back in %s: its posts and jobs resume", group_id)
 
     def renamed(self, event: GroupRenamed) -> None:

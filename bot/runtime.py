@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import purge
@@ -31,8 +31,9 @@ from bot.events import Capabilities, Event, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
 from bot.health import Health, HealthServer
 from bot.input import load_numerals
-from bot.instance import Lease
+from bot.instance import InstanceBusy, Lease
 from bot.instance import acquire as acquire_lease
+from bot.leases import AllRooms, RoomLeases
 from bot.missed import tell_operators_of_skipped
 from bot.outbox import Outbox
 from bot.platform_state import PlatformState
@@ -42,6 +43,9 @@ from bot.roles import Roles
 from bot.scheduler import CURRENT_SLOT, ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database, insert_if_missing
 from bot.storage.models import FIRST_START, CoreState
+
+if TYPE_CHECKING:
+    from bot.app import Account
 
 log = logging.getLogger("bot.runtime")
 
@@ -67,6 +71,11 @@ class Services:
     platform: PlatformState  # logged in or out, groups the bot was removed from
     blackroom: Blackroom  # the group's one 小黑屋: put, release, is_in, list
     plugin_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Which rooms this process serves (issue 18): all of them, or those it holds leases of.
+    rooms: AllRooms | RoomLeases = field(default_factory=AllRooms)
+    # Whose handled message ids these are: the platform's, shared by all its accounts, so
+    # a message two accounts both see in one room is handled once (bot/once.py).
+    message_scope: str = ""
 
     async def reload(self) -> list[ConfigIssue]:
         return await self.runtime.reload()
@@ -88,19 +97,23 @@ class BotRuntime:
         database_url: str | None = None,
         rng: random.Random | None = None,
         send_budget: bool = True,
+        account: Account | None = None,
     ) -> None:
         self.config, self.plugins, self.builtins = config, tuple(plugins), tuple(builtins)
         # Another bot.yaml for /reload to read (a transcript's @config: the owner's edit).
         self.reload_from: Path | None = None
         self.adapter, self.clock = adapter, clock
+        self.account = account
+        self.account_name = account.name if account is not None else adapter.name
         self.simulated = isinstance(clock, ManualClock)
         self.db = Database(database_url or config.config.database.url, config.base_dir,
                            migration_locations(self.plugins))
+        budget = account.outbox if account is not None else config.config.outbox
         self.outbox = Outbox(
             self.db,
             clock,
-            config.config.outbox if send_budget else UNLIMITED,
-            account=adapter.name,
+            budget if send_budget else UNLIMITED,
+            account=self.account_name,
             timezone=ZoneInfo(config.config.bot.timezone),
             may_send=self._may_send,
             rng=rng,
@@ -113,8 +126,10 @@ class BotRuntime:
         )
         roles = Roles(lambda: self.config.operator_ids, adapter.group_info, clock)
         self.activity = ActivityRecorder(self.db)
+        # Several named accounts on one PostgreSQL database: rooms are leased (issue 18).
+        self.leased = account is not None and account.named and not self.db.is_sqlite
         self.platform = PlatformState(self.db, clock, self.outbox, roles, lambda: self.config,
-                                      account=adapter.name)
+                                      account=self.account_name, shared=self.leased)
         self.services = Services(
             self.db,
             clock,
@@ -127,7 +142,10 @@ class BotRuntime:
             self,
             self.platform,
             Blackroom(self.db),
+            message_scope=adapter.name,
         )
+        if self.leased:
+            self._lease_rooms()
         self.dispatcher = Dispatcher(self.services)
         self.outbox.write_behind(self.dispatcher.processed)
         self._tasks: list[asyncio.Task[None]] = []
@@ -137,8 +155,55 @@ class BotRuntime:
         self.last_job_at: datetime | None = None
         self._health: HealthServer | None = None
 
+    def _lease_rooms(self) -> None:
+        """Serve only the rooms this account holds leases of: dispatch, slots, sends."""
+        rooms = RoomLeases(
+            self.db, self.account_name, lambda room: self.config.config.account_order(room),
+            self.config.config.leases, on_gained=self._rooms_gained, on_lost=self._rooms_lost,
+            ready=lambda: self.platform.logged_in,
+            removed=self.platform.is_removed,
+            # A row its last holder wrote only after the room moved (its group commit was
+            # late) is sent at the next round, not left behind.
+            on_round=self.outbox.adopt,
+        )
+        self.services.rooms = rooms
+        self.outbox.serves = lambda outgoing: rooms.serves(outgoing.group_id)
+        self.outbox.leased = True
+        self.scheduler.serves = rooms.serves
+
+    async def _list_rooms(self) -> list[str] | None:
+        """The rooms the account is in, once the platform is up (None: not yet)."""
+        if not self.platform.logged_in or not getattr(self.adapter, "connected", True):
+            return None
+        ids = getattr(self.adapter, "group_ids", None)  # cheaper where the adapter has it
+        return await ids() if ids else [group.id for group in await self.adapter.list_groups()]
+
+    async def _rooms_gained(self, rooms: dict[str, datetime | None]) -> None:
+        """Rooms this process now serves: send what was queued for them (by whichever
+        account), run the slots missed since they were last served, re-arm plugin timers."""
+        await self.outbox.adopt(set(rooms))
+        for room, since in rooms.items():
+            await self.scheduler.catch_up_room(room, since)
+        tell_operators_of_skipped(self.config, self.outbox, self.scheduler.take_skipped())
+        await self._plugins_started(set(rooms))
+        await self.dispatcher.took_over(set(rooms))
+
+    async def _rooms_lost(self, rooms: set[str]) -> None:
+        """Another process serves them now: what is queued for them is written (it sends)."""
+        self.outbox.set_aside(rooms)
+        await self.outbox.flush()
+
     async def start(self, *, run_adapter: bool = True) -> None:
-        self.lease = await acquire_lease(self.db, self.adapter.name)  # one process per database
+        try:  # one process per database (SQLite) or per account (PostgreSQL)
+            self.lease = await acquire_lease(self.db, self.account_name)
+        except InstanceBusy as busy:
+            if self.db.is_sqlite and self.config.config.accounts:
+                raise InstanceBusy(
+                    self.db.url, busy.holder,
+                    "SQLite serves one process: to run several accounts, give them one "
+                    "PostgreSQL database (database.url) and start one process per account."
+                ) from None
+            raise
         await self.db.migrate()
         async with self.db.transaction() as session:  # kept from the very first start
             await insert_if_missing(session, CoreState, key=FIRST_START, at=self.clock.now())
@@ -149,7 +214,8 @@ class BotRuntime:
         self.scheduler.set_jobs(self._scheduled_jobs())
         await self.scheduler.catch_up()
         tell_operators_of_skipped(self.config, self.outbox, self.scheduler.take_skipped())
-        await self._plugins_started()
+        if not self.leased:  # leased rooms start when their lease is taken
+            await self._plugins_started()
         if self.simulated:
             await self.outbox.drain()
         else:
@@ -158,6 +224,9 @@ class BotRuntime:
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
             self._tasks.append(asyncio.create_task(self._activity_flushes(), name="activity"))
             self._tasks.append(asyncio.create_task(self.warm_up(), name="warm-up"))
+            if isinstance(self.services.rooms, RoomLeases):
+                self._tasks.append(asyncio.create_task(
+                    self.services.rooms.run(self._list_rooms), name="leases"))
         if run_adapter:
             self._tasks.append(
                 asyncio.create_task(
@@ -184,6 +253,9 @@ class BotRuntime:
             outbox_pending=self.outbox.pending,
             outbox_held=self.outbox.held,
             last_job_at=self.last_job_at,
+            account=self.account_name if self.account is not None else None,
+            rooms_served=(len(self.services.rooms.held)
+                          if isinstance(self.services.rooms, RoomLeases) else None),
         )
 
     async def warm_up(self) -> None:
@@ -227,6 +299,8 @@ class BotRuntime:
             await self.outbox.flush()
             await self.activity.flush()
             await self.scheduler.heartbeat()
+            if isinstance(self.services.rooms, RoomLeases):  # the others take over now
+                await self.services.rooms.release_all()
         finally:
             await self.db.close()
             if self.lease is not None:
@@ -337,9 +411,11 @@ class BotRuntime:
         trigger = make_trigger(schedule, group.timezone, seed=f"{group.id}|{key}")
         return ScheduledJob(key, group.id, trigger, run, background=schedule.background)
 
-    async def _plugins_started(self) -> None:
+    async def _plugins_started(self, rooms: set[str] | None = None) -> None:
         now = self.clock.now()
         for group in self.config.groups.values():
+            if rooms is not None and group.id not in rooms:
+                continue
             for enabled in group.plugins:
                 if enabled.plugin.on_start is None or self.platform.is_removed(group.id):
                     continue

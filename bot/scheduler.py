@@ -285,6 +285,9 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._timers: dict[str, tuple[datetime, Callable[[], Awaitable[None]]]] = {}
         self._timer_handles: dict[str, asyncio.TimerHandle] = {}
+        # Does this process serve the group (issue 18: the holder of the room's lease)? A
+        # slot of a room served elsewhere is neither claimed nor skipped here.
+        self.serves: Callable[[str], bool] = lambda _group_id: True
 
     async def after_run(self) -> None:
         """What the runtime does after each job or timer (send or persist its posts)."""
@@ -304,8 +307,9 @@ class Scheduler:
             self._sync_apscheduler()
 
     async def fire(self, job: ScheduledJob, slot: datetime, late: bool = False) -> bool:
-        """Claim the slot in the ledger, then run; False if it had already run."""
-        if not await self._claim(job, slot, RUNNING):
+        """Claim the slot in the ledger, then run; False if it had already run (or another
+        process serves the group)."""
+        if not self.serves(job.group_id) or not await self._claim(job, slot, RUNNING):
             return False
         await self._run_claimed(job, slot, late)
         return True
@@ -371,7 +375,21 @@ class Scheduler:
                 await self._catch_up_job(job, last_alive, now)
         await self.heartbeat()
 
+    async def catch_up_room(self, group_id: str, since: datetime | None) -> None:
+        """This process just took the room's lease (issue 18): finish what its last holder
+        left running, and run the latest slot missed since the room was last served (`since`,
+        its previous holder's last renewal; None: never served, nothing missed)."""
+        now = self.clock.now()
+        await self._resume_unfinished(now, group_id)
+        if since is None:
+            return
+        for job in list(self._jobs.values()):
+            if job.group_id == group_id:
+                await self._catch_up_job(job, since, now)
+
     async def _catch_up_job(self, job: ScheduledJob, last_alive: datetime, now: datetime) -> None:
+        if not self.serves(job.group_id):
+            return
         slot = job.last_slot(now, now - last_alive)
         if slot is None or slot <= last_alive:
             return
@@ -387,22 +405,25 @@ class Scheduler:
                 self.grace,
             )
 
-    async def _resume_unfinished(self, now: datetime) -> None:
+    async def _resume_unfinished(self, now: datetime, group_id: str | None = None) -> None:
         """Slots a kill left claimed but not done: they queued nothing, so run them now
         (within the grace period) or mark them skipped."""
+        query = select(JobRun.job, JobRun.group_id, JobRun.slot_at).where(
+            JobRun.outcome == RUNNING)
+        if group_id is not None:
+            query = query.where(JobRun.group_id == group_id)
         async with self.db.transaction() as session:
-            rows = (await session.execute(
-                select(JobRun.job, JobRun.group_id, JobRun.slot_at)
-                .where(JobRun.outcome == RUNNING)
-            )).all()
-        for key, group_id, slot in rows:
-            job = self._jobs.get(f"{key}@{group_id}")
+            rows = (await session.execute(query)).all()
+        for key, room, slot in rows:
+            if not self.serves(room):
+                continue
+            job = self._jobs.get(f"{key}@{room}")
             if job is not None and now - slot <= self.grace:
                 log.info("completing %s for slot %s (interrupted)", job.id, slot.isoformat())
                 await self._run_claimed(job, slot, late=True)
                 continue
             background = job is None or job.background
-            await self._set_outcome_of(key, group_id, slot,
+            await self._set_outcome_of(key, room, slot,
                                        SKIPPED_BACKGROUND if background else "skipped")
             if job is not None:
                 self._skipped(job, slot)

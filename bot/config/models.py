@@ -194,6 +194,46 @@ class GroupConfig(Strict):
     tags: list[str] = Field(default_factory=list)
     plugins: PluginBlocks = Field(default_factory=dict)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    # The accounts that may serve this room, preferred first (default: `accounts:` order).
+    accounts: list[str] = Field(default_factory=list)
+
+
+class AccountSettings(Strict):
+    """One WeChat account (issue 18): its gateway and its own send budget. A bot.yaml
+    without `accounts:` has one implicit account, the `wechaty:` block's."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    endpoint: str | None = None  # default: wechaty.endpoint
+    token: str | None = None  # default: wechaty.token
+    # Overrides of the top-level `outbox:` budget for this account (per_minute, burst …).
+    outbox: dict[str, Any] = Field(default_factory=dict)
+
+    def budget(self, base: OutboxSettings) -> OutboxSettings:
+        return OutboxSettings.model_validate({**base.model_dump(), **self.outbox})
+
+
+class LeaseSettings(Strict):
+    """Who serves a room when several accounts run (issue 18): a lease in the database.
+
+    `failover`: a room whose serving process died or logged out is taken by another
+    account in the room within this time (its lease expires, then the next renewal round
+    of another process takes it)."""
+
+    failover: Duration = Field(timedelta(seconds=60), ge=timedelta(seconds=1))
+
+    @property
+    def expires_after(self) -> timedelta:
+        return self.failover * 0.6
+
+    @property
+    def renew_every(self) -> timedelta:
+        return self.failover * 0.15
+
+    @property
+    def defer(self) -> timedelta:
+        """How long an account further down a room's list leaves a free room to a preferred
+        account whose process runs (it may still be logging in)."""
+        return self.failover * 0.3
 
 
 class HealthSettings(Strict):
@@ -226,6 +266,8 @@ class BotConfig(Strict):
     bot: BotSettings = Field(default_factory=BotSettings)
     adapter: Literal["console", "wechaty"] = "console"
     wechaty: WechatySettings = Field(default_factory=WechatySettings)
+    accounts: list[AccountSettings] = Field(default_factory=list)
+    leases: LeaseSettings = Field(default_factory=LeaseSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     operators: list[Operator] = Field(default_factory=list)
     digest: DigestSettings = Field(default_factory=DigestSettings)
@@ -242,3 +284,24 @@ class BotConfig(Strict):
     def _ids_are_text(cls, value: object) -> object:
         # A numeric id in YAML (`12345:`) is still an id, not a number.
         return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _accounts_are_known(self) -> BotConfig:
+        names = [account.name for account in self.accounts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"accounts: each name once (got {', '.join(names)})")
+        for account in self.accounts:
+            account.budget(self.outbox)  # an invalid override fails here, at load
+        for group_id, group in self.groups.items():
+            unknown = [name for name in group.accounts if name not in names]
+            if unknown:
+                raise ValueError(f"groups.{group_id}.accounts: {', '.join(unknown)} not in "
+                                 "`accounts:`")
+        return self
+
+    def account_order(self, group_id: str) -> list[str]:
+        """The accounts that may serve a room, preferred first."""
+        group = self.groups.get(group_id)
+        if group is not None and group.accounts:
+            return list(group.accounts)
+        return [account.name for account in self.accounts]

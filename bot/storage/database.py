@@ -18,6 +18,7 @@ from bot.storage.inline_sqlite import inline_creator
 
 # Shipped inside the package, so a plain (non-editable) install migrates too.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATION_LOCK = 0x7162_6F74_6D69_6772  # "qbotmigr": the advisory lock held while migrating
 
 
 class Database:
@@ -98,6 +99,9 @@ def _upgrade(connection: Connection, plugin_migrations: Sequence[Path]) -> None:
 
     config = alembic_config(connection, plugin_migrations)
     if connection.dialect.name != "sqlite":
+        # Several processes (one per account, issue 18) may start at once: one migrates,
+        # the others wait for it and then find nothing to do.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         command.upgrade(config, "heads")  # DDL is transactional there
         return
     # pysqlite commits DDL statement by statement: a kill during the first start's

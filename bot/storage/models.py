@@ -81,6 +81,7 @@ class CoreState(Base):
 
 from bot.activity import ActivityDaily, ActivityWord, MemberEvent  # noqa: E402  (beside their code)
 from bot.digest.archive import DigestSent  # noqa: E402
+from bot.leases import RoomLease  # noqa: E402
 from bot.ledger import PointsAccount, PointsEntry  # noqa: E402
 from bot.platform_state import AccountOutage, RemovedGroup  # noqa: E402
 from bot.web.models import WebAudit, WebLoginLink, WebPassword, WebSession  # noqa: E402
@@ -88,7 +89,7 @@ from bot.web.models import WebAudit, WebLoginLink, WebPassword, WebSession  # no
 __all__ = [
     "FIRST_START", "AccountOutage", "ActivityDaily", "ActivityWord", "CoreState", "DigestSent",
     "JobRun", "MemberEvent", "OutboxMessage", "PointsAccount", "PointsEntry", "ProcessedMessage",
-    "RemovedGroup", "WebAudit", "WebLoginLink", "WebPassword", "WebSession",
+    "RemovedGroup", "RoomLease", "WebAudit", "WebLoginLink", "WebPassword", "WebSession",
 ]
 
 

@@ -484,6 +484,11 @@ class WechatyAdapter:
 
     # -- actions --------------------------------------------------------------------------
 
+    @property
+    def connected(self) -> bool:
+        """Connected to the gateway and logged in: calls can be made."""
+        return self._session is not None and self.logged_in.is_set()
+
     def _ready_session(self) -> Any:
         if self._session is None:
             raise SendError("not connected to the WeChat gateway")
@@ -532,6 +537,12 @@ class WechatyAdapter:
         response = await session.call("RoomList", session.stub.room_list())
         infos = [await self.group_info(room_id) for room_id in response.ids]
         return [info for info in infos if info is not None]
+
+    async def group_ids(self) -> list[str]:
+        """The ids of every room the account is in (one call: the leases ask often)."""
+        session = self._ready_session()
+        response = await session.call("RoomList", session.stub.room_list())
+        return list(response.ids)
 
     async def remove_member(self, group_id: str, member_id: str) -> None:
         session = self._ready_session()
