@@ -227,7 +227,8 @@ async def test_a_curated_file_broken_while_running_keeps_its_last_good_version(
     assert reply.text.startswith("【每日早报】")
     dms = [d for d in chat.sent if d.kind == "dm" and "briefing/club.yaml" in d.text]
     assert [d.to for d in dms] == ["op_wang"]  # op_li does not run 读书会
-    assert dms[0].text.startswith("「读书会」用的内容文件 briefing/club.yaml 有错误，机器人继续用上一次")
+    assert dms[0].text.startswith(
+        "「读书会」用的内容文件 briefing/club.yaml 有错误，机器人继续用上一次")
     assert "club.yaml:5: days.2026-11-23.items.1" in dms[0].text
     assert any(r.levelname == "ERROR" and "briefing/club.yaml" in r.getMessage()
                for r in caplog.records)
