@@ -186,13 +186,16 @@ class BotRuntime:
         plugin and settings."""
         await asyncio.to_thread(load_segmenter)
         await asyncio.to_thread(load_numerals)
-        done: set[tuple[object, int]] = set()
+        done: set[tuple[object, str]] = set()
         for group in self.config.groups.values():
             for enabled in group.plugins:
                 warm = enabled.plugin.warm_up
-                if warm is None or (warm, id(enabled.settings)) in done:
+                # Once per plugin and distinct settings: 100 groups with the same quiz
+                # banks warm them once, not 100 times.
+                key = (warm, enabled.settings.model_dump_json())
+                if warm is None or key in done:
                     continue
-                done.add((warm, id(enabled.settings)))
+                done.add(key)
                 try:
                     await asyncio.to_thread(warm, enabled.settings, self.config.base_dir)
                 except Exception:

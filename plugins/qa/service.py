@@ -6,14 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigError, load_content
-from plugins.qa.matcher import FaqIndex
 from plugins.qa.models import QaAnswer, QaTaught, QaUnanswered
 from plugins.qa.settings import FaqEntry, FaqFile
+
+if TYPE_CHECKING:  # the matcher brings jieba (and its libraries): loaded with the first FAQ
+    from plugins.qa.matcher import FaqIndex
 
 MAX_QUESTION = 500
 
@@ -45,6 +48,8 @@ def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
         synonyms += faq_file.synonyms
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
+    from plugins.qa.matcher import FaqIndex
+
     return Faq(entries, FaqIndex(variants, synonyms))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
-from plugins.quiz.bank import check_banks, readable_banks
+from plugins.quiz.bank import check_banks
 from plugins.quiz.digest import contribute
 from plugins.quiz.game import warm_up
 from plugins.quiz.handlers import daily_quiz, daily_schedules, restore, router
@@ -16,8 +16,7 @@ from plugins.quiz.texts import TEXTS
 
 def check_quiz_banks(settings: QuizSettings, config_dir: Path) -> list[str]:
     """Every problem of every bank, then each daily quiz naming a bank that is not there."""
-    problems = check_banks(config_dir, settings.banks)
-    banks = readable_banks(config_dir, settings.banks)
+    problems, banks = check_banks(config_dir, settings.banks)
     if banks is None:  # a broken bank: its own problems say enough
         return problems
     names = {name for bank in banks for name in bank.names()}

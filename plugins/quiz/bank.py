@@ -166,17 +166,24 @@ def bank_paths(config_dir: Path, files: Sequence[str]) -> list[Path]:
     return paths
 
 
-def check_banks(config_dir: Path, files: Sequence[str]) -> list[str]:
-    """Every problem of every bank, paths shown relative to the config's folder."""
-    problems = []
+def check_banks(config_dir: Path, files: Sequence[str]
+                ) -> tuple[list[str], list[LoadedBank] | None]:
+    """Every problem of every bank, paths shown relative to the config's folder; and the
+    banks read on the way (None if one cannot be read), so nothing reads them twice."""
+    problems: list[str] = []
+    banks: list[LoadedBank] | None = []
     for path in bank_paths(config_dir, files):
         try:
-            issues = image_problems(read_bank(path))
+            loaded = read_bank(path)
         except BankError as exc:
-            issues = exc.issues
+            issues, banks = exc.issues, None
+        else:
+            issues = image_problems(loaded)
+            if banks is not None:
+                banks.append(loaded)
         shown = path.relative_to(config_dir) if path.is_relative_to(config_dir) else path
         problems += [issue.describe(shown) for issue in issues]
-    return problems
+    return problems, banks
 
 
 def readable_banks(config_dir: Path, files: Sequence[str]) -> list[LoadedBank] | None:
