@@ -69,6 +69,9 @@ def main() -> None:
     parser.add_argument("--without", action="append", default=[], metavar="PLUGIN",
                         help="leave a plugin out (to see what it costs)")
     options = parser.parse_args()
+    from bench.calibration import line
+
+    print(line(), flush=True)
     logging.basicConfig(level=logging.CRITICAL)
     asyncio.run(run(options.n, options.seed, options.slowest, tuple(options.without)))
 

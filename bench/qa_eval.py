@@ -46,4 +46,7 @@ def evaluate(threshold: float, labelled: Path = ROOT / "bench/data/qa_labelled.y
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.5)
-    print(json.dumps(evaluate(parser.parse_args().threshold), ensure_ascii=False))
+    from bench.calibration import py_loop_us
+
+    figures = evaluate(parser.parse_args().threshold)
+    print(json.dumps({**figures, "py_loop_us": py_loop_us()}, ensure_ascii=False))
