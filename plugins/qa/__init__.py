@@ -9,7 +9,7 @@ from bot.plugin import Plugin
 from plugins.qa import models  # noqa: F401  (tables for migrations)
 from plugins.qa.digest import contribute
 from plugins.qa.handlers import router
-from plugins.qa.service import read_faq_file
+from plugins.qa.service import load_faq, read_faq_file
 from plugins.qa.settings import QaSettings
 from plugins.qa.texts import TEXTS
 
@@ -24,6 +24,13 @@ def check_faq_files(settings: QaSettings, config_dir: Path) -> list[str]:
     return problems
 
 
+def warm_up(settings: QaSettings, config_dir: Path) -> None:
+    """Before the first question: jieba's dictionary, the matcher's libraries and the
+    group's FAQ files (the first `@小助手` question took 0.3 s importing them)."""
+    load_segmenter()
+    load_faq([config_dir / "config" / name for name in settings.faq_files])
+
+
 plugin: Plugin[QaSettings] = Plugin(
     name="qa",
     title="问答",
@@ -33,5 +40,5 @@ plugin: Plugin[QaSettings] = Plugin(
     texts=TEXTS,
     check_content=check_faq_files,
     digest=contribute,
-    warm_up=lambda _settings, _folder: load_segmenter(),  # jieba, for the first question
+    warm_up=warm_up,
 )

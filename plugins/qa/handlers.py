@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,18 +55,14 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
 async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str) -> bool:
     """Repeat pointer, loop guard and the group's hourly limit, in that order."""
     settings = ctx.settings
-    if await service.recently_answered(
-        session, ctx.group.id, key, ctx.now - settings.repeat_window
-    ):
+    recent = await service.recent_answers(session, ctx.group.id, ctx.sender_id, key, ctx.now,
+                                          settings.repeat_window)
+    if recent.repeated:
         await ctx.reply(ctx.t("repeat"))
         return True
-    per_minute = await service.answers_since(
-        session, ctx.group.id, ctx.now - timedelta(minutes=1), ctx.sender_id
-    )
-    if per_minute >= settings.loop_guard_per_minute:
+    if recent.by_member_last_minute >= settings.loop_guard_per_minute:
         return True  # probably another bot: stay silent rather than loop
-    per_hour = await service.answers_since(session, ctx.group.id, ctx.now - timedelta(hours=1))
-    return per_hour >= settings.answers_per_hour
+    return recent.in_group_last_hour >= settings.answers_per_hour
 
 
 @router.command(
