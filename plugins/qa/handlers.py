@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.context import Context
 from bot.plugin import Role, Router
 from bot.text import excerpt, fill
@@ -36,9 +34,14 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
         # "The same question" is one with the same answer, however it is worded.
         key = f"faq:{match.entry}" if known and match else " ".join(faq.index.words(question))
         key = key or question
-        if await _held_back(ctx, session, key):
+        recent = await service.recent_answers(session, ctx.group.id, ctx.sender_id, key,
+                                              ctx.now, ctx.settings.repeat_window)
+        if await _held_back(ctx, recent):
             return True
-        await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
+        # Rows older than 30 days go with the group's first answer of an hour, not with
+        # every answer (one statement less on the way to most replies).
+        await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now,
+                                      purge=recent.in_group_last_hour == 0)
         if not known or match is None:
             await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question, ctx.now)
             admins = (
@@ -52,11 +55,9 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
     return True
 
 
-async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str) -> bool:
+async def _held_back(ctx: Context[QaSettings], recent: service.Recent) -> bool:
     """Repeat pointer, loop guard and the group's hourly limit, in that order."""
     settings = ctx.settings
-    recent = await service.recent_answers(session, ctx.group.id, ctx.sender_id, key, ctx.now,
-                                          settings.repeat_window)
     if recent.repeated:
         await ctx.reply(ctx.t("repeat"))
         return True

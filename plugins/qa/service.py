@@ -100,9 +100,11 @@ async def recent_answers(session: AsyncSession, group_id: str, member_id: str, k
 
 
 async def remember_answer(session: AsyncSession, group_id: str, member_id: str, key: str,
-                          now: datetime) -> None:
+                          now: datetime, *, purge: bool = True) -> None:
     session.add(QaAnswer(group_id=group_id, member_id=member_id, question_key=key[:500], at=now))
-    # Old rows only serve the limits and the repeat window.
+    if not purge:
+        return
+    # Old rows only serve the limits, the repeat window and the digest.
     await session.execute(delete(QaAnswer).where(QaAnswer.group_id == group_id,
                                                  QaAnswer.at < now - timedelta(days=30)))
 
