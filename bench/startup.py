@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import gc
 import json
 import os
@@ -54,13 +55,29 @@ def _env() -> dict[str, str]:
     return env
 
 
+_SHIPPED: list[Path] = []
+
+
+def shipped_config() -> Path:
+    """The shipped bot.yaml beside a link to the repository's config/, in a folder of its
+    own: what a transcript writes (the digest's charts under data/) stays out of the
+    checkout."""
+    if not _SHIPPED:
+        folder = Path(tempfile.mkdtemp(prefix="qunbot-shipped-"))
+        atexit.register(shutil.rmtree, folder, True)
+        shutil.copyfile(ROOT / "bot.yaml", folder / "bot.yaml")
+        (folder / "config").symlink_to(ROOT / "config", target_is_directory=True)
+        _SHIPPED.append(folder / "bot.yaml")
+    return _SHIPPED[0]
+
+
 def first_reply(script: Path, extra: tuple[str, ...] = (), database: Path | None = None
                 ) -> tuple[float, float, str, float]:
     """Seconds from spawning `bot run --script` to its first printed reply, and to its exit;
     its stderr (for -X importtime) and the CPU seconds it used (user + system: steadier than
     wall time on a machine busy with other work). Without `database` the script gets a new, empty
     one (its migrations run); with it, a copy of that migrated database (a restart)."""
-    command = [sys.executable, *extra, "-m", "bot", "run", "-c", str(ROOT / "bot.yaml"),
+    command = [sys.executable, *extra, "-m", "bot", "run", "-c", str(shipped_config()),
                "--script", str(script)]
     if database is not None:
         copy = database.with_name(f"run-{time.monotonic_ns()}.db")
@@ -202,7 +219,7 @@ def main() -> None:
         help_script.write_text(HELP_SCRIPT, encoding="utf-8")
         first_reply(help_script)  # writes the byte code a real install has
         template = Path(folder) / "template.db"
-        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade", "-c", str(ROOT / "bot.yaml"),
+        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade", "-c", str(shipped_config()),
                         "--database", f"sqlite+aiosqlite:///{template}"], cwd=ROOT, env=_env(),
                        capture_output=True, check=True)
         scripts = [("/help, a restart: database exists", help_script, template),
