@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Dispatch benchmark: the shared/bench/ NoneBot2 workload through qunbot's real stack.
+"""Dispatch benchmark: the NoneBot2 peer workload (bench/peer_nonebot.py), qunbot's real stack.
 
 N group messages (default 20,000) from 1,000 members in 100 groups, fixed seed 12345:
 50% `/checkin` (a command that replies and persists state), 50% chatter. The real config
@@ -58,7 +58,7 @@ CHATTER_TEXTS = [
 
 
 def make_plan(n: int, seed: int) -> list[tuple[int, int, str]]:
-    """The same (group, user, text) sequence as shared/bench/nonebot_dispatch.py."""
+    """The same (group, user, text) sequence as bench/peer_nonebot.py."""
     rng = random.Random(seed)
     plan = []
     for _ in range(n):
