@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL admin URL: also run there")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    from bench.calibration import line
+
+    print(line(), flush=True)
     directory = Path(tempfile.mkdtemp(prefix="qunbot-crash-"))
     numbers = itertools.count()
     sqlite = crashkit.crash_test(

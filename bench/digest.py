@@ -159,6 +159,12 @@ def measure(config_path: Path, database: str, out: Path) -> dict[str, float]:
             "digest_lines": len(text.splitlines())}
 
 
+def _py_loop_us() -> float:
+    from bench.calibration import py_loop_us
+
+    return py_loop_us()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--groups", type=int, default=2000)
@@ -195,6 +201,7 @@ def main() -> None:
         "seed_seconds": round(seed_seconds, 1), **result,
         "target": "seconds < 5, peak_rss_mb < 300",
         "python": platform.python_version(), "machine": platform.machine(),
+        "py_loop_us": _py_loop_us(),
     }, ensure_ascii=False))
 
 

@@ -8,6 +8,7 @@ command: rate-limit keys, replies). Activity counters are flushed every 5,000 me
 as the runtime does every 5 s.
 
     python bench/memory.py                 # prints one JSON line
+    python bench/memory.py --groups 20 --members 500 --marks 500 1000   # CI's short run
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.calibration import py_loop_us  # noqa: E402
 from bench.dispatch import NullAdapter  # noqa: E402
 from bot.events import IncomingMessage  # noqa: E402
 
@@ -79,7 +81,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     return {"bench": "qunbot_memory", "groups": args.groups, "members": args.members,
             "rss_mb_after_messages": out,
             "rate_keys": len(runtime.dispatcher.rate),
-            "recent_ids": len(runtime.dispatcher.processed.recent)}
+            "recent_ids": len(runtime.dispatcher.processed.recent),
+            "py_loop_us": py_loop_us()}
 
 
 def main() -> None:

@@ -119,6 +119,9 @@ def main() -> None:
     parser.add_argument("--split", choices=SPLITS, help="score one split only")
     args = parser.parse_args()
     show = args.show_misses
+    from bench.calibration import line
+
+    print(line())
     detector = Detector(SETTINGS, load_words(SETTINGS, ROOT))
     started = time.perf_counter()
     for split in [args.split] if args.split else SPLITS:

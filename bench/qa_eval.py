@@ -86,4 +86,6 @@ if __name__ == "__main__":
     for split in ("tuning", "heldout"):
         if args.misses != split:
             result[split]["misses"] = len(result[split]["misses"])
-    print(json.dumps(result, ensure_ascii=False))
+    from bench.calibration import py_loop_us
+
+    print(json.dumps({**result, "py_loop_us": py_loop_us()}, ensure_ascii=False))

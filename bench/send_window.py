@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.calibration import py_loop_us  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config.models import OutboxSettings  # noqa: E402
 from bot.events import Outgoing, OutKind, Sent  # noqa: E402
@@ -82,7 +83,8 @@ def main() -> None:
     parser.add_argument("--gap-ms", type=float, default=10.0)
     args = parser.parse_args()
     path = Path(tempfile.mkdtemp(prefix="qunbot-window-")) / "w.db"
-    print(json.dumps(asyncio.run(measure(args.n, args.gap_ms, f"sqlite+aiosqlite:///{path}"))))
+    figures = asyncio.run(measure(args.n, args.gap_ms, f"sqlite+aiosqlite:///{path}"))
+    print(json.dumps({**figures, "py_loop_us": py_loop_us()}))
 
 
 if __name__ == "__main__":

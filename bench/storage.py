@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.calibration import py_loop_us  # noqa: E402
 from bot.config.models import RetentionSettings  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.models import JobRun, OutboxMessage, ProcessedMessage  # noqa: E402
@@ -94,6 +95,7 @@ def main() -> None:
         "retention_days": {k: v.total_seconds() / 86400 for k, v in keep.items()},
         "steady_state_mb_with_purge": {k: round(v, 1) for k, v in steady.items()}
         | {"total": round(sum(steady.values()), 1)},
+        "py_loop_us": py_loop_us(),
     }, ensure_ascii=False))
 
 

@@ -172,6 +172,12 @@ class ActivityRecorder:
                 log.warning("could not write the words of %d group-days", len(texts),
                             exc_info=True)
 
+    async def flush_counts(self) -> None:
+        """The counters only: what a command reading them needs before it answers. The
+        words (jieba in a thread, a second statement) wait for the next timed flush —
+        they only feed the digest, and cutting them made every such command slow."""
+        await self._flush_counts()
+
     async def _flush_counts(self) -> None:
         pending, self._pending = self._pending, {}
         if not pending:

@@ -85,6 +85,14 @@ class Services:
         await self.runtime.adapter.remove_member(group_id, member_id)
 
 
+def _settings_key(settings: Any) -> object:
+    """Equal settings, equal key (a plugin's settings are pydantic models)."""
+    try:
+        return settings.model_dump_json()
+    except Exception:  # something JSON cannot say: each object stands for itself
+        return id(settings)
+
+
 class BotRuntime:
     def __init__(
         self,
@@ -264,13 +272,18 @@ class BotRuntime:
         plugin and settings."""
         await asyncio.to_thread(load_segmenter)
         await asyncio.to_thread(load_numerals)
-        done: set[tuple[object, int]] = set()
+        done: set[tuple[object, object]] = set()
         for group in self.config.groups.values():
             for enabled in group.plugins:
                 warm = enabled.plugin.warm_up
-                if warm is None or (warm, id(enabled.settings)) in done:
+                # Once per plugin and distinct settings: 100 groups with the same quiz
+                # banks warm them once, not 100 times.
+                if warm is None:
                     continue
-                done.add((warm, id(enabled.settings)))
+                key = (warm, _settings_key(enabled.settings))
+                if key in done:
+                    continue
+                done.add(key)
                 try:
                     await asyncio.to_thread(warm, enabled.settings, self.config.base_dir)
                 except Exception:

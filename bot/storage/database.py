@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -54,8 +56,12 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Apply Alembic migrations up to head (the bot does this on every start)."""
+        """Apply Alembic migrations up to head (the bot does this on every start). A
+        database already at the heads is left alone without loading Alembic, which costs
+        about 0.1 s and 9 MB at every start."""
         async with self.engine.begin() as connection:
+            if await connection.run_sync(_at_heads, self.plugin_migrations):
+                return
             await connection.run_sync(_upgrade, self.plugin_migrations)
 
     async def close(self) -> None:
@@ -92,6 +98,39 @@ def alembic_config(connection: Connection | None = None,
     config.set_main_option("version_locations", os.pathsep.join(map(str, locations)))
     config.attributes["connection"] = connection
     return config
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def script_heads(plugin_migrations: Sequence[Path] = ()) -> set[str] | None:
+    """The head revisions of the migration scripts, read without Alembic (None when a
+    script is not in the usual form: then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for folder in (MIGRATIONS_DIR / "versions", *plugin_migrations):
+        for path in Path(folder).glob("*.py"):
+            found = dict((m.group(1), m.group(2))
+                         for m in _REVISION.finditer(path.read_text(encoding="utf-8")))
+            try:
+                revision = ast.literal_eval(found["revision"])
+                down = ast.literal_eval(found.get("down_revision", "None"))
+            except (KeyError, ValueError, SyntaxError):
+                return None
+            if not isinstance(revision, str):
+                return None
+            revisions.add(revision)
+            parents.update([down] if isinstance(down, str) else down or ())
+    return revisions - parents or None
+
+
+def _at_heads(connection: Connection, plugin_migrations: Sequence[Path]) -> bool:
+    heads = script_heads(plugin_migrations)
+    if heads is None or not connection.dialect.has_table(connection, "alembic_version"):
+        return False
+    rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+    stamped = {row[0] for row in rows}
+    return stamped == heads
 
 
 def _upgrade(connection: Connection, plugin_migrations: Sequence[Path]) -> None:

@@ -31,7 +31,7 @@ async def snapshot_segments(ctx: JobContext[ActivitySettings]) -> None:
     """Yesterday's segment counts, kept so the digest can show their trend; with them any
     of the 7 days before that has none (the bot was down over a night's run, or the plugin
     was just turned on), so the digest never lacks its baseline."""
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     yesterday = ctx.slot.astimezone(ctx.group.timezone).date() - timedelta(days=1)
     room = await _room(ctx)
     async with ctx.transaction() as session:
@@ -94,7 +94,7 @@ async def _room(ctx: Context[ActivitySettings] | JobContext[ActivitySettings]) -
 @router.command("activity", "活跃", "我的活跃", help="看看自己近期的活跃度和分层",
                 help_en="your recent activity and segment")
 async def my_activity(ctx: Context[ActivitySettings]) -> None:
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     days = ctx.settings.window_days
     today = ctx.local_now.date()
     async with ctx.transaction() as session:
@@ -115,17 +115,18 @@ async def my_activity(ctx: Context[ActivitySettings]) -> None:
 @router.command("portrait", "群画像", role=Role.ADMIN, help="本群的活跃分层与趋势",
                 help_en="this group's segments and trend")
 async def group_portrait(ctx: Context[ActivitySettings]) -> None:
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     days, today = ctx.settings.window_days, ctx.local_now.date()
     first, week = today - timedelta(days=days - 1), today - timedelta(days=6)
     async with ctx.transaction() as session:
         stats = (await service.window_stats(session, [ctx.group.id], first, today,
                                             chatter=True)).get(ctx.group.id, {})
-        earlier = await _members_stats(session, ctx.group.id, first, week - timedelta(days=1))
-        recent = await _members_stats(session, ctx.group.id, week, today)
-        joined, left = await service.membership(session, [ctx.group.id])
+        joined, left = await service.membership(session, [ctx.group.id])  # read once
+        gone = left.get(ctx.group.id, set())
+        earlier = await _members_stats(session, ctx.group.id, first, week - timedelta(days=1),
+                                       gone)
+        recent = await _members_stats(session, ctx.group.id, week, today, gone)
         per_day = await service.daily_messages(session, ctx.group.id, week, today)
-    gone = left.get(ctx.group.id, set())
     room = await _room(ctx)
     if room.ids is not None:  # the platform lists the room: everyone in it is counted
         counts = service.count_room(stats, room.ids, ctx.settings)
@@ -139,13 +140,16 @@ async def group_portrait(ctx: Context[ActivitySettings]) -> None:
 
 
 async def _members_stats(
-    session: AsyncSession, group_id: str, first: date, last: date
+    session: AsyncSession, group_id: str, first: date, last: date,
+    gone: set[str] | None = None,
 ) -> dict[str, service.MemberStats]:
-    """Each member's figures between the two days; members who left are not shown."""
+    """Each member's figures between the two days; members who left (`gone`, read here
+    unless given) are not shown."""
     stats = (await service.window_stats(session, [group_id], first, last, chatter=True)).get(
         group_id, {})
-    _, left = await service.membership(session, [group_id])
-    gone = left.get(group_id, set())
+    if gone is None:
+        _, left = await service.membership(session, [group_id])
+        gone = left.get(group_id, set())
     return {member: figures for member, figures in stats.items() if member not in gone}
 
 

@@ -62,7 +62,7 @@ async def set_inviter(ctx: Context[InvitesSettings]) -> None:
 
 
 async def _settle(ctx: Context[InvitesSettings] | JobContext[InvitesSettings]) -> None:
-    await ctx.services.activity.flush()  # whether invitees spoke is in the counters
+    await ctx.services.activity.flush_counts()  # whether invitees spoke is in the counters
     async with ctx.transaction() as session:
         bonuses = await service.settle_due(session, ctx.group.id, ctx.group.timezone,
                                            ctx.settings, ctx.now, _reasons(ctx))

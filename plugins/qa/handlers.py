@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,9 +38,14 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
             return await _not_known(ctx, session, faq, question)
         # "The same question" is one with the same answer, however it is worded.
         key = f"faq:{match.entry}"
-        if await _held_back(ctx, session, key):
+        recent = await service.recent_answers(session, ctx.group.id, ctx.sender_id, key,
+                                              ctx.now, ctx.settings.repeat_window)
+        if await _held_back(ctx, recent):
             return True
-        await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
+        # Rows older than 30 days go with the group's first answer of an hour, not with
+        # every answer (one statement less on the way to most replies).
+        await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now,
+                                      purge=recent.in_group_last_hour == 0)
     text = faq.entries[match.entry].answer
     # FAQ and taught answers are owners' and admins' text: only {name} and {group} filled.
     await ctx.reply(fill(text, {"name": ctx.sender_name, "group": ctx.group.name}))
@@ -58,31 +62,29 @@ async def _not_known(ctx: Context[QaSettings], session: AsyncSession, faq: servi
     """Recorded for the admins. Never "just answered": nobody answered it (a second member
     asking the same open question gets the same honest reply)."""
     key = "unknown:" + (" ".join(faq.index.words(question)) or question)
-    if await _held_back(ctx, session, None):
+    recent = await service.recent_answers(session, ctx.group.id, ctx.sender_id, key, ctx.now,
+                                          ctx.settings.repeat_window)
+    if await _held_back(ctx, recent, answered=False):
         return True
-    await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now)
+    await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now,
+                                  purge=recent.in_group_last_hour == 0)
     await service.record_unanswered(session, ctx.group.id, ctx.sender_id, question, ctx.now)
     admins = tuple(sorted(ctx.group.admins)) if ctx.settings.mention_admins_when_unsure else ()
     await ctx.reply(ctx.t("unknown"), also=admins)
     return True
 
 
-async def _held_back(ctx: Context[QaSettings], session: AsyncSession, key: str | None) -> bool:
-    """Repeat pointer (for an answer actually given: `key` is its FAQ entry), loop guard and
-    the group's hourly limit, in that order."""
+async def _held_back(ctx: Context[QaSettings], recent: service.Recent, *,
+                     answered: bool = True) -> bool:
+    """Repeat pointer (only for an answer actually given), loop guard and the group's
+    hourly limit, in that order."""
     settings = ctx.settings
-    if key is not None and await service.recently_answered(
-        session, ctx.group.id, key, ctx.now - settings.repeat_window
-    ):
+    if answered and recent.repeated:
         await ctx.reply(ctx.t("repeat"))
         return True
-    per_minute = await service.answers_since(
-        session, ctx.group.id, ctx.now - timedelta(minutes=1), ctx.sender_id
-    )
-    if per_minute >= settings.loop_guard_per_minute:
+    if recent.by_member_last_minute >= settings.loop_guard_per_minute:
         return True  # probably another bot: stay silent rather than loop
-    per_hour = await service.answers_since(session, ctx.group.id, ctx.now - timedelta(hours=1))
-    return per_hour >= settings.answers_per_hour
+    return recent.in_group_last_hour >= settings.answers_per_hour
 
 
 @router.command(

@@ -6,14 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
-from plugins.qa.matcher import FaqIndex
 from plugins.qa.models import QaAnswer, QaTaught, QaUnanswered
 from plugins.qa.settings import FaqEntry, FaqFile
+
+if TYPE_CHECKING:  # the matcher brings jieba (and its libraries): loaded with the first FAQ
+    from plugins.qa.matcher import FaqIndex
 
 MAX_QUESTION = 500
 
@@ -59,6 +62,8 @@ def load_faq(paths: Sequence[Path], taught: Sequence[tuple[str, str]] = (),
     from_files = len(entries)
     entries += [FaqEntry(questions=[q], answer=a) for q, a in taught]
     variants = [(q, i) for i, entry in enumerate(entries) for q in entry.questions]
+    from plugins.qa.matcher import FaqIndex  # with the first FAQ: jieba is heavy
+
     return Faq(entries, FaqIndex(variants, groups, topic, [e.answer for e in entries]),
                tuple(broken), from_files)
 
@@ -94,26 +99,37 @@ def _version(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-async def recently_answered(session: AsyncSession, group_id: str, key: str,
-                            since: datetime) -> bool:
-    found = await session.scalar(select(func.count()).select_from(QaAnswer).where(
-        QaAnswer.group_id == group_id, QaAnswer.question_key == key, QaAnswer.at >= since))
-    return bool(found)
+@dataclass(frozen=True)
+class Recent:
+    """What the limits read before an answer: counted in one statement, not three."""
+
+    repeated: bool  # the same question (key) within the repeat window
+    by_member_last_minute: int
+    in_group_last_hour: int
 
 
-async def answers_since(session: AsyncSession, group_id: str, since: datetime,
-                        member_id: str | None = None) -> int:
-    query = select(func.count()).select_from(QaAnswer).where(
-        QaAnswer.group_id == group_id, QaAnswer.at >= since)
-    if member_id is not None:
-        query = query.where(QaAnswer.member_id == member_id)
-    return int(await session.scalar(query) or 0)
+async def recent_answers(session: AsyncSession, group_id: str, member_id: str, key: str,
+                         now: datetime, repeat_window: timedelta) -> Recent:
+    minute, hour, repeat = (now - timedelta(minutes=1), now - timedelta(hours=1),
+                            now - repeat_window)
+
+    def counted(*conditions: Any) -> Any:
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    row = (await session.execute(select(
+        counted(QaAnswer.question_key == key[:500], QaAnswer.at >= repeat),
+        counted(QaAnswer.member_id == member_id, QaAnswer.at >= minute),
+        counted(QaAnswer.at >= hour),
+    ).where(QaAnswer.group_id == group_id, QaAnswer.at >= min(minute, hour, repeat)))).one()
+    return Recent(bool(row[0]), int(row[1]), int(row[2]))
 
 
 async def remember_answer(session: AsyncSession, group_id: str, member_id: str, key: str,
-                          now: datetime) -> None:
+                          now: datetime, *, purge: bool = True) -> None:
     session.add(QaAnswer(group_id=group_id, member_id=member_id, question_key=key[:500], at=now))
-    # Old rows only serve the limits and the repeat window.
+    if not purge:
+        return
+    # Old rows only serve the limits, the repeat window and the digest.
     await session.execute(delete(QaAnswer).where(QaAnswer.group_id == group_id,
                                                  QaAnswer.at < now - timedelta(days=30)))
 

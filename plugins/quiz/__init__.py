@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.config import ContentProblem, KeyProblem
 from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
-from plugins.quiz.bank import check_banks, readable_banks
+from plugins.quiz.bank import check_banks
 from plugins.quiz.digest import contribute
 from plugins.quiz.game import warm_up
 from plugins.quiz.handlers import daily_quiz, daily_schedules, restore, router
@@ -17,8 +17,8 @@ from plugins.quiz.texts import TEXTS
 
 def check_quiz_banks(settings: QuizSettings, config_dir: Path) -> list[ContentProblem]:
     """Every problem of every bank, then each daily quiz naming a bank that is not there."""
-    problems: list[ContentProblem] = list(check_banks(config_dir, settings.banks))
-    banks = readable_banks(config_dir, settings.banks)
+    found, banks = check_banks(config_dir, settings.banks)
+    problems: list[ContentProblem] = list(found)
     if banks is None:  # a broken bank: its own problems say enough
         return problems
     names = {name for bank in banks for name in bank.names()}

@@ -184,15 +184,23 @@ def bank_paths(config_dir: Path, files: Sequence[str]) -> list[Path]:
     return paths
 
 
-def check_banks(config_dir: Path, files: Sequence[str]) -> list[ConfigIssue]:
-    """Every problem of every bank, each at its file and line."""
-    problems = []
+def check_banks(config_dir: Path, files: Sequence[str]
+                ) -> tuple[list[ConfigIssue], list[LoadedBank] | None]:
+    """Every problem of every bank, each at its file and line; and the banks read on the way
+    (None if one cannot be read), so nothing reads them twice."""
+    problems: list[ConfigIssue] = []
+    banks: list[LoadedBank] | None = []
     for path in bank_paths(config_dir, files):
         try:
-            problems += image_problems(read_bank(path))
+            loaded = read_bank(path)
         except BankError as exc:
             problems += exc.issues
-    return problems
+            banks = None
+            continue
+        problems += image_problems(loaded)
+        if banks is not None:
+            banks.append(loaded)
+    return problems, banks
 
 
 def readable_banks(config_dir: Path, files: Sequence[str]) -> list[LoadedBank] | None:

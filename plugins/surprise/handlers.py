@@ -26,7 +26,7 @@ def _watching(ctx: Any) -> set[str]:
 
 
 async def give_surprises(ctx: JobContext[SurpriseSettings]) -> None:
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     s, today = ctx.settings, ctx.slot.astimezone(ctx.group.timezone).date()
     async with ctx.transaction() as session:
         recently = await service.surprised_since(session, ctx.group.id,

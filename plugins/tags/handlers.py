@@ -55,7 +55,7 @@ async def _tag_members(ctx: Context[TagsSettings], targets: tuple[str, ...],
 
 
 async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> None:
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     lines = []
     async with ctx.transaction() as session:
         auto = await service.compute_auto(session, ctx.group, ctx.settings, ctx.now,
@@ -70,7 +70,7 @@ async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> No
 
 
 async def _list_members(ctx: Context[TagsSettings], word: str) -> None:
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     async with ctx.transaction() as session:
         found = await service.members_with(session, ctx.group, ctx.settings, [word], ctx.now,
                                            ctx.services.blackroom)

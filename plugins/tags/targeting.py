@@ -19,7 +19,7 @@ from plugins.tags.settings import TagsSettings
 async def tagged_members(ctx: JobContext[Any], tags: Sequence[str]) -> tuple[str, ...]:
     """Members carrying any of `tags` in this group (by the group's tags settings, or the
     defaults when it does not enable the tags plugin)."""
-    await ctx.services.activity.flush()
+    await ctx.services.activity.flush_counts()
     async with ctx.transaction() as session:
         found = await service.members_with(session, ctx.group, _settings(ctx), tags, ctx.now,
                                            ctx.services.blackroom)
