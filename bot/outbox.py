@@ -399,7 +399,7 @@ class Outbox:
 
     def _push_ready(self, item: _Item) -> None:
         heapq.heappush(self._ready, item)
-        key = _alike_key(item.outgoing)
+        key = _alike_key(item.outgoing) if self.settings.coalesce else None
         if key is not None:
             self._alike.setdefault(key, {})[item.seq] = item
 
@@ -412,7 +412,7 @@ class Outbox:
     def _take_alike(self, item: _Item) -> list[_Item]:
         """`item` and the ready replies that may go out with it (issue 16.5), in queue
         order, as many as one message holds. Those taken leave the queue."""
-        key = _alike_key(item.outgoing)
+        key = _alike_key(item.outgoing) if self.settings.coalesce else None
         if key is None:
             return [item]
         alike = self._alike.get(key, {})
