@@ -84,7 +84,8 @@ def write_config(directory: Path, groups: int, coalesce: bool) -> Path:
         "bot": {"timezone": "Asia/Shanghai"},
         "database": {"url": f"sqlite+aiosqlite:///{directory / 'rush.db'}"},
         "outbox": {"coalesce": coalesce},  # otherwise the shipped defaults: 20/min, burst 5
-        "groups": {f"g{g:04d}": {"name": f"读书会{g}", "plugins": plugins}
+        # (a copy each: one shared dict would be dumped as thousands of YAML aliases)
+        "groups": {f"g{g:04d}": {"name": f"读书会{g}", "plugins": json.loads(json.dumps(plugins))}
                    for g in range(groups)},
     }
     path = directory / "bot.yaml"

@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import SendError
@@ -64,6 +64,9 @@ COALESCE_LINES = 20  # members one merged message mentions (as moderation's mass
 COALESCE_CHARS = 300  # a longer reply is not "short": it always goes alone
 MENTION_ROOM = 24  # per line, room for "@群昵称 " within the message cap
 _TABLE = OutboxMessage.__table__
+# New rows through Core, not the ORM: an ORM flush of one row cost more than the check-in
+# it reports (issue 16.3). The ids come back in the order of the rows given.
+INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 # One statement for a whole group commit's outcomes (executemany, not one UPDATE each).
 MARK = (
     update(_TABLE)
@@ -240,11 +243,7 @@ class Outbox:
             items.append(_Item(PRIORITY[message.kind], next(self._seq), message))
         if not items:
             return []
-        rows = [self._row(item, self.clock.now()) for item in items]
-        session.add_all(rows)
-        await session.flush()
-        for item, row in zip(items, rows, strict=True):
-            item.row_id = row.id
+        await self._insert(session, items, self.clock.now())
         return items
 
     def enqueue(self, items: list[_Item]) -> None:
@@ -353,11 +352,8 @@ class Outbox:
     ) -> None:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            rows = [self._row(item, now) for item in unsaved]
-            session.add_all(rows)
-            await session.flush()
-            for item, row in zip(unsaved, rows, strict=True):
-                item.row_id = row.id
+            if unsaved:
+                await self._insert(session, unsaved, now)
             if finished:
                 await session.execute(MARK, [self._mark(item, status, error, now)
                                              for item, status, error in finished])
@@ -371,25 +367,22 @@ class Outbox:
                 "last_error": error, "not_before": item.not_before,
                 "sent_at": now if status == "sent" else None, "platform_id": item.platform_id}
 
-    def _row(self, item: _Item, now: datetime) -> OutboxMessage:
+    async def _insert(self, session: AsyncSession, items: list[_Item], now: datetime) -> None:
+        """Write rows for `items` in `session` and note their ids."""
+        result = await session.execute(INSERT, [self._row(item, now) for item in items])
+        for item, row_id in zip(items, result.scalars(), strict=True):
+            item.row_id = row_id
+
+    def _row(self, item: _Item, now: datetime) -> dict[str, object]:
         o = item.outgoing
-        return OutboxMessage(
-            account=self.account,
-            group_id=o.group_id,
-            to_id=o.to,
-            text=o.text,
-            mentions=list(o.mentions),
-            kind=o.kind.value,
-            image_path=o.image_path,
-            priority=item.priority,
-            status=item.status,
-            attempts=item.attempts,
-            not_before=item.not_before,
-            last_error=item.last_error,
-            created_at=now,
-            client_id=item.client_id,
-            coalesce=o.coalesce,
-        )
+        return {
+            "account": self.account, "group_id": o.group_id, "to_id": o.to, "text": o.text,
+            "mentions": list(o.mentions), "kind": o.kind.value, "image_path": o.image_path,
+            "priority": item.priority, "status": item.status, "attempts": item.attempts,
+            "not_before": item.not_before, "last_error": item.last_error, "created_at": now,
+            "platform_id": None, "sent_at": None, "client_id": item.client_id,
+            "coalesce": o.coalesce,
+        }
 
     def _queue(self, item: _Item) -> None:
         if item.not_before is None:
