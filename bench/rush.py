@@ -19,7 +19,8 @@ machine — compare within one run; simulated-time figures (backlog, waits, send
   reply_queued_ms     p50/p99/max wall time from a message in to its reply queued
   during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned
   fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings)
-  backlog             messages waiting in the outbox, every 10 simulated minutes
+  backlog             messages waiting in the outbox, every 10 simulated minutes to 11:00,
+                      then hourly
   last_post_at        when the last timed post / briefing / quiz post went out (simulated)
   posts               per fan-out: posts, the last one's delay after its slot, and the
                       least delay the budget allows (all at the rate, nothing else sent)
@@ -156,7 +157,9 @@ class Probe:
         while now >= self.next_sample:
             label = self.next_sample.astimezone(SHANGHAI).strftime("%d %H:%M")
             self.backlog.append((label, self.runtime.outbox.pending))
-            self.next_sample += timedelta(minutes=10)
+            # every 10 minutes through the morning, then hourly (a backlog can last days)
+            morning = self.next_sample < START + timedelta(hours=3)
+            self.next_sample += timedelta(minutes=10 if morning else 60)
 
 
 async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dict[str, Any]:
