@@ -80,7 +80,8 @@ class NullAdapter:
         await asyncio.Event().wait()
 
     async def send(self, message: Outgoing) -> Sent:
-        self.sent += 1
+        # Replies delivered: a coalesced message (bot/outbox.py) carries one per mention.
+        self.sent += max(1, len(message.mentions))
         return Sent()
 
     async def close(self) -> None:

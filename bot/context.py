@@ -96,8 +96,10 @@ class _Base(Generic[S]):
         else:
             self.outbox.put(outgoing)  # persisted by the next group commit (bot/outbox.py)
 
-    def _queue(self, text: str, kind: OutKind, mentions: tuple[str, ...] = ()) -> None:
-        self._put(Outgoing(text=text, kind=kind, group_id=self.group.id, mentions=mentions))
+    def _queue(self, text: str, kind: OutKind, mentions: tuple[str, ...] = (),
+               coalesce: str | None = None) -> None:
+        self._put(Outgoing(text=text, kind=kind, group_id=self.group.id, mentions=mentions,
+                           coalesce=coalesce))
 
     async def post(self, text: str, mentions: tuple[str, ...] = ()) -> None:
         """Post to the group (timed or bulk content: lowest send priority)."""
@@ -131,11 +133,18 @@ class Context(_Base[S]):
     def sender_name(self) -> str:
         return self.message.sender_name
 
-    async def reply(self, text: str, *, mention: bool = True, also: tuple[str, ...] = ()) -> None:
-        """Answer the sender in the group, @-mentioning them unless mention=False."""
+    async def reply(self, text: str, *, mention: bool = True, also: tuple[str, ...] = (),
+                    coalesce: str | None = None) -> None:
+        """Answer the sender in the group, @-mentioning them unless mention=False.
+
+        `coalesce` names a kind of short, routine reply ("checkin", "grab"): when the send
+        budget holds several of one kind back in a group, they go out as one message, each
+        on its own line with its own mention (bot/outbox.py). Leave it out for anything a
+        member must see on its own.
+        """
         # Each member once: an admin granting themselves points is @-mentioned once.
         mentions = tuple(dict.fromkeys(((self.sender_id,) if mention else ()) + also))
-        self._queue(text, OutKind.REPLY, mentions)
+        self._queue(text, OutKind.REPLY, mentions, coalesce)
 
 
 @dataclass

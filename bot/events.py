@@ -175,6 +175,12 @@ class Outgoing(Frozen):
     to: str | None = None
     mentions: tuple[str, ...] = ()
     image_path: str | None = None
+    # Where in `text` each mention goes (one offset per mention, in order); empty: all of
+    # them in front, as WeChat shows a mention. A coalesced reply starts each line with one.
+    mention_at: tuple[int, ...] = ()
+    # Short replies of one kind ("checkin", "grab") that the outbox may send as one message
+    # when a group's queue holds several (bot/outbox.py, issue 16.5); None: always alone.
+    coalesce: str | None = None
 
 
 class GroupInfo(Frozen):

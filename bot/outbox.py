@@ -20,6 +20,14 @@ before a crash: if the platform can confirm it by client id (`confirm`) it is ma
 otherwise it is sent again — a lost reply is worse than a repeated one. That window, from the
 send call to the commit of its mark (at most `flush_every` plus one commit), is the only way
 a message goes out twice (measured in the README).
+
+Coalescing (issue 16.5): the budget (20 a minute) holds replies back when many groups are
+busy. When the relay is about to send a short reply marked `coalesce` (ctx.reply(...,
+coalesce="checkin")) and the same group's queue holds others of that kind, it sends them as
+one message — each on its own line, with its own mention, in the order they were queued —
+and marks every row "sent" in the same group commit (so a crash repeats the merged message,
+never part of it, in the same window as above). No reply waits for a merge: it happens only
+to what the budget was holding anyway. Long replies, and anything not marked, go alone.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import SendError
@@ -52,7 +60,13 @@ log = logging.getLogger("bot.outbox")
 
 PRIORITY = {OutKind.NOTICE: 0, OutKind.REPLY: 1, OutKind.DM: 1, OutKind.POST: 2}
 FLUSH_BATCH = 50
+COALESCE_LINES = 20  # members one merged message mentions (as moderation's mass welcome)
+COALESCE_CHARS = 300  # a longer reply is not "short": it always goes alone
+MENTION_ROOM = 24  # per line, room for "@群昵称 " within the message cap
 _TABLE = OutboxMessage.__table__
+# New rows through Core, not the ORM: an ORM flush of one row cost more than the check-in
+# it reports (issue 16.3). The ids come back in the order of the rows given.
+INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 # One statement for a whole group commit's outcomes (executemany, not one UPDATE each).
 MARK = (
     update(_TABLE)
@@ -89,6 +103,38 @@ class _Item:
     saving: bool = field(default=False, compare=False)  # its INSERT is under way
     client_id: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
     platform_id: str | None = field(default=None, compare=False)
+    # Heap entries of this item left behind when it went out inside a merged message
+    # (removed lazily: a pop that finds one skips it).
+    stale: int = field(default=0, compare=False)
+
+
+AlikeKey = tuple[str, str, str]  # (group, message kind, coalesce kind)
+
+
+def _alike_key(outgoing: Outgoing) -> AlikeKey | None:
+    """What a reply may be merged with, or None if it always goes alone."""
+    if (outgoing.coalesce is None or outgoing.group_id is None or outgoing.image_path
+            or len(outgoing.mentions) > 1 or outgoing.mention_at
+            or len(outgoing.text) > COALESCE_CHARS):
+        return None
+    return (outgoing.group_id, outgoing.kind.value, outgoing.coalesce)
+
+
+def merge(outgoing: list[Outgoing]) -> Outgoing:
+    """One message of several short replies: a line each, each line starting with its
+    own mention (the adapter places it there)."""
+    lines: list[str] = []
+    mentions: list[str] = []
+    at: list[int] = []
+    offset = 0
+    for message in outgoing:
+        if message.mentions:
+            mentions.append(message.mentions[0])
+            at.append(offset)
+        lines.append(message.text)
+        offset += len(message.text) + 1
+    return outgoing[0].model_copy(update={
+        "text": "\n".join(lines), "mentions": tuple(mentions), "mention_at": tuple(at)})
 
 
 @dataclass
@@ -98,6 +144,7 @@ class OutboxStats:
     retried: int = 0
     dropped: int = 0  # refused by the send policy (e.g. a post to a group not set up)
     confirmed: int = 0  # left "queued" by a crash, but the platform confirmed it went out
+    coalesced: int = 0  # replies that went out inside another's message (not counted in sent)
 
 
 class TokenBucket:
@@ -140,6 +187,9 @@ class Outbox:
         self.stats = OutboxStats()
         self._transport: Transport | None = None
         self._ready: list[_Item] = []
+        self._stale = 0  # entries in _ready of items already sent in a merged message
+        # Ready items that may be merged, by what they may be merged with, in queue order.
+        self._alike: dict[AlikeKey, dict[int, _Item]] = {}
         self._delayed: list[tuple[datetime, int, _Item]] = []  # retries, by due time
         self._unsaved: dict[int, _Item] = {}  # by seq: queued, not yet in the database
         self._finished: list[tuple[_Item, str, str | None]] = []  # (item, status, error)
@@ -159,7 +209,7 @@ class Outbox:
         # this account's direct messages, and rooms' rows come with their leases (`adopt`).
         self.serves: SendPolicy = lambda _: True
         self.leased = False
-        self._in_flight: _Item | None = None  # handed to the transport, no outcome yet
+        self._in_flight: list[_Item] = []  # handed to the transport, no outcome yet
         # Rows added to a caller's transaction, not yet queued (committed, maybe, while the
         # caller is still closing its session): `adopt` must not take them as orphans.
         self._staged_rows: set[int] = set()
@@ -188,7 +238,7 @@ class Outbox:
             log.warning("not sending to %s: the group is not set up for it", outgoing.group_id)
             return
         item = _Item(PRIORITY[outgoing.kind], next(self._seq), outgoing)
-        heapq.heappush(self._ready, item)
+        self._push_ready(item)
         self._unsaved[item.seq] = item
         self._wakeup.set()
 
@@ -202,19 +252,15 @@ class Outbox:
             items.append(_Item(PRIORITY[message.kind], next(self._seq), message))
         if not items:
             return []
-        rows = [self._row(item, self.clock.now()) for item in items]
-        session.add_all(rows)
-        await session.flush()
-        for item, row in zip(items, rows, strict=True):
-            item.row_id = row.id
-            self._staged_rows.add(row.id)
+        await self._insert(session, items, self.clock.now())
+        self._staged_rows.update(item.row_id for item in items if item.row_id is not None)
         return items
 
     def enqueue(self, items: list[_Item]) -> None:
         """Queue staged messages whose transaction committed."""
         for item in items:
             self._staged_rows.discard(item.row_id)
-            heapq.heappush(self._ready, item)
+            self._push_ready(item)
         if items:
             self._wakeup.set()
 
@@ -224,7 +270,7 @@ class Outbox:
 
     @property
     def pending(self) -> int:
-        return len(self._ready) + len(self._delayed)
+        return len(self._ready) - self._stale + len(self._delayed)
 
     async def load(self) -> None:
         """Take back what a previous run queued but did not send."""
@@ -282,15 +328,16 @@ class Outbox:
         """Rows this process has in hand: queued, being sent, or awaiting their mark."""
         items = [*self._ready, *(item for _, _, item in self._delayed),
                  *(item for item, _, _ in self._finished)]
-        if self._in_flight is not None:
-            items.append(self._in_flight)
+        items += self._in_flight
         return {item.row_id for item in items} | set(self._staged_rows)
 
     def set_aside(self, rooms: set[str]) -> None:
         """Another process serves `rooms` now: forget their messages here (those not yet
         written stay in the next group commit; the new holder adopts them)."""
+        self._stale -= sum(i.stale for i in self._ready if i.outgoing.group_id in rooms)
         self._ready = [i for i in self._ready if i.outgoing.group_id not in rooms]
         heapq.heapify(self._ready)
+        self._alike = {key: alike for key, alike in self._alike.items() if key[0] not in rooms}
         self._delayed = [d for d in self._delayed if d[2].outgoing.group_id not in rooms]
         heapq.heapify(self._delayed)
 
@@ -307,6 +354,7 @@ class Outbox:
                 to=row.to_id,
                 mentions=tuple(row.mentions or ()),
                 image_path=row.image_path,
+                coalesce=row.coalesce,
             )
             item = _Item(
                 row.priority, next(self._seq), outgoing, row.id, row.attempts, row.not_before
@@ -368,11 +416,8 @@ class Outbox:
     ) -> None:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            rows = [self._row(item, now) for item in unsaved]
-            session.add_all(rows)
-            await session.flush()
-            for item, row in zip(unsaved, rows, strict=True):
-                item.row_id = row.id
+            if unsaved:
+                await self._insert(session, unsaved, now)
             if finished:
                 await session.execute(MARK, [self._mark(item, status, error, now)
                                              for item, status, error in finished])
@@ -386,34 +431,67 @@ class Outbox:
                 "last_error": error, "not_before": item.not_before,
                 "sent_at": now if status == "sent" else None, "platform_id": item.platform_id}
 
-    def _row(self, item: _Item, now: datetime) -> OutboxMessage:
+    async def _insert(self, session: AsyncSession, items: list[_Item], now: datetime) -> None:
+        """Write rows for `items` in `session` and note their ids."""
+        result = await session.execute(INSERT, [self._row(item, now) for item in items])
+        for item, row_id in zip(items, result.scalars(), strict=True):
+            item.row_id = row_id
+
+    def _row(self, item: _Item, now: datetime) -> dict[str, object]:
         o = item.outgoing
-        return OutboxMessage(
-            account=self.account,
-            group_id=o.group_id,
-            to_id=o.to,
-            text=o.text,
-            mentions=list(o.mentions),
-            kind=o.kind.value,
-            image_path=o.image_path,
-            priority=item.priority,
-            status=item.status,
-            attempts=item.attempts,
-            not_before=item.not_before,
-            last_error=item.last_error,
-            created_at=now,
-            client_id=item.client_id,
-        )
+        return {
+            "account": self.account, "group_id": o.group_id, "to_id": o.to, "text": o.text,
+            "mentions": list(o.mentions), "kind": o.kind.value, "image_path": o.image_path,
+            "priority": item.priority, "status": item.status, "attempts": item.attempts,
+            "not_before": item.not_before, "last_error": item.last_error, "created_at": now,
+            "platform_id": None, "sent_at": None, "client_id": item.client_id,
+            "coalesce": o.coalesce,
+        }
 
     def _queue(self, item: _Item) -> None:
         if item.not_before is None:
-            heapq.heappush(self._ready, item)
+            self._push_ready(item)
         else:
             heapq.heappush(self._delayed, (item.not_before, item.seq, item))
 
+    def _push_ready(self, item: _Item) -> None:
+        heapq.heappush(self._ready, item)
+        key = _alike_key(item.outgoing) if self.settings.coalesce else None
+        if key is not None:
+            self._alike.setdefault(key, {})[item.seq] = item
+
+    def _drop_stale(self) -> None:
+        """Pop heap entries of items that already went out in a merged message."""
+        while self._ready and self._ready[0].stale:
+            heapq.heappop(self._ready).stale -= 1
+            self._stale -= 1
+
+    def _take_alike(self, item: _Item) -> list[_Item]:
+        """`item` and the ready replies that may go out with it (issue 16.5), in queue
+        order, as many as one message holds. Those taken leave the queue."""
+        key = _alike_key(item.outgoing) if self.settings.coalesce else None
+        if key is None:
+            return [item]
+        alike = self._alike.get(key, {})
+        alike.pop(item.seq, None)
+        batch, size = [item], len(item.outgoing.text) + MENTION_ROOM
+        # `item` heads the heap, so it is the oldest of its kind: the rest follow in order.
+        for other in sorted(alike.values(), key=lambda i: i.seq):
+            size += len(other.outgoing.text) + 1 + MENTION_ROOM
+            if len(batch) == COALESCE_LINES or size > MESSAGE_LIMIT:
+                break
+            batch.append(other)
+        for other in batch[1:]:
+            del alike[other.seq]
+            other.stale += 1
+            self._stale += 1
+        if not alike:
+            self._alike.pop(key, None)
+        return batch
+
     def _promote_due(self, now: datetime) -> None:
         while self._delayed and self._delayed[0][0] <= now:
-            heapq.heappush(self._ready, heapq.heappop(self._delayed)[2])
+            self._push_ready(heapq.heappop(self._delayed)[2])
 
     def _wait_for(self, item: _Item, now: datetime) -> float:
         waits = [self._bucket.wait(now)]
@@ -434,6 +512,7 @@ class Outbox:
             return None
         now = self.clock.now()
         self._promote_due(now)
+        self._drop_stale()
         if not self._ready:
             if not self._delayed:
                 return None
@@ -446,7 +525,7 @@ class Outbox:
         if wait > 0:
             return wait
         heapq.heappop(self._ready)
-        await self._send(item, now)
+        await self._send(self._take_alike(item), now)
         if len(self._finished) >= FLUSH_BATCH:
             await self.flush()  # marks are otherwise written by the run loop's group commit
         return 0.0
@@ -460,32 +539,40 @@ class Outbox:
             return  # a retry or failure is written with its status by the next flush
         self._finished.append((item, status, error))
 
-    async def _send(self, item: _Item, now: datetime) -> None:
-        if not self.may_send(item.outgoing):
-            self.stats.dropped += 1
-            self._record(item, "dropped", "group no longer set up")
+    async def _send(self, items: list[_Item], now: datetime) -> None:
+        """Send one message: one item's, or several merged; each item keeps its own row,
+        and all of them are marked in the same group commit (one `_finished` batch)."""
+        outgoing = items[0].outgoing if len(items) == 1 else merge([i.outgoing for i in items])
+        if not self.may_send(outgoing):
+            self.stats.dropped += len(items)
+            for item in items:
+                self._record(item, "dropped", "group no longer set up")
             return
         assert self._transport is not None, "outbox has no transport attached"
-        self._in_flight = item
+        self._in_flight = items
         try:
-            sent = await self._transport(item.outgoing)
+            sent = await self._transport(outgoing)
         except SendError as exc:
-            self._failed(item, now, str(exc), exc.permanent)
+            for item in items:  # each is retried on its own (and may merge again)
+                self._failed(item, now, str(exc), exc.permanent)
             return
         except Exception as exc:  # an adapter bug must not kill the sender
             log.exception("send failed unexpectedly")
-            self._failed(item, now, repr(exc), False)
+            for item in items:
+                self._failed(item, now, repr(exc), False)
             return
         finally:  # its outcome is recorded below without a pause: still known to `adopt`
-            self._in_flight = None
+            self._in_flight = []
         self._bucket.take(now)
         self._count_day(now)
-        self._last_target = item.outgoing.group_id or item.outgoing.to
+        self._last_target = outgoing.group_id or outgoing.to
         low, high = self.settings.group_jitter
         self._switch_ok_at = now + low + (high - low) * self.rng.random()
         self.stats.sent += 1
-        item.platform_id = sent.message_id if sent is not None else None
-        self._record(item, "sent")
+        self.stats.coalesced += len(items) - 1
+        for item in items:
+            item.platform_id = sent.message_id if sent is not None else None
+            self._record(item, "sent")
 
     def _count_day(self, now: datetime) -> None:
         today = now.astimezone(self.timezone).date()

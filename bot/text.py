@@ -10,7 +10,7 @@ input, and a length cap for every outgoing message.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -44,3 +44,15 @@ def cap(text: str, limit: int = MESSAGE_LIMIT) -> str:
         return text
     cut = text.rfind("\n", limit // 2, limit - 1)
     return text[: cut if cut > 0 else limit - 1].rstrip() + ELLIPSIS
+
+
+def with_mentions(text: str, labels: Sequence[str], at: Sequence[int] = ()) -> str:
+    """`text` with each mention label ("@name ") placed: at its offset in `at`, or all of
+    them in front when `at` is empty (how WeChat shows a mention)."""
+    if not at:
+        return "".join(labels) + text
+    parts, start = [], 0
+    for offset, label in zip(at, labels, strict=True):
+        parts += [text[start:offset], label]
+        start = offset
+    return "".join(parts) + text[start:]

@@ -34,6 +34,8 @@ BENCHES = [
     ("send_window.py", ["--n", "40"], ['"window_p99_ms"', '"py_loop_us"']),
     ("qa_eval.py", [], ['"precision"', '"recall"', '"py_loop_us"']),
     ("moderation_eval.py", ["--split", "tuning"], ["calibration:", "evasion lines caught"]),
+    ("rush.py", ["--groups", "3", "--coalesce", "both", "--drain-hours", "4"],
+     ['"sends_per_group"', '"backlog"', '"py_loop_us"']),
     ("crash.py", ["--kills", "1", "--rounds", "3"], ["calibration:", '"database": "sqlite"']),
 ]
 

@@ -27,6 +27,7 @@ from bot.events import (
     Outgoing,
     Sent,
 )
+from bot.text import with_mentions
 
 _MENTION = re.compile(r"@([^\s@\u2005]+)[\s\u2005]*")
 MENTION_ALL = "所有人"
@@ -55,6 +56,7 @@ class Delivery:
     to: str | None = None
     mentions: tuple[str, ...] = ()
     image_path: str | None = None
+    mention_at: tuple[int, ...] = ()  # a coalesced reply: each line's own mention
 
     def as_json(self) -> str:
         record = {
@@ -72,10 +74,10 @@ class Delivery:
 
     def render(self, bot_name: str) -> str:
         """How a member would see it: mentions first, as WeChat shows them."""
-        prefix = "".join(f"@{m} " for m in self.mentions)
+        text = with_mentions(self.text, [f"@{m} " for m in self.mentions], self.mention_at)
         where = self.group_name if self.group_id else f"私信→{self.to}"
         image = f"\n[图片] {self.image_path}" if self.image_path else ""
-        return f"[{where}] {bot_name}: {prefix}{self.text}{image}"
+        return f"[{where}] {bot_name}: {text}{image}"
 
 
 class SimulatedChat:
@@ -211,6 +213,7 @@ class SimulatedChat:
             to=outgoing.to,
             mentions=outgoing.mentions,
             image_path=outgoing.image_path,
+            mention_at=outgoing.mention_at,
         )
         self.sent.append(delivery)
         return delivery

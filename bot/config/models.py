@@ -161,6 +161,9 @@ class OutboxSettings(Strict):
     retry_after: Duration = timedelta(seconds=10)
     # A graceful stop sends for at most this long, then writes what is left for next start.
     stop_timeout: Duration = timedelta(seconds=10)
+    # Short replies of one kind that the budget holds back in a group go out as one message
+    # (a line and a mention each); false: every reply alone.
+    coalesce: bool = True
 
 
 class LimitSettings(Strict):

@@ -36,6 +36,8 @@ class OutboxMessage(Base):
     # a row left "sending" by a crash is the only one that may go out twice (see README).
     client_id: Mapped[str | None] = mapped_column(String(32))
     platform_id: Mapped[str | None] = mapped_column(String(128))
+    # Short replies of one kind that may go out as one message (Outgoing.coalesce).
+    coalesce: Mapped[str | None] = mapped_column(String(32))
 
 
 class JobRun(Base):

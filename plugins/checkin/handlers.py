@@ -40,10 +40,12 @@ async def check_in(ctx: Context[CheckinSettings]) -> None:
 
 
 async def _report(ctx: Context[CheckinSettings], outcome: service.Refused | service.Done) -> None:
+    # Routine confirmations: under the send budget, a rush's go out a few to a message.
     if isinstance(outcome, service.Refused):
-        await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
+        await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values),
+                        coalesce="checkin" if outcome.key == "already" else None)
         return
-    await ctx.reply(_done_text(ctx, outcome))
+    await ctx.reply(_done_text(ctx, outcome), coalesce="checkin")
     await _celebrate(ctx, outcome)
 
 

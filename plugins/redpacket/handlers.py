@@ -155,7 +155,7 @@ async def grab(ctx: Context[RedPacketSettings]) -> None:
             return
         await ctx.reply(ctx.t("grabbed", amount=result.amount, position=result.position,
                               count=result.packet.count,
-                              sender=sender_label(ctx, result.packet)))
+                              sender=sender_label(ctx, result.packet)), coalesce="grab")
         if summary:
             await ctx.post(summary)
 

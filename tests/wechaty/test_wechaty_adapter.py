@@ -112,12 +112,25 @@ async def test_after_the_gateway_drops_the_bot_reconnects_and_handles_nothing_tw
 async def test_the_outbox_budget_is_observed_at_the_gateway(gateway, start_bot):
     await start_bot(per_minute=600, burst=2)  # 10 a second
     for member in ("wxid_alice", "wxid_bob", "wxid_carol", "wxid_op"):
-        gateway.say_in_room(ROOM, member, "打卡")
+        # Not 打卡: check-in confirmations held by the budget go out merged (issue 16.5).
+        gateway.say_in_room(ROOM, member, "我的打卡")
     await wait_until(lambda: len(gateway.sent) == 4)
     # A burst of 2, then one per 0.1 s: the 4th send comes 0.2 s after the 1st. Measured
     # end to end, so one send's network jitter on a busy machine cannot fake a breach.
     at = [sent.at for sent in gateway.sent]
     assert at[3] - at[0] >= 0.18 and at[2] - at[0] >= 0.08
+
+
+async def test_merged_check_ins_put_each_mention_at_the_start_of_its_line(gateway, start_bot):
+    await start_bot(per_minute=60, burst=1)  # one a second: the last three wait, and merge
+    for member in ("wxid_alice", "wxid_bob", "wxid_carol", "wxid_op"):
+        gateway.say_in_room(ROOM, member, "打卡")
+    await wait_until(lambda: sum(len(sent.mentions) for sent in gateway.sent) == 4)
+    merged = gateway.sent[-1]
+    assert len(merged.mentions) > 1
+    starts = [line for line in merged.text.split("\n") if line.startswith("@")]
+    assert len(starts) == len(merged.mentions)
+    assert all(line.split("\u2005", 1)[1].startswith("打卡成功") for line in starts)
 
 
 async def test_an_unreachable_endpoint_fails_fast_and_clearly(tmp_path):

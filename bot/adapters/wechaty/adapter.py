@@ -39,6 +39,7 @@ from bot.events import (
     Outgoing,
     Sent,
 )
+from bot.text import with_mentions
 
 log = logging.getLogger("bot.adapters.wechaty")
 
@@ -507,7 +508,8 @@ class WechatyAdapter:
             text = message.text
             if message.group_id and message.mentions:
                 names = [await self._member_name(message.group_id, m) for m in message.mentions]
-                text = "".join(f"@{n}{payloads.MENTION_END}" for n in names) + text
+                text = with_mentions(text, [f"@{n}{payloads.MENTION_END}" for n in names],
+                                     message.mention_at)
             sent_id = await session.call("MessageSendText", session.puppet.message_send_text(
                 target, text, list(message.mentions) if message.group_id else None))
             if message.image_path:

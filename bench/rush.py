@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""The morning rush (issue 16.4): 08:00–09:10 for many groups, on a simulated clock.
+
+Every group (default 2,000) has the 08:00 timed post, a one-question quiz at 08:45 and the
+09:00 briefing; 30% of its 200 members check in within ten minutes of the briefing (09:00–
+09:10, so check-ins arrive while the briefings are planned and queued), members answer the
+quiz and chatter all morning. The real config loader, dispatcher, plugins, storage (SQLite,
+WAL) and outbox run — the outbox paces sends by the configured budget (20 a minute, bursts
+of 5, 1–3 s between groups, 3,000 a day) on the simulated clock, so its backlog is what one
+account would really have. After 09:10 the clock runs on until the outbox is empty (at
+most --drain-hours).
+
+    python bench/rush.py                 # 2,000 groups, with and without coalescing
+    python bench/rush.py --short         # 20 groups: seconds (CI)
+    python bench/rush.py --groups 500 --coalesce on
+
+One JSON line per mode. Wall-clock figures (latency, fan-out, calibration) depend on the
+machine — compare within one run; simulated-time figures (backlog, waits, sends) do not.
+  reply_queued_ms     p50/p99/max wall time from a message in to its reply queued
+  during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned
+  fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings)
+  backlog             messages waiting in the outbox, every 10 simulated minutes to 11:00,
+                      then hourly
+  last_post_at        when the last timed post / briefing / quiz post went out (simulated)
+  posts               per fan-out: posts, the last one's delay after its slot, and the
+                      least delay the budget allows (all at the rate, nothing else sent)
+  sends_per_group     messages the platform received per group (median, max)
+  checkin_wait_s      member's check-in → its reply delivered (simulated): p50, p99, max
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections import defaultdict, deque
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY = "2026-11-23"  # a Monday the shipped briefing file has items for
+START = datetime.fromisoformat(f"{DAY} 07:59").replace(tzinfo=SHANGHAI)
+END = datetime.fromisoformat(f"{DAY} 09:10").replace(tzinfo=SHANGHAI)
+MEMBERS = 200
+CHECKIN_SHARE = 0.3
+QUIZ_ANSWERS = 10  # per group, 08:45–08:46
+CHATTER = 20  # per group, all morning
+CHATTER_TEXTS = ["早上好", "今天天气不错", "哈哈哈", "有人看了昨天的分享吗", "收到", "好的👌",
+                 "这本书真不错", "周末一起去图书馆吗"]
+GUESSES = ["A", "B", "C", "不知道", "李白", "杜甫", "三", "春天"]
+
+
+def calibration() -> float:
+    """µs for sum(range(1000)): the interpreter's speed on this machine, this minute."""
+    return round(min(timeit.repeat("sum(range(1000))", number=20000, repeat=5)) / 20000 * 1e6, 2)
+
+
+def write_config(directory: Path, groups: int, coalesce: bool) -> Path:
+    import yaml
+
+    (directory / "config").symlink_to(ROOT / "config")  # the shipped content files
+    plugins = {
+        "points": {},
+        "checkin": {"reminder_at": None, "praise_at": None},
+        "quiz": {"banks": ["quiz"], "daily": [{"at": "08:45", "questions": 1}]},
+        "timed_posts": {"posts": [{"at": "08:00", "text": "早上好，{group}！今天是 {date}。"}]},
+        "briefing": {"at": "09:00", "files": ["briefing/reading-club.yaml"], "items": 10},
+        "activity": {},
+    }
+    config = {
+        "bot": {"timezone": "Asia/Shanghai"},
+        "database": {"url": f"sqlite+aiosqlite:///{directory / 'rush.db'}"},
+        "outbox": {"coalesce": coalesce},  # otherwise the shipped defaults: 20/min, burst 5
+        # (a copy each: one shared dict would be dumped as thousands of YAML aliases)
+        "groups": {f"g{g:04d}": {"name": f"读书会{g}", "plugins": json.loads(json.dumps(plugins))}
+                   for g in range(groups)},
+    }
+    path = directory / "bot.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def plan(groups: int, seed: int) -> list[tuple[datetime, str, str, str]]:
+    """(when, group, member, text) for the whole morning, in time order."""
+    rng = random.Random(seed)
+    at = START + timedelta(minutes=1)  # 08:00
+    events = []
+    for g in range(groups):
+        group = f"g{g:04d}"
+        for m in rng.sample(range(MEMBERS), int(MEMBERS * CHECKIN_SHARE)):
+            when = at + timedelta(minutes=60, seconds=rng.uniform(0, 600))
+            events.append((when, group, f"u{m}", "打卡"))
+        for _ in range(QUIZ_ANSWERS):
+            when = at + timedelta(minutes=45, seconds=rng.uniform(1, 60))
+            events.append((when, group, f"u{rng.randrange(MEMBERS)}", rng.choice(GUESSES)))
+        for _ in range(CHATTER):
+            when = at + timedelta(seconds=rng.uniform(0, 70 * 60))
+            events.append((when, group, f"u{rng.randrange(MEMBERS)}", rng.choice(CHATTER_TEXTS)))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
+
+
+def spread(values: list[float], scale: float = 1.0, digits: int = 2) -> dict[str, float]:
+    return {"p50": round(pct(values, 0.5) * scale, digits),
+            "p99": round(pct(values, 0.99) * scale, digits),
+            "max": round(max(values, default=0.0) * scale, digits)}
+
+
+def rss_mb() -> tuple[float, float]:
+    with open("/proc/self/statm") as f:
+        current = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return round(current, 1), round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class Probe:
+    """Times each job slot's fan-out (wall) and samples the backlog (simulated)."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self.fanout: dict[str, float] = defaultdict(float)
+        self.backlog: list[tuple[str, int]] = []
+        self.next_sample = START + timedelta(minutes=1)
+        fire = runtime.scheduler.fire
+
+        async def timed_fire(job: Any, slot: datetime) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return await fire(job, slot)
+            finally:
+                local = slot.astimezone(SHANGHAI).strftime("%H:%M")
+                self.fanout[f"{local} {job.key.split('.')[0]}"] += time.perf_counter() - t0
+
+        runtime.scheduler.fire = timed_fire
+
+    def sample(self, now: datetime) -> None:
+        while now >= self.next_sample:
+            label = self.next_sample.astimezone(SHANGHAI).strftime("%d %H:%M")
+            self.backlog.append((label, self.runtime.outbox.pending))
+            # every 10 minutes through the morning, then hourly (a backlog can last days)
+            morning = self.next_sample < START + timedelta(hours=3)
+            self.next_sample += timedelta(minutes=10 if morning else 60)
+
+
+async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dict[str, Any]:
+    from bot.adapters.simulated import SimulatedAdapter
+    from bot.app import BUILTINS, PLUGINS, simulated_chat
+    from bot.clock import ManualClock
+    from bot.config import load_config
+    from bot.runtime import BotRuntime
+
+    directory = Path(tempfile.mkdtemp(prefix="qunbot-rush-"))
+    t0 = time.perf_counter()
+    loaded = load_config(write_config(directory, groups, coalesce), PLUGINS, BUILTINS)
+    clock = ManualClock(START)
+    chat = simulated_chat(loaded, clock, "rush")
+    runtime = BotRuntime(loaded, PLUGINS, BUILTINS, SimulatedAdapter(chat), clock,
+                         database_url=loaded.config.database.url, rng=random.Random(seed))
+    await runtime.start(run_adapter=False)
+    started_s = time.perf_counter() - t0
+    probe = Probe(runtime)
+    events = plan(groups, seed)
+    latencies: list[float] = []
+    during: list[float] = []
+    checkins: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
+    fanout_at = START + timedelta(minutes=61)  # 09:00
+    fanout: asyncio.Task[None] | None = None
+
+    async def handle(group: str, member: str, text: str) -> None:
+        message = chat.message(group, member, text)
+        if text == "打卡":  # (during the fan-out the simulated clock stands at 09:00)
+            checkins[(group, member)].append(clock.now())
+        t = time.perf_counter()
+        await runtime.dispatcher.handle(message)
+        elapsed = time.perf_counter() - t
+        latencies.append(elapsed)
+        if fanout is not None and not fanout.done():
+            during.append(elapsed)
+
+    t0 = time.perf_counter()
+    pending = deque(events)
+    second = START
+    while second < END:
+        # Jobs and timers fire once a simulated second (the scheduler scans every job).
+        if second == fanout_at:
+            # The 09:00 briefings are planned and queued while messages keep arriving; the
+            # simulated clock stands at 09:00 until the fan-out is done.
+            fanout = asyncio.create_task(runtime.advance_to(fanout_at))
+            await asyncio.sleep(0)
+            while pending and not fanout.done():
+                await handle(*pending.popleft()[1:])
+                await asyncio.sleep(0)
+            await fanout
+        else:
+            await runtime.advance_to(max(second, clock.now()))
+        second += timedelta(seconds=1)
+        while pending and pending[0][0] < second:
+            when, group, member, text = pending.popleft()
+            await pace_until(runtime, when, probe)
+            if when > clock.now():
+                clock.set(when)
+            await handle(group, member, text)
+        await pace_until(runtime, second, probe)
+    await runtime.advance_to(END)
+    morning_s = time.perf_counter() - t0
+    # After 09:10: let simulated time run until the outbox is empty (the budget paces it).
+    outbox = runtime.outbox
+    await pace_until(runtime, END + timedelta(hours=drain_hours), probe)
+    await outbox.flush()
+    probe.sample(clock.now() + timedelta(minutes=10))
+    result = summarize(chat.sent, checkins, runtime, loaded)
+    current, peak = rss_mb()
+    await runtime.stop()
+    return {
+        "coalesce": coalesce, "groups": groups, "messages_in": len(events),
+        "start_s": round(started_s, 1), "morning_wall_s": round(morning_s, 1),
+        "reply_queued_ms": spread(latencies, 1e3, 3),
+        "during_fanout_ms": {**spread(during, 1e3, 3), "n": len(during)},
+        "fanout_s": {k: round(v, 2) for k, v in sorted(probe.fanout.items())
+                     if k.startswith(("08:00", "08:45", "09:00"))},
+        **result,
+        "backlog": probe.backlog,
+        "left_queued": outbox.pending,
+        "rss_mb": current, "peak_rss_mb": peak,
+    }
+
+
+async def pace_until(runtime: Any, until: datetime, probe: Probe) -> None:
+    """The sender between two messages: each send at the moment the budget allows it, the
+    simulated clock moved on to it (jobs due meanwhile fire at the next second's advance)."""
+    clock = runtime.clock
+    while True:
+        probe.sample(clock.now())
+        delay = await runtime.outbox.step()
+        if delay is None:
+            return
+        if delay == 0:
+            continue
+        # (a microsecond more: timedelta rounds, and the bucket must have refilled)
+        due = clock.now() + timedelta(seconds=delay, microseconds=1)
+        if due > until:
+            return
+        clock.set(due)
+
+
+def summarize(sent: list[Any], checkins: dict[tuple[str, str], deque[datetime]],
+              runtime: Any, loaded: Any) -> dict[str, Any]:
+    per_group: dict[str, int] = defaultdict(int)
+    waits: list[float] = []
+    posts = [d for d in sent if d.kind == "post"]
+    for delivery in sent:
+        per_group[delivery.group_id or ""] += 1
+        if delivery.kind != "reply":
+            continue
+        for member in delivery.mentions:
+            queue = checkins.get((delivery.group_id, member))
+            if queue and "打卡" in delivery.text:
+                waits.append((delivery.at - queue.popleft()).total_seconds())
+    counts = sorted(per_group.values())
+    last_post = max((d.at for d in posts), default=None)
+    return {
+        "sent": len(sent), "posts_sent": len(posts),
+        "replies_coalesced": runtime.outbox.stats.coalesced,
+        "sends_per_group": {"median": counts[len(counts) // 2] if counts else 0,
+                            "max": counts[-1] if counts else 0},
+        "checkin_wait_s": {**spread(waits, 1, 0), "answered": len(waits)},
+        "last_post_at": last_post.strftime("%d %H:%M:%S") if last_post else None,
+        "posts": post_delays(posts, loaded.config.outbox),
+    }
+
+
+def post_delays(posts: list[Any], budget: Any) -> dict[str, dict[str, float]]:
+    """For each fan-out: how many posts, when the last went out after its slot, and the
+    least the budget allows (all of them at the rate, after the burst, nothing else sent)."""
+    slots = {"08:00 timed": (START + timedelta(minutes=1), "早上好"),
+             "09:00 briefing": (START + timedelta(minutes=61), "【每日早报】")}
+    found: dict[str, list[datetime]] = defaultdict(list)
+    for post in posts:
+        label = next((k for k, (_, mark) in slots.items() if mark in post.text), "08:45 quiz")
+        found[label].append(post.at)
+    slots["08:45 quiz"] = (START + timedelta(minutes=46), "")
+    return {label: {"n": len(at),
+                    "last_after_s": round((max(at) - slots[label][0]).total_seconds()),
+                    "floor_s": round(max(0, len(at) - budget.burst) * 60 / budget.per_minute)}
+            for label, at in sorted(found.items())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, default=2000)
+    parser.add_argument("--short", action="store_true", help="20 groups (CI)")
+    parser.add_argument("--coalesce", choices=["on", "off", "both"], default="both")
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--drain-hours", type=float, default=48,
+                        help="simulated hours after 09:10 to let the outbox empty")
+    args = parser.parse_args()
+    groups = 20 if args.short else args.groups
+    if args.coalesce == "both":  # each mode in a process of its own: RSS is its own
+        for mode in ("on", "off"):
+            command = [sys.executable, __file__, "--groups", str(groups), "--coalesce", mode,
+                       "--seed", str(args.seed), "--drain-hours", str(args.drain_hours)]
+            subprocess.run(command, check=True)
+        return
+    calibrate = calibration()
+    result = asyncio.run(run(groups, args.coalesce == "on", args.seed, args.drain_hours))
+    line = {"bench": "qunbot_rush", "python": platform.python_version(),
+            "cpus": os.cpu_count(), "py_loop_us": calibrate, **result,
+            "py_loop_us_after": calibration()}
+    print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()
