@@ -136,6 +136,93 @@ async def test_misjudged_and_release_from_the_moderation_page(tmp_path, database
     await chat.stop()
 
 
+HX = {"HX-Request": "true"}  # what htmx sends with each of its requests
+
+
+def is_fragment(html: str) -> bool:
+    """An htmx answer: no page layout around it (no <html>, no head, no nav)."""
+    return not any(part in html for part in ("<html", "<head", "<nav", "<header"))
+
+
+async def test_an_htmx_answer_swaps_only_the_questions_card(tmp_path, database_url):
+    chat = await start_bot(tmp_path, database_url)
+    await chat.say("carol", "@小助手 周末有线下活动吗")
+    await chat.say("dave", "@小助手 图书馆几点开门")
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        page = (await http.get("/questions")).text
+        qid = page.split('hx-post="/questions/')[1].split("/")[0]  # the newest: dave's
+        assert f'hx-target="#q{qid}"' in page
+        before = len(chat.sent)
+        done = await http.post(f"/questions/{qid}/answer", headers=HX,
+                               data={"csrf": csrf, "answer": "早上九点，{name}"})
+        assert done.status_code == 200 and is_fragment(done.text)
+        assert done.text.lstrip().startswith(f'<section class="card question answered" '
+                                             f'id="q{qid}">')
+        assert "已回答并在群里 @dave" in done.text and "<form" not in done.text
+        assert "周末有线下活动吗" not in done.text  # the other card is left alone
+        assert "周末有线下活动吗" in (await http.get("/questions")).text
+        refused = await http.post(f"/questions/{qid}/answer", headers=HX,
+                                  data={"csrf": csrf, "answer": "又一次"})
+        assert is_fragment(refused.text) and 'class="note err"' in refused.text
+    [posted] = chat.sent[before:]
+    assert posted.group_id == "g-a" and posted.mentions == ("dave",)
+    assert posted.text == "早上九点，dave"
+    assert ("op_a", "qa.answer", "g-a") in await _audit(chat)
+    await chat.stop()
+
+
+async def test_htmx_misjudged_unwarn_and_release_swap_their_lists(tmp_path, database_url):
+    chat = await start_bot(tmp_path, database_url)
+    await chat.give("carol", 50)
+    await chat.say("alice", f"打卡 {NOTE}")
+    for _ in range(3):  # check-in's anti-copy puts dave in the 小黑屋
+        await chat.say("dave", f"打卡 {NOTE}！")
+    for _ in range(4):  # the fourth offence: carol too
+        await chat.say("carol", "你这个傻瓜")
+    async with client(chat) as http:
+        csrf = await log_in(http, chat, "op_a")
+        page = (await http.get("/moderation")).text
+        newest = page.split('hx-post="/moderation/')[1].split("/")[0]
+        assert 'hx-target="#today"' in page and 'hx-target="#room"' in page
+        before = len(chat.sent)
+        room = await http.post("/blackroom/g-a/release", headers=HX,
+                               data={"csrf": csrf, "member": "dave"})
+        assert is_fragment(room.text) and room.text.lstrip().startswith('<div id="room">')
+        assert "已放出 dave" in room.text and room.text.count('class="release"') == 1
+        assert 'id="actions"' not in room.text  # today's actions are not part of it
+        assert texts(chat.sent[before:]) == ["已把 dave 放出小黑屋。"]
+        swapped = await http.post(f"/moderation/{newest}/misjudged", headers=HX,
+                                  data={"csrf": csrf})
+        html = swapped.text
+        assert is_fragment(html) and html.lstrip().startswith('<div id="today">')
+        assert "已撤销" in html and html.count('class="misjudged"') == 3
+        # carol's 小黑屋 was opened: the list beside it comes along, swapped out of band
+        assert '<div id="room" hx-swap-oob="true">' in html and 'class="release"' not in html
+        swapped = await http.post(f"/moderation/{newest}/unwarn", headers=HX,
+                                  data={"csrf": csrf})  # carol's latest now: the deduction
+        assert is_fragment(swapped.text) and swapped.text.count('class="misjudged"') == 2
+    assert await chat.balance("carol") == 50  # the deduction refunded
+    notices = [d.text for d in chat.sent if d.kind == "notice"]
+    assert sum("已撤销对 carol" in n for n in notices) == 2  # the group is told each time
+    await chat.stop()
+
+
+async def test_the_overviews_refresh_returns_its_live_part_only(tmp_path):
+    chat = await start_bot(tmp_path)
+    async with client(chat) as http:
+        await log_in(http, chat, "op_a")
+        page = (await http.get("/")).text
+        assert 'id="refresh"' in page and 'hx-get="/"' in page
+        await chat.say("carol", "大家好")
+        live = await http.get("/", headers=HX)
+        assert is_fragment(live.text) and live.text.lstrip().startswith('<div id="live"')
+        assert 'id="groups"' in live.text and 'id="state"' in live.text
+        assert "读书会" in live.text and "跑步群" not in live.text
+        assert live.headers["vary"] == "HX-Request"
+    await chat.stop()
+
+
 NOTE = "今天读完了《人类简史》第三章，收获很大"
 
 

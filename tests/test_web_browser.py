@@ -88,21 +88,45 @@ def test_login_by_link_then_every_page(bot, browser):
 def test_answering_a_question_posts_it_in_the_group(bot, browser):
     bot.type("/as carol", "@小助手 周末有线下活动吗")
     bot.wait_for(lambda m: "还不会回答" in m["text"])
+    bot.type("/as dave", "@小助手 图书馆几点开门")
+    bot.wait_for(lambda m: "还不会回答" in m["text"] and "dave" in m["mentions"])
     browser.get(bot.url + "/questions")
+    # htmx swaps the card in place: the page (and this marker on its window) stays
+    browser.execute_script("window.qunbotMarker = 'kept'")
     [card] = [c for c in all_css(browser, "section.question") if "周末有线下活动吗" in c.text]
+    qid = card.get_attribute("id")
     card.find_element("css selector", "textarea").send_keys("每月第一个周六下午，{name}来玩")
     card.find_element("css selector", "button").click()
-    assert "已回答" in by_css(browser, "#done").text
+    assert "已回答" in by_css(browser, f"#{qid}.answered .done").text
+    assert browser.execute_script("return window.qunbotMarker") == "kept"
+    assert "图书馆几点开门" in browser.page_source  # the other card left as it was
+    assert all_css(browser, "header nav")  # one layout, not a page inside the page
+    assert len(all_css(browser, "header")) == 1
     posted = bot.wait_for(lambda m: m["text"] == "每月第一个周六下午，carol来玩")
     assert posted["group"] == "g-a" and posted["mentions"] == ["carol"]
+
+
+def test_without_javascript_the_answer_form_posts_the_whole_page(bot, browser):
+    """Progressive enhancement: the same form, a plain POST and the page back."""
+    browser.get(bot.url + "/questions")
+    browser.execute_script("window.qunbotMarker = 'kept'")
+    [card] = [c for c in all_css(browser, "section.question") if "图书馆几点开门" in c.text]
+    card.find_element("css selector", "textarea").send_keys("早上九点")
+    browser.execute_script("arguments[0].removeAttribute('hx-post'); "
+                           "arguments[0].submit()", card.find_element("css selector", "form"))
+    assert "已回答" in by_css(browser, "#done").text
+    assert browser.execute_script("return window.qunbotMarker") is None  # a new page
+    bot.wait_for(lambda m: m["text"] == "早上九点" and m["mentions"] == ["dave"])
 
 
 def test_misjudged_in_one_click(bot, browser):
     bot.type("/as dave", "你这个傻瓜")
     bot.wait_for(lambda m: m["kind"] == "notice" and "dave" in m["mentions"])
     browser.get(bot.url + "/moderation")
+    browser.execute_script("window.qunbotMarker = 'kept'")
     all_css(browser, "button.misjudged")[0].click()
-    assert "已撤销" in by_css(browser, "#done").text
+    assert "已撤销" in by_css(browser, "#today .done").text
+    assert browser.execute_script("return window.qunbotMarker") == "kept"
     bot.wait_for(lambda m: m["kind"] == "notice" and "已撤销对 dave" in m["text"])
 
 
@@ -125,3 +149,19 @@ def test_a_config_edit_refused_then_one_applied(bot, browser):
     assert by_css(browser, "input[name=at-0]").get_attribute("value") == "07:45"
     text = (bot.directory / "bot.yaml").read_text(encoding="utf-8")
     assert "# every morning" in text and 'at: "21:30"' in text
+
+
+def test_the_overviews_refresh_stays_on_the_page(bot, browser):
+    browser.get(bot.url + "/")
+    browser.execute_script("window.qunbotMarker = 'kept'")
+    browser.execute_script("document.getElementById('live').dataset.old = 'yes'")
+    by_css(browser, "#refresh").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # a new #live came in place of the old one, inside the same page
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script(
+        "const live = document.getElementById('live'); return live && !live.dataset.old"))
+    assert browser.execute_script("return window.qunbotMarker") == "kept"
+    assert browser.execute_script("return typeof htmx") == "object"  # loaded under the CSP
+    assert len(all_css(browser, "#live")) == 1 and len(all_css(browser, "header")) == 1
+    assert "读书会" in by_css(browser, "#groups").text

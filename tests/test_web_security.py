@@ -19,6 +19,8 @@ from tests.webkit import (
 
 EVIL = '<script>alert("x")</script>'
 EVIL_IMG = '<img src=x onerror=alert(1)>'
+HTMX_TAG = r'<script src="/static/htmx\.min\.js\?v=[0-9a-f]{12}" defer>'
+HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -89,6 +91,52 @@ async def test_forms_without_the_csrf_token_are_refused(chat):
         assert response.status_code == 403
 
 
+async def test_htmx_requests_need_the_csrf_token_too(chat):
+    await chat.say("carol", "@小助手 周末有活动吗")
+    async with client(chat) as http:
+        await log_in(http, chat, "op_a")
+        page = (await http.get("/questions")).text
+        qid = re.search(r'hx-post="/questions/(\d+)/answer"', page).group(1)
+        form = page[page.index(f'hx-post="/questions/{qid}/answer"'):]
+        assert 'name="csrf"' in form[:form.index("</form>")]  # htmx sends the form's token
+        for data in ({"answer": "x"}, {"answer": "x", "csrf": "forged"}):
+            response = await http.post(f"/questions/{qid}/answer", data=data, headers=HX)
+            assert response.status_code == 403 and "表单已过期" in response.text
+        for path in ("/moderation/1/misjudged", "/moderation/1/unwarn",
+                     "/blackroom/g-a/release"):
+            response = await http.post(path, data={"member": "carol"}, headers=HX)
+            assert response.status_code == 403, path
+        assert "周末有活动吗" in (await http.get("/questions")).text  # still open
+    assert not any(d.text == "x" for d in chat.sent)
+    async with client(chat) as http:  # no session: htmx is told to load the login page
+        response = await http.get("/", headers=HX, follow_redirects=False)
+        assert response.headers["HX-Redirect"] == "/login" and not response.text
+
+
+async def test_only_the_consoles_own_scripts_run(chat):
+    async with client(chat) as http:
+        await log_in(http, chat, "op_a")
+        page = await http.get("/")
+        policy = dict(part.strip().split(" ", 1) for part in
+                      page.headers["content-security-policy"].split(";"))
+        assert policy["script-src"] == "'self'" and policy["default-src"] == "'none'"
+        assert "unsafe-eval" not in str(policy) and "'unsafe-inline'" not in (
+            policy["script-src"] + policy["connect-src"])
+        assert policy["connect-src"] == "'self'"  # htmx asks the console, nothing else
+        url = re.search(HTMX_TAG.replace(r'<script src="', '"').replace('" defer>', '"'),
+                        page.text).group(0).strip('"')
+        script = await http.get(url)
+        assert script.status_code == 200 and script.text.startswith("/*! htmx 2.")
+        assert script.headers["content-type"].startswith("text/javascript")
+        cache = script.headers["cache-control"]
+        assert "max-age=31536000" in cache and "immutable" in cache
+        assert script.headers["x-content-type-options"] == "nosniff"
+        assert (await http.get("/static/../app.py")).status_code == 404
+        assert (await http.get("/static/nothing.js")).status_code == 404
+    async with client(chat) as http:  # public: the login page loads it before a session
+        assert (await http.get(url)).status_code == 200
+
+
 async def test_a_login_link_works_once(chat):
     path = await link_for(chat, "op_a")
     async with client(chat) as http:
@@ -152,7 +200,10 @@ async def test_html_in_names_and_messages_is_escaped_everywhere(chat):
         for path in pages:
             response = await http.get(path)
             assert response.status_code == 200, path
-            assert "<script" not in response.text and "<img src=x" not in response.text, path
+            # the one script is the console's own htmx, by URL: no script from the data
+            scripts = re.findall(r"<script[^>]*>", response.text)
+            assert len(scripts) == 1 and re.fullmatch(HTMX_TAG, scripts[0]), path
+            assert "<img src=x" not in response.text, path
             assert "default-src 'none'" in response.headers["content-security-policy"]
         group = (await http.get("/group/g-a")).text
         assert "&lt;script&gt;" in group and "&lt;img src=x" in group  # shown, as text

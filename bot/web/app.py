@@ -3,12 +3,18 @@
 Every page checks the session and the group; every form carries the session's CSRF token
 (the login forms, before a session exists, a double-submit cookie); every action is
 written to the audit log. Pages only read: the message path never waits for them.
+
+Progressive enhancement: the vendored htmx (static/, served here, never fetched elsewhere)
+turns a few forms into partial updates. A request with the `HX-Request` header gets only
+the affected fragment (the same include the full page is built from); without JavaScript
+the same form posts and the whole page comes back, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import hmac
 import secrets
 from datetime import date, datetime, timedelta
@@ -35,16 +41,25 @@ SESSION_COOKIE = "qunbot_session"
 LOGIN_CSRF_COOKIE = "qunbot_login_csrf"
 LANG_COOKIE = "qunbot_lang"
 
-# No script at all; styles inline in the page; nothing framed, posted or loaded elsewhere.
+# Scripts only from the console itself (the vendored htmx; no inline script, no eval), its
+# requests only back to the console; styles inline in the page; nothing framed, posted or
+# loaded elsewhere.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; "
+                               "style-src 'unsafe-inline'; "
                                "img-src 'self' data:; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # a login link never leaks through a Referer
     "Cache-Control": "no-store",
+    "Vary": "HX-Request",  # one URL, two shapes: the whole page or a fragment
 }
+
+STATIC = Path(__file__).parent / "static"
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+# The static URL carries the file's hash, so a browser may keep it for a year.
+STATIC_CACHE = "public, max-age=31536000, immutable"
 
 
 class Console:
@@ -79,6 +94,12 @@ class Console:
 
     def page(self, request: Request, template: str, status: int = 200,
              viewer: auth.Viewer | None = None, **values: Any) -> HTMLResponse:
+        """A template (a whole page, or a fragment include for an htmx request)."""
+        html = self.render(request, template, viewer, **values)
+        return secure(HTMLResponse(html, status_code=status))
+
+    def render(self, request: Request, template: str, viewer: auth.Viewer | None,
+               **values: Any) -> str:
         language = language_of(request, self.runtime.config.config.bot.language)
 
         def t(key: str, **more: object) -> str:
@@ -100,10 +121,9 @@ class Console:
             """(reason, who put them in) as the built-in `小黑屋` names them."""
             return actions.stay_words(self.runtime, inside, language)
 
-        html = self.env.get_template(template).render(
+        return self.env.get_template(template).render(
             t=t, lang=language, viewer=viewer, local=local, path=request.url.path, rule=rule,
             stay=stay, groups=self.runtime.config.groups, **values)
-        return secure(HTMLResponse(html, status_code=status))
 
     def refuse(self, request: Request, key: str, status: int,
                viewer: auth.Viewer | None = None) -> HTMLResponse:
@@ -148,6 +168,18 @@ def secure(response: Response) -> Response:
     return response
 
 
+def htmx(request: Request) -> bool:
+    """An htmx request: answer with the fragment it swaps, not the whole page."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def static_files() -> dict[str, tuple[bytes, str, str]]:
+    """name -> (content, media type, short hash for the URL), read once at start."""
+    return {p.name: (p.read_bytes(), STATIC_TYPES[p.suffix],
+                     hashlib.sha256(p.read_bytes()).hexdigest()[:12])
+            for p in sorted(STATIC.iterdir()) if p.suffix in STATIC_TYPES}
+
+
 def address(request: Request) -> str:
     return request.client.host if request.client else ""
 
@@ -170,12 +202,16 @@ def csrf_ok(expected: str | None, form: dict[str, str]) -> bool:
 
 def create_app(runtime: BotRuntime) -> Starlette:
     console = Console(runtime)
+    static = static_files()
+    console.env.globals["static"] = lambda name: f"/static/{name}?v={static[name][2]}"
 
     def signed_in(handler: Any) -> Any:
         """The page needs a session; a POST also its CSRF token; `gid` a visible group."""
 
         async def endpoint(request: Request) -> Response:
             viewer = await console.viewer(request)
+            if viewer is None and htmx(request):  # the whole window goes, not a fragment
+                return secure(Response(status_code=200, headers={"HX-Redirect": "/login"}))
             if viewer is None:
                 return secure(RedirectResponse("/login", status_code=303))
             form: dict[str, str] = {}
@@ -274,7 +310,8 @@ def create_app(runtime: BotRuntime) -> Starlette:
     async def overview(request: Request, viewer: auth.Viewer, form: dict[str, str]) -> Response:
         groups = [runtime.config.groups[g] for g in viewer.group_ids]
         rows = await queries.overview(runtime, groups, console.closed_days)
-        return console.page(request, "overview.html", viewer=viewer, rows=rows,
+        return console.page(request, "_overview_live.html" if htmx(request)
+                            else "overview.html", viewer=viewer, rows=rows,
                             state=queries.bot_state(runtime))
 
     @signed_in
@@ -299,12 +336,25 @@ def create_app(runtime: BotRuntime) -> Starlette:
             result = await actions.answer_question(runtime, qid, form.get("answer", ""),
                                                    viewer.person_id, viewer.may_see)
         except actions.ActionRefused as exc:
+            if htmx(request):
+                return await question_card(request, viewer, qid, error=str(exc))
             return await questions.inner(request, viewer, form, error=str(exc))
         await console.audit(request, viewer, "qa.answer", result.group_id,
                             f"question {qid}: {form.get('answer', '')[:200]}")
         done = console.text(request, "questions.done", asker=result.asker,
                          closed=result.closed)
+        if htmx(request):
+            return await question_card(request, viewer, qid, done=done)
         return await questions.inner(request, viewer, form, done=done)
+
+    async def question_card(request: Request, viewer: auth.Viewer, qid: int,
+                            done: str | None = None, error: str | None = None) -> Response:
+        """The one question's card: the note, and the form again while it is still open."""
+        async with runtime.db.transaction() as session:
+            found = await queries.open_questions(session, viewer.group_ids)
+        q = next((q for q in found if q.id == qid), None)
+        return console.page(request, "_question.html", viewer=viewer, q=q, qid=qid,
+                            done=done, error=error)
 
     @signed_in
     async def moderation(request: Request, viewer: auth.Viewer, form: dict[str, str],
@@ -315,6 +365,11 @@ def create_app(runtime: BotRuntime) -> Starlette:
         async with runtime.db.transaction() as session:
             done_today, room = await queries.moderation_today(
                 session, runtime.services.blackroom, viewer.group_ids, midnight, now)
+        if htmx(request) and request.method == "POST":  # only what the action changed
+            template = ("_blackroom.html" if request.path_params.get("aid") is None
+                        else "_undone.html")
+            return console.page(request, template, viewer=viewer, actions=done_today,
+                                room=room, done=done, error=error)
         return console.page(request, "moderation.html", viewer=viewer, actions=done_today,
                             room=room, done=done, error=error)
 
@@ -417,8 +472,18 @@ def create_app(runtime: BotRuntime) -> Starlette:
 
         return handler
 
+    async def static_file(request: Request) -> Response:
+        found = static.get(request.path_params["name"])
+        if found is None:
+            return secure(Response("not found", status_code=404, media_type="text/plain"))
+        response = secure(Response(found[0], media_type=found[1]))
+        response.headers["Cache-Control"] = STATIC_CACHE
+        del response.headers["Vary"]
+        return response
+
     routes = [
         Route("/", overview),
+        Route("/static/{name}", static_file),
         Route("/login", login_page),
         Route("/login", login_password, methods=["POST"]),
         Route("/login/{token}", link_page),
