@@ -80,6 +80,8 @@ def operator_account(config: BotConfig, operator_id: str | None, own: str,
     first one listed for the operator (`operators[].accounts`, default every account in
     order) whose process is running, else this process's own. The one rule for every
     operator DM: the digest, broken content files, outage notices, skipped posts."""
+    if not any(operator.id == operator_id for operator in config.operators):
+        return own  # a plugin's DM to a member: through the account the member talks to
     for name in config.operator_accounts(operator_id):
         if name == own or name in running:
             return name

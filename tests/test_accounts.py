@@ -408,6 +408,7 @@ async def test_an_operator_with_no_accounts_is_reached_through_the_first_running
     b.put(Outgoing(text="日报一", kind=OutKind.DM, to="wxid_all"))
     await b.drain()
     assert sent == [("backup", "日报一")]
+    assert operator_account(loaded.config, "wxid_member", "backup", {"main"}) == "backup"
     lock = await _instance_lock(pg, "main")
     try:
         alive = await running()
