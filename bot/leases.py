@@ -33,7 +33,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ from bot.instance import advisory_key
 from bot.storage import Base, UTCDateTime
 
 if TYPE_CHECKING:
-    from bot.config.models import LeaseSettings
+    from bot.config.models import BotConfig, LeaseSettings
     from bot.storage import Database
 
 log = logging.getLogger("bot.leases")
@@ -74,10 +74,36 @@ Gained = Callable[[dict[str, datetime | None]], Awaitable[None]]
 Lost = Callable[[set[str]], Awaitable[None]]
 
 
+def operator_account(config: BotConfig, operator_id: str | None, own: str,
+                     running: Collection[str]) -> str:
+    """The account an operator's direct message goes out through (issue 18, point 3): the
+    first one listed for the operator (`operators[].accounts`, default every account in
+    order) whose process is running, else this process's own. The one rule for every
+    operator DM: the digest, broken content files, outage notices, skipped posts."""
+    if not any(operator.id == operator_id for operator in config.operators):
+        return own  # a plugin's DM to a member: through the account the member talks to
+    for name in config.operator_accounts(operator_id):
+        if name == own or name in running:
+            return name
+    return own
+
+
+async def running_accounts(session: Any, names: Iterable[str]) -> set[str]:
+    """Which of `names` have a process running: their instance lock (bot/instance.py) is
+    held in this database."""
+    keys = {advisory_key(name): name for name in names}  # signed, as rebuilt below
+    rows = await session.execute(text(
+        "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks "
+        "WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())"))
+    return {keys[key] for (key,) in rows if key in keys}
+
+
 class AllRooms:
     """One process serves every room (no `accounts:`, or SQLite)."""
 
     enabled = False
+    running: frozenset[str] = frozenset()  # only this process's own account
 
     def serves(self, room: str | None) -> bool:
         return True
@@ -113,6 +139,8 @@ class RoomLeases:
         self.present: set[str] = set()  # rooms the account is in (listed, or heard from)
         self.listed = False  # the platform said which rooms (until then: nothing taken)
         self.held: dict[str, float] = {}  # room → serve until (time.monotonic())
+        # The accounts whose process ran at the last round (where operators' DMs may go).
+        self.running: set[str] = set()
         self._free_since: dict[str, float] = {}  # rooms seen free while deferring
         self._lock = asyncio.Lock()
 
@@ -175,8 +203,8 @@ class RoomLeases:
                 .with_for_update(skip_locked=True)
             )).all()
             known = {row.room_id for row in rows}
-            alive = await self._running_accounts(session) if wanted - known or any(
-                r.account != self.account and r.expires_at <= now for r in rows) else set()
+            # Asked every round: operators' direct messages go through a running account.
+            alive = self.running = await self._running_accounts(session)
             keep, drop, take = set(), set(), {}
             for row in rows:
                 if row.account == self.account:
@@ -225,12 +253,7 @@ class RoomLeases:
     async def _running_accounts(self, session: Any) -> set[str]:
         """The accounts whose process is running: their instance lock is held."""
         names = {name for room in self.present | {BOT_WIDE} for name in self.order(room)}
-        keys = {advisory_key(name): name for name in names}  # signed, as rebuilt below
-        rows = await session.execute(text(
-            "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks "
-            "WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database())"))
-        return {keys[key] for (key,) in rows if key in keys}
+        return await running_accounts(session, names)
 
     async def release_all(self) -> None:
         """Stopping or logged out: let the others take every room now (not at expiry)."""
@@ -258,7 +281,7 @@ class RoomLeases:
             try:
                 if self.listed and (self.ready() or self.held):
                     await self.tick()
-                if self.on_round is not None and self.held:
+                if self.on_round is not None:  # also with no room: its own DMs
                     await self.on_round(set(self.held))
             except Exception:
                 log.warning("lease renewal failed; retrying", exc_info=True)

@@ -106,6 +106,7 @@ class _Item:
     # Heap entries of this item left behind when it went out inside a merged message
     # (removed lazily: a pop that finds one skips it).
     stale: int = field(default=0, compare=False)
+    account: str | None = field(default=None, compare=False)  # another's to send (a DM)
 
 
 AlikeKey = tuple[str, str, str]  # (group, message kind, coalesce kind)
@@ -209,6 +210,9 @@ class Outbox:
         # this account's direct messages, and rooms' rows come with their leases (`adopt`).
         self.serves: SendPolicy = lambda _: True
         self.leased = False
+        # The account a direct message goes out through (bot/leases.py operator_account):
+        # one of another account's is only written here, for that account's process to send.
+        self.reach: Callable[[Outgoing], str] = lambda _: self.account
         self._in_flight: list[_Item] = []  # handed to the transport, no outcome yet
         # Rows added to a caller's transaction, not yet queued (committed, maybe, while the
         # caller is still closing its session): `adopt` must not take them as orphans.
@@ -237,10 +241,11 @@ class Outbox:
             self.stats.dropped += 1
             log.warning("not sending to %s: the group is not set up for it", outgoing.group_id)
             return
-        item = _Item(PRIORITY[outgoing.kind], next(self._seq), outgoing)
-        self._push_ready(item)
+        item = self._item(outgoing)
         self._unsaved[item.seq] = item
-        self._wakeup.set()
+        if item.account is None:
+            self._push_ready(item)
+            self._wakeup.set()
 
     async def stage(self, session: AsyncSession, outgoing: list[Outgoing]) -> list[_Item]:
         """Add rows for `outgoing` to a caller's transaction; `enqueue` them once it commits."""
@@ -249,18 +254,27 @@ class Outbox:
             if not self.may_send(message):
                 self.stats.dropped += 1
                 continue
-            items.append(_Item(PRIORITY[message.kind], next(self._seq), message))
+            items.append(self._item(message))
         if not items:
             return []
         await self._insert(session, items, self.clock.now())
         self._staged_rows.update(item.row_id for item in items if item.row_id is not None)
         return items
 
+    def _item(self, outgoing: Outgoing) -> _Item:
+        item = _Item(PRIORITY[outgoing.kind], next(self._seq), outgoing)
+        if outgoing.kind is OutKind.DM and outgoing.group_id is None:
+            account = self.reach(outgoing)
+            item.account = account if account != self.account else None
+        return item
+
     def enqueue(self, items: list[_Item]) -> None:
-        """Queue staged messages whose transaction committed."""
+        """Queue staged messages whose transaction committed (another account's stay
+        written only: its process sends them)."""
         for item in items:
             self._staged_rows.discard(item.row_id)
-            self._push_ready(item)
+            if item.account is None:
+                self._push_ready(item)
         if items:
             self._wakeup.set()
 
@@ -296,15 +310,20 @@ class Outbox:
     async def adopt(self, rooms: set[str]) -> None:
         """This process now serves `rooms` (issue 18): queue what is waiting for them,
         whichever account queued it; it is sent under this account's budget. Called again
-        every lease round: a row the last holder wrote late is picked up then."""
-        if not rooms:
-            return
+        every lease round: a row the last holder wrote late is picked up then, and so are
+        direct messages another process queued for this account (an operator's digest)."""
         await self.flush()
         # No group commit while reading: a message sent meanwhile keeps its mark in
         # `_finished` (so it is known here) instead of vanishing from memory and database.
         async with self._save_lock:
             rows: list[OutboxMessage] = []
             async with self.db.transaction() as session:
+                rows += (await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == "queued", OutboxMessage.group_id.is_(None),
+                           OutboxMessage.account == self.account)
+                    .order_by(OutboxMessage.id)
+                )).all()
                 for chunk in chunked(sorted(rooms)):
                     rows += (await session.scalars(
                         select(OutboxMessage)
@@ -321,8 +340,9 @@ class Outbox:
             rows = [row for row in rows if row.id not in self._known_rows()]
             await self._take_back(sorted(rows, key=lambda row: row.id))
         if rows:
-            log.info("outbox: %d queued message(s) for %d room(s) taken over", len(rows),
-                     len({row.group_id for row in rows}))
+            log.info("outbox: %d queued message(s) taken over (%d room(s), %d direct)",
+                     len(rows), len({row.group_id for row in rows} - {None}),
+                     sum(row.group_id is None for row in rows))
 
     def _known_rows(self) -> set[int | None]:
         """Rows this process has in hand: queued, being sent, or awaiting their mark."""
@@ -440,7 +460,8 @@ class Outbox:
     def _row(self, item: _Item, now: datetime) -> dict[str, object]:
         o = item.outgoing
         return {
-            "account": self.account, "group_id": o.group_id, "to_id": o.to, "text": o.text,
+            "account": item.account or self.account, "group_id": o.group_id, "to_id": o.to,
+            "text": o.text,
             "mentions": list(o.mentions), "kind": o.kind.value, "image_path": o.image_path,
             "priority": item.priority, "status": item.status, "attempts": item.attempts,
             "not_before": item.not_before, "last_error": item.last_error, "created_at": now,

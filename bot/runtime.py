@@ -33,7 +33,7 @@ from bot.health import Health, HealthServer
 from bot.input import load_numerals
 from bot.instance import InstanceBusy, Lease
 from bot.instance import acquire as acquire_lease
-from bot.leases import AllRooms, RoomLeases
+from bot.leases import AllRooms, RoomLeases, operator_account
 from bot.missed import tell_operators_of_skipped
 from bot.outbox import Outbox
 from bot.platform_state import PlatformState
@@ -176,6 +176,8 @@ class BotRuntime:
         )
         self.services.rooms = rooms
         self.outbox.serves = lambda outgoing: rooms.serves(outgoing.group_id)
+        self.outbox.reach = lambda outgoing: operator_account(
+            self.config.config, outgoing.to, self.account_name, rooms.running)
         self.outbox.leased = True
         self.scheduler.serves = rooms.serves
 

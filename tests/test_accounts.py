@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ from bot.adapters.base import AdapterError
 from bot.app import load, select_account
 from bot.config import ConfigError
 from bot.config.models import LeaseSettings
-from bot.leases import BOT_WIDE, RoomLeases
+from bot.events import Outgoing, OutKind
+from bot.leases import BOT_WIDE, RoomLeases, operator_account, running_accounts
 from bot.storage import Database
 from bot.testing import write_config
 from tests.conftest import PG_ENV, _pg_execute, pg_admin_url
@@ -87,6 +89,22 @@ def test_a_group_can_name_its_accounts_in_order(tmp_path):
     assert loaded.config.account_order("g") == ["backup", "main"]
     assert loaded.config.account_order("h") == ["main", "backup"]
     assert loaded.config.account_order("unlisted@chatroom") == ["main", "backup"]
+
+
+def test_an_operator_s_accounts_are_checked_and_default_to_every_account(tmp_path):
+    loaded = load(_config(tmp_path, accounts=ACCOUNTS, operators=[
+        {"id": "wxid_op", "accounts": ["backup"]}, {"id": "wxid_all"}]))
+    assert loaded.config.operator_accounts("wxid_op") == ["backup"]
+    assert loaded.config.operator_accounts("wxid_all") == ["main", "backup"]
+    path = _config(tmp_path, accounts=ACCOUNTS, operators=[
+        {"id": "wxid_op", "accounts": ["backup", "spare"]}])
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if text.strip() == "- spare")
+    assert f"bot.yaml:{line}" in str(caught.value)
+    assert "operators.0.accounts.1" in str(caught.value)
+    assert "spare not in `accounts:`" in str(caught.value)
 
 
 def test_sqlite_refuses_a_second_account_process_and_says_why(tmp_path):
@@ -236,7 +254,8 @@ async def test_releasing_at_stop_hands_rooms_over_at_the_next_round(pg):
 # -- what moves with a lease: queued messages and missed slots (PostgreSQL) ----------------
 
 
-def _outbox(db: Database, account: str, rooms: set[str], sent: list[tuple[str, str]]):
+def _outbox(db: Database, account: str, rooms: set[str], sent: list[tuple[str, str]],
+            shown: Callable[[Outgoing], str] = lambda outgoing: outgoing.text):
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -251,7 +270,7 @@ def _outbox(db: Database, account: str, rooms: set[str], sent: list[tuple[str, s
     outbox.serves = lambda outgoing: outgoing.group_id is None or outgoing.group_id in rooms
 
     async def transport(outgoing) -> Sent:
-        sent.append((account, outgoing.text))
+        sent.append((account, shown(outgoing)))
         return Sent(message_id=f"{account}-{len(sent)}")
 
     outbox.attach(transport)
@@ -259,8 +278,6 @@ def _outbox(db: Database, account: str, rooms: set[str], sent: list[tuple[str, s
 
 
 async def test_a_message_queued_before_a_lease_moved_is_sent_by_the_new_holder_only(pg):
-    from bot.events import Outgoing, OutKind
-
     sent: list[tuple[str, str]] = []
     rooms_a, rooms_b = {"r1"}, set()
     a, b = _outbox(pg, "main", rooms_a, sent), _outbox(pg, "backup", rooms_b, sent)
@@ -313,3 +330,97 @@ async def test_a_slot_missed_while_no_one_served_the_room_runs_once_for_its_new_
     await backup.catch_up_room("r1", last_served)
     await backup.catch_up_room("r1", last_served)  # a second takeover: the ledger says done
     assert fired == [("backup", nine)]
+
+
+# -- operators' direct messages: through an account that reaches them (PostgreSQL) --------
+
+
+async def _queued(db: Database) -> list[tuple[str, str | None, str]]:
+    from sqlalchemy import select
+
+    from bot.storage.models import OutboxMessage
+
+    async with db.transaction() as session:
+        rows = await session.execute(select(
+            OutboxMessage.account, OutboxMessage.to_id, OutboxMessage.status)
+            .where(OutboxMessage.group_id.is_(None)).order_by(OutboxMessage.id))
+        return [tuple(row) for row in rows]
+
+
+async def test_an_operator_only_backup_reaches_gets_the_digest_from_backup_once(pg, tmp_path):
+    from datetime import UTC, datetime
+
+    from bot.digest.report import DigestJob
+
+    loaded = load(_config(tmp_path, accounts=ACCOUNTS, operators=[
+        {"id": "wxid_op", "accounts": ["backup"]}, {"id": "wxid_all"}]))
+    locks = [await _instance_lock(pg, name) for name in ("main", "backup")]  # both running
+    try:
+        main = Account(pg, "main", ["main", "backup"], {"g"})
+        await main.leases.tick()  # main holds "*": it computes the digest
+        assert BOT_WIDE in main.serving and main.leases.running == {"main", "backup"}
+        sent: list[tuple[str, str]] = []
+        a = _outbox(pg, "main", {"g"}, sent, shown=lambda outgoing: outgoing.to or "")
+        b = _outbox(pg, "backup", set(), sent, shown=lambda outgoing: outgoing.to or "")
+        a.reach = lambda outgoing: operator_account(loaded.config, outgoing.to, "main",
+                                                    main.leases.running)
+
+        async def nothing() -> None:
+            return None
+
+        job = DigestJob(loaded, [], pg.transaction, a, nothing)
+        await job.send(datetime(2026, 12, 2, 0, 30, tzinfo=UTC))
+        await a.drain()
+        await a.adopt({"g"})  # main's next lease rounds never send backup's row
+        await a.drain()
+        assert sent == [("main", "wxid_all")]
+        assert ("backup", "wxid_op", "queued") in await _queued(pg)
+        await b.adopt(set())  # backup's lease round (it serves no room) picks it up
+        await b.drain()
+        await b.adopt(set())
+        await b.drain()
+        assert sent == [("main", "wxid_all"), ("backup", "wxid_op")]
+        assert sorted(await _queued(pg)) == [("backup", "wxid_op", "sent"),
+                                             ("main", "wxid_all", "sent")]
+        for name in ("main", "backup"):  # restarts: nothing left to send
+            fresh = _outbox(pg, name, set(), sent)
+            await fresh.load()
+            await fresh.adopt(set())
+            assert fresh.pending == 0
+    finally:
+        for lock in locks:
+            await lock.release()
+
+
+async def test_an_operator_with_no_accounts_is_reached_through_the_first_running_one(pg,
+                                                                                    tmp_path):
+    loaded = load(_config(tmp_path, accounts=ACCOUNTS, operators=[{"id": "wxid_all"}]))
+    sent: list[tuple[str, str]] = []
+    b = _outbox(pg, "backup", set(), sent)  # backup's process queues (it holds "*")
+
+    async def running() -> set[str]:
+        async with pg.transaction() as session:
+            return await running_accounts(session, ["main", "backup"])
+
+    b.reach = lambda outgoing: operator_account(loaded.config, outgoing.to, "backup", alive)
+    alive = await running()
+    assert alive == set()  # main is not running: backup sends it itself
+    b.put(Outgoing(text="日报一", kind=OutKind.DM, to="wxid_all"))
+    await b.drain()
+    assert sent == [("backup", "日报一")]
+    assert operator_account(loaded.config, "wxid_member", "backup", {"main"}) == "backup"
+    lock = await _instance_lock(pg, "main")
+    try:
+        alive = await running()
+        assert alive == {"main"}  # main runs now: listed first, it sends
+        b.put(Outgoing(text="日报二", kind=OutKind.DM, to="wxid_all"))
+        await b.drain()
+        await b.adopt(set())
+        await b.drain()
+        a = _outbox(pg, "main", set(), sent)
+        a.leased = True
+        await a.adopt(set())
+        await a.drain()
+        assert sent == [("backup", "日报一"), ("main", "日报二")]
+    finally:
+        await lock.release()

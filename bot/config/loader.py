@@ -580,11 +580,18 @@ def _duplicate_names(config: BotConfig, path: Path, lines: dict[Loc, int]) -> li
 
 
 def _operator_groups(config: BotConfig, path: Path, lines: dict[Loc, int]) -> list[ConfigIssue]:
-    """Each name in an operator's `groups:` must match a group's id or name, or a tag."""
+    """Each name in an operator's `groups:` must match a group's id or name, or a tag;
+    each of its `accounts:` must be listed under `accounts:`."""
     known = {*config.groups, *(g.name for g in config.groups.values())}
     tags = {tag for g in config.groups.values() for tag in g.tags}
+    accounts = {account.name for account in config.accounts}
     issues = []
     for n, operator in enumerate(config.operators):
+        for k, name in enumerate(operator.accounts):
+            if name not in accounts:  # at the name's own line, like a group's mistakes
+                loc = ("operators", str(n), "accounts", str(k))
+                issues.append(ConfigIssue(path, _line(lines, loc), ".".join(loc),
+                                          f"{name} not in `accounts:`"))
         for k, wanted in enumerate(operator.groups):
             if wanted in known or (wanted.startswith("tag:") and wanted[4:] in tags):
                 continue

@@ -100,6 +100,9 @@ class Person(Strict):
 class Operator(Person):
     # The groups this operator runs, for their digest: ids, names or "tag:x"; empty = all.
     groups: list[str] = Field(default_factory=list)
+    # The accounts this operator is a contact of, preferred first (issue 18: their direct
+    # messages go out through the first one running); empty = every account, in order.
+    accounts: list[str] = Field(default_factory=list)
 
 
 class DigestSettings(Strict):
@@ -307,4 +310,11 @@ class BotConfig(Strict):
         group = self.groups.get(group_id)
         if group is not None and group.accounts:
             return list(group.accounts)
+        return [account.name for account in self.accounts]
+
+    def operator_accounts(self, operator_id: str | None) -> list[str]:
+        """The accounts that can reach an operator by direct message, preferred first."""
+        for operator in self.operators:
+            if operator.id == operator_id and operator.accounts:
+                return list(operator.accounts)
         return [account.name for account in self.accounts]

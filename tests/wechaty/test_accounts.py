@@ -4,7 +4,7 @@ gateway) on one PostgreSQL database, with rooms both accounts are in and rooms o
 What members see: one answer per message in a shared room, one timed post per slot; when
 the serving process is killed its rooms move to the other within the failover time, every
 queued reply goes out once and what members said meanwhile is answered; a second process
-for an account is refused.
+for an account is refused; an operator only one account reaches hears from that one.
 """
 
 from __future__ import annotations
@@ -146,3 +146,20 @@ async def test_a_logged_out_account_s_rooms_move_and_stay_when_it_is_back(world)
     await wait_until(lambda: len(world.sent(SHARED, "可用的命令")) == 2)
     await _quiet()
     assert [name for name, _ in world.sent(SHARED, "可用的命令")] == ["b", "b"]
+
+
+@pytest.mark.timeout(90)
+async def test_an_operator_only_b_reaches_hears_from_b_when_a_is_removed_from_a_room(world):
+    world.write(operators=[{"id": "wxid_op", "accounts": ["b"]}])  # a contact of b only
+    await world.start("a")
+    await world.start("b")
+    await world.wait_held(ONLY_A, "a")
+    world.gateways["a"].leave_room(ONLY_A, ["wxid_bot_a"], remover="wxid_alice")
+
+    def told(account: str) -> list[str]:
+        return [sent.text for sent in world.gateways[account].sent
+                if sent.conversation_id == "wxid_op" and "移出群" in sent.text]
+
+    await wait_until(lambda: told("b"), timeout=30)  # a queued it; b's process sent it
+    await _quiet(1.0)
+    assert len(told("b")) == 1 and told("a") == []
