@@ -94,11 +94,16 @@ async def test_killing_the_serving_process_moves_its_rooms_and_loses_nothing(wor
     killed = time.monotonic()
     world.say(SHARED, "wxid_carol", "/help")  # said while no process serves the room
     taken = await world.wait_held(SHARED, "b", timeout=FAILOVER * 10)  # 1.6-1.8 s measured
-    await wait_until(lambda: len(world.sent(SHARED, "打卡成功")) >= len(MEMBERS), timeout=30)
+
+    def checked_in() -> list[str]:  # b may merge the queued confirmations (coalescing)
+        return [m for _, sent in world.sent(SHARED, "打卡成功") for m in sent.mentions]
+
+    await wait_until(lambda: len(checked_in()) >= len(MEMBERS), timeout=30)
     await _quiet()
     replies = world.sent(SHARED, "打卡成功")
-    assert sorted(sent.mentions for _, sent in replies) == [(m,) for m in sorted(MEMBERS)]
-    assert [name for name, _ in replies] == ["a"] + ["b"] * (len(MEMBERS) - 1)
+    assert sorted(checked_in()) == sorted(MEMBERS)  # each member once: none lost or doubled
+    assert [name for name, _ in replies][:1] == ["a"]
+    assert {name for name, _ in replies[1:]} == {"b"}
     await wait_until(lambda: world.sent(SHARED, "可用的命令"))
     assert [name for name, _ in world.sent(SHARED, "可用的命令")] == ["b"]  # heard, answered
     print(f"\nfailover: the shared room taken by b {taken:.2f} s after a was killed, its "
