@@ -139,9 +139,11 @@ async def _never(ctx: Any) -> None:
     raise AssertionError("never matches")
 
 
-def write_config(directory: Path, plugin_names: list[str]) -> Path:
+def write_config(directory: Path, plugin_names: list[str], database_url: str | None = None
+                 ) -> Path:
     """Every named plugin in every group, with the shipped bot.yaml's settings and the
-    repository's content files (quiz banks, FAQ, word lists) next to the config."""
+    repository's content files (quiz banks, FAQ, word lists) next to the config; SQLite
+    beside it unless `database_url` names another database."""
     import yaml
 
     from tests.shipped import copy_content, shipped_plugins
@@ -150,7 +152,7 @@ def write_config(directory: Path, plugin_names: list[str]) -> Path:
     shipped = shipped_plugins()
     blocks = {name: shipped.get(name) for name in plugin_names}
     config = {
-        "database": {"url": f"sqlite+aiosqlite:///{directory / 'bench.db'}"},
+        "database": {"url": database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"},
         "outbox": {
             "per_minute": 1e9,
             "burst": 10**9,
@@ -204,7 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     plugins, provider = bench_plugins(args.dummy_commands)
     names = [p.name for p in plugins] if args.all_plugins else [provider]
     directory = Path(tempfile.mkdtemp(prefix="qunbot-bench-"))
-    loaded = load_config(write_config(directory, names), plugins, BUILTINS)
+    loaded = load_config(write_config(directory, names, args.database_url), plugins, BUILTINS)
     adapter = NullAdapter()
     runtime = BotRuntime(loaded, plugins, BUILTINS, adapter, SystemClock())
     await runtime.start(run_adapter=False)
@@ -265,6 +267,24 @@ async def _drain(runtime: Any) -> None:
     await runtime.outbox.flush()
 
 
+def _on_postgresql(args: argparse.Namespace) -> dict[str, Any]:
+    """The same run on PostgreSQL (how much one process of several accounts carries)."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _pg_execute
+
+    name = f"qunbot_bench_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_execute(args.pg, f'CREATE DATABASE "{name}"'))
+    args.database_url = make_url(args.pg).set(database=name).render_as_string(
+        hide_password=False)
+    try:
+        return {"database": "postgresql", **asyncio.run(run(args))}
+    finally:
+        asyncio.run(_pg_execute(args.pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000)
@@ -284,8 +304,13 @@ def main() -> None:
         "--nonebot-python",
         help="a python with nonebot2 installed: run the peer benchmark too and print the ratios",
     )
+    parser.add_argument(
+        "--pg",
+        help="a PostgreSQL admin URL: run on a fresh database of its own there (dropped after)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args))
+    args.database_url = None
+    result = _on_postgresql(args) if args.pg else asyncio.run(run(args))
     line = {
         "bench": "qunbot_dispatch",
         "python": platform.python_version(),
