@@ -27,9 +27,11 @@ from math import log
 from pathlib import Path
 from typing import Any
 
-import jieba
 import marisa_trie
 
+from bot.shims import import_light
+
+jieba = import_light("jieba")  # without pkg_resources (bot/shims.py)
 log_ = logging.getLogger("bot.segmenter")
 
 _MISSING: Any = object()

@@ -100,12 +100,23 @@ def test_the_cache_is_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert again.lcut("南京市长江大桥") == ["南京市", "长江大桥"]
 
 
+def _env() -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path)
+
+
 def test_the_bot_uses_the_compact_dictionary() -> None:
     # A fresh process: another test of the suite may have loaded jieba's own dictionary.
     code = ("import jieba; from bot.activity import keywords, load_segmenter; load_segmenter(); "
             "from bot.segmenter import CompactTokenizer; "
             "assert isinstance(jieba.dt, CompactTokenizer), type(jieba.dt); "
             "assert keywords(['三体是刘慈欣写的'])['刘慈欣'] == 1")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                                    os.environ.get("PYTHONPATH")])))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", code], check=True, env=_env(), cwd=ROOT)
+
+
+def test_jieba_and_cn2an_load_without_pkg_resources() -> None:
+    code = ("import sys; from bot.activity import load_segmenter; load_segmenter(); "
+            "from bot.input import load_numerals, number_value; load_numerals(); "
+            "assert 'pkg_resources' not in sys.modules; assert number_value('二十四') == 24; "
+            "import jieba; assert jieba.lcut('南京市长江大桥') == ['南京市', '长江大桥']")
+    subprocess.run([sys.executable, "-c", code], check=True, env=_env(), cwd=ROOT)
