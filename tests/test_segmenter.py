@@ -87,17 +87,21 @@ def test_added_words_cut_as_in_jieba(tmp_path: Path) -> None:
         assert compact.lcut(text) == plain.lcut(text)
 
 
-def test_the_cache_is_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    segmenter.load(segmenter.CompactTokenizer(), tmp_path)
-    assert len(list(tmp_path.glob("jieba-*"))) == 2
-
+def test_the_cache_is_built_once_in_a_child_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_: object) -> None:
-        raise AssertionError("rebuilt")
+        raise AssertionError("built in this process")
 
     monkeypatch.setattr(segmenter, "build", fail)
+    segmenter.load(segmenter.CompactTokenizer(), tmp_path)
+    files = sorted(tmp_path.glob("jieba-*"))
+    assert len(files) == 2
+    stamps = [f.stat().st_mtime_ns for f in files]
+    monkeypatch.setattr(segmenter, "build_elsewhere", fail)
     again = segmenter.CompactTokenizer()
     segmenter.load(again, tmp_path)
     assert again.lcut("南京市长江大桥") == ["南京市", "长江大桥"]
+    assert [f.stat().st_mtime_ns for f in files] == stamps
 
 
 def _env() -> dict[str, str]:
