@@ -64,9 +64,11 @@ def load_numerals() -> None:
 
 
 def _cn2an() -> Any:
-    import cn2an  # lazily: start-up time matters, and most messages have no numeral
+    from bot.shims import import_light
 
-    return cn2an
+    # Lazily: start-up time matters, and most messages have no numeral; without
+    # pkg_resources (~12 MB), which cn2an only uses to open its config file.
+    return import_light("cn2an")
 
 
 def number_value(token: str) -> float | None:
