@@ -258,7 +258,10 @@ def phrase_around(squeezed: str, start: int, stop: int) -> str:
     """The words (jieba's) that the match overlaps — 刷单车 for 刷单 in 我们刷单车去 — and,
     when those are just the banned word, one more word on each side (是spam邮件): what
     误判 allows, so the next spammer using the bare word is still caught."""
-    import jieba  # loaded only when an admin says 误判
+    from bot.activity import load_segmenter
+
+    load_segmenter()  # loaded only when an admin says 误判, with the compact dictionary
+    import jieba
 
     tokens = list(jieba.tokenize(squeezed))
     inside = [i for i, (_, s, e) in enumerate(tokens) if s < stop and e > start]

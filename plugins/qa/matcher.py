@@ -212,12 +212,13 @@ def _unglued(piece: str) -> list[str]:
 
 @cache
 def _jieba() -> ModuleType:
-    """jieba is imported on the first question, not when the plugin loads."""
-    import jieba
-
+    """jieba is imported on the first question, not when the plugin loads (through the
+    core's segmenter first: it imports jieba lightly, with the compact dictionary)."""
     from bot.activity import load_segmenter
 
     load_segmenter()
+    import jieba
+
     return jieba
 
 
