@@ -121,16 +121,20 @@ def build_console(config: LoadedConfig, options: RunOptions) -> BotRuntime:
         account=account,
     )
     adapter.time = runtime
-    adapter.edit_config = lambda name: _read_config_from(runtime, name)
+    adapter.edit_config = lambda name: _read_config_from(runtime, name, options.script)
     return runtime
 
 
-def _read_config_from(runtime: BotRuntime, name: str) -> None:
+def _read_config_from(runtime: BotRuntime, name: str, script: Path | None) -> None:
     """A transcript's `@config FILE`: the owner's edit of bot.yaml, which the next `/reload`
-    reads (FILE relative to bot.yaml's folder; the running config stays until then)."""
-    path = (runtime.config.base_dir / name).absolute()
-    if not path.is_file():
-        raise ScriptError("script", 0, f"@config: no such file {path}")
+    reads (the running config stays until then). FILE is found beside the transcript, else
+    in bot.yaml's folder, so a transcript plays from any deployment."""
+    folders = [script.parent] if script is not None else []
+    candidates = [(folder / name).absolute() for folder in [*folders, runtime.config.base_dir]]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise ScriptError("script", 0, f"@config: no such file {name} beside the transcript "
+                                       "or bot.yaml")
     runtime.reload_from = path
 
 
