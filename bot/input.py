@@ -59,7 +59,8 @@ def simplified(text: str) -> str:
 
 
 def load_numerals() -> None:
-    """For the runtime's warm-up: the first Chinese numeral then costs no import."""
+    """Import the numeral parser now (the runtime does not warm it: ~4.4 MB idle, ~25 ms
+    on the first Chinese numeral instead)."""
     _cn2an()
 
 
