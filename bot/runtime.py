@@ -30,6 +30,7 @@ from bot.dispatch import Dispatcher
 from bot.events import Capabilities, Event, Outgoing, OutKind
 from bot.groups import EnabledPlugin, GroupSetup
 from bot.health import Health, HealthServer
+from bot.input import load_numerals
 from bot.instance import InstanceBusy, Lease
 from bot.instance import acquire as acquire_lease
 from bot.leases import AllRooms, RoomLeases, operator_account
@@ -269,10 +270,10 @@ class BotRuntime:
 
     async def warm_up(self) -> None:
         """Load, in threads, what first uses would: the core's word segmenter (activity
-        counters) and what each group's plugins declare, once per plugin and settings.
-        Not the numeral parser (cn2an, ~4.4 MB resident with its `proces` tables): the
-        first Chinese numeral imports it (~25 ms once), as most messages have none."""
+        counters), its numeral parser, and what each group's plugins declare, once per
+        plugin and settings."""
         await asyncio.to_thread(load_segmenter)
+        await asyncio.to_thread(load_numerals)
         done: set[tuple[object, object]] = set()
         for group in self.config.groups.values():
             for enabled in group.plugins:
