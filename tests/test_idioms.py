@@ -84,3 +84,8 @@ def test_unknown_words_answer_as_before() -> None:
             pass
         else:
             raise AssertionError(missing)
+
+
+def test_every_idiom_is_in_the_basic_multilingual_plane() -> None:
+    """The loader counts offsets in UTF-16 code units."""
+    assert all(ord(c) <= 0xFFFF for word, _, _ in read_rows() for c in word)

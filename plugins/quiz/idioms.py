@@ -6,7 +6,7 @@ than guessing it character by character.
 
 Kept compact (~1 MB instead of ~11 MB of Python objects, so it loads at warm-up within
 issue 16's idle footprint): the idioms are numbered in the order hints list them (common
-first, then four characters, then by text) and stored as one string; a marisa trie finds an
+first, then four characters, then by text) and stored as one string; a binary search finds an
 idiom's number; each character's syllable is a 2-byte index into a table of the 1,276
 syllables; the continuation lookups are arrays of idiom numbers, already in hint order.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gzip
-import io
 import unicodedata
 from array import array
 from bisect import bisect_left
@@ -24,8 +23,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-
-import marisa_trie
 
 DATA = Path(__file__).resolve().parent / "data" / "idioms.tsv.gz"
 
@@ -75,33 +72,45 @@ class IdiomDictionary:
         toneless_of = [toneless(s) for s in sounds]
         first_of = {t: i for i, t in reversed(list(enumerate(toneless_of)))}
         self._toneless = array("H", (first_of[t] for t in toneless_of))
-        words, self._starts, self._syllables = io.StringIO(), array("I", [0]), array("H")
-        self._common = 0  # idiom numbers below this are common
+        # UTF-16 code units: every idiom is in the Basic Multilingual Plane (a test checks)
+        words, self._starts, self._syllables = bytearray(), array("I", [0]), array("H")
+        # The four runs of hint order, each sorted by text: common four-character idioms,
+        # other common ones, other four-character ones, the rest. run_ends[k] ends run k.
+        self._run_ends = [0, 0, 0, 0]
         for word, pinyin, common in rows:
-            words.write(word)
+            for run in range((0 if common else 2) + (len(word) != 4), 4):
+                self._run_ends[run] += 1
+            words += word.encode("utf-16-le")
             self._starts.append(self._starts[-1] + len(word))
             self._syllables.extend(index[s] for s in pinyin.split())
-            self._common += common
-        self._text = words.getvalue()
+        self._text = words.decode("utf-16-le")
         self._chars = "".join(sorted({self._text[start] for start in self._starts[:-1]}))
         firsts = array("H", (self._syllables[start] for start in self._starts[:-1]))
         self._by_char = _Groups(array("H", (bisect_left(self._chars, self._text[start])
                                             for start in self._starts[:-1])), len(self._chars))
         self._by_tone = _Groups(firsts, len(sounds))
         self._by_sound = _Groups(array("H", (self._toneless[f] for f in firsts)), len(sounds))
-        self._trie = marisa_trie.Trie(self.word(n) for n in range(len(self)))
-        self._number_of_key = array("H", bytes(2 * len(self)))
-        for number in range(len(self)):
-            self._number_of_key[self._trie[self.word(number)]] = number
         self.pinyin: Mapping[str, tuple[str, ...]] = _Pinyin(self)
         self.common: Collection[str] = _Common(self)
 
     def __len__(self) -> int:
         return len(self._starts) - 1
 
+    @property
+    def _common(self) -> int:
+        """Idiom numbers below this are common."""
+        return self._run_ends[1]
+
     def number(self, word: object) -> int | None:
-        key = self._trie.get(word) if isinstance(word, str) else None
-        return None if key is None else self._number_of_key[key]
+        """The idiom's number, by binary search in the two runs of its length."""
+        if not isinstance(word, str):
+            return None
+        for run in (0, 2) if len(word) == 4 else (1, 3):
+            start, end = self._run_ends[run - 1] if run else 0, self._run_ends[run]
+            at = bisect_left(range(start, end), word, key=self.word) + start
+            if at < end and self.word(at) == word:
+                return at
+        return None
 
     def word(self, number: int) -> str:
         return self._text[self._starts[number]:self._starts[number + 1]]
@@ -190,8 +199,9 @@ class _Common(Collection[str]):
 
 
 def _lines() -> Iterator[str]:
-    text = gzip.decompress(DATA.read_bytes()).decode("utf-8")
-    return (line for line in io.StringIO(text) if line.strip() and not line.startswith("#"))
+    """Streamed from the compressed file: no copy of the whole text (~4 MB) stays resident."""
+    with gzip.open(DATA, "rt", encoding="utf-8") as lines:
+        yield from (line for line in lines if line.strip() and not line.startswith("#"))
 
 
 def read_rows() -> Iterator[tuple[str, str, bool]]:
@@ -216,7 +226,7 @@ def dictionary() -> IdiomDictionary:
 
 
 def _trim() -> None:
-    """Give the decompressed file's freed buffers back to the system: glibc keeps them in
-    its heap otherwise (~4 MB resident for nothing). A no-op elsewhere."""
+    """Give the load's freed buffers back to the system: glibc keeps them in its heap
+    otherwise (~2 MB resident for nothing). A no-op elsewhere."""
     with contextlib.suppress(AttributeError, OSError):
         ctypes.CDLL(None).malloc_trim(0)
