@@ -405,7 +405,7 @@ def chain_starts(rule: str) -> tuple[str, ...]:
 def warm_up(settings: QuizSettings, config_dir: Path) -> None:
     """The group's banks, the idiom dictionary and its rule's starting idioms, before
     anyone plays (each is read once per process and file version). The dictionary is compact
-    (~2 MB resident, plugins/quiz/idioms.py), so the first 成语接龙 need not wait for it."""
+    (~1.5 MB resident, plugins/quiz/idioms.py), so the first 成语接龙 need not wait for it."""
     readable_banks(config_dir, settings.banks)
     chain_starts(settings.chain.same_sound)
 
