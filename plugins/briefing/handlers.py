@@ -14,7 +14,7 @@ from bot.context import Context, JobContext
 from bot.plugin import Role, Router, Schedule
 from plugins.briefing import feeds, service
 from plugins.briefing.models import BriefingFeed
-from plugins.briefing.settings import BriefingSettings
+from plugins.briefing.settings import BriefingSettings, FeedSource
 from plugins.briefing.texts import TEXTS
 from plugins.tags.targeting import post_to_tagged
 
@@ -42,8 +42,9 @@ def refresh_schedules(settings: BriefingSettings) -> list[Schedule]:
     return [Schedule("ahead", at=ahead.time(), background=True)]
 
 
-async def refresh_feeds(ctx: JobContext[BriefingSettings]) -> None:
+async def refresh_feeds(ctx: AnyContext) -> None:
     """Fetch every feed into the cache; operators hear about a feed that starts failing."""
+    await fill_saved(ctx)
     transport = ctx.state.get("transport")  # tests hand in an httpx.MockTransport
     for feed in ctx.settings.feeds:
         try:
@@ -58,23 +59,42 @@ async def refresh_feeds(ctx: JobContext[BriefingSettings]) -> None:
 
 async def fill_empty_caches(ctx: JobContext[BriefingSettings]) -> None:
     """At start: feeds never fetched yet are fetched now rather than before the next post,
-    so an early 早报 has their items. Saved files at once; URLs just after start, so a
-    slow feed never holds the bot up."""
+    so an early 早报 has their items. URLs just after start, so a slow feed never holds the
+    bot up; saved files as of start, but parsed with the group's first briefing or fetch
+    (fill_saved): feedparser's import alone is ~10 MB an idle bot need not keep."""
     async with ctx.transaction() as session:
         cached = set(await session.scalars(select(BriefingFeed.url).where(
             BriefingFeed.url.in_([f.url for f in ctx.settings.feeds]))))
     missing = [f for f in ctx.settings.feeds if f.url not in cached]
     local = [f for f in missing if not feeds.is_url(f.url)]
     if local:
-        await refresh_feeds(replace(ctx, settings=ctx.settings.model_copy(
-            update={"feeds": local})))
+        _unfilled(ctx)[ctx.group.id] = (local, ctx.now)
     if len(local) < len(missing):
         ctx.services.scheduler.call_at(
             ctx.now, f"briefing.fill:{ctx.group.id}",
             lambda: refresh_feeds(replace(ctx, now=ctx.services.clock.now())))
 
 
-async def _tell_operators(ctx: JobContext[BriefingSettings], feed: str, error: str) -> None:
+def _unfilled(ctx: AnyContext) -> dict[str, tuple[list[FeedSource], datetime]]:
+    """Per group: the saved feed files not cached at start, and when it started."""
+    unfilled: dict[str, tuple[list[FeedSource], datetime]] = ctx.state.setdefault(
+        "unfilled", {})
+    return unfilled
+
+
+async def fill_saved(ctx: AnyContext) -> None:
+    """The saved feed files this group's start found uncached, parsed now and cached as of
+    the start (when the bot first saw their items), before anything reads the cache."""
+    pending = _unfilled(ctx).pop(ctx.group.id, None)
+    if pending is None:
+        return
+    local, started = pending
+    # unit=None: a message's claim stays in its own transaction, not this fill's.
+    await refresh_feeds(replace(ctx, now=started, unit=None,
+                                settings=ctx.settings.model_copy(update={"feeds": local})))
+
+
+async def _tell_operators(ctx: AnyContext, feed: str, error: str) -> None:
     async with ctx.transaction() as session:
         row = await session.get(BriefingFeed, next(f.url for f in ctx.settings.feeds
                                                    if (f.name or f.url) == feed))
@@ -141,6 +161,7 @@ async def _compose_and_record(
 
     A member's request may be refused (Refused), and claims the group's one member request
     of the day in the same transaction (IntegrityError when two members ask at once)."""
+    await fill_saved(ctx)
     async with ctx.transaction() as session:
         if trigger == "member":
             await _check_member(ctx, session, day)
