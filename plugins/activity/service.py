@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily, MemberEvent
@@ -69,6 +69,50 @@ async def window_stats(
             result.setdefault(group, {})[member] = MemberStats(
                 name or "", int(messages), int(chars), int(commands), int(mentions), int(days))
     return result
+
+
+Stats = dict[str, MemberStats]
+
+
+async def split_window_stats(session: AsyncSession, group_id: str, first: date, split: date,
+                             last: date) -> tuple[Stats, Stats, Stats]:
+    """`window_stats(chatter=True)` of one group for first..last, first..split-1 and
+    split..last, read in one statement (a member's rows in two parts, added here: each
+    day falls in exactly one part, so the sums and active days are the same)."""
+    a = ActivityDaily
+    said = a.messages - a.commands
+    # Grouped by their output names: PostgreSQL does not see two copies of an expression
+    # with bound values as the same one.
+    in_window = case((a.day >= first, 1), else_=0).label("in_window")
+    in_split = case((a.day >= split, 1), else_=0).label("in_split")
+    rows = await session.execute(
+        select(a.member_id, in_window, in_split, func.max(a.name), func.sum(said),
+               func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
+               func.sum(case((said > 0, 1), else_=0)))
+        .where(a.group_id == group_id, a.day >= min(first, split), a.day <= last)
+        .group_by(a.member_id, text("in_window"), text("in_split")))
+    window: Stats = {}
+    before: Stats = {}
+    after: Stats = {}
+    for member, windowed, split_part, name, messages, chars, commands, mentions, days in rows:
+        part = MemberStats(name or "", int(messages), int(chars), int(commands),
+                           int(mentions), int(days))
+        places = [window] if windowed else []
+        if split_part:
+            places.append(after)
+        elif windowed:
+            places.append(before)
+        for place in places:
+            place[member] = _added(place.get(member), part)
+    return window, before, after
+
+
+def _added(one: MemberStats | None, other: MemberStats) -> MemberStats:
+    if one is None:
+        return other
+    return MemberStats(max(one.name, other.name), one.messages + other.messages,
+                       one.characters + other.characters, one.commands + other.commands,
+                       one.mentions + other.mentions, one.days + other.days)
 
 
 Event = tuple[str, str, datetime]  # member, "join" | "leave", when (UTC)
