@@ -80,8 +80,7 @@ async def board(ctx: Context[InvitesSettings]) -> None:
     await _settle(ctx)
     since = service.month_start(ctx.now, ctx.group.timezone)
     async with ctx.transaction() as session:
-        month = await service.counted(session, ctx.group.id, since)
-        total = await service.counted(session, ctx.group.id)
+        month, total = await service.counted_since_and_ever(session, ctx.group.id, since)
     lines = [ctx.t("board.header", group=ctx.group.name, days=ctx.settings.stay_days)]
     for title, counts in (("board.month", month), ("board.all", total)):
         lines.append(ctx.t(title))
