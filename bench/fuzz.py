@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.runtime import settle_heap  # noqa: E402
 from tests.fuzzing import message  # noqa: E402
 from tests.test_fuzz import PEOPLE, command_words, start  # noqa: E402
 
@@ -37,6 +38,7 @@ async def run(n: int, seed: int, slowest: int, without: tuple[str, ...],
     with tempfile.TemporaryDirectory(prefix="qunbot-fuzz-") as folder:
         chat = await start(Path(folder), without)
         await chat.runtime.warm_up()  # what a running bot does in the background at start
+        settle_heap()  # and then
         words, prefixes = command_words(chat), list(chat.runtime.config.prefixes)
         timings: list[tuple[float, str, str]] = []
         errors = 0

@@ -105,8 +105,9 @@ async def test_asking_on_an_otherwise_silent_day_adds_no_active_day(make_chat):
         "carol，近 30 天：发言 8 条（全群第 1 名），活跃 8 天，被@ 0 次。你是「活跃用户」。")
 
 
-async def test_portrait_counts_segments_and_shows_the_last_seven_days(make_chat):
-    chat = await _seeded(make_chat)
+async def test_portrait_counts_segments_and_shows_the_last_seven_days(make_chat,
+                                                                     database_url):
+    chat = await _seeded(make_chat, database_url=database_url)
     lines = _reply(await chat.say("alice", "/群画像")).splitlines()
     assert lines[0].startswith("「读书会」近 14 天画像：消息 91 条")  # /群画像 is no chatter
     # gina left (not counted), hank spoke only before the window: he, dave and ivy lurk.

@@ -223,11 +223,13 @@ async def test_my_checkins_and_the_boards(on_both):
         await checkin(chat, "alice")
         await chat.advance("1d")
     await checkin(chat, "bob")
+    await chat.advance("1m")
+    await checkin(chat, "carol")
     [mine] = await chat.say("alice", "/我的打卡")
     assert "连续 3 天｜最长 3 天｜累计 3 天" in mine.text and "2026年11月" in mine.text
     assert mine.text.count("●") == 3 + 1  # three days plus the legend
     [board] = await chat.say("alice", "打卡榜")
-    assert "今日打卡（1 人）" in board.text and "1. bob" in board.text
+    assert "今日打卡（2 人）" in board.text and "1. bob 08:00\n2. carol 08:01" in board.text
     assert "1. alice 3 天" in board.text
 
 

@@ -53,6 +53,9 @@ async def test_invitees_who_stay_and_speak_count_and_reward_their_inviter(make_c
     assert await chat.balance("alice") == 70
     await chat.leave("dave")
     assert "1. alice 1 人" in texts(await chat.say("erin", "/邀请榜"))[0]
+    await chat.advance("32d")  # next month: the month's board starts empty, the total stays
+    board = texts(await chat.say("erin", "/邀请榜"))[0]
+    assert "本月：\n（暂无）" in board and "总榜：\n1. alice 1 人" in board
 
 
 async def test_an_invitee_leaving_early_is_not_counted_and_the_reward_is_reversed(

@@ -72,6 +72,8 @@ async def test_an_unknown_question_is_recorded_and_a_taught_answer_closes_it(mak
 async def test_forgetting_a_taught_answer(make_chat, faq_dir):
     chat = await make_chat(config())
     await chat.say("adam", "教 停车 => 图书馆地下车库免费")
+    [known] = await chat.say("carol", "@小助手 停车")  # the group's answers now in memory
+    assert known.text == "图书馆地下车库免费"
     [done] = await chat.say("adam", "忘记 停车")
     assert "已忘记" in done.text
     [unsure] = await chat.say("carol", "@小助手 停车")

@@ -90,10 +90,12 @@ async def answer_question(runtime: BotRuntime, question_id: int, answer: str, by
         if asked.id not in {q.id for q in closes}:
             closes.append(asked)
         closed = await service.teach(session, group.id, question, answer, by, ctx.now, closes)
+        service.taught_changed(ctx.state, group.id)
         text = fill(answer, {"name": await _name(session, group.id, asked.member_id),
                              "group": group.name})
         items = await runtime.outbox.stage(session, [Outgoing(
             text=text, kind=OutKind.REPLY, group_id=group.id, mentions=(asked.member_id,))])
+    service.taught_changed(ctx.state, group.id)  # after the commit too (see `教`)
     runtime.outbox.enqueue(items)
     await _sent(runtime)
     return Answered(group.id, asked.member_id, closed)

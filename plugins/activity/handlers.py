@@ -119,13 +119,13 @@ async def group_portrait(ctx: Context[ActivitySettings]) -> None:
     days, today = ctx.settings.window_days, ctx.local_now.date()
     first, week = today - timedelta(days=days - 1), today - timedelta(days=6)
     async with ctx.transaction() as session:
-        stats = (await service.window_stats(session, [ctx.group.id], first, today,
-                                            chatter=True)).get(ctx.group.id, {})
+        stats, earlier, recent = await service.split_window_stats(session, ctx.group.id,
+                                                                  first, week, today)
         joined, left = await service.membership(session, [ctx.group.id])  # read once
         gone = left.get(ctx.group.id, set())
-        earlier = await _members_stats(session, ctx.group.id, first, week - timedelta(days=1),
-                                       gone)
-        recent = await _members_stats(session, ctx.group.id, week, today, gone)
+        # Members who left are not shown.
+        earlier = {m: figures for m, figures in earlier.items() if m not in gone}
+        recent = {m: figures for m, figures in recent.items() if m not in gone}
         per_day = await service.daily_messages(session, ctx.group.id, week, today)
     room = await _room(ctx)
     if room.ids is not None:  # the platform lists the room: everyone in it is counted

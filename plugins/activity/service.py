@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activity import ActivityDaily, MemberEvent
@@ -69,6 +70,58 @@ async def window_stats(
             result.setdefault(group, {})[member] = MemberStats(
                 name or "", int(messages), int(chars), int(commands), int(mentions), int(days))
     return result
+
+
+Stats = dict[str, MemberStats]
+
+
+def _split_statement() -> Any:
+    a = ActivityDaily
+    said = a.messages - a.commands
+    # Grouped by their output names: PostgreSQL does not see two copies of an expression
+    # with bound values as the same one.
+    in_window = case((a.day >= bindparam("first"), 1), else_=0).label("in_window")
+    in_split = case((a.day >= bindparam("split"), 1), else_=0).label("in_split")
+    return (select(a.member_id, in_window, in_split, func.max(a.name), func.sum(said),
+                   func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
+                   func.sum(case((said > 0, 1), else_=0)))
+            .where(a.group_id == bindparam("group"), a.day >= bindparam("since"),
+                   a.day <= bindparam("last"))
+            .group_by(a.member_id, text("in_window"), text("in_split")))
+
+
+_SPLIT = _split_statement()  # built once: /群画像's reads are mostly building statements
+
+
+async def split_window_stats(session: AsyncSession, group_id: str, first: date, split: date,
+                             last: date) -> tuple[Stats, Stats, Stats]:
+    """`window_stats(chatter=True)` of one group for first..last, first..split-1 and
+    split..last, read in one statement (a member's rows in two parts, added here: each
+    day falls in exactly one part, so the sums and active days are the same)."""
+    rows = await session.execute(_SPLIT, {"first": first, "split": split, "group": group_id,
+                                          "since": min(first, split), "last": last})
+    window: Stats = {}
+    before: Stats = {}
+    after: Stats = {}
+    for member, windowed, split_part, name, messages, chars, commands, mentions, days in rows:
+        part = MemberStats(name or "", int(messages), int(chars), int(commands),
+                           int(mentions), int(days))
+        places = [window] if windowed else []
+        if split_part:
+            places.append(after)
+        elif windowed:
+            places.append(before)
+        for place in places:
+            place[member] = _added(place.get(member), part)
+    return window, before, after
+
+
+def _added(one: MemberStats | None, other: MemberStats) -> MemberStats:
+    if one is None:
+        return other
+    return MemberStats(max(one.name, other.name), one.messages + other.messages,
+                       one.characters + other.characters, one.commands + other.commands,
+                       one.mentions + other.mentions, one.days + other.days)
 
 
 Event = tuple[str, str, datetime]  # member, "join" | "leave", when (UTC)
@@ -176,15 +229,16 @@ async def window_until(session: AsyncSession, group_id: str, day: date,
     return (await window_stats(session, [group_id], first, day, chatter=True)).get(group_id, {})
 
 
+_DAILY = (select(ActivityDaily.day, func.sum(ActivityDaily.messages - ActivityDaily.commands))
+          .where(ActivityDaily.group_id == bindparam("group"),
+                 ActivityDaily.day >= bindparam("first"), ActivityDaily.day <= bindparam("last"))
+          .group_by(ActivityDaily.day))
+
+
 async def daily_messages(
     session: AsyncSession, group_id: str, first: date, last: date
 ) -> dict[date, int]:
-    a = ActivityDaily
-    rows = await session.execute(
-        select(a.day, func.sum(a.messages - a.commands))
-        .where(ActivityDaily.group_id == group_id, ActivityDaily.day >= first,
-               ActivityDaily.day <= last)
-        .group_by(ActivityDaily.day))
+    rows = await session.execute(_DAILY, {"group": group_id, "first": first, "last": last})
     return {day: int(total) for day, total in rows}
 
 

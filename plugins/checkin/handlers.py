@@ -145,11 +145,10 @@ def month_grid(mine: service.Summary) -> list[str]:
 async def boards(ctx: Context[CheckinSettings]) -> None:
     today = service.local_day(ctx.now, ctx.group.timezone, ctx.settings.day_starts_at)
     async with ctx.transaction() as session:
-        order = await service.day_order(session, ctx.group.id, today)
         began = await ctx.services.blackroom.latest_starts(session, ctx.group.id)
         cuts = {member: service.local_day(at, ctx.group.timezone, ctx.settings.day_starts_at)
                 for member, at in began.items()}
-        streaks, month = await service.rankings(session, ctx.group.id, today, cuts)
+        order, streaks, month = await service.boards(session, ctx.group.id, today, cuts)
     tz = ctx.group.timezone
     lines = [ctx.t("board.today", count=len(order))]
     lines += [f"{n}. {name} {at.astimezone(tz):%H:%M}" for n, (name, at) in

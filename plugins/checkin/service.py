@@ -461,17 +461,6 @@ async def to_remind(session: AsyncSession, group_id: str, day: date, now: dateti
     return [member for member in rows if member not in jailed]
 
 
-async def day_order(session: AsyncSession, group_id: str, day: date) -> list[tuple[str, datetime]]:
-    rows = await session.execute(
-        select(CheckinMember.name, CheckinRecord.member_id, CheckinRecord.at)
-        .join(CheckinMember, (CheckinMember.group_id == CheckinRecord.group_id)
-              & (CheckinMember.member_id == CheckinRecord.member_id))
-        .where(CheckinRecord.group_id == group_id, CheckinRecord.day == day,
-               CheckinRecord.kind == "checkin")
-        .order_by(CheckinRecord.at, CheckinRecord.id))
-    return [(name or member, at) for name, member, at in rows]
-
-
 async def completers(session: AsyncSession, group_id: str, day: date) -> list[str]:
     rows = await session.scalars(select(CheckinRecord.member_id).where(
         CheckinRecord.group_id == group_id, CheckinRecord.day == day,
@@ -479,30 +468,48 @@ async def completers(session: AsyncSession, group_id: str, day: date) -> list[st
     return list(rows)
 
 
+Board = list[tuple[str, int]]
+
+
 async def rankings(session: AsyncSession, group_id: str, today: date,
-                   cuts: dict[str, date] | None = None) -> tuple[
-        list[tuple[str, int]], list[tuple[str, int]]]:
+                   cuts: dict[str, date] | None = None) -> tuple[Board, Board]:
     """(streaks, this month's totals) as (name, days), best first. `cuts`: the day each
     member's latest 小黑屋 stay began (their streak starts after it)."""
+    _, streaks, month = await boards(session, group_id, today, cuts)
+    return streaks, month
+
+
+async def boards(session: AsyncSession, group_id: str, today: date,
+                 cuts: dict[str, date] | None = None) -> tuple[
+        list[tuple[str, datetime]], Board, Board]:
+    """(today's check-ins in order as (name, at), streaks, month) from one read of the
+    records (today is within the history the streaks read)."""
     cuts = cuts or {}
     since = today - timedelta(days=HISTORY_DAYS)
     rows = await session.execute(
-        select(CheckinRecord.member_id, CheckinRecord.day, CheckinRecord.kind)
+        select(CheckinRecord.member_id, CheckinRecord.day, CheckinRecord.kind,
+               CheckinRecord.at, CheckinRecord.id)
         .where(CheckinRecord.group_id == group_id, CheckinRecord.day >= since))
     days: dict[str, set[date]] = {}
     month: dict[str, int] = {}
-    for member, day, kind in rows:
+    checked_in: list[tuple[datetime, int, str]] = []
+    for member, day, kind, at, record in rows:
         if member not in cuts or day > cuts[member]:
             days.setdefault(member, set()).add(day)
         if kind in COUNTED and (day.year, day.month) == (today.year, today.month):
             month[member] = month.get(member, 0) + 1
+        if day == today and kind == "checkin":
+            checked_in.append((at, record, member))
     names = dict((await session.execute(select(CheckinMember.member_id, CheckinMember.name)
                                         .where(CheckinMember.group_id == group_id))).all())
+    # Only members with a member row (a check-in writes one), in check-in order.
+    order = [(names[member] or member, at) for at, _, member in sorted(checked_in)
+             if member in names]
     streaks = {m: streak_through(d, today if today in d else today - timedelta(days=1))
                for m, d in days.items()}
 
-    def top(values: dict[str, int]) -> list[tuple[str, int]]:
+    def top(values: dict[str, int]) -> Board:
         ordered = sorted(((v, m) for m, v in values.items() if v > 0), key=lambda x: (-x[0], x[1]))
         return [(names.get(m) or m, v) for v, m in ordered[:10]]
 
-    return top(streaks), top(month)
+    return order, top(streaks), top(month)

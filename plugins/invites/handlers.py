@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.context import Context, EventContext, JobContext
 from bot.plugin import Role, Router, Schedule
 from bot.ranking import standings
@@ -64,8 +66,18 @@ async def set_inviter(ctx: Context[InvitesSettings]) -> None:
 async def _settle(ctx: Context[InvitesSettings] | JobContext[InvitesSettings]) -> None:
     await ctx.services.activity.flush_counts()  # whether invitees spoke is in the counters
     async with ctx.transaction() as session:
-        bonuses = await service.settle_due(session, ctx.group.id, ctx.group.timezone,
-                                           ctx.settings, ctx.now, _reasons(ctx))
+        bonuses = await _settle_due(ctx, session)
+    await _announce(ctx, bonuses)
+
+
+async def _settle_due(ctx: Context[InvitesSettings] | JobContext[InvitesSettings],
+                      session: AsyncSession) -> list[service.Bonus]:
+    return await service.settle_due(session, ctx.group.id, ctx.group.timezone, ctx.settings,
+                                    ctx.now, _reasons(ctx))
+
+
+async def _announce(ctx: Context[InvitesSettings] | JobContext[InvitesSettings],
+                    bonuses: list[service.Bonus]) -> None:
     for bonus in bonuses:
         await ctx.post(ctx.t("bonus", inviter=bonus.inviter_id, count=bonus.count,
                              points=bonus.points), mentions=(bonus.inviter_id,))
@@ -77,11 +89,12 @@ async def settle(ctx: JobContext[InvitesSettings]) -> None:
 
 @router.command("invites", "邀请榜", help="本月与总的邀请榜", help_en="invitation leaderboard")
 async def board(ctx: Context[InvitesSettings]) -> None:
-    await _settle(ctx)
+    await ctx.services.activity.flush_counts()  # whether invitees spoke is in the counters
     since = service.month_start(ctx.now, ctx.group.timezone)
-    async with ctx.transaction() as session:
-        month = await service.counted(session, ctx.group.id, since)
-        total = await service.counted(session, ctx.group.id)
+    async with ctx.transaction() as session:  # settled and counted in one transaction
+        bonuses = await _settle_due(ctx, session)
+        month, total = await service.counted_since_and_ever(session, ctx.group.id, since)
+    await _announce(ctx, bonuses)
     lines = [ctx.t("board.header", group=ctx.group.name, days=ctx.settings.stay_days)]
     for title, counts in (("board.month", month), ("board.all", total)):
         lines.append(ctx.t(title))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
@@ -180,6 +180,26 @@ async def counted(session: AsyncSession, group_id: str,
     if since is not None:
         query = query.where(i.joined_at >= since)
     return {inviter: float(total) for inviter, total in await session.execute(query)}
+
+
+async def counted_since_and_ever(session: AsyncSession, group_id: str, since: datetime
+                                 ) -> tuple[dict[str, float], dict[str, float]]:
+    """`counted(since)` and `counted()` in one statement (the board shows both)."""
+    i = Invitation
+    recent = i.joined_at >= since
+    rows = await session.execute(
+        select(i.inviter_id, func.sum(case((recent, i.weight), else_=0.0)),
+               func.sum(case((recent, 1), else_=0)), func.sum(i.weight))
+        .where(i.group_id == group_id, i.status == "counted", i.inviter_id.is_not(None),
+               i.left_at.is_(None), i.weight > 0)
+        .group_by(i.inviter_id))
+    since_then: dict[str, float] = {}
+    ever: dict[str, float] = {}
+    for inviter, recent_total, recent_rows, total in rows:
+        if recent_rows:  # invited someone since then (as `counted(since)` would list)
+            since_then[inviter] = float(recent_total)
+        ever[inviter] = float(total)
+    return since_then, ever
 
 
 def ranked(counts: dict[str, float], size: int) -> list[tuple[str, float]]:

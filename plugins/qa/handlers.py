@@ -54,7 +54,17 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
 
 async def group_faq(ctx: Context[QaSettings], session: AsyncSession) -> service.Faq:
     return await service.faq_for(session, ctx.group.id, faq_paths(ctx), ctx.group.tags,
-                                 ctx.settings.synonyms, ctx.group.name)
+                                 ctx.settings.synonyms, ctx.group.name, _taught(ctx))
+
+
+def _taught(ctx: Context[QaSettings]) -> dict[str, tuple[tuple[str, str], ...]]:
+    return service.taught_cache(ctx.state)
+
+
+def _taught_changed(ctx: Context[QaSettings]) -> None:
+    # Inside the transaction and after its commit: a question answered meanwhile may
+    # have cached the old answers.
+    service.taught_changed(ctx.state, ctx.group.id)
 
 
 async def _not_known(ctx: Context[QaSettings], session: AsyncSession, faq: service.Faq,
@@ -119,6 +129,8 @@ async def teach(ctx: Context[QaSettings]) -> None:
         closed = await service.teach(
             session, ctx.group.id, question, answer, ctx.sender_id, ctx.now, closes
         )
+        _taught_changed(ctx)
+    _taught_changed(ctx)
     await ctx.reply(ctx.t("teach.done", question=excerpt(question), closed=closed))
 
 
@@ -136,6 +148,8 @@ async def forget(ctx: Context[QaSettings]) -> None:
         return
     async with ctx.transaction() as session:
         removed = await service.forget(session, ctx.group.id, question)
+        _taught_changed(ctx)
+    _taught_changed(ctx)
     await ctx.reply(ctx.t("forget.done" if removed else "forget.none",
                           question=excerpt(question)))
 

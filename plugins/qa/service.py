@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
@@ -73,22 +73,44 @@ _cache: dict[tuple[object, ...], Faq] = {}
 
 async def faq_for(session: AsyncSession, group_id: str, paths: list[Path],
                   tags: tuple[str, ...] = (),
-                  synonyms: Sequence[Sequence[str]] = (), topic: str = "") -> Faq:
+                  synonyms: Sequence[Sequence[str]] = (), topic: str = "",
+                  taught_cache: dict[str, tuple[tuple[str, str], ...]] | None = None) -> Faq:
     """The group's FAQ, built once and rebuilt only when files or taught answers change.
 
     The cache holds derived data keyed by its inputs, so sharing it between bots in one
-    process is safe."""
-    rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
-        QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
-    taught = [(q, a) for q, a in rows]
+    process is safe. `taught_cache` is one bot's copy of its groups' taught answers (teach
+    and forget drop the group's entry), so a question does not read them every time."""
+    taught = taught_cache.get(group_id) if taught_cache is not None else None
+    if taught is None:
+        taught = await taught_answers(session, group_id)
+        if taught_cache is not None:
+            taught_cache[group_id] = taught
     extra = tuple(tuple(group) for group in synonyms)
-    key = (tuple((str(p), _version(p)) for p in paths), tuple(taught), tags, extra, topic)
+    key = (tuple((str(p), _version(p)) for p in paths), taught, tags, extra, topic)
     faq = _cache.get(key)
     if faq is None:
         if len(_cache) > 256:
             _cache.clear()
         faq = _cache[key] = load_faq(paths, taught, tags, extra, topic)
     return faq
+
+
+def taught_cache(state: dict[str, Any]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """One bot's taught answers by group (in the Q&A plugin's state): only teaching
+    (`教`, the console's answer to a 待答 question) and `忘记` change them, and each calls
+    `taught_changed`."""
+    cache: dict[str, tuple[tuple[str, str], ...]] = state.setdefault("taught", {})
+    return cache
+
+
+def taught_changed(state: dict[str, Any], group_id: str) -> None:
+    taught_cache(state).pop(group_id, None)
+
+
+async def taught_answers(session: AsyncSession, group_id: str) -> tuple[tuple[str, str], ...]:
+    rows = (await session.execute(select(QaTaught.question, QaTaught.answer).where(
+        QaTaught.group_id == group_id).order_by(QaTaught.id))).all()
+    return tuple((q, a) for q, a in rows)
 
 
 def _version(path: Path) -> tuple[int, int] | None:
@@ -108,19 +130,26 @@ class Recent:
     in_group_last_hour: int
 
 
+def _counted(*conditions: Any) -> Any:
+    return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+
+# Built once: the statement is read before every answer, and building it (not running it)
+# was most of its cost. The bound values take their columns' types.
+_RECENT = select(
+    _counted(QaAnswer.question_key == bindparam("key"), QaAnswer.at >= bindparam("repeat")),
+    _counted(QaAnswer.member_id == bindparam("member"), QaAnswer.at >= bindparam("minute")),
+    _counted(QaAnswer.at >= bindparam("hour")),
+).where(QaAnswer.group_id == bindparam("group"), QaAnswer.at >= bindparam("since"))
+
+
 async def recent_answers(session: AsyncSession, group_id: str, member_id: str, key: str,
                          now: datetime, repeat_window: timedelta) -> Recent:
     minute, hour, repeat = (now - timedelta(minutes=1), now - timedelta(hours=1),
                             now - repeat_window)
-
-    def counted(*conditions: Any) -> Any:
-        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
-
-    row = (await session.execute(select(
-        counted(QaAnswer.question_key == key[:500], QaAnswer.at >= repeat),
-        counted(QaAnswer.member_id == member_id, QaAnswer.at >= minute),
-        counted(QaAnswer.at >= hour),
-    ).where(QaAnswer.group_id == group_id, QaAnswer.at >= min(minute, hour, repeat)))).one()
+    row = (await session.execute(_RECENT, {
+        "key": key[:500], "repeat": repeat, "member": member_id, "minute": minute,
+        "hour": hour, "group": group_id, "since": min(minute, hour, repeat)})).one()
     return Recent(bool(row[0]), int(row[1]), int(row[2]))
 
 
