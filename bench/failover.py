@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.calibration import line  # noqa: E402
 from bot.config.models import LeaseSettings  # noqa: E402
 from bot.leases import RoomLeases  # noqa: E402
 from bot.storage import Database  # noqa: E402
@@ -104,6 +105,7 @@ async def main() -> None:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--rooms", type=int, default=5000, help="rooms for the round timing")
     args = parser.parse_args()
+    print(line(), flush=True)
     print(json.dumps(await renewal(args.pg, args.rooms)), flush=True)
     if args.kills:
         print(json.dumps(await failover(args.pg, args.failover, args.kills)), flush=True)

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from calibration import py_loop_us  # noqa: E402
 from digest import DAY, config_text, seed  # noqa: E402  (bench/digest.py)
 
 
@@ -92,7 +93,8 @@ def main() -> None:
     result = asyncio.run(measure(config_path, f"sqlite+aiosqlite:///{db_path}", args.requests))
     print(json.dumps({"bench": "web_overview", "groups": args.groups, **result,
                       "target": "median_ms < 300", "python": platform.python_version(),
-                      "machine": platform.machine()}, ensure_ascii=False))
+                      "machine": platform.machine(), "py_loop_us": py_loop_us()},
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":

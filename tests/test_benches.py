@@ -37,6 +37,15 @@ BENCHES = [
     ("rush.py", ["--groups", "3", "--coalesce", "both", "--drain-hours", "4"],
      ['"sends_per_group"', '"backlog"', '"py_loop_us"']),
     ("crash.py", ["--kills", "1", "--rounds", "3"], ["calibration:", '"database": "sqlite"']),
+    ("web_overview.py", ["--groups", "5", "--members", "5", "--days", "3", "--requests", "2"],
+     ['"median_ms"', '"py_loop_us"']),
+]
+PG_URL = os.environ.get("QUNBOT_TEST_PG_URL")
+# Those that need the PostgreSQL server (.ci/run points QUNBOT_TEST_PG_URL at it).
+PG_BENCHES = [
+    ("failover.py", ["--failover", "2", "--kills", "1", "--rooms", "50"],
+     ["calibration:", '"renewal_round_ms"', '"room_taken_s"']),
+    ("dispatch.py", ["--n", "100", "--warmup", "10"], ['"database": "postgresql"', '"py_loop_us"']),
 ]
 
 
@@ -54,6 +63,18 @@ def run_bench(python: str, script: str, arguments: list[str]) -> str:
                          ids=[" ".join([s, *a])[:60] for s, a, _ in BENCHES])
 def test_bench_runs_in_short_mode(script: str, arguments: list[str], figures: list[str]) -> None:
     out = run_bench(sys.executable, script, arguments)
+    missing = [f for f in figures if f not in out]
+    assert not missing, f"{script} printed no {missing}:\n{out[-2000:]}"
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize(("script", "arguments", "figures"), PG_BENCHES,
+                         ids=[" ".join([s, *a])[:60] for s, a, _ in PG_BENCHES])
+def test_postgresql_bench_runs_in_short_mode(script: str, arguments: list[str],
+                                             figures: list[str]) -> None:
+    if not PG_URL:
+        pytest.skip("set QUNBOT_TEST_PG_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres)")
+    out = run_bench(sys.executable, script, [*arguments, "--pg", PG_URL])
     missing = [f for f in figures if f not in out]
     assert not missing, f"{script} printed no {missing}:\n{out[-2000:]}"
 
