@@ -354,7 +354,8 @@ class Outbox:
     def set_aside(self, rooms: set[str]) -> None:
         """Another process serves `rooms` now: forget their messages here (those not yet
         written stay in the next group commit; the new holder adopts them)."""
-        self._stale -= sum(i.stale for i in self._ready if i.outgoing.group_id in rooms)
+        leaving = {id(i): i for i in self._ready if i.outgoing.group_id in rooms}  # each once
+        self._stale -= sum(i.stale for i in leaving.values())
         self._ready = [i for i in self._ready if i.outgoing.group_id not in rooms]
         heapq.heapify(self._ready)
         self._alike = {key: alike for key, alike in self._alike.items() if key[0] not in rooms}

@@ -177,3 +177,20 @@ async def test_long_replies_are_not_merged(tmp_path):
         clock.set(clock.now() + timedelta(seconds=1))
     assert [len(m.mentions) for m in platform.sent] == [1, 1, 1, 1]
     await db.close()
+
+
+async def test_replies_set_aside_with_their_room_are_never_merged_into_a_later_send(tmp_path):
+    """A room's lease moved away (issue 18): its queued replies are the new holder's to
+    send. A reply queued for that room later here must go out alone, not with them."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'o.db'}"
+    platform = Platform()
+    outbox, db = await _outbox(url, tmp_path, ManualClock(START), platform)
+    for n in range(3):
+        outbox.put(Outgoing(text=f"打卡成功 {n}", group_id="g", mentions=(f"m{n}",),
+                            coalesce="checkin"))
+    outbox.set_aside({"g"})
+    assert outbox.pending == 0
+    outbox.put(Outgoing(text="打卡成功 9", group_id="g", mentions=("m9",), coalesce="checkin"))
+    await outbox.drain()
+    assert [(m.text, m.mentions) for m in platform.sent] == [("打卡成功 9", ("m9",))]
+    await db.close()
