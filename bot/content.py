@@ -55,8 +55,7 @@ def tell_operators_of_broken(ctx: AnyContext, issues: Sequence[ConfigIssue], *,
     by_file: dict[str, list[ConfigIssue]] = {}
     for issue in issues:
         by_file.setdefault(str(issue.file), []).append(issue)
-    operators = [op.id for op in loaded.config.operators
-                 if any(g.id == ctx.group.id for g in loaded.operated_by(op))]
+    operators = loaded.operators_of(ctx.group.id)
     language = loaded.config.bot.language
     for file, problems in by_file.items():
         version = (file, *((p.line, p.path, p.message) for p in problems))

@@ -119,6 +119,11 @@ class LoadedConfig:
                 if any(w in (g.id, g.name) or (w.startswith("tag:") and w[4:] in g.tags)
                        for w in operator.groups)]
 
+    def operators_of(self, group_id: str) -> list[str]:
+        """The ids of the operators who run this group (the others cannot fix it)."""
+        return [op.id for op in self.config.operators
+                if any(g.id == group_id for g in self.operated_by(op))]
+
 
 class _MarkedLoader(files.FastLoader):  # type: ignore[misc,valid-type]
     """libyaml's parser and composer (CSafeLoader, where installed): the node tree keeps

@@ -102,16 +102,8 @@ async def _tell_operators(ctx: AnyContext, feed: str, error: str) -> None:
     language = ctx.services.config.config.bot.language
     text = TEXTS.get(language, "feed_failed", feed=feed, error=error, group=ctx.group.name,
                      cached=cached)
-    for operator in _operators(ctx):
+    for operator in ctx.services.config.operators_of(ctx.group.id):
         await ctx.dm(operator, text)
-
-
-def _operators(ctx: AnyContext) -> list[str]:
-    """The operators who run this group (their `groups` in bot.yaml; empty: every group):
-    the others cannot fix it and need not hear."""
-    config = ctx.services.config
-    return [op.id for op in config.config.operators
-            if any(g.id == ctx.group.id for g in config.operated_by(op))]
 
 
 async def _report_broken(ctx: AnyContext, day: date, broken: dict[str, str]) -> None:
@@ -123,7 +115,7 @@ async def _report_broken(ctx: AnyContext, day: date, broken: dict[str, str]) -> 
         ctx.log.error("briefing file %s skipped: %s", file, problem)
         text = TEXTS.get(language, "file_broken", file=file, group=ctx.group.name,
                          problem=problem)
-        for operator in _operators(ctx):
+        for operator in ctx.services.config.operators_of(ctx.group.id):
             if (operator, file) not in told:
                 told.add((operator, file))
                 await ctx.dm(operator, text)
