@@ -78,14 +78,18 @@ def operator_account(config: BotConfig, operator_id: str | None, own: str,
                      running: Collection[str]) -> str:
     """The account an operator's direct message goes out through (issue 18, point 3): the
     first one listed for the operator (`operators[].accounts`, default every account in
-    order) whose process is running, else this process's own. The one rule for every
-    operator DM: the digest, broken content files, outage notices, skipped posts."""
+    order) whose process is running, else this process's own if it is listed, else the
+    first listed: an account that is not the operator's contact could not deliver it, so
+    the row waits for that account's process (it takes its direct messages when it starts
+    or at its next lease round). The one rule for every operator DM: the digest, broken
+    content files, outage notices, skipped posts."""
     if not any(operator.id == operator_id for operator in config.operators):
         return own  # a plugin's DM to a member: through the account the member talks to
-    for name in config.operator_accounts(operator_id):
+    listed = config.operator_accounts(operator_id)
+    for name in listed:
         if name == own or name in running:
             return name
-    return own
+    return listed[0] if listed else own
 
 
 async def running_accounts(session: Any, names: Iterable[str]) -> set[str]:

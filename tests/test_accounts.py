@@ -424,3 +424,25 @@ async def test_an_operator_with_no_accounts_is_reached_through_the_first_running
         assert sent == [("backup", "日报一"), ("main", "日报二")]
     finally:
         await lock.release()
+
+
+async def test_an_operator_only_a_stopped_account_reaches_gets_the_message_when_it_starts(
+        pg, tmp_path):
+    """main cannot deliver to a contact of backup only: the row waits for backup (sending
+    it through main would lose it, and whether main has yet seen backup's process start is
+    a race)."""
+    loaded = load(_config(tmp_path, accounts=ACCOUNTS, operators=[
+        {"id": "wxid_op", "accounts": ["backup"]}]))
+    sent: list[tuple[str, str]] = []
+    a = _outbox(pg, "main", {"g"}, sent, shown=lambda outgoing: outgoing.to or "")
+    a.leased = True
+    a.reach = lambda outgoing: operator_account(loaded.config, outgoing.to, "main", set())
+    a.put(Outgoing(text="机器人被移出群", kind=OutKind.DM, to="wxid_op"))
+    await a.drain()
+    assert sent == [] and await _queued(pg) == [("backup", "wxid_op", "queued")]
+    b = _outbox(pg, "backup", set(), sent, shown=lambda outgoing: outgoing.to or "")
+    b.leased = True
+    await b.load()  # backup's process starts
+    await b.drain()
+    assert sent == [("backup", "wxid_op")]
+    assert await _queued(pg) == [("backup", "wxid_op", "sent")]
