@@ -24,11 +24,10 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Outgoing
+from bot.storage.base import dialect_insert
 from bot.storage.models import ProcessedMessage
 
 PROCESSED = ProcessedMessage.__table__
@@ -119,7 +118,7 @@ class ProcessedIds:
     async def claim(self, session: AsyncSession, message_id: str, at: datetime) -> bool:
         """Insert the row in `session`; False if another transaction already holds it."""
         self._unsaved.pop(message_id, None)
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(session.bind.dialect.name)
         result = await session.execute(
             insert(PROCESSED)  # the table, not the ORM class: the ORM insert path is slower
             .values(account=self.account, message_id=message_id, at=at)
@@ -132,7 +131,7 @@ class ProcessedIds:
         if not self._unsaved:
             return
         pending, self._unsaved = self._unsaved, {}
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(session.bind.dialect.name)
         try:
             await session.execute(
                 insert(PROCESSED)

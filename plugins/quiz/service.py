@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
+from bot.storage import dialect_insert
 from plugins.quiz.bank import LoadedBank, Question
 from plugins.quiz.models import QuizActive, QuizAsked, QuizChainMove, QuizRound
 
@@ -46,7 +45,7 @@ async def claim(session: AsyncSession, group_id: str, game: str, started_by: str
                            started_by=started_by, started_at=now, hints_used=0)
     session.add(game_round)
     await session.flush()
-    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    upsert = dialect_insert(session.bind.dialect.name)
     result = await session.execute(upsert(QuizActive).values(
         group_id=group_id, round_id=game_round.id).on_conflict_do_nothing())
     if result.rowcount != 1:  # type: ignore[attr-defined]
