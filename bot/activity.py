@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Date, Index, Insert, Integer, String, case, delete, func, select, tuple_
 from sqlalchemy.orm import Mapped, mapped_column
@@ -195,7 +196,10 @@ class ActivityRecorder:
             raise
 
     @staticmethod
+    @cache
     def _upsert(dialect: str) -> Insert:
+        """Built once per dialect: building it cost more than the flush's SQL (a command
+        that reads the counters flushes them first)."""
         insert = dialect_insert(dialect)
         table = ActivityDaily.__table__
         statement = insert(table)
