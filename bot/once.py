@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,14 @@ from bot.storage.base import dialect_insert
 from bot.storage.models import ProcessedMessage
 
 PROCESSED = ProcessedMessage.__table__
+
+
+@cache
+def _claim(dialect: str) -> Any:
+    """The claim on every message that changes state, built once per dialect when first
+    used (a statement built per call cost more than SQLite's work); the table, not the ORM
+    class: the ORM insert path is slower."""
+    return dialect_insert(dialect)(PROCESSED).on_conflict_do_nothing()
 
 
 class AlreadyHandled(Exception):
@@ -118,12 +127,8 @@ class ProcessedIds:
     async def claim(self, session: AsyncSession, message_id: str, at: datetime) -> bool:
         """Insert the row in `session`; False if another transaction already holds it."""
         self._unsaved.pop(message_id, None)
-        insert = dialect_insert(session.bind.dialect.name)
-        result = await session.execute(
-            insert(PROCESSED)  # the table, not the ORM class: the ORM insert path is slower
-            .values(account=self.account, message_id=message_id, at=at)
-            .on_conflict_do_nothing()
-        )
+        result = await session.execute(_claim(session.bind.dialect.name), {
+            "account": self.account, "message_id": message_id, "at": at})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def save(self, session: AsyncSession) -> None:
