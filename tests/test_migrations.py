@@ -127,3 +127,39 @@ async def test_upgrading_twice_is_harmless(tmp_path):
         await db.migrate()
     finally:
         await db.close()
+
+
+PLUGIN_REVISION = '''"""A plugin's own branch (docs/plugins.md)."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "7e57b4a9c001"
+down_revision = None
+branch_labels = ("thanks",)
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("thanks_notes", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("thanks_notes")
+'''
+
+
+async def test_a_plugins_own_branch_is_migrated_after_the_build(tmp_path):
+    versions = tmp_path / "thanks" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001_thanks.py").write_text(PLUGIN_REVISION, encoding="utf-8")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'plugin.db'}", tmp_path, [versions])
+    try:
+        await db.migrate()  # built, then the plugin's branch through Alembic
+        async with db.engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+            heads = await connection.run_sync(
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads()))
+    finally:
+        await db.close()
+    assert "thanks_notes" in tables and {t.name for t in shipped_tables()} <= tables
+    assert heads == script_heads([versions])
