@@ -9,7 +9,8 @@ Every run is a fresh process with the shipped bot.yaml (every plugin on in some 
 - first reply: `bot run --script` of a one-line transcript (`/help`), and of
   examples/core.txt, from process start to the first reply printed, and to exit: on a
   database a previous start migrated (a restart) and on an empty one (the first start,
-  which runs every migration — what a transcript alone does);
+  which builds the schema from the models and stamps the migration heads — what a
+  transcript alone does);
 - top imports: the same `/help` run under `python -X importtime`, summed per top-level
   package (self time) and the slowest modules (cumulative);
 - reload: `BotRuntime.reload()` of the unchanged shipped tree, in a started bot;
@@ -76,7 +77,7 @@ def first_reply(script: Path, extra: tuple[str, ...] = (), database: Path | None
     """Seconds from spawning `bot run --script` to its first printed reply, and to its exit;
     its stderr (for -X importtime) and the CPU seconds it used (user + system: steadier than
     wall time on a machine busy with other work). Without `database` the script gets a new, empty
-    one (its migrations run); with it, a copy of that migrated database (a restart)."""
+    one (its schema is built); with it, a copy of that migrated database (a restart)."""
     command = [sys.executable, *extra, "-m", "bot", "run", "-c", str(shipped_config()),
                "--script", str(script)]
     if database is not None:
@@ -198,7 +199,8 @@ def in_fresh_process(call: str) -> dict[str, float]:
 
 def idle_rss(groups: int) -> float:
     """Every plugin in `groups` groups, on a database migrated beforehand (as after any
-    restart: a first start also keeps Alembic's ~9 MB until the next one)."""
+    restart: a start that upgrades an older database also keeps Alembic's ~9 MB until the
+    next one)."""
     with tempfile.TemporaryDirectory(prefix="qunbot-idle-") as folder:
         config = every_plugin_config(Path(folder), groups)
         subprocess.run([sys.executable, "-m", "bot", "db", "upgrade", "-c", str(config)],

@@ -15,14 +15,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Date, Index, Insert, Integer, String, case, delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.events import IncomingMessage, MemberJoined, MemberLeft
-from bot.storage import Base, Database, UTCDateTime
+from bot.storage import Base, Database, UTCDateTime, dialect_insert
 
 log = logging.getLogger("bot.activity")
 
@@ -197,8 +196,11 @@ class ActivityRecorder:
             raise
 
     @staticmethod
+    @cache
     def _upsert(dialect: str) -> Insert:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        """Built once per dialect: building it cost more than the flush's SQL (a command
+        that reads the counters flushes them first)."""
+        insert = dialect_insert(dialect)
         table = ActivityDaily.__table__
         statement = insert(table)
         incoming = statement.excluded
@@ -218,8 +220,7 @@ class ActivityRecorder:
         newest = max(d for _, d in texts)
         async with self.db.transaction() as session:
             if rows:
-                insert = (pg_insert if session.bind.dialect.name == "postgresql"
-                          else sqlite_insert)(ActivityWord.__table__)
+                insert = dialect_insert(session.bind.dialect.name)(ActivityWord.__table__)
                 table = ActivityWord.__table__
                 await session.execute(insert.on_conflict_do_update(
                     index_elements=[table.c.group_id, table.c.day, table.c.word],

@@ -38,11 +38,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Index, String, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.instance import advisory_key
-from bot.storage import Base, UTCDateTime
+from bot.storage import Base, UTCDateTime, dialect_insert
 
 if TYPE_CHECKING:
     from bot.config.models import BotConfig, LeaseSettings
@@ -230,8 +229,9 @@ class RoomLeases:
                                       .values(mine))
             new = [r for r in wanted - known if self._my_turn(r, alive, started)]
             if new:
+                insert = dialect_insert("postgresql")  # leases live on PostgreSQL only
                 inserted = await session.execute(
-                    pg_insert(LEASES).values([{"room_id": r, **mine} for r in new])
+                    insert(LEASES).values([{"room_id": r, **mine} for r in new])
                     .on_conflict_do_nothing().returning(LEASES.c.room_id))
                 take.update({room: None for (room,) in inserted})
         gained: dict[str, datetime | None] = {r: s for r, s in take.items()}

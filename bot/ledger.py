@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Index, Integer, String, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.base import Base, UTCDateTime
+from bot.storage.base import Base, UTCDateTime, dialect_insert
 
 
 class PointsAccount(Base):
@@ -108,9 +107,11 @@ def _name(name: str | None) -> dict[str, str]:
     return {"name": name[:128]} if name else {}
 
 
+@cache
 def _upsert_statement(dialect: str) -> Any:
-    """Built once per dialect: statement construction costs more than SQLite's work."""
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    """Built once per dialect, when first used: statement construction costs more than
+    SQLite's work."""
+    upsert = dialect_insert(dialect)
     accounts = PointsAccount.__table__
     statement = upsert(accounts).values(group_id=bindparam("group"), member_id=bindparam("member"),
                                         balance=bindparam("amount"), name=bindparam("name"))
@@ -121,14 +122,13 @@ def _upsert_statement(dialect: str) -> Any:
     ).returning(accounts.c.balance)
 
 
-_UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("sqlite", "postgresql")}
 _ENTRY = insert(PointsEntry.__table__)
 
 
 async def _add(session: AsyncSession, group_id: str, member_id: str, amount: int,
                name: str | None) -> int:
     """Upsert: open the account if needed and add, in one statement."""
-    statement = _UPSERTS[session.bind.dialect.name]
+    statement = _upsert_statement(session.bind.dialect.name)
     values = {"group": group_id, "member": member_id, "amount": amount,
               "name": name[:128] if name else None}
     return int((await session.execute(statement, values)).scalar_one())

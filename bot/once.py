@@ -21,17 +21,25 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Outgoing
+from bot.storage.base import dialect_insert
 from bot.storage.models import ProcessedMessage
 
 PROCESSED = ProcessedMessage.__table__
+
+
+@cache
+def _claim(dialect: str) -> Any:
+    """The claim on every message that changes state, built once per dialect when first
+    used (a statement built per call cost more than SQLite's work); the table, not the ORM
+    class: the ORM insert path is slower."""
+    return dialect_insert(dialect)(PROCESSED).on_conflict_do_nothing()
 
 
 class AlreadyHandled(Exception):
@@ -119,12 +127,8 @@ class ProcessedIds:
     async def claim(self, session: AsyncSession, message_id: str, at: datetime) -> bool:
         """Insert the row in `session`; False if another transaction already holds it."""
         self._unsaved.pop(message_id, None)
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        result = await session.execute(
-            insert(PROCESSED)  # the table, not the ORM class: the ORM insert path is slower
-            .values(account=self.account, message_id=message_id, at=at)
-            .on_conflict_do_nothing()
-        )
+        result = await session.execute(_claim(session.bind.dialect.name), {
+            "account": self.account, "message_id": message_id, "at": at})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def save(self, session: AsyncSession) -> None:
@@ -132,7 +136,7 @@ class ProcessedIds:
         if not self._unsaved:
             return
         pending, self._unsaved = self._unsaved, {}
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(session.bind.dialect.name)
         try:
             await session.execute(
                 insert(PROCESSED)

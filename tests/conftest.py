@@ -6,6 +6,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -79,17 +80,35 @@ async def _pg_execute(admin_url: str, statement: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request, tmp_path, started_chats) -> AsyncIterator[str]:
     """Run the test once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    async with _databases(request.param, tmp_path, 1, started_chats) as (url,):
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def two_database_urls(request, tmp_path) -> AsyncIterator[tuple[str, ...]]:
+    """Two empty databases of one kind, once on SQLite and once on PostgreSQL."""
+    async with _databases(request.param, tmp_path, 2, []) as urls:
+        yield urls
+
+
+@asynccontextmanager
+async def _databases(kind: str, tmp_path: Any, count: int,
+                     started_chats: list[FakeChat]) -> AsyncIterator[tuple[str, ...]]:
+    if kind == "sqlite":
+        files = ["bot.db", *(f"bot{i}.db" for i in range(1, count))]
+        yield tuple(f"sqlite+aiosqlite:///{tmp_path / name}" for name in files)
         return
-    # PostgreSQL: a database of this test's own, dropped afterwards.
+    # PostgreSQL: databases of this test's own, dropped afterwards.
     admin = pg_admin_url()
     if admin is None:
         pytest.skip(f"set {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres)")
-    name = f"qunbot_test_{uuid.uuid4().hex[:12]}"
-    await _pg_execute(admin, f'CREATE DATABASE "{name}"')
+    names = [f"qunbot_test_{uuid.uuid4().hex[:12]}" for _ in range(count)]
     try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+        for name in names:
+            await _pg_execute(admin, f'CREATE DATABASE "{name}"')
+        yield tuple(make_url(admin).set(database=name).render_as_string(hide_password=False)
+                    for name in names)
     finally:
         await _stop_all(started_chats)  # they flush to this database as they stop
-        await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            await _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -295,27 +295,27 @@ async def test_sigterm_and_sigint_end_the_run_for_a_graceful_stop():
         await asyncio.wait_for(task, 5)  # returned: the caller stops the runtime next
 
 
-async def test_a_first_start_killed_mid_migration_leaves_no_half_schema(tmp_path, monkeypatch):
-    from alembic.operations import Operations
-    from sqlalchemy import inspect
+@pytest.mark.parametrize("kill_at", ["a table", "the stamp"])
+async def test_a_first_start_killed_mid_migration_leaves_no_half_schema(tmp_path, kill_at):
+    from sqlalchemy import event, inspect
 
-    created = 0
-    original = Operations.create_table
+    from bot.storage import database
 
-    def create_then_die(self, *args, **kwargs):  # the kill lands after a few tables
-        nonlocal created
-        created += 1
-        if created == 4:
-            raise Killed
-        return original(self, *args, **kwargs)
+    tables = database.shipped_tables()
+    victim = tables[3] if kill_at == "a table" else database.ALEMBIC_VERSION
 
-    monkeypatch.setattr(Operations, "create_table", create_then_die)
+    def die(*args, **kwargs):  # the kill lands after a few tables, or after all of them
+        raise Killed
+
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'half.db'}", tmp_path)
-    with pytest.raises(Killed):
-        await db.migrate()
+    event.listen(victim, "before_create", die)
+    try:
+        with pytest.raises(Killed):
+            await db.migrate()
+    finally:
+        event.remove(victim, "before_create", die)
     async with db.engine.connect() as connection:
-        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    assert tables == []  # all or nothing
-    monkeypatch.undo()
-    await db.migrate()  # the next start upgrades cleanly
+        left = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert left == []  # all or nothing
+    await db.migrate()  # the next start builds it cleanly
     await db.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,12 +41,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
-async def insert_if_missing(session: Any, model: type[Base], **values: Any) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on either backend (safe under concurrent callers)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's `insert`, which has ON CONFLICT. PostgreSQL's is imported on first use:
+    its dialect package cost every SQLite bot's start about 15 ms."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return sqlite_insert
+
+
+async def insert_if_missing(session: Any, model: type[Base], **values: Any) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either backend (safe under concurrent callers)."""
+    insert = dialect_insert(session.bind.dialect.name)
     await session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, select, text
@@ -56,20 +57,27 @@ async def window_stats(
     """Per group, per member seen (posting or @-mentioned) between the two days. With
     `chatter`, commands to the bot are not messages (nor make a day active): asking the bot
     for /群画像 or /活跃 is not taking part in the group's talk (issue 13)."""
-    a = ActivityDaily
-    said = a.messages - a.commands if chatter else a.messages
     result: dict[str, dict[str, MemberStats]] = {}
     for chunk in chunked(group_ids):
-        rows = await session.execute(
-            select(a.group_id, a.member_id, func.max(a.name), func.sum(said),
-                   func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
-                   func.sum(case((said > 0, 1), else_=0)))
-            .where(a.group_id.in_(chunk), a.day >= first, a.day <= last)
-            .group_by(a.group_id, a.member_id))
+        rows = await session.execute(_window_statement(chatter),
+                                     {"groups": chunk, "first": first, "last": last})
         for group, member, name, messages, chars, commands, mentions, days in rows:
             result.setdefault(group, {})[member] = MemberStats(
                 name or "", int(messages), int(chars), int(commands), int(mentions), int(days))
     return result
+
+
+@cache
+def _window_statement(chatter: bool) -> Any:
+    """Built once: building it cost more than SQLite's work for /活跃 (issue 14 point 6)."""
+    a = ActivityDaily
+    said = a.messages - a.commands if chatter else a.messages
+    return (select(a.group_id, a.member_id, func.max(a.name), func.sum(said),
+                   func.sum(a.characters), func.sum(a.commands), func.sum(a.mentions_received),
+                   func.sum(case((said > 0, 1), else_=0)))
+            .where(a.group_id.in_(bindparam("groups", expanding=True)),
+                   a.day >= bindparam("first"), a.day <= bindparam("last"))
+            .group_by(a.group_id, a.member_id))
 
 
 Stats = dict[str, MemberStats]
@@ -127,14 +135,16 @@ def _added(one: MemberStats | None, other: MemberStats) -> MemberStats:
 Event = tuple[str, str, datetime]  # member, "join" | "leave", when (UTC)
 
 
+_EVENTS = (select(MemberEvent.group_id, MemberEvent.member_id, MemberEvent.kind, MemberEvent.at)
+           .where(MemberEvent.group_id.in_(bindparam("groups", expanding=True)))
+           .order_by(MemberEvent.at, MemberEvent.id))  # built once, as _window_statement
+
+
 async def member_events(session: AsyncSession, group_ids: Iterable[str]) -> dict[str, list[Event]]:
     """Each group's joins and leaves, oldest first."""
     events: dict[str, list[Event]] = {}
     for chunk in chunked(group_ids):
-        rows = await session.execute(
-            select(MemberEvent.group_id, MemberEvent.member_id, MemberEvent.kind, MemberEvent.at)
-            .where(MemberEvent.group_id.in_(chunk))
-            .order_by(MemberEvent.at, MemberEvent.id))
+        rows = await session.execute(_EVENTS, {"groups": chunk})
         for group, member, kind, at in rows:
             events.setdefault(group, []).append((member, kind, at))
     return events

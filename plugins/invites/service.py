@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
@@ -113,13 +114,18 @@ class Bonus:
     points: int
 
 
+# Statements built once: building them cost more than SQLite's work for /邀请榜.
+_DUE = select(Invitation).where(Invitation.group_id == bindparam("group"),
+                                Invitation.status == "pending",
+                                Invitation.joined_at <= bindparam("joined_by"))
+
+
 async def settle_due(session: AsyncSession, group_id: str, timezone: ZoneInfo,
                      settings: InvitesSettings, now: datetime, reasons: Reasons) -> list[Bonus]:
     """Invitees past stay_days are counted: 1 if they spoke, ½ or 0 if silent (the reward
     is adjusted to match); then threshold bonuses. Idempotent; returns new bonuses."""
-    due = list(await session.scalars(select(Invitation).where(
-        Invitation.group_id == group_id, Invitation.status == "pending",
-        Invitation.joined_at <= now - timedelta(days=settings.stay_days))))
+    due = list(await session.scalars(_DUE, {
+        "group": group_id, "joined_by": now - timedelta(days=settings.stay_days)}))
     inviters: set[str] = set()
     for row in due:
         first = row.joined_at.astimezone(timezone).date()
@@ -182,17 +188,23 @@ async def counted(session: AsyncSession, group_id: str,
     return {inviter: float(total) for inviter, total in await session.execute(query)}
 
 
+def _counted_since_and_ever() -> Any:
+    i = Invitation
+    recent = i.joined_at >= bindparam("since")
+    return (select(i.inviter_id, func.sum(case((recent, i.weight), else_=0.0)),
+                   func.sum(case((recent, 1), else_=0)), func.sum(i.weight))
+            .where(i.group_id == bindparam("group"), i.status == "counted",
+                   i.inviter_id.is_not(None), i.left_at.is_(None), i.weight > 0)
+            .group_by(i.inviter_id))
+
+
+_COUNTED_SINCE_AND_EVER = _counted_since_and_ever()
+
+
 async def counted_since_and_ever(session: AsyncSession, group_id: str, since: datetime
                                  ) -> tuple[dict[str, float], dict[str, float]]:
     """`counted(since)` and `counted()` in one statement (the board shows both)."""
-    i = Invitation
-    recent = i.joined_at >= since
-    rows = await session.execute(
-        select(i.inviter_id, func.sum(case((recent, i.weight), else_=0.0)),
-               func.sum(case((recent, 1), else_=0)), func.sum(i.weight))
-        .where(i.group_id == group_id, i.status == "counted", i.inviter_id.is_not(None),
-               i.left_at.is_(None), i.weight > 0)
-        .group_by(i.inviter_id))
+    rows = await session.execute(_COUNTED_SINCE_AND_EVER, {"group": group_id, "since": since})
     since_then: dict[str, float] = {}
     ever: dict[str, float] = {}
     for inviter, recent_total, recent_rows, total in rows:

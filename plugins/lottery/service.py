@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
 from bot.blackroom import Blackroom
 from bot.input import phrase_key, points_amount
+from bot.storage import dialect_insert
 from plugins.lottery import fair
 from plugins.lottery.blacklist import barred
 from plugins.lottery.models import LotteryDraw, LotteryEntry
@@ -67,7 +66,7 @@ async def join(session: AsyncSession, draw: LotteryDraw, member_id: str, name: s
         return "closed"
     if await barred(blackroom, session, draw.group_id, member_id, now):
         return "barred"
-    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    upsert = dialect_insert(session.bind.dialect.name)
     result = await session.execute(upsert(LotteryEntry).values(
         draw_id=draw.id, member_id=member_id, member_name=name[:128], joined_at=now
     ).on_conflict_do_nothing())

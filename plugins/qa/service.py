@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
@@ -153,20 +153,28 @@ async def recent_answers(session: AsyncSession, group_id: str, member_id: str, k
     return Recent(bool(row[0]), int(row[1]), int(row[2]))
 
 
+# Built once, Core rather than the ORM's unit of work: most @-mentions write one of these,
+# and building the statements cost more than SQLite's work (issue 14 point 6).
+_REMEMBER = insert(QaAnswer.__table__)
+_PURGE = delete(QaAnswer).where(QaAnswer.group_id == bindparam("group"),
+                                QaAnswer.at < bindparam("before"))
+_UNANSWERED = insert(QaUnanswered.__table__)
+
+
 async def remember_answer(session: AsyncSession, group_id: str, member_id: str, key: str,
                           now: datetime, *, purge: bool = True) -> None:
-    session.add(QaAnswer(group_id=group_id, member_id=member_id, question_key=key[:500], at=now))
+    await session.execute(_REMEMBER, {"group_id": group_id, "member_id": member_id,
+                                      "question_key": key[:500], "at": now})
     if not purge:
         return
     # Old rows only serve the limits, the repeat window and the digest.
-    await session.execute(delete(QaAnswer).where(QaAnswer.group_id == group_id,
-                                                 QaAnswer.at < now - timedelta(days=30)))
+    await session.execute(_PURGE, {"group": group_id, "before": now - timedelta(days=30)})
 
 
 async def record_unanswered(session: AsyncSession, group_id: str, member_id: str,
                             question: str, now: datetime) -> None:
-    session.add(QaUnanswered(group_id=group_id, member_id=member_id,
-                             question=question[:MAX_QUESTION], asked_at=now))
+    await session.execute(_UNANSWERED, {"group_id": group_id, "member_id": member_id,
+                                        "question": question[:MAX_QUESTION], "asked_at": now})
 
 
 async def open_questions(session: AsyncSession, group_id: str, limit: int = 20) -> list[

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
+from bot.storage import dialect_insert
 from plugins.quiz.bank import LoadedBank, Question
 from plugins.quiz.models import QuizActive, QuizAsked, QuizChainMove, QuizRound
 
@@ -30,9 +30,28 @@ class GameBusy(Exception):
         self.game = game
 
 
+# Statements built once, with bind parameters: building them cost more than SQLite's work,
+# and a game's start, answers and end run several (issue 14 point 6).
+_ACTIVE = select(QuizActive.round_id).where(QuizActive.group_id == bindparam("group"))
+_RELEASE = delete(QuizActive).where(QuizActive.group_id == bindparam("group"),
+                                    QuizActive.round_id == bindparam("round"))
+_OPEN = (select(QuizAsked).where(QuizAsked.round_id == bindparam("round"),
+                                 QuizAsked.outcome.is_(None))
+         .order_by(QuizAsked.id.desc()).limit(1))
+_CLOSE = (update(QuizAsked).where(QuizAsked.id == bindparam("asked"), QuizAsked.outcome.is_(None))
+          .values(outcome=bindparam("new_outcome"), closed_at=bindparam("at")))
+_WIN = (update(QuizAsked).where(QuizAsked.id == bindparam("asked"), QuizAsked.outcome.is_(None))
+        .values(outcome="answered", winner_id=bindparam("member"),
+                winner_name=bindparam("name"), points=bindparam("new_points"),
+                closed_at=bindparam("at")))
+_SCORES = (select(QuizAsked.winner_id, func.max(QuizAsked.winner_name), func.count(),
+                  func.sum(QuizAsked.points))
+           .where(QuizAsked.round_id == bindparam("round"), QuizAsked.outcome == "answered")
+           .group_by(QuizAsked.winner_id))
+
+
 async def active_round(session: AsyncSession, group_id: str) -> QuizRound | None:
-    round_id = await session.scalar(
-        select(QuizActive.round_id).where(QuizActive.group_id == group_id))
+    round_id = await session.scalar(_ACTIVE, {"group": group_id})
     return None if round_id is None else await session.get(QuizRound, round_id)
 
 
@@ -46,19 +65,23 @@ async def claim(session: AsyncSession, group_id: str, game: str, started_by: str
                            started_by=started_by, started_at=now, hints_used=0)
     session.add(game_round)
     await session.flush()
-    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(upsert(QuizActive).values(
-        group_id=group_id, round_id=game_round.id).on_conflict_do_nothing())
+    result = await session.execute(_activate(session.bind.dialect.name),
+                                   {"group_id": group_id, "round_id": game_round.id})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise GameBusy(game)
     return game_round
 
 
+@cache
+def _activate(dialect: str) -> Any:
+    return dialect_insert(dialect)(QuizActive.__table__).on_conflict_do_nothing()
+
+
 async def release(session: AsyncSession, game_round: QuizRound, reason: str,
                   now: datetime) -> bool:
     """End the game; False if it had already ended (a timeout and 停止 at once)."""
-    result = await session.execute(delete(QuizActive).where(
-        QuizActive.group_id == game_round.group_id, QuizActive.round_id == game_round.id))
+    result = await session.execute(_RELEASE, {"group": game_round.group_id,
+                                              "round": game_round.id})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     game_round.ended_at, game_round.end_reason = now, reason
@@ -79,10 +102,15 @@ def plan_round(banks: list[LoadedBank], count: int, recent: set[tuple[str, int]]
 
 async def recent_questions(session: AsyncSession, group_id: str,
                            limit: int = 500) -> set[tuple[str, int]]:
-    rows = await session.execute(
-        select(QuizAsked.bank, QuizAsked.question_index).where(QuizAsked.group_id == group_id)
-        .order_by(QuizAsked.id.desc()).limit(limit))
+    rows = await session.execute(_recent(limit), {"group": group_id})
     return {(bank, index) for bank, index in rows}
+
+
+@cache
+def _recent(limit: int) -> Any:
+    return (select(QuizAsked.bank, QuizAsked.question_index)
+            .where(QuizAsked.group_id == bindparam("group"))
+            .order_by(QuizAsked.id.desc()).limit(limit))
 
 
 async def ask(session: AsyncSession, game_round: QuizRound, position: int, bank: str,
@@ -96,9 +124,7 @@ async def ask(session: AsyncSession, game_round: QuizRound, position: int, bank:
 
 
 async def open_question(session: AsyncSession, round_id: int) -> QuizAsked | None:
-    return await session.scalar(
-        select(QuizAsked).where(QuizAsked.round_id == round_id, QuizAsked.outcome.is_(None))
-        .order_by(QuizAsked.id.desc()).limit(1))
+    return await session.scalar(_OPEN, {"round": round_id})
 
 
 async def asked_count(session: AsyncSession, round_id: int) -> int:
@@ -109,10 +135,8 @@ async def asked_count(session: AsyncSession, round_id: int) -> int:
 async def win(session: AsyncSession, asked_id: int, group_id: str, member_id: str,
               name: str, points: int, now: datetime) -> bool:
     """The first correct answer takes the question (and its points); later ones get False."""
-    result = await session.execute(
-        update(QuizAsked).where(QuizAsked.id == asked_id, QuizAsked.outcome.is_(None))
-        .values(outcome="answered", winner_id=member_id, winner_name=name[:128],
-                points=points, closed_at=now))
+    result = await session.execute(_WIN, {"asked": asked_id, "member": member_id,
+                                          "name": name[:128], "new_points": points, "at": now})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     if points:
@@ -122,19 +146,14 @@ async def win(session: AsyncSession, asked_id: int, group_id: str, member_id: st
 
 
 async def close(session: AsyncSession, asked_id: int, outcome: str, now: datetime) -> bool:
-    result = await session.execute(
-        update(QuizAsked).where(QuizAsked.id == asked_id, QuizAsked.outcome.is_(None))
-        .values(outcome=outcome, closed_at=now))
+    result = await session.execute(_CLOSE, {"asked": asked_id, "new_outcome": outcome,
+                                            "at": now})
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def quiz_scores(session: AsyncSession, round_id: int) -> list[tuple[str, int, int]]:
     """(name, questions won, points), best first."""
-    rows = await session.execute(
-        select(QuizAsked.winner_id, func.max(QuizAsked.winner_name), func.count(),
-               func.sum(QuizAsked.points))
-        .where(QuizAsked.round_id == round_id, QuizAsked.outcome == "answered")
-        .group_by(QuizAsked.winner_id))
+    rows = await session.execute(_SCORES, {"round": round_id})
     scores = [(name or member, int(won), int(points or 0)) for member, name, won, points in rows]
     return sorted(scores, key=lambda s: (-s[2], -s[1], s[0]))
 

@@ -13,12 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigError, ConfigIssue, load_content, load_content_kept
 from bot.groups import GroupSetup
+from bot.storage import dialect_insert
 from plugins.checkin.models import CheckinMember, CheckinRecord
 from plugins.qa import service as qa
 from plugins.qa.models import QaAnswer
@@ -37,7 +36,7 @@ def text_key(text: str) -> str:
 async def record_reply(session: AsyncSession, group_id: str, day: date, author_id: str,
                        author_name: str, text: str) -> None:
     """One more reply (a quote, or an @ after it) to `author_id`'s message `text`."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session.bind.dialect.name)
     statement = insert(RecapReplied).values(
         group_id=group_id, day=day, author_id=author_id, text_key=text_key(text),
         author_name=author_name[:128], text=" ".join(text.split())[:TEXT_KEPT], replies=1)
