@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, event, func, select, update
+from sqlalchemy import ColumnElement, bindparam, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Texts
@@ -49,6 +49,14 @@ def _active(group_id: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
             BlackroomStay.until > now)
 
 
+_STAYS = BlackroomStay.__table__.c
+# Built once: building a statement per check-in cost more than SQLite's work.
+_SPANS = select(_STAYS.since, _STAYS.until, _STAYS.released_at).where(
+    _STAYS.group_id == bindparam("group"), _STAYS.member_id == bindparam("member"),
+    _STAYS.until > bindparam("since")).order_by(_STAYS.since)
+_STAYED = select(_STAYS.member_id).where(_STAYS.group_id == bindparam("group")).distinct()
+
+
 class Blackroom:
     """put, release, is_in, list: the 小黑屋 service every plugin asks."""
 
@@ -56,6 +64,9 @@ class Blackroom:
         self._db = db
         self._inside: dict[str, dict[str, datetime]] = {}  # group → member → until
         self._changes: dict[str, int] = {}  # group → writes so far (a load racing one is dropped)
+        # group → members with any stay on record: check-in asks for a member's past stays
+        # on every check-in, and almost no one has any (issue 16.3).
+        self._stayed: dict[str, set[str]] = {}
 
     async def put(self, session: AsyncSession, group_id: str, member_id: str, until: datetime,
                   reason: str, by_plugin: str, *, now: datetime, name: str = "",
@@ -63,6 +74,7 @@ class Blackroom:
         """Put a member in until `until` (a longer stay already running is kept; a shorter
         one is extended, with this reason)."""
         inside = await self._load(group_id, now, session)  # loaded before it changes
+        await self._stayed_in(session, group_id)  # so is this
         found = await session.scalar(select(BlackroomStay).where(
             *_active(group_id, now), BlackroomStay.member_id == member_id)
             .order_by(BlackroomStay.until.desc()).limit(1))
@@ -77,6 +89,8 @@ class Blackroom:
             found.name = name[:128] or found.name
         await session.flush()
         self._changed(group_id, session)
+        if (stayed := self._stayed.get(group_id)) is not None:
+            stayed.add(member_id)
         inside[member_id] = max(found.until, inside.get(member_id, found.until))
         return _stay(found)
 
@@ -120,10 +134,10 @@ class Blackroom:
                     since: datetime) -> list[tuple[datetime, datetime]]:
         """(from, to) of every stay that ended after `since`, released ones ending when
         released: what check-in needs to refuse making up a banned day."""
-        rows = await session.execute(select(
-            BlackroomStay.since, BlackroomStay.until, BlackroomStay.released_at).where(
-            BlackroomStay.group_id == group_id, BlackroomStay.member_id == member_id,
-            BlackroomStay.until > since).order_by(BlackroomStay.since))
+        if member_id not in await self._stayed_in(session, group_id):
+            return []
+        rows = await session.execute(_SPANS, {"group": group_id, "member": member_id,
+                                              "since": since})
         spans = [(start, min(until, released) if released else until)
                  for start, until, released in rows]
         # A stay released the moment it began still happened: it breaks a streak too.
@@ -156,6 +170,7 @@ class Blackroom:
 
     def _forget(self, group_id: str) -> None:
         self._inside.pop(group_id, None)
+        self._stayed.pop(group_id, None)
         self._changed(group_id)
 
     async def _load(self, group_id: str, now: datetime,
@@ -173,6 +188,17 @@ class Blackroom:
         found = {member: until for member, until in rows}
         if self._changes.get(group_id, 0) == changes:  # no write raced the read
             self._inside[group_id] = found
+        return found
+
+    async def _stayed_in(self, session: AsyncSession, group_id: str) -> set[str]:
+        """Members of the group with any stay on record, read once per group."""
+        found = self._stayed.get(group_id)
+        if found is not None:
+            return found
+        changes = self._changes.get(group_id, 0)
+        found = set(await session.scalars(_STAYED, {"group": group_id}))
+        if self._changes.get(group_id, 0) == changes:  # no write raced the read
+            return self._stayed.setdefault(group_id, found)
         return found
 
     async def list(self, session: AsyncSession, group_id: str,

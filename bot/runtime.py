@@ -249,6 +249,7 @@ class BotRuntime:
             await self.outbox.drain()
         else:
             self.scheduler.start()
+            await self.db.start_checkpoints()
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
             self._tasks.append(asyncio.create_task(self._activity_flushes(), name="activity"))

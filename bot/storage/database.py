@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import StaticPool
 
 from bot.storage.base import Base
-from bot.storage.inline_sqlite import inline_creator
+from bot.storage.inline_sqlite import (
+    AUTOCHECKPOINT_PAGES,
+    Checkpointer,
+    InlineDBAPI,
+    inline_creator,
+)
 
 # Shipped inside the package, so a plain (non-editable) install migrates too.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -39,11 +44,24 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer; one shared connection turns lock errors into a queue.
         self._sqlite_lock = asyncio.Lock() if self.is_sqlite else None
+        self._checkpointer: Checkpointer | None = None
+
+    async def start_checkpoints(self) -> None:
+        """A running bot's SQLite file: checkpoint the WAL off the event loop (a thread);
+        commits then checkpoint only past a far larger WAL (a backstop)."""
+        path = make_url(self.url).database if self.is_sqlite else None
+        if self._checkpointer is not None or not path or path == ":memory:":
+            return
+        async with self.engine.connect() as connection:
+            await connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+        self._checkpointer = Checkpointer(path)
+        self._checkpointer.start()
 
     def _engine_options(self) -> dict[str, Any]:
         if self.is_sqlite:
             path = make_url(self.url).database or ":memory:"
-            return {"poolclass": StaticPool, "async_creator": inline_creator(path, timeout=30)}
+            return {"poolclass": StaticPool, "async_creator": inline_creator(path, timeout=30),
+                    "module": InlineDBAPI()}
         return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
     @asynccontextmanager
@@ -67,6 +85,9 @@ class Database:
             await connection.run_sync(_build_or_upgrade, self.plugin_migrations)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         await self.engine.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -106,12 +107,21 @@ _MEMBERS = CheckinMember.__table__
 _DAYS = select(_RECORDS.c.day, _RECORDS.c.kind).where(
     _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.member_id == bindparam("member"),
     _RECORDS.c.day >= bindparam("since"))
+
+
+def _of_member(column: Any) -> Any:
+    """One column of the member's row (NULL without one), as a scalar subquery."""
+    return select(column).where(_MEMBERS.c.group_id == bindparam("group"),
+                                _MEMBERS.c.member_id == bindparam("member")).scalar_subquery()
+
+
+# The member's row and how many checked in today before them: one statement, not two.
 _MEMBER_STATE = select(
-    _MEMBERS.c.name, _MEMBERS.c.best_streak, _MEMBERS.c.last_comeback
-).where(_MEMBERS.c.group_id == bindparam("group"), _MEMBERS.c.member_id == bindparam("member"))
-_RANK = select(func.count()).select_from(_RECORDS).where(
-    _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.day == bindparam("day"),
-    _RECORDS.c.kind == "checkin")
+    _of_member(_MEMBERS.c.best_streak), _of_member(_MEMBERS.c.name),
+    _of_member(_MEMBERS.c.last_comeback),
+    select(func.count()).select_from(_RECORDS).where(
+        _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.day == bindparam("day"),
+        _RECORDS.c.kind == "checkin").scalar_subquery())
 _INSERT_RECORDS = insert(_RECORDS)
 _INSERT_MEMBER = insert(_MEMBERS)
 
@@ -140,12 +150,16 @@ class MemberState:
     name: str = ""
     best_streak: int = 0
     last_comeback: date | None = None
+    before: int = 0  # check-ins in the group today so far: this one's rank is the next
 
 
-async def _member_state(session: AsyncSession, group_id: str, member_id: str) -> MemberState:
-    row = (await session.execute(_MEMBER_STATE, {"group": group_id,
-                                                 "member": member_id})).first()
-    return MemberState(True, *row) if row is not None else MemberState(False)
+async def _member_state(session: AsyncSession, group_id: str, member_id: str,
+                        day: date) -> MemberState:
+    best, name, comeback, before = (await session.execute(_MEMBER_STATE, {
+        "group": group_id, "member": member_id, "day": day})).one()
+    if best is None:
+        return MemberState(False, before=before)
+    return MemberState(True, name, best, comeback, before)
 
 
 @dataclass(frozen=True)
@@ -189,7 +203,7 @@ async def check_in(session: AsyncSession, settings: CheckinSettings, group_id: s
     inside = await _refused_inside(session, blackroom, (group_id, member_id), now, timezone)
     if inside is not None:
         return inside
-    state = await _member_state(session, group_id, member_id)
+    state = await _member_state(session, group_id, member_id, day)
     history = await _days(session, group_id, member_id, day - timedelta(days=HISTORY_DAYS))
     if day in history and history[day] != "freeze":
         return Refused("already")
@@ -236,10 +250,10 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
     await _save_member(session, who, state, streak, day if comeback else None)
     why = ledger.Change("打卡", "checkin", now, ref=day.isoformat())
     balance = await ledger.change(session, group_id, member_id, points, why, name=name)
-    rank = await session.scalar(_RANK, {"group": group_id, "day": day})
+    rank = state.before + 1  # read in the same transaction, before this one's row
     total = sum(1 for kind in everything.values() if kind in COUNTED) + 1
     upcoming = [m for m in settings.milestones if m > streak]
-    return Done(day, int(rank or 0), streak, total, points, balance, passed,
+    return Done(day, rank, streak, total, points, balance, passed,
                 milestone_bonus, min(upcoming) if upcoming else None, comeback, frozen,
                 _level_up(settings, total - 1, total))
 
@@ -247,7 +261,6 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
 async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: MemberState,
                        streak: int, comeback_day: date | None) -> None:
     group_id, member_id, name = who
-    table = CheckinMember.__table__
     if not state.exists:
         # A simultaneous first check-in of the same member fails here on the key and is
         # answered "already done".
@@ -263,8 +276,17 @@ async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: 
     if comeback_day is not None:
         changes["last_comeback"] = comeback_day
     if changes:
-        await session.execute(update(table).where(
-            table.c.group_id == group_id, table.c.member_id == member_id).values(**changes))
+        await session.execute(_member_update(tuple(changes)), {
+            **{f"new_{k}": v for k, v in changes.items()}, "group": group_id,
+            "member": member_id})
+
+
+@functools.cache
+def _member_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of these columns of a member's row, built once per set of columns."""
+    return update(_MEMBERS).where(
+        _MEMBERS.c.group_id == bindparam("group"), _MEMBERS.c.member_id == bindparam("member")
+    ).values({name: bindparam(f"new_{name}") for name in columns})
 
 
 def _comeback_bonus(settings: CheckinSettings, last_comeback: date | None, last: date | None,
