@@ -4,8 +4,9 @@ the core's `小黑屋` / `放出` list and release them in one place.
 
 Handed to plugins as `ctx.services.blackroom`. Its functions take the caller's session, so
 a plugin's own writes and the 小黑屋 commit or fail together. Who is inside is kept in
-memory per group (moderation asks on every message); one process serves a database (the
-instance guard), so the copy stays true.
+memory per group (moderation asks on every message): one process serves a room at a time
+(the instance guard; with several accounts, the room's lease), and a process that gains a
+room reads its 小黑屋 again (`forget`) — another may have put someone in meanwhile.
 """
 
 from __future__ import annotations
@@ -167,6 +168,11 @@ class Blackroom:
         if session is not None:
             event.listen(session.sync_session, "after_rollback",
                          lambda _session: self._forget(group_id), once=True)
+
+    def forget(self, group_ids: set[str]) -> None:
+        """These rooms were served elsewhere (issue 18's leases): read them again."""
+        for group_id in group_ids:
+            self._forget(group_id)
 
     def _forget(self, group_id: str) -> None:
         self._inside.pop(group_id, None)

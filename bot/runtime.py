@@ -210,6 +210,7 @@ class BotRuntime:
     async def _rooms_gained(self, rooms: dict[str, datetime | None]) -> None:
         """Rooms this process now serves: send what was queued for them (by whichever
         account), run the slots missed since they were last served, re-arm plugin timers."""
+        self.services.blackroom.forget(set(rooms))  # its holder meanwhile may have jailed
         await self.outbox.adopt(set(rooms))
         for room, since in rooms.items():
             await self.scheduler.catch_up_room(room, since)

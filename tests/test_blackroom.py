@@ -289,3 +289,30 @@ async def test_a_put_whose_transaction_fails_leaves_nobody_inside(database_url, 
         assert await Blackroom(db).is_in("g", "carol", now)  # a new process reads it back
     finally:
         await db.close()
+
+
+async def test_a_room_served_elsewhere_meanwhile_is_read_again_when_gained(database_url,
+                                                                          tmp_path):
+    """Issue 18: a room moved to another account's process and back; who went in there
+    is inside here too (the in-memory copy, and the check-in's list of past stays)."""
+    from datetime import UTC, datetime
+
+    from bot.blackroom import Blackroom
+    from bot.storage import Database
+
+    db = Database(database_url, tmp_path)
+    await db.migrate()
+    here, there = Blackroom(db), Blackroom(db)
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    try:
+        assert not await here.is_in("g", "carol", now)  # read while this process served g
+        async with db.transaction() as session:
+            assert await here.spans(session, "g", "carol", now - timedelta(days=3)) == []
+            await there.put(session, "g", "carol", now + timedelta(days=1), "x", "checkin",
+                            now=now)  # the other process, while it held the room
+        here.forget({"g"})  # the lease came back
+        assert await here.is_in("g", "carol", now)
+        async with db.transaction() as session:
+            assert len(await here.spans(session, "g", "carol", now - timedelta(days=3))) == 1
+    finally:
+        await db.close()
