@@ -74,6 +74,16 @@ class _Base(Generic[S]):
         if self._session is not None:
             yield self._session
             return
+        shared = self.services.db.shared()
+        if shared is not None:  # a fan-out chunk's (bot/scheduler.py): written at its commit
+            self._session, self._staged = shared.session, shared.staged
+            try:
+                if self.unit is not None:
+                    await self.unit.enter(shared.session)
+                yield shared.session
+            finally:
+                self._session = self._staged = None
+            return
         staged: list[Outgoing] = []
         async with self.services.db.transaction() as session:
             self._session, self._staged = session, staged
