@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 import bot.scheduler
+from bot.clock import ManualClock
 from bot.events import Outgoing, OutKind
-from bot.scheduler import Scheduler
+from bot.plugin import Schedule
+from bot.scheduler import ScheduledJob, Scheduler, make_trigger
+from bot.storage import Database
 from bot.storage.models import JobRun
 
 GROUPS = [f"g{n:02d}" for n in range(12)]
@@ -117,3 +120,45 @@ async def test_a_failing_job_fails_alone_in_its_chunk(make_chat, database_url):
         assert await session.scalar(select(JobRun.id).where(JobRun.job == "half-done")) is None
     chat = await chat.restart(after="1m")  # a failed slot is not run again
     assert posted_to(chat.sent) == Counter()
+
+
+async def test_slots_apscheduler_submits_together_run_as_one_fan_out(tmp_path, monkeypatch):
+    from tests.test_timed_jobs import SHANGHAI, _yield_until
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", tmp_path)
+    await db.migrate()
+    scheduler = Scheduler(
+        db, ManualClock(datetime(2026, 11, 23, 9, 0, 5, tzinfo=SHANGHAI)), timedelta(minutes=30))
+    fired: list[tuple[str, datetime]] = []
+    fan_outs: list[int] = []
+    fire_many = Scheduler.fire_many
+
+    async def counted(self, due):
+        fan_outs.append(len(due))
+        return await fire_many(self, due)
+
+    monkeypatch.setattr(Scheduler, "fire_many", counted)
+
+    def recorder(group: str):
+        async def record(slot: datetime, late: bool) -> None:
+            fired.append((group, slot))
+        return record
+
+    trigger = make_trigger(Schedule("a", at=time(9)), SHANGHAI)
+    jobs = [ScheduledJob("p.j.a", g, trigger, recorder(g)) for g in ("g", "h", "i")]
+    scheduler.set_jobs(jobs)
+    scheduler.start()
+    try:
+        slot = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+        executor = scheduler._aps._lookup_executor("default")
+        for job in jobs:  # what APScheduler does when the slot is due: all in one go
+            executor.submit_job(scheduler._aps.get_job(job.id), [slot])
+        await _yield_until(lambda: len(fired) == 3 and not any(executor._instances.values()))
+        for job in jobs:  # the same slots again: the ledger refuses them
+            executor.submit_job(scheduler._aps.get_job(job.id), [slot])
+        await _yield_until(lambda: not any(executor._instances.values()))
+        assert sorted(fired) == [(g, slot) for g in ("g", "h", "i")]
+        assert fan_outs == [3, 3]
+    finally:
+        scheduler.shutdown()
+        await db.close()
