@@ -474,8 +474,7 @@ class Scheduler:
         now, last_alive = self.clock.now(), await self._last_alive()
         await self._resume_unfinished(now)
         if last_alive is not None:
-            for job in list(self._jobs.values()):
-                await self._catch_up_job(job, last_alive, now)
+            await self._catch_up([job for job in self._jobs.values()], last_alive, now)
         await self.heartbeat()
 
     async def catch_up_room(self, group_id: str, since: datetime | None) -> None:
@@ -486,20 +485,32 @@ class Scheduler:
         await self._resume_unfinished(now, group_id)
         if since is None:
             return
-        for job in list(self._jobs.values()):
-            if job.group_id == group_id:
-                await self._catch_up_job(job, since, now)
+        await self._catch_up([job for job in self._jobs.values() if job.group_id == group_id],
+                             since, now)
 
-    async def _catch_up_job(self, job: ScheduledJob, last_alive: datetime, now: datetime) -> None:
+    async def _catch_up(self, jobs: list[ScheduledJob], last_alive: datetime,
+                        now: datetime) -> None:
+        """Each job's latest slot missed since `last_alive`: those within the grace run as
+        one fan-out (after a morning's downtime, every group's post is missed at once)."""
+        due: list[Due] = []
+        for job in jobs:
+            slot = await self._missed(job, last_alive, now)
+            if slot is not None:
+                due.append((job, slot, slot < now))
+                log.info("catching up %s for slot %s", job.id, slot.isoformat())
+        await self.fire_many(due)
+
+    async def _missed(self, job: ScheduledJob, last_alive: datetime,
+                      now: datetime) -> datetime | None:
+        """The job's slot to catch up, if within the grace; one beyond it is marked skipped."""
         if not self.serves(job.group_id):
-            return
+            return None
         slot = job.last_slot(now, now - last_alive)
         if slot is None or slot <= last_alive:
-            return
+            return None
         if now - slot <= self.grace:
-            if await self.fire(job, slot, late=slot < now):
-                log.info("caught up %s for slot %s", job.id, slot.isoformat())
-        elif await self._claim(job, slot, SKIPPED_BACKGROUND if job.background else "skipped"):
+            return slot
+        if await self._claim(job, slot, SKIPPED_BACKGROUND if job.background else "skipped"):
             self._skipped(job, slot)
             log.warning(
                 "skipped %s: its slot %s passed more than %s ago while the bot was down",
@@ -507,6 +518,7 @@ class Scheduler:
                 slot.isoformat(),
                 self.grace,
             )
+        return None
 
     async def _resume_unfinished(self, now: datetime, group_id: str | None = None) -> None:
         """Slots a kill left claimed but not done: they queued nothing, so run them now

@@ -59,6 +59,16 @@ async def test_every_group_of_a_fan_out_gets_its_post_once(make_chat, database_u
     assert posted_to(chat.sent) == Counter() and posted_to(await chat.advance("1h")) == Counter()
 
 
+async def test_a_fan_out_missed_while_down_is_caught_up_once(make_chat, database_url):
+    chat = await make_chat(CONFIG, now="2026-11-23 08:50", database_url=database_url)
+    chat = await chat.restart(after="15m")  # down over 09:00, back within the grace
+    caught_up = posted_to(chat.sent) + posted_to(await chat.advance("1h"))
+    assert caught_up == Counter(GROUPS)
+    assert set((await outcomes(chat)).values()) == {"late"}
+    chat = await chat.crash(after="1m")
+    assert posted_to(chat.sent) + posted_to(await chat.advance("1h")) == Counter()
+
+
 async def test_a_slot_claimed_elsewhere_is_left_out_of_the_fan_out(make_chat, database_url):
     """Another process (issue 18) claimed one group's slot first: only the others run here."""
     chat = await make_chat(CONFIG, now=NOW, database_url=database_url)
