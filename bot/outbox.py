@@ -270,7 +270,11 @@ class Outbox:
 
     def enqueue(self, items: list[_Item]) -> None:
         """Queue staged messages whose transaction committed (another account's stay
-        written only: its process sends them)."""
+        written only: its process sends them). Inside a shared transaction (a fan-out
+        chunk), once that commits."""
+        if (shared := self.db.shared()) is not None:
+            shared.on_commit.append(lambda: self.enqueue(items))
+            return
         for item in items:
             self._staged_rows.discard(item.row_id)
             if item.account is None:

@@ -417,16 +417,19 @@ class Scheduler:
         """One slot's job in a savepoint of the chunk's transaction; its posts join `posts`
         unless it fails (then its writes are rolled back and nothing is queued)."""
         unit = SlotUnit(self, job, slot, "late" if late else "fired", chunked=True)
-        shared.staged = []
+        shared.staged, queued = [], len(shared.on_commit)
         token = CURRENT_SLOT.set(unit)
         try:
             async with shared.session.begin_nested():
                 await job.run(slot, late)
         except Exception:
             log.exception("job %s failed for slot %s", job.id, slot.isoformat())
+            del shared.on_commit[queued:]  # its rows were rolled back with it
             return "failed"
         finally:
             CURRENT_SLOT.reset(token)
+            # A context the job left behind (a timer's) posts straight to the outbox now.
+            unit.done = True
         posts += shared.staged + unit.kept
         return unit.outcome
 

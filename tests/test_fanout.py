@@ -172,3 +172,21 @@ async def test_slots_apscheduler_submits_together_run_as_one_fan_out(tmp_path, m
     finally:
         scheduler.shutdown()
         await db.close()
+
+
+async def test_a_daily_quiz_in_a_fan_out_runs_its_timers_after(make_chat, tmp_path):
+    """What a job arms for later (the quiz's hint and time-out) goes out when it fires."""
+    from tests.test_quiz import BANK
+
+    (tmp_path / "config" / "quiz").mkdir(parents=True)
+    (tmp_path / "config" / "quiz" / "test.yaml").write_text(BANK, encoding="utf-8")
+    quiz = {"banks": ["quiz"], "hint_after": "20s", "time_limit": "45s",
+            "daily": [{"at": "20:30", "bank": "测试", "questions": 1}]}
+    groups = {g: {"name": f"读书会{g}", "plugins": {"quiz": quiz, "points": {}}}
+              for g in ("g", "h", "i")}
+    chat = await make_chat({"groups": groups}, now="2026-11-23 20:29")
+    sent = await chat.advance("5m")
+    for group in groups:
+        said = [d.text for d in sent if d.group_id == group]
+        assert sum("第 1/1 题" in t for t in said) == 1
+        assert any("本轮问答结束" in t for t in said)  # the time-out, armed in the fan-out

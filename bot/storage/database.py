@@ -6,7 +6,7 @@ import ast
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -34,6 +34,8 @@ class Shared:
     session: AsyncSession
     task: asyncio.Task[Any] | None
     staged: list[Any] = field(default_factory=list)  # Outgoing
+    # What must wait for the commit (queueing what was written: bot/outbox.py's enqueue).
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 _SHARED: ContextVar[Shared | None] = ContextVar("shared_transaction", default=None)
@@ -77,6 +79,8 @@ class Database:
                 yield shared
             finally:
                 _SHARED.reset(token)
+        for then in shared.on_commit:
+            then()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
