@@ -10,6 +10,12 @@ marked done in the same transaction that writes its posts (the job's first trans
 one at its end — `SlotUnit`). A slot a kill left "running" queued nothing, so the next start
 runs it again within the grace period, and marks it skipped beyond it; skipped slots are
 collected for one report to the operators per start (`take_skipped`).
+
+A fan-out (issue 16.4: every group's 08:00 post, due at one moment) is claimed a few hundred
+slots per statement, then run and queued in chunks, one transaction each (`fire_many`): the
+chunk's job state, its slots marked done and its posts commit together, and member messages
+are handled between chunks. A kill between chunks leaves the rest "running", completed at
+the next start like any interrupted slot.
 """
 
 from __future__ import annotations
@@ -400,8 +406,8 @@ class Scheduler:
         async with self.db.sharing() as shared:
             if self.db.is_sqlite:  # pysqlite opens a transaction at the first write only,
                 # and a SAVEPOINT opened before it would commit at its RELEASE
-                await shared.session.execute(_OUTCOME, [{"k": "", "g": "", "s": self.clock.now(),
-                                                         "o": RUNNING}])
+                await shared.session.execute(_OUTCOME, {"k": "", "g": "", "s": self.clock.now(),
+                                                        "o": RUNNING})
             while rest and len(outcomes) < FANOUT_CHUNK and (
                     walltime.perf_counter() - started < FANOUT_SLICE or not outcomes):
                 job, slot, late = rest.popleft()
@@ -477,7 +483,7 @@ class Scheduler:
         now, last_alive = self.clock.now(), await self._last_alive()
         await self._resume_unfinished(now)
         if last_alive is not None:
-            await self._catch_up([job for job in self._jobs.values()], last_alive, now)
+            await self._catch_up(list(self._jobs.values()), last_alive, now)
         await self.heartbeat()
 
     async def catch_up_room(self, group_id: str, since: datetime | None) -> None:
