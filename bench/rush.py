@@ -20,7 +20,10 @@ machine — compare within one run; simulated-time figures (backlog, waits, send
   during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned
   fanout_turn_ms      while the 09:00 fan-out runs: how long each of its turns held the loop
                       (what a message arriving meanwhile waits before it is handled)
-  fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings)
+  fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings;
+                      the 09:00 one includes the messages handled between its turns)
+  fanout_own_s        the 09:00 fan-out's own share: the sum of its turns
+  fanout_sql          SQL statements and transactions of each fan-out (machine-independent)
   backlog             messages waiting in the outbox, every 10 simulated minutes to 11:00,
                       then hourly
   last_post_at        when the last timed post / briefing / quiz post went out (simulated)
@@ -46,11 +49,13 @@ import sys
 import tempfile
 import time
 import timeit
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -152,16 +157,32 @@ class Probe:
 
         async def timed_fire(*args: Any) -> Any:
             t0 = time.perf_counter()
+            due = args[0] if name == "fire_many" else [args]
+            job, slot, *_ = due[0]
+            label = f"{slot.astimezone(SHANGHAI):%H:%M} {job.key.split('.')[0]}"
+            self.counting[asyncio.current_task()] = label
             try:
                 return await fire(*args)
             finally:
+                del self.counting[asyncio.current_task()]
                 elapsed = time.perf_counter() - t0
-                due = args[0] if name == "fire_many" else [args]
                 for job, slot, *_ in due:  # each job of the fan-out gets its share
                     local = slot.astimezone(SHANGHAI).strftime("%H:%M")
                     self.fanout[f"{local} {job.key.split('.')[0]}"] += elapsed / len(due)
 
         setattr(scheduler, name, timed_fire)
+        # Statements and transactions each fan-out's own task sends (not the messages handled
+        # between its chunks): counts, unlike wall time, do not depend on the machine.
+        self.sql: dict[str, Counter[str]] = defaultdict(Counter)
+        self.counting: dict[asyncio.Task[Any] | None, str] = {}
+        engine = runtime.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", lambda *_: self._count("statements"))
+        event.listen(engine, "begin", lambda *_: self._count("transactions"))
+
+    def _count(self, what: str) -> None:
+        label = self.counting.get(asyncio.current_task())
+        if label is not None:
+            self.sql[label][what] += 1
 
     def sample(self, now: datetime) -> None:
         while now >= self.next_sample:
@@ -258,6 +279,9 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
         "fanout_turn_ms": {**spread(turns, 1e3, 3), "n": len(turns)},
         "fanout_s": {k: round(v, 2) for k, v in sorted(probe.fanout.items())
                      if k.startswith(("08:00", "08:45", "09:00"))},
+        "fanout_own_s": round(sum(turns), 2),
+        "fanout_sql": {k: dict(v) for k, v in sorted(probe.sql.items())
+                       if k.startswith(("08:00", "08:45", "09:00"))},
         **result,
         "backlog": probe.backlog,
         "left_queued": outbox.pending,
