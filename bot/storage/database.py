@@ -31,6 +31,7 @@ class Shared:
     transaction the same task opens meanwhile is nested in it, and what they queue is
     written at its end (`staged`), with everything else."""
 
+    database: Database
     session: AsyncSession
     task: asyncio.Task[Any] | None
     staged: list[Any] = field(default_factory=list)  # Outgoing
@@ -63,17 +64,18 @@ class Database:
             return {"poolclass": StaticPool, "async_creator": inline_creator(path, timeout=30)}
         return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
-    @staticmethod
-    def shared() -> Shared | None:
-        """The shared transaction this task is running in, if any."""
+    def shared(self) -> Shared | None:
+        """The shared transaction on this database this task is running in, if any."""
         shared = _SHARED.get()
-        return shared if shared is not None and shared.task is asyncio.current_task() else None
+        if shared is None or shared.database is not self:
+            return None
+        return shared if shared.task is asyncio.current_task() else None
 
     @asynccontextmanager
     async def sharing(self) -> AsyncIterator[Shared]:
         """A transaction that this task's transactions join until it ends (one commit)."""
         async with self.transaction() as session:
-            shared = Shared(session, asyncio.current_task())
+            shared = Shared(self, session, asyncio.current_task())
             token = _SHARED.set(shared)
             try:
                 yield shared
