@@ -18,6 +18,7 @@ One JSON line per mode. Wall-clock figures (latency, fan-out, calibration) depen
 machine — compare within one run; simulated-time figures (backlog, waits, sends) do not.
   reply_queued_ms     p50/p99/max wall time from a message in to its reply queued
   during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned
+  checkin_after_fanout_ms  check-ins handled after it, to compare (during are check-ins too)
   fanout_turn_ms      while the 09:00 fan-out runs: how long each of its turns held the loop
                       (what a message arriving meanwhile waits before it is handled)
   fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings;
@@ -213,6 +214,7 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
     events = plan(groups, seed)
     latencies: list[float] = []
     during: list[float] = []
+    after: list[float] = []
     checkins: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
     fanout_at = START + timedelta(minutes=61)  # 09:00
     fanout: asyncio.Task[None] | None = None
@@ -227,6 +229,8 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
         latencies.append(elapsed)
         if fanout is not None and not fanout.done():
             during.append(elapsed)
+        elif fanout is not None and text == "打卡":  # the same kind of message, after it
+            after.append(elapsed)
 
     turns: list[float] = []
 
@@ -276,6 +280,7 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
         "start_s": round(started_s, 1), "morning_wall_s": round(morning_s, 1),
         "reply_queued_ms": spread(latencies, 1e3, 3),
         "during_fanout_ms": {**spread(during, 1e3, 3), "n": len(during)},
+        "checkin_after_fanout_ms": {**spread(after, 1e3, 3), "n": len(after)},
         "fanout_turn_ms": {**spread(turns, 1e3, 3), "n": len(turns)},
         "fanout_s": {k: round(v, 2) for k, v in sorted(probe.fanout.items())
                      if k.startswith(("08:00", "08:45", "09:00"))},
