@@ -62,11 +62,12 @@ log = logging.getLogger("bot.scheduler")
 # A fan-out (issue 16.4: thousands of groups' posts due at one moment): slots are claimed
 # FANOUT_CLAIMS per transaction, then run and queued in chunks — one transaction each, of at
 # most FANOUT_CHUNK slots or FANOUT_SLICE seconds of the loop — with member messages handled
-# between chunks. (A 10 ms slice left a slow job — a quiz, ~5 ms a group on a busy machine —
-# one or two to a chunk, each chunk then paying its own commit and group commit.)
+# between chunks. On SQLite a chunk holds the one writer's lock, so a message arriving
+# meanwhile waits for the chunk: the slice is the reply-latency target (5 ms); slow jobs (a
+# quiz, a briefing: 1–5 ms a group) then go a few to a chunk, cheap ones (a timed post) tens.
 FANOUT_CLAIMS = 500
 FANOUT_CHUNK = 200
-FANOUT_SLICE = 0.025
+FANOUT_SLICE = 0.005
 Due = tuple["ScheduledJob", datetime, bool]  # (job, slot, late)
 _RUNS = JobRun.__table__
 _CLAIMED = (_RUNS.c.job, _RUNS.c.group_id, _RUNS.c.slot_at)
