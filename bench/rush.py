@@ -28,10 +28,11 @@ machine — compare within one run; simulated-time figures (backlog, waits, send
   backlog             messages waiting in the outbox, every 10 simulated minutes to 11:00,
                       then hourly
   last_post_at        when the last timed post / briefing / quiz post went out (simulated)
-  posts               per fan-out: posts, when the last one went out (its delay after the
-                      slot), and the earliest the budget allows it (`floor_at`: every post of
-                      the morning at the rate and within the daily cap, nothing else sent);
-                      `late_s` is how much later than that it went
+  posts               per fan-out: posts sent, those still queued at the end (`unsent`),
+                      when the last one went out (its delay after the slot), and the earliest
+                      the budget allows it (`floor_at`: every post of the morning at the rate
+                      and within the daily cap, nothing else sent); `late_s` is how much
+                      later than that it went
   sends_per_group     messages the platform received per group (median, max)
   checkin_wait_s      member's check-in → its reply delivered (simulated): p50, p99, max
 """
@@ -334,43 +335,51 @@ def summarize(sent: list[Any], checkins: dict[tuple[str, str], deque[datetime]],
                             "max": counts[-1] if counts else 0},
         "checkin_wait_s": {**spread(waits, 1, 0), "answered": len(waits)},
         "last_post_at": last_post.strftime("%d %H:%M:%S") if last_post else None,
-        "posts": post_delays(posts, loaded.config.outbox),
+        "posts": post_delays(posts, loaded.config.outbox, len(loaded.groups)),
     }
 
 
-def post_delays(posts: list[Any], budget: Any) -> dict[str, dict[str, Any]]:
-    """For each fan-out: how many posts, when the last went out, and the earliest the budget
-    allows it (`budget_floor`)."""
+def post_delays(posts: list[Any], budget: Any, groups: int) -> dict[str, dict[str, Any]]:
+    """For each fan-out: its posts sent and still queued (`unsent`: the budget did not carry
+    them within --drain-hours), when the last went out, and the earliest the budget allows
+    the last of them (`budget_floor`)."""
     slots = {"08:00 timed": (START + timedelta(minutes=1), "早上好"),
              "09:00 briefing": (START + timedelta(minutes=61), "【每日早报】")}
     found: dict[str, list[datetime]] = defaultdict(list)
     for post in posts:
         label = next((k for k, (_, mark) in slots.items() if mark in post.text), "08:45 quiz")
         found[label].append(post.at)
+    expected = {label: max(groups, len(found[label])) for label in slots}  # one a group
     slots["08:45 quiz"] = (START + timedelta(minutes=46), "")
-    order = sorted(found, key=lambda label: slots[label][0])
-    releases = [slots[label][0] for label in order for _ in found[label]]
+    expected.update({label: len(at) for label, at in found.items() if label not in expected})
+    order = sorted(expected, key=lambda label: slots[label][0])
+    releases = [slots[label][0] for label in order for _ in range(expected[label])]
     floors = iter(budget_floor(releases, budget))
-    result = {}
+    result: dict[str, dict[str, Any]] = {}
     for label in order:
-        floor = [next(floors) for _ in found[label]][-1]
-        last = max(found[label])
-        result[label] = {"n": len(found[label]),
-                         "last_at": last.astimezone(SHANGHAI).strftime("%d %H:%M:%S"),
-                         "last_after_s": round((last - slots[label][0]).total_seconds()),
-                         "floor_at": floor.astimezone(SHANGHAI).strftime("%d %H:%M:%S"),
-                         "late_s": round((last - floor).total_seconds())}
+        floor = [next(floors) for _ in range(expected[label])][-1]
+        entry: dict[str, Any] = {"n": len(found[label]),
+                                 "unsent": expected[label] - len(found[label]),
+                                 "floor_at": floor.astimezone(SHANGHAI).strftime("%d %H:%M:%S")}
+        if found[label]:
+            last = max(found[label])
+            entry["last_at"] = last.astimezone(SHANGHAI).strftime("%d %H:%M:%S")
+            entry["last_after_s"] = round((last - slots[label][0]).total_seconds())
+            if not entry["unsent"]:
+                entry["late_s"] = round((last - floor).total_seconds())
+        result[label] = entry
     return result
 
 
 def budget_floor(releases: list[datetime], budget: Any) -> list[datetime]:
     """The earliest each post can go out (released at its slot, in this order) under the
-    token bucket and the daily cap of one account, if nothing else were sent."""
+    token bucket, the least pause between groups and the daily cap of one account, if
+    nothing else were sent."""
     rate, tokens, updated = budget.per_minute / 60, float(budget.burst), releases[0]
     day, count, out = releases[0].astimezone(SHANGHAI).date(), 0, []
-    now = releases[0]
-    for release in releases:
-        now = max(now, release)
+    now, switch = releases[0], budget.group_jitter[0]
+    for n, release in enumerate(releases):
+        now = max(now + (switch if n else timedelta(0)), release)
         if now.astimezone(SHANGHAI).date() != day:
             day, count = now.astimezone(SHANGHAI).date(), 0
         if count >= budget.daily_cap:  # the rest of the day is spent: from midnight on

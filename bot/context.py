@@ -76,11 +76,12 @@ class _Base(Generic[S]):
             return
         shared = self.services.db.shared()
         if shared is not None:  # a fan-out chunk's (bot/scheduler.py): written at its commit
-            self._session, self._staged = shared.session, shared.staged
+            session = await shared.enter()
+            self._session, self._staged = session, shared.staged
             try:
                 if self.unit is not None:
-                    await self.unit.enter(shared.session)
-                yield shared.session
+                    await self.unit.enter(session)
+                yield session
             finally:
                 self._session = self._staged = None
             return

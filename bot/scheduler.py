@@ -422,20 +422,26 @@ class Scheduler:
 
     async def _run_in_chunk(self, shared: Shared, job: ScheduledJob, slot: datetime,
                             late: bool, posts: list[Outgoing]) -> str:
-        """One slot's job in a savepoint of the chunk's transaction; its posts join `posts`
-        unless it fails (then its writes are rolled back and nothing is queued)."""
+        """One slot's job in a savepoint of the chunk's transaction (if it writes at all);
+        its posts join `posts` unless it fails (then its writes are rolled back and nothing
+        is queued)."""
         unit = SlotUnit(self, job, slot, "late" if late else "fired", chunked=True)
         shared.staged, queued = [], len(shared.on_commit)
+        shared.isolate, shared.savepoint = True, None  # opened at the job's first write
         token = CURRENT_SLOT.set(unit)
         try:
-            async with shared.session.begin_nested():
-                await job.run(slot, late)
+            await job.run(slot, late)
+            if shared.savepoint is not None:
+                await shared.savepoint.commit()
         except Exception:
             log.exception("job %s failed for slot %s", job.id, slot.isoformat())
+            if shared.savepoint is not None:
+                await shared.savepoint.rollback()
             del shared.on_commit[queued:]  # its rows were rolled back with it
             return "failed"
         finally:
             CURRENT_SLOT.reset(token)
+            shared.isolate, shared.savepoint = False, None
             # A context the job left behind (a timer's) posts straight to the outbox now.
             unit.done = True
         posts += shared.staged + unit.kept

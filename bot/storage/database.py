@@ -37,6 +37,16 @@ class Shared:
     staged: list[Any] = field(default_factory=list)  # Outgoing
     # What must wait for the commit (queueing what was written: bot/outbox.py's enqueue).
     on_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Each unit of work in a savepoint of its own, opened when it first uses the session:
+    # one that never does (a plain timed post) costs no SAVEPOINT and RELEASE.
+    isolate: bool = False
+    savepoint: Any = None  # AsyncSessionTransaction
+
+    async def enter(self) -> AsyncSession:
+        """The session, for the current unit of work (within its savepoint)."""
+        if self.isolate and self.savepoint is None:
+            self.savepoint = await self.session.begin_nested()
+        return self.session
 
 
 _SHARED: ContextVar[Shared | None] = ContextVar("shared_transaction", default=None)
@@ -89,7 +99,7 @@ class Database:
         """One unit of work: committed when the block ends, rolled back on error. Inside
         `sharing`, the shared transaction (nested: committed with it)."""
         if (shared := self.shared()) is not None:
-            yield shared.session
+            yield await shared.enter()
             return
         if self._sqlite_lock is None:
             async with self._sessions.begin() as session:
