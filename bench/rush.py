@@ -18,12 +18,21 @@ One JSON line per mode. Wall-clock figures (latency, fan-out, calibration) depen
 machine — compare within one run; simulated-time figures (backlog, waits, sends) do not.
   reply_queued_ms     p50/p99/max wall time from a message in to its reply queued
   during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned
-  fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings)
+  checkin_after_fanout_ms  check-ins handled after it, to compare (during are check-ins too)
+  fanout_turn_ms      while the 09:00 fan-out runs: how long each of its turns held the loop
+                      (what a message arriving meanwhile waits before it is handled)
+  fanout_s            wall time to plan and queue each fan-out (08:00 posts, 09:00 briefings;
+                      the 09:00 one includes the messages handled between its turns)
+  fanout_own_s        the 09:00 fan-out's own share: the sum of its turns
+  fanout_sql          SQL statements and transactions of each fan-out (machine-independent)
   backlog             messages waiting in the outbox, every 10 simulated minutes to 11:00,
                       then hourly
   last_post_at        when the last timed post / briefing / quiz post went out (simulated)
-  posts               per fan-out: posts, the last one's delay after its slot, and the
-                      least delay the budget allows (all at the rate, nothing else sent)
+  posts               per fan-out: posts sent, those still queued at the end (`unsent`),
+                      when the last one went out (its delay after the slot), and the earliest
+                      the budget allows it (`floor_at`: every post of the morning at the rate
+                      and within the daily cap, nothing else sent); `late_s` is how much
+                      later than that it went
   sends_per_group     messages the platform received per group (median, max)
   checkin_wait_s      member's check-in → its reply delivered (simulated): p50, p99, max
 """
@@ -42,11 +51,13 @@ import sys
 import tempfile
 import time
 import timeit
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -141,17 +152,39 @@ class Probe:
         self.fanout: dict[str, float] = defaultdict(float)
         self.backlog: list[tuple[str, int]] = []
         self.next_sample = START + timedelta(minutes=1)
-        fire = runtime.scheduler.fire
+        scheduler = runtime.scheduler
+        # A fan-out goes through fire_many (slots due together); older code fired each slot.
+        name = "fire_many" if hasattr(scheduler, "fire_many") else "fire"
+        fire = getattr(scheduler, name)
 
-        async def timed_fire(job: Any, slot: datetime) -> Any:
+        async def timed_fire(*args: Any) -> Any:
             t0 = time.perf_counter()
+            due = args[0] if name == "fire_many" else [args]
+            job, slot, *_ = due[0]
+            label = f"{slot.astimezone(SHANGHAI):%H:%M} {job.key.split('.')[0]}"
+            self.counting[asyncio.current_task()] = label
             try:
-                return await fire(job, slot)
+                return await fire(*args)
             finally:
-                local = slot.astimezone(SHANGHAI).strftime("%H:%M")
-                self.fanout[f"{local} {job.key.split('.')[0]}"] += time.perf_counter() - t0
+                del self.counting[asyncio.current_task()]
+                elapsed = time.perf_counter() - t0
+                for job, slot, *_ in due:  # each job of the fan-out gets its share
+                    local = slot.astimezone(SHANGHAI).strftime("%H:%M")
+                    self.fanout[f"{local} {job.key.split('.')[0]}"] += elapsed / len(due)
 
-        runtime.scheduler.fire = timed_fire
+        setattr(scheduler, name, timed_fire)
+        # Statements and transactions each fan-out's own task sends (not the messages handled
+        # between its chunks): counts, unlike wall time, do not depend on the machine.
+        self.sql: dict[str, Counter[str]] = defaultdict(Counter)
+        self.counting: dict[asyncio.Task[Any] | None, str] = {}
+        engine = runtime.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", lambda *_: self._count("statements"))
+        event.listen(engine, "begin", lambda *_: self._count("transactions"))
+
+    def _count(self, what: str) -> None:
+        label = self.counting.get(asyncio.current_task())
+        if label is not None:
+            self.sql[label][what] += 1
 
     def sample(self, now: datetime) -> None:
         while now >= self.next_sample:
@@ -182,6 +215,7 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
     events = plan(groups, seed)
     latencies: list[float] = []
     during: list[float] = []
+    after: list[float] = []
     checkins: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
     fanout_at = START + timedelta(minutes=61)  # 09:00
     fanout: asyncio.Task[None] | None = None
@@ -196,6 +230,17 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
         latencies.append(elapsed)
         if fanout is not None and not fanout.done():
             during.append(elapsed)
+        elif fanout is not None and text == "打卡":  # the same kind of message, after it
+            after.append(elapsed)
+
+    turns: list[float] = []
+
+    async def turn() -> None:
+        """Let the fan-out run until it yields: how long a message arriving meanwhile waits."""
+        t = time.perf_counter()
+        await asyncio.sleep(0)
+        if fanout is not None and not fanout.done():
+            turns.append(time.perf_counter() - t)
 
     t0 = time.perf_counter()
     pending = deque(events)
@@ -206,10 +251,10 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
             # The 09:00 briefings are planned and queued while messages keep arriving; the
             # simulated clock stands at 09:00 until the fan-out is done.
             fanout = asyncio.create_task(runtime.advance_to(fanout_at))
-            await asyncio.sleep(0)
+            await turn()
             while pending and not fanout.done():
                 await handle(*pending.popleft()[1:])
-                await asyncio.sleep(0)
+                await turn()
             await fanout
         else:
             await runtime.advance_to(max(second, clock.now()))
@@ -236,8 +281,13 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
         "start_s": round(started_s, 1), "morning_wall_s": round(morning_s, 1),
         "reply_queued_ms": spread(latencies, 1e3, 3),
         "during_fanout_ms": {**spread(during, 1e3, 3), "n": len(during)},
+        "checkin_after_fanout_ms": {**spread(after, 1e3, 3), "n": len(after)},
+        "fanout_turn_ms": {**spread(turns, 1e3, 3), "n": len(turns)},
         "fanout_s": {k: round(v, 2) for k, v in sorted(probe.fanout.items())
                      if k.startswith(("08:00", "08:45", "09:00"))},
+        "fanout_own_s": round(sum(turns), 2),
+        "fanout_sql": {k: dict(v) for k, v in sorted(probe.sql.items())
+                       if k.startswith(("08:00", "08:45", "09:00"))},
         **result,
         "backlog": probe.backlog,
         "left_queued": outbox.pending,
@@ -285,24 +335,63 @@ def summarize(sent: list[Any], checkins: dict[tuple[str, str], deque[datetime]],
                             "max": counts[-1] if counts else 0},
         "checkin_wait_s": {**spread(waits, 1, 0), "answered": len(waits)},
         "last_post_at": last_post.strftime("%d %H:%M:%S") if last_post else None,
-        "posts": post_delays(posts, loaded.config.outbox),
+        "posts": post_delays(posts, loaded.config.outbox, len(loaded.groups)),
     }
 
 
-def post_delays(posts: list[Any], budget: Any) -> dict[str, dict[str, float]]:
-    """For each fan-out: how many posts, when the last went out after its slot, and the
-    least the budget allows (all of them at the rate, after the burst, nothing else sent)."""
+def post_delays(posts: list[Any], budget: Any, groups: int) -> dict[str, dict[str, Any]]:
+    """For each fan-out: its posts sent and still queued (`unsent`: the budget did not carry
+    them within --drain-hours), when the last went out, and the earliest the budget allows
+    the last of them (`budget_floor`)."""
     slots = {"08:00 timed": (START + timedelta(minutes=1), "早上好"),
              "09:00 briefing": (START + timedelta(minutes=61), "【每日早报】")}
     found: dict[str, list[datetime]] = defaultdict(list)
     for post in posts:
         label = next((k for k, (_, mark) in slots.items() if mark in post.text), "08:45 quiz")
         found[label].append(post.at)
+    expected = {label: max(groups, len(found[label])) for label in slots}  # one a group
     slots["08:45 quiz"] = (START + timedelta(minutes=46), "")
-    return {label: {"n": len(at),
-                    "last_after_s": round((max(at) - slots[label][0]).total_seconds()),
-                    "floor_s": round(max(0, len(at) - budget.burst) * 60 / budget.per_minute)}
-            for label, at in sorted(found.items())}
+    expected.update({label: len(at) for label, at in found.items() if label not in expected})
+    order = sorted(expected, key=lambda label: slots[label][0])
+    releases = [slots[label][0] for label in order for _ in range(expected[label])]
+    floors = iter(budget_floor(releases, budget))
+    result: dict[str, dict[str, Any]] = {}
+    for label in order:
+        floor = [next(floors) for _ in range(expected[label])][-1]
+        entry: dict[str, Any] = {"n": len(found[label]),
+                                 "unsent": expected[label] - len(found[label]),
+                                 "floor_at": floor.astimezone(SHANGHAI).strftime("%d %H:%M:%S")}
+        if found[label]:
+            last = max(found[label])
+            entry["last_at"] = last.astimezone(SHANGHAI).strftime("%d %H:%M:%S")
+            entry["last_after_s"] = round((last - slots[label][0]).total_seconds())
+            if not entry["unsent"]:
+                entry["late_s"] = round((last - floor).total_seconds())
+        result[label] = entry
+    return result
+
+
+def budget_floor(releases: list[datetime], budget: Any) -> list[datetime]:
+    """The earliest each post can go out (released at its slot, in this order) under the
+    token bucket, the least pause between groups and the daily cap of one account, if
+    nothing else were sent."""
+    rate, tokens, updated = budget.per_minute / 60, float(budget.burst), releases[0]
+    day, count, out = releases[0].astimezone(SHANGHAI).date(), 0, []
+    now, switch = releases[0], budget.group_jitter[0]
+    for n, release in enumerate(releases):
+        now = max(now + (switch if n else timedelta(0)), release)
+        if now.astimezone(SHANGHAI).date() != day:
+            day, count = now.astimezone(SHANGHAI).date(), 0
+        if count >= budget.daily_cap:  # the rest of the day is spent: from midnight on
+            day += timedelta(days=1)
+            now, count = datetime.combine(day, datetime.min.time(), SHANGHAI), 0
+        tokens = min(float(budget.burst), tokens + (now - updated).total_seconds() * rate)
+        if tokens < 1:
+            now += timedelta(seconds=(1 - tokens) / rate)
+            tokens = 1.0
+        updated, tokens, count = now, tokens - 1, count + 1
+        out.append(now)
+    return out
 
 
 def main() -> None:

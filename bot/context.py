@@ -74,6 +74,17 @@ class _Base(Generic[S]):
         if self._session is not None:
             yield self._session
             return
+        shared = self.services.db.shared()
+        if shared is not None:  # a fan-out chunk's (bot/scheduler.py): written at its commit
+            session = await shared.enter()
+            self._session, self._staged = session, shared.staged
+            try:
+                if self.unit is not None:
+                    await self.unit.enter(session)
+                yield session
+            finally:
+                self._session = self._staged = None
+            return
         staged: list[Outgoing] = []
         async with self.services.db.transaction() as session:
             self._session, self._staged = session, staged

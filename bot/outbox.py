@@ -234,7 +234,12 @@ class Outbox:
         self._transport = transport
 
     def put(self, outgoing: Outgoing) -> None:
-        """Queue a message (no I/O here: this runs on the message hot path)."""
+        """Queue a message (no I/O here: this runs on the message hot path). Inside a
+        shared transaction (a fan-out chunk), once that commits: what reports its state
+        never goes out before it."""
+        if (shared := self.db.shared()) is not None:
+            shared.on_commit.append(lambda: self.put(outgoing))
+            return
         if len(outgoing.text) > MESSAGE_LIMIT:  # every message, whoever wrote it: one cap
             outgoing = outgoing.model_copy(update={"text": cap(outgoing.text)})
         if not self.may_send(outgoing):
@@ -270,7 +275,11 @@ class Outbox:
 
     def enqueue(self, items: list[_Item]) -> None:
         """Queue staged messages whose transaction committed (another account's stay
-        written only: its process sends them)."""
+        written only: its process sends them). Inside a shared transaction (a fan-out
+        chunk), once that commits."""
+        if (shared := self.db.shared()) is not None:
+            shared.on_commit.append(lambda: self.enqueue(items))
+            return
         for item in items:
             self._staged_rows.discard(item.row_id)
             if item.account is None:

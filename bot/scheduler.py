@@ -10,6 +10,12 @@ marked done in the same transaction that writes its posts (the job's first trans
 one at its end — `SlotUnit`). A slot a kill left "running" queued nothing, so the next start
 runs it again within the grace period, and marks it skipped beyond it; skipped slots are
 collected for one report to the operators per start (`take_skipped`).
+
+A fan-out (issue 16.4: every group's 08:00 post, due at one moment) is claimed a few hundred
+slots per statement, then run and queued in chunks, one transaction each (`fire_many`): the
+chunk's job state, its slots marked done and its posts commit together, and member messages
+are handled between chunks. A kill between chunks leaves the rest "running", completed at
+the next start like any interrupted slot.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import asyncio
 import logging
 import random
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import time as walltime
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -30,13 +38,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, ManualClock
 from bot.plugin import Schedule
-from bot.storage import Database
+from bot.storage import Database, Shared
 from bot.storage.models import CoreState, JobRun
 
 if TYPE_CHECKING:
@@ -48,6 +58,26 @@ RUNNING = "running"  # claimed; its posts not yet written
 SKIPPED_BACKGROUND = "skipped_bg"  # bookkeeping skipped while down: not reported or counted
 
 log = logging.getLogger("bot.scheduler")
+
+# A fan-out (issue 16.4: thousands of groups' posts due at one moment): slots are claimed
+# FANOUT_CLAIMS per transaction, then run and queued in chunks — one transaction each, of at
+# most FANOUT_CHUNK slots or FANOUT_SLICE seconds of the loop — with member messages handled
+# between chunks. On SQLite a chunk holds the one writer's lock, so a message arriving
+# meanwhile waits for the chunk: the slice is the reply-latency target (5 ms); slow jobs (a
+# quiz, a briefing: 1–5 ms a group) then go a few to a chunk, cheap ones (a timed post) tens.
+FANOUT_CLAIMS = 500
+FANOUT_CHUNK = 200
+FANOUT_SLICE = 0.005
+Due = tuple["ScheduledJob", datetime, bool]  # (job, slot, late)
+_RUNS = JobRun.__table__
+_CLAIMED = (_RUNS.c.job, _RUNS.c.group_id, _RUNS.c.slot_at)
+# One statement for a chunk's outcomes (executemany; Core, so not an ORM bulk update).
+_OUTCOME = (
+    update(_RUNS)
+    .where(_RUNS.c.job == bindparam("k"), _RUNS.c.group_id == bindparam("g"),
+           _RUNS.c.slot_at == bindparam("s"))
+    .values(outcome=bindparam("o"))
+)
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CRON_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # crontab: 0 and 7 = Sunday
@@ -220,14 +250,16 @@ class SlotUnit:
     unit shape). Posts queued outside a transaction wait here until then."""
 
     def __init__(self, scheduler: Scheduler, job: ScheduledJob, slot: datetime,
-                 outcome: str) -> None:
+                 outcome: str, *, chunked: bool = False) -> None:
         self.scheduler, self.job, self.slot, self.outcome = scheduler, job, slot, outcome
         self.kept: list[Outgoing] = []
+        # In a fan-out chunk: the chunk's transaction marks the slot and writes what it kept.
+        self.chunked = chunked
         self.done = False
         self._staged: list[Any] = []
 
     async def enter(self, session: AsyncSession) -> None:
-        if self.done:
+        if self.done or self.chunked:
             return
         await session.execute(
             update(JobRun)
@@ -239,7 +271,7 @@ class SlotUnit:
         self._staged = await outbox.stage(session, self.kept) if outbox and self.kept else []
 
     def committed(self) -> None:
-        if self.done:
+        if self.done or self.chunked:
             return
         self.done, self.kept = True, []
         if self.scheduler.outbox is not None:
@@ -285,6 +317,8 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._timers: dict[str, tuple[datetime, Callable[[], Awaitable[None]]]] = {}
         self._timer_handles: dict[str, asyncio.TimerHandle] = {}
+        self._arriving: list[Due] = []  # real time: slots APScheduler just submitted
+        self._arrival: asyncio.Future[None] | None = None
         # Does this process serve the group (issue 18: the holder of the room's lease)? A
         # slot of a room served elsewhere is neither claimed nor skipped here.
         self.serves: Callable[[str], bool] = lambda _group_id: True
@@ -326,6 +360,92 @@ class Scheduler:
             CURRENT_SLOT.reset(token)
         await unit.complete()
         await self.after_run()
+
+    async def fire_many(self, due: Sequence[Due]) -> int:
+        """A fan-out: slots due together, claimed a few hundred per transaction, then run and
+        queued a chunk per transaction (`_run_chunk`). Returns how many this process ran.
+
+        Exactly once as for one slot: a slot is claimed "running" before it runs, and marked
+        done in the transaction that writes its job's state and posts; a kill between chunks
+        leaves the rest "running", for the next start to complete (`_resume_unfinished`)."""
+        mine = [d for d in due if self.serves(d[0].group_id)]
+        if len(mine) == 1:  # one slot: its job's own transactions, as always
+            job, slot, late = mine[0]
+            return int(await self.fire(job, slot, late))
+        claimed: list[Due] = []
+        for part in _parts(mine, FANOUT_CLAIMS):
+            claimed += await self._claim_many(part)
+        await self._run_chunks(claimed)
+        return len(claimed)
+
+    async def _claim_many(self, part: list[Due]) -> list[Due]:
+        """Claim these slots "running" in one statement; those another run holds are left."""
+        now = self.clock.now()
+        rows = [{"job": job.key, "group_id": job.group_id, "slot_at": slot, "fired_at": now,
+                 "outcome": RUNNING} for job, slot, _ in part]
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                insert(_RUNS).on_conflict_do_nothing().returning(*_CLAIMED), rows)
+            won = {(key, group, slot) for key, group, slot in result}
+        return [d for d in part if (d[0].key, d[0].group_id, d[1]) in won]
+
+    async def _run_chunks(self, claimed: Sequence[Due]) -> None:
+        rest = deque(claimed)
+        while rest:
+            await self._run_chunk(rest)
+            await self.after_run()
+            await asyncio.sleep(0)  # member messages between chunks: replies stay fast
+
+    async def _run_chunk(self, rest: deque[Due]) -> None:
+        """Run slots from `rest` in one transaction — each job in a savepoint of it, its
+        state, its slot's outcome and its posts committed together — until the chunk is
+        full or has held the loop for FANOUT_SLICE; queue the posts once committed."""
+        started = walltime.perf_counter()
+        outcomes: list[dict[str, object]] = []
+        posts: list[Outgoing] = []
+        outbox = self.outbox
+        async with self.db.sharing() as shared:
+            if self.db.is_sqlite:  # pysqlite opens a transaction at the first write only,
+                # and a SAVEPOINT opened before it would commit at its RELEASE
+                await shared.session.execute(_OUTCOME, {"k": "", "g": "", "s": self.clock.now(),
+                                                        "o": RUNNING})
+            while rest and len(outcomes) < FANOUT_CHUNK and (
+                    walltime.perf_counter() - started < FANOUT_SLICE or not outcomes):
+                job, slot, late = rest.popleft()
+                outcome = await self._run_in_chunk(shared, job, slot, late, posts)
+                outcomes.append({"k": job.key, "g": job.group_id, "s": slot, "o": outcome})
+            await shared.session.execute(_OUTCOME, outcomes)
+            items = await outbox.stage(shared.session, posts) if outbox and posts else []
+        if outbox is not None:
+            outbox.enqueue(items)
+
+    async def _run_in_chunk(self, shared: Shared, job: ScheduledJob, slot: datetime,
+                            late: bool, posts: list[Outgoing]) -> str:
+        """One slot's job in a savepoint of the chunk's transaction (if it writes at all);
+        its posts join `posts` unless it fails (then its writes are rolled back and nothing
+        is queued)."""
+        unit = SlotUnit(self, job, slot, "late" if late else "fired", chunked=True)
+        shared.staged, queued = [], len(shared.on_commit)
+        shared.isolate, shared.savepoint = True, None  # opened at the job's first write
+        token = CURRENT_SLOT.set(unit)
+        try:
+            await job.run(slot, late)
+            if shared.savepoint is not None:
+                await shared.savepoint.commit()
+        except Exception:
+            log.exception("job %s failed for slot %s", job.id, slot.isoformat())
+            if shared.savepoint is not None:
+                await shared.savepoint.rollback()
+            del shared.on_commit[queued:]  # its rows were rolled back with it
+            return "failed"
+        finally:
+            CURRENT_SLOT.reset(token)
+            shared.isolate, shared.savepoint = False, None
+            # A context the job left behind (a timer's) posts straight to the outbox now.
+            unit.done = True
+        posts += shared.staged + unit.kept
+        return unit.outcome
 
     def _skipped(self, job: ScheduledJob, slot: datetime) -> None:
         if not job.background:
@@ -371,8 +491,7 @@ class Scheduler:
         now, last_alive = self.clock.now(), await self._last_alive()
         await self._resume_unfinished(now)
         if last_alive is not None:
-            for job in list(self._jobs.values()):
-                await self._catch_up_job(job, last_alive, now)
+            await self._catch_up(list(self._jobs.values()), last_alive, now)
         await self.heartbeat()
 
     async def catch_up_room(self, group_id: str, since: datetime | None) -> None:
@@ -383,20 +502,32 @@ class Scheduler:
         await self._resume_unfinished(now, group_id)
         if since is None:
             return
-        for job in list(self._jobs.values()):
-            if job.group_id == group_id:
-                await self._catch_up_job(job, since, now)
+        await self._catch_up([job for job in self._jobs.values() if job.group_id == group_id],
+                             since, now)
 
-    async def _catch_up_job(self, job: ScheduledJob, last_alive: datetime, now: datetime) -> None:
+    async def _catch_up(self, jobs: list[ScheduledJob], last_alive: datetime,
+                        now: datetime) -> None:
+        """Each job's latest slot missed since `last_alive`: those within the grace run as
+        one fan-out (after a morning's downtime, every group's post is missed at once)."""
+        due: list[Due] = []
+        for job in jobs:
+            slot = await self._missed(job, last_alive, now)
+            if slot is not None:
+                due.append((job, slot, slot < now))
+                log.info("catching up %s for slot %s", job.id, slot.isoformat())
+        await self.fire_many(due)
+
+    async def _missed(self, job: ScheduledJob, last_alive: datetime,
+                      now: datetime) -> datetime | None:
+        """The job's slot to catch up, if within the grace; one beyond it is marked skipped."""
         if not self.serves(job.group_id):
-            return
+            return None
         slot = job.last_slot(now, now - last_alive)
         if slot is None or slot <= last_alive:
-            return
+            return None
         if now - slot <= self.grace:
-            if await self.fire(job, slot, late=slot < now):
-                log.info("caught up %s for slot %s", job.id, slot.isoformat())
-        elif await self._claim(job, slot, SKIPPED_BACKGROUND if job.background else "skipped"):
+            return slot
+        if await self._claim(job, slot, SKIPPED_BACKGROUND if job.background else "skipped"):
             self._skipped(job, slot)
             log.warning(
                 "skipped %s: its slot %s passed more than %s ago while the bot was down",
@@ -404,6 +535,7 @@ class Scheduler:
                 slot.isoformat(),
                 self.grace,
             )
+        return None
 
     async def _resume_unfinished(self, now: datetime, group_id: str | None = None) -> None:
         """Slots a kill left claimed but not done: they queued nothing, so run them now
@@ -414,13 +546,14 @@ class Scheduler:
             query = query.where(JobRun.group_id == group_id)
         async with self.db.transaction() as session:
             rows = (await session.execute(query)).all()
+        resume: list[Due] = []
         for key, room, slot in rows:
             if not self.serves(room):
                 continue
             job = self._jobs.get(f"{key}@{room}")
             if job is not None and now - slot <= self.grace:
                 log.info("completing %s for slot %s (interrupted)", job.id, slot.isoformat())
-                await self._run_claimed(job, slot, late=True)
+                resume.append((job, slot, True))
                 continue
             background = job is None or job.background
             await self._set_outcome_of(key, room, slot,
@@ -429,6 +562,10 @@ class Scheduler:
                 self._skipped(job, slot)
                 log.warning("skipped %s: its slot %s was interrupted more than %s ago",
                             job.id, slot.isoformat(), self.grace)
+        if len(resume) == 1:
+            await self._run_claimed(*resume[0])
+        elif resume:  # a fan-out a kill cut short: the rest in chunks, as it would have run
+            await self._run_chunks(resume)
 
     async def _set_outcome_of(self, key: str, group_id: str, slot: datetime,
                               outcome: str) -> None:
@@ -488,8 +625,11 @@ class Scheduler:
             if is_timer:
                 await self._run_timer(key)
                 continue
-            self._next[key] = self._jobs[key].next_slot(when + timedelta(microseconds=1))
-            await self.fire(self._jobs[key], when)
+            # Every job due at this moment, as one fan-out (timers at it run after).
+            together = [k for t, timer, k in due if t == when and not timer]
+            for each in together:
+                self._next[each] = self._jobs[each].next_slot(when + timedelta(microseconds=1))
+            await self.fire_many([(self._jobs[k], when, False) for k in together])
         self.clock.set(target)
         self._cursor = target
 
@@ -541,8 +681,24 @@ class Scheduler:
         # `slot` comes from _SlotExecutor; the default only satisfies APScheduler's
         # signature check, which sees just `args=[job_id]`.
         job = self._jobs.get(job_id)
-        if job is not None and slot is not None:
-            await self.fire(job, slot, late=self.clock.now() - slot > timedelta(minutes=1))
+        if job is None or slot is None:
+            return
+        # APScheduler submits every job due at a moment in one go: they gather here and
+        # run as one fan-out, started once the loop has taken them all.
+        self._arriving.append((job, slot, self.clock.now() - slot > timedelta(minutes=1)))
+        if self._arrival is None:
+            self._arrival = asyncio.ensure_future(self._fire_arrived())
+        await asyncio.shield(self._arrival)
+
+    async def _fire_arrived(self) -> None:
+        await asyncio.sleep(0)
+        due, self._arriving, self._arrival = self._arriving, [], None
+        await self.fire_many(due)
+
+
+def _parts(items: Sequence[Due], size: int) -> Iterator[list[Due]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
 
 
 class _SlotExecutor(BaseExecutor):

@@ -162,12 +162,13 @@ class Killed(BaseException):
 
 
 async def _killed_before_the_slot_is_done(chat, monkeypatch, until: str) -> None:
-    from bot.scheduler import SlotUnit
+    from bot.scheduler import Scheduler, SlotUnit
 
-    async def die(self) -> None:
+    async def die(self, *args) -> None:
         raise Killed
 
-    monkeypatch.setattr(SlotUnit, "complete", die)
+    monkeypatch.setattr(SlotUnit, "complete", die)  # one slot due
+    monkeypatch.setattr(Scheduler, "_run_in_chunk", die)  # several at once: a fan-out
     with pytest.raises(Killed):
         await chat.advance(until)
     monkeypatch.undo()

@@ -1,6 +1,14 @@
 """Storage: one declarative base for core and plugin models, and the async database."""
 
-from bot.storage.base import Base, UTCDateTime, chunked, dialect_insert, insert_if_missing
-from bot.storage.database import Database
+from bot.storage.base import (
+    Base,
+    UTCDateTime,
+    chunked,
+    dialect_insert,
+    insert_all_if_missing,
+    insert_if_missing,
+)
+from bot.storage.database import Database, Shared
 
-__all__ = ["Base", "Database", "UTCDateTime", "chunked", "dialect_insert", "insert_if_missing"]
+__all__ = ["Base", "Database", "Shared", "UTCDateTime", "chunked", "dialect_insert",
+           "insert_all_if_missing", "insert_if_missing"]

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
 from bot.config import ConfigIssue
 from bot.i18n import Texts
-from bot.storage import insert_if_missing
+from bot.storage import insert_all_if_missing
 from plugins.briefing.content import curated_items, tag_files
 from plugins.briefing.feeds import age_of, clean
 from plugins.briefing.models import BriefingFeed, BriefingRun, BriefingShown
@@ -212,10 +212,10 @@ async def record(
 ) -> None:
     """Remember what the group was shown. `member_day` claims the group's one member
     request of that day: a second one raises IntegrityError."""
-    session.add(BriefingRun(group_id=group_id, day=briefing.day, trigger=trigger,
-                            member_id=member_id, member_day=member_day, at=at,
-                            items=len(briefing.items)))
-    await session.flush()
-    for item in briefing.items:
-        await insert_if_missing(session, BriefingShown, group_id=group_id, day=briefing.day,
-                                item_key=item.key)
+    # Core statements, not ORM objects: a fan-out records thousands of groups (issue 16.4).
+    await session.execute(insert(BriefingRun).values(
+        group_id=group_id, day=briefing.day, trigger=trigger, member_id=member_id,
+        member_day=member_day, at=at, items=len(briefing.items)))
+    await insert_all_if_missing(session, BriefingShown, [
+        {"group_id": group_id, "day": briefing.day, "item_key": key}
+        for key in dict.fromkeys(item.key for item in briefing.items)])
