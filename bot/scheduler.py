@@ -39,14 +39,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, ManualClock
 from bot.plugin import Schedule
-from bot.storage import Database, Shared
+from bot.storage import Database, Shared, dialect_insert
 from bot.storage.models import CoreState, JobRun
 
 if TYPE_CHECKING:
@@ -383,7 +381,7 @@ class Scheduler:
         now = self.clock.now()
         rows = [{"job": job.key, "group_id": job.group_id, "slot_at": slot, "fired_at": now,
                  "outcome": RUNNING} for job, slot, _ in part]
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        insert = dialect_insert(self.db.engine.dialect.name)
         async with self.db.transaction() as session:
             result = await session.execute(
                 insert(_RUNS).on_conflict_do_nothing().returning(*_CLAIMED), rows)
