@@ -349,6 +349,8 @@ def _run_nonebot(args: argparse.Namespace) -> dict[str, Any]:
         str(args.seed),
         "--dummy-matchers",
         str(args.dummy_commands),
+        "--warmup",  # the same untimed warm-up as ours (with 200 matchers NoneBot2 runs
+        str(args.warmup),  # ~14 msgs/s: its default 500 alone takes half a minute)
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
