@@ -91,6 +91,18 @@ async def test_mentions_of_the_bot_are_stripped_and_others_become_ids(make_chat)
     assert event.mention_ids == ("alice",)
 
 
+async def test_a_message_of_thousands_of_mentions_reads_a_rooms_worth_as_mentions(make_chat):
+    """A room holds at most 500 members: the rest of an 80 KB run of @-mentions is text
+    (bounded work per message, issue 14 point 6)."""
+    from bot.adapters.simulated import MOST_MENTIONS
+
+    chat = await make_chat({"bot": {"name": "小助手"}, "groups": {"g": {"name": "群"}}})
+    text = " ".join(f"@m{i}" for i in range(5000))
+    event = chat.chat.message("g", "bob", text)
+    assert event.mention_ids == tuple(f"m{i}" for i in range(MOST_MENTIONS))
+    assert event.text.startswith("@m0 @m1") and event.text.endswith("@m4999")
+
+
 def test_the_checkin_example_shows_streaks_a_milestone_a_reminder_and_a_refused_copy():
     result = _run("--script", "examples/checkin.txt", "--jsonl")
     assert result.returncode == 0, result.stderr

@@ -69,6 +69,19 @@ async def test_flood_and_repeat(make_chat):
     assert repeats[:2] == [None, None] and "重复发同样的内容" in repeats[2]
 
 
+async def test_a_huge_message_sent_again_is_a_repeat_read_by_its_ends(make_chat):
+    """A 100 KB message is compared by its beginning and end, as the content rules read
+    it (bounded time): sent three times, changed only in the middle, it is a repeat."""
+    chat = await make_chat(config())
+    middle = "中" * 90_000
+    repeats = []
+    for i in range(3):
+        repeats.append(await violation(chat, "bob", "广告开始" + middle + str(i) + middle
+                                       + "广告结束"))
+        await chat.advance("5s")
+    assert repeats[:2] == [None, None] and "重复发同样的内容" in repeats[2]
+
+
 async def test_new_members_may_not_post_links_on_their_first_day(make_chat):
     chat = await make_chat(config(block_links=False, newcomer_hours=24))
     await chat.join("nina")

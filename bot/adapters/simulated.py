@@ -30,6 +30,9 @@ from bot.events import (
 from bot.text import with_mentions
 
 _MENTION = re.compile(r"@([^\s@\u2005]+)[\s\u2005]*")
+# A room holds at most 500 members, so no real message mentions more: an 80 KB run of
+# `@所有人` is read as mentions that far and as text after (bounded work per message).
+MOST_MENTIONS = 500
 MENTION_ALL = "所有人"
 
 
@@ -159,7 +162,7 @@ class SimulatedChat:
             others.append(match.group(1))
             return match.group(0)
 
-        cleaned = _MENTION.sub(strip_bot, text).strip()
+        cleaned = _MENTION.sub(strip_bot, text, count=MOST_MENTIONS).strip()
         return mentions_bot, tuple(dict.fromkeys(others)), cleaned
 
     def join(self, group_id: str, member_id: str, name: str | None = None,

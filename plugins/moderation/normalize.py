@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from bot.input import simplified
@@ -43,9 +44,23 @@ _SENTENCE_END = re.compile(
 CACHED_LENGTH = 500
 
 
+def _last_one(function: Callable[[str], str]) -> Callable[[str], str]:
+    """For texts over CACHED_LENGTH: the last one's result is kept (one text, bounded
+    memory), since the rules read one message several times in a row."""
+    last: tuple[str | None, str] = (None, "")
+
+    def remembered(text: str) -> str:
+        nonlocal last
+        if text != last[0]:
+            last = (text, function(text))
+        return last[1]
+
+    return remembered
+
+
 def prepare(text: str) -> str:
     """NFKC, no invisible characters, case folded, simplified."""
-    return _prepare_cached(text) if len(text) <= CACHED_LENGTH else _prepare(text)
+    return _prepare_cached(text) if len(text) <= CACHED_LENGTH else _prepare_long(text)
 
 
 def _prepare(text: str) -> str:
@@ -53,6 +68,7 @@ def _prepare(text: str) -> str:
 
 
 _prepare_cached = lru_cache(maxsize=4096)(_prepare)
+_prepare_long = _last_one(_prepare)
 
 
 def canonical(text: str) -> str:
@@ -64,7 +80,7 @@ def canonical(text: str) -> str:
 def clause_text(text: str) -> str:
     """The prepared text with one line per clause: found by regular expressions on the
     text as typed, so a 100 KB message costs a few C passes, not a Python loop."""
-    return _clauses_cached(text) if len(text) <= CACHED_LENGTH else _clause_text(text)
+    return _clauses_cached(text) if len(text) <= CACHED_LENGTH else _clauses_long(text)
 
 
 def _clause_text(text: str) -> str:
@@ -72,6 +88,7 @@ def _clause_text(text: str) -> str:
 
 
 _clauses_cached = lru_cache(maxsize=1024)(_clause_text)
+_clauses_long = _last_one(_clause_text)
 
 
 def clauses(text: str) -> tuple[str, ...]:
