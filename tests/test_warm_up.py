@@ -6,17 +6,19 @@ from __future__ import annotations
 async def test_warm_up_loads_what_first_uses_would(make_chat) -> None:
     """The segmenter and the idiom dictionary load in threads at start, so a member's first
     question or chain does not wait for them."""
+    from bot.almanac import _lunar
     from plugins.moderation.detect import _suffixes
     from plugins.quiz.game import chain_starts
     from plugins.quiz.idioms import dictionary
 
-    for cached in (chain_starts, dictionary, _suffixes):
+    for cached in (chain_starts, dictionary, _suffixes, _lunar):
         cached.cache_clear()
     chat = await make_chat({"groups": {"g": {"name": "读书会", "plugins": {
-        "qa": {}, "quiz": {"banks": []}, "moderation": {}}}}})
+        "qa": {}, "quiz": {"banks": []}, "moderation": {}, "briefing": {}}}}})
     await chat.runtime.warm_up()
     assert dictionary.cache_info().currsize == 1 and chain_starts.cache_info().currsize == 1
     assert _suffixes.cache_info().currsize == 1  # the public suffix list
+    assert _lunar.cache_info().currsize == 1  # the first 早报's lunar date (its tables)
     import jieba
 
     assert jieba.dt.initialized
