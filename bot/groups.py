@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -48,8 +49,6 @@ class GroupSetup:
     plugins: tuple[EnabledPlugin, ...] = ()
     slash: dict[str, CommandBinding] = field(default_factory=dict)
     keywords: dict[str, CommandBinding] = field(default_factory=dict)
-    _filter_cache: dict[str, tuple[tuple[EnabledPlugin, ...], tuple[Any, ...]]] = field(
-        default_factory=dict, repr=False, compare=False)
 
     def enabled(self, name: str) -> EnabledPlugin | None:
         return next((e for e in self.plugins if e.plugin.name == name), None)
@@ -61,19 +60,21 @@ class GroupSetup:
             seen.setdefault(id(binding.command), binding)
         return list(seen.values())
 
+    # Listed once (every message asks, issue 16.3): a group's plugins are set when its
+    # setup is built, and a reload builds a new setup.
+    @cached_property
+    def _guards(self) -> tuple[tuple[EnabledPlugin, Filter], ...]:
+        return tuple((e, f) for e in self.plugins for f in e.plugin.guards)
+
+    @cached_property
+    def _passives(self) -> tuple[tuple[EnabledPlugin, Filter], ...]:
+        return tuple((e, f) for e in self.plugins for f in e.plugin.passives)
+
     def guards(self) -> tuple[tuple[EnabledPlugin, Filter], ...]:
-        return self._filters("guards")
+        return self._guards
 
     def passives(self) -> tuple[tuple[EnabledPlugin, Filter], ...]:
-        return self._filters("passives")
-
-    def _filters(self, kind: str) -> tuple[tuple[EnabledPlugin, Filter], ...]:
-        """Built once per set of plugins: every message asks (issue 16.3)."""
-        plugins, found = self._filter_cache.get(kind, ((), ()))
-        if plugins is not self.plugins:
-            found = tuple((e, f) for e in self.plugins for f in getattr(e.plugin, kind))
-            self._filter_cache[kind] = (self.plugins, found)
-        return found
+        return self._passives
 
     def join_handlers(self) -> list[tuple[EnabledPlugin, MemberHandler]]:
         return [(e, h) for e in self.plugins for h in e.plugin.join_handlers]

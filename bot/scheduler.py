@@ -26,7 +26,7 @@ import random
 import sys
 import time as walltime
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, ManualClock
 from bot.plugin import Schedule
-from bot.storage import Database, Shared, dialect_insert
+from bot.storage import Database, Shared, chunked, dialect_insert
 from bot.storage.models import CoreState, JobRun
 
 if TYPE_CHECKING:
@@ -371,7 +371,7 @@ class Scheduler:
             job, slot, late = mine[0]
             return int(await self.fire(job, slot, late))
         claimed: list[Due] = []
-        for part in _parts(mine, FANOUT_CLAIMS):
+        for part in chunked(mine, FANOUT_CLAIMS):
             claimed += await self._claim_many(part)
         await self._run_chunks(claimed)
         return len(claimed)
@@ -693,10 +693,6 @@ class Scheduler:
         due, self._arriving, self._arrival = self._arriving, [], None
         await self.fire_many(due)
 
-
-def _parts(items: Sequence[Due], size: int) -> Iterator[list[Due]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])
 
 
 class _SlotExecutor(BaseExecutor):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
@@ -68,12 +68,13 @@ async def insert_all_if_missing(session: Any, model: type[Base],
     await session.execute(insert(model).values(rows).on_conflict_do_nothing())
 
 
+T = TypeVar("T")
 IN_CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 
 
-def chunked(ids: Iterable[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
-    """Ids in lists of at most `size`, for queries over thousands of groups."""
-    batch: list[str] = []
+def chunked(ids: Iterable[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    """Ids (or rows) in lists of at most `size`, for queries over thousands of groups."""
+    batch: list[T] = []
     for item in ids:
         batch.append(item)
         if len(batch) == size:
