@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Index, Integer, String, bindparam, func, insert, select, update
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.base import Base, UTCDateTime, dialect_insert
+from bot.storage.prepared import Prepared
 
 
 class PointsAccount(Base):
@@ -97,7 +97,7 @@ async def change(
         new_balance = (await session.execute(statement)).scalar_one_or_none()
     if new_balance is None:
         raise InsufficientPoints(member_id, await balance(session, group_id, member_id), -amount)
-    await session.execute(_ENTRY, {
+    await _ENTRY.run(session, {
         "group_id": group_id, "member_id": member_id, "amount": amount,
         "reason": why.reason[:200], "source": why.source, "ref": why.ref, "created_at": why.at})
     return int(new_balance)
@@ -107,7 +107,6 @@ def _name(name: str | None) -> dict[str, str]:
     return {"name": name[:128]} if name else {}
 
 
-@cache
 def _upsert_statement(dialect: str) -> Any:
     """Built once per dialect, when first used: statement construction costs more than
     SQLite's work."""
@@ -122,16 +121,17 @@ def _upsert_statement(dialect: str) -> Any:
     ).returning(accounts.c.balance)
 
 
-_ENTRY = insert(PointsEntry.__table__)
+_UPSERT = Prepared(_upsert_statement)
+_ENTRY = Prepared(insert(PointsEntry.__table__))
 
 
 async def _add(session: AsyncSession, group_id: str, member_id: str, amount: int,
                name: str | None) -> int:
     """Upsert: open the account if needed and add, in one statement."""
-    statement = _upsert_statement(session.bind.dialect.name)
     values = {"group": group_id, "member": member_id, "amount": amount,
               "name": name[:128] if name else None}
-    return int((await session.execute(statement, values)).scalar_one())
+    (new_balance,) = await _UPSERT.one(session, values)
+    return int(new_balance)
 
 
 async def transfer(

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,16 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.events import Outgoing
 from bot.storage.base import dialect_insert
 from bot.storage.models import ProcessedMessage
+from bot.storage.prepared import Prepared
 
 PROCESSED = ProcessedMessage.__table__
 
 
-@cache
-def _claim(dialect: str) -> Any:
-    """The claim on every message that changes state, built once per dialect when first
-    used (a statement built per call cost more than SQLite's work); the table, not the ORM
-    class: the ORM insert path is slower."""
-    return dialect_insert(dialect)(PROCESSED).on_conflict_do_nothing()
+# The claim on every message that changes state: built once per dialect when first used,
+# on the table, not the ORM class (the ORM insert path is slower).
+_CLAIM = Prepared(lambda dialect: dialect_insert(dialect)(PROCESSED).on_conflict_do_nothing())
 
 
 class AlreadyHandled(Exception):
@@ -127,9 +124,8 @@ class ProcessedIds:
     async def claim(self, session: AsyncSession, message_id: str, at: datetime) -> bool:
         """Insert the row in `session`; False if another transaction already holds it."""
         self._unsaved.pop(message_id, None)
-        result = await session.execute(_claim(session.bind.dialect.name), {
-            "account": self.account, "message_id": message_id, "at": at})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(await _CLAIM.run(session, {
+            "account": self.account, "message_id": message_id, "at": at}))
 
     async def save(self, session: AsyncSession) -> None:
         """Part of the outbox's group commit: the ids noted since the last one."""

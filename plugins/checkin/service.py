@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
 from bot.blackroom import Blackroom, banned_days
+from bot.storage.prepared import Prepared
 from plugins.checkin.models import CheckinMember, CheckinOffence, CheckinRecord
 from plugins.checkin.settings import AntiCopySettings, CheckinSettings
 
@@ -104,9 +105,9 @@ async def _member(session: AsyncSession, group_id: str, member_id: str, name: st
 # The hot path's statements, built once: building them per call cost more than SQLite.
 _RECORDS = CheckinRecord.__table__
 _MEMBERS = CheckinMember.__table__
-_DAYS = select(_RECORDS.c.day, _RECORDS.c.kind).where(
+_DAYS = Prepared(select(_RECORDS.c.day, _RECORDS.c.kind).where(
     _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.member_id == bindparam("member"),
-    _RECORDS.c.day >= bindparam("since"))
+    _RECORDS.c.day >= bindparam("since")))
 
 
 def _of_member(column: Any) -> Any:
@@ -116,20 +117,19 @@ def _of_member(column: Any) -> Any:
 
 
 # The member's row and how many checked in today before them: one statement, not two.
-_MEMBER_STATE = select(
+_MEMBER_STATE = Prepared(select(
     _of_member(_MEMBERS.c.best_streak), _of_member(_MEMBERS.c.name),
     _of_member(_MEMBERS.c.last_comeback),
     select(func.count()).select_from(_RECORDS).where(
         _RECORDS.c.group_id == bindparam("group"), _RECORDS.c.day == bindparam("day"),
-        _RECORDS.c.kind == "checkin").scalar_subquery())
-_INSERT_RECORDS = insert(_RECORDS)
-_INSERT_MEMBER = insert(_MEMBERS)
+        _RECORDS.c.kind == "checkin").scalar_subquery()))
+_INSERT_RECORDS = Prepared(insert(_RECORDS))
+_INSERT_MEMBER = Prepared(insert(_MEMBERS))
 
 
 async def _days(session: AsyncSession, group_id: str, member_id: str,
                 since: date) -> dict[date, str]:
-    rows = await session.execute(_DAYS, {"group": group_id, "member": member_id,
-                                         "since": since})
+    rows = await _DAYS.rows(session, {"group": group_id, "member": member_id, "since": since})
     return {day: kind for day, kind in rows}
 
 
@@ -155,8 +155,8 @@ class MemberState:
 
 async def _member_state(session: AsyncSession, group_id: str, member_id: str,
                         day: date) -> MemberState:
-    best, name, comeback, before = (await session.execute(_MEMBER_STATE, {
-        "group": group_id, "member": member_id, "day": day})).one()
+    best, name, comeback, before = await _MEMBER_STATE.one(session, {
+        "group": group_id, "member": member_id, "day": day})
     if best is None:
         return MemberState(False, before=before)
     return MemberState(True, name, best, comeback, before)
@@ -244,7 +244,7 @@ async def _record(session: AsyncSession, settings: CheckinSettings, who: tuple[s
     rows += [{"group_id": group_id, "member_id": member_id, "day": day - timedelta(days=o),
               "kind": "freeze", "at": now, "note": "", "points": 0} for o in range(1, frozen + 1)]
     try:
-        await session.execute(_INSERT_RECORDS, rows)
+        await _INSERT_RECORDS.run_many(session, rows)
     except IntegrityError:
         raise AlreadyCheckedIn from None
     await _save_member(session, who, state, streak, day if comeback else None)
@@ -264,7 +264,7 @@ async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: 
     if not state.exists:
         # A simultaneous first check-in of the same member fails here on the key and is
         # answered "already done".
-        await session.execute(_INSERT_MEMBER, {
+        await _INSERT_MEMBER.run(session, {
             "group_id": group_id, "member_id": member_id, "name": name, "best_streak": streak,
             "quiet": False, "offences": 0, "last_comeback": comeback_day, "left_at": None})
         return
@@ -276,17 +276,17 @@ async def _save_member(session: AsyncSession, who: tuple[str, str, str], state: 
     if comeback_day is not None:
         changes["last_comeback"] = comeback_day
     if changes:
-        await session.execute(_member_update(tuple(changes)), {
+        await _member_update(tuple(changes)).run(session, {
             **{f"new_{k}": v for k, v in changes.items()}, "group": group_id,
             "member": member_id})
 
 
 @functools.cache
-def _member_update(columns: tuple[str, ...]) -> Any:
+def _member_update(columns: tuple[str, ...]) -> Prepared:
     """UPDATE of these columns of a member's row, built once per set of columns."""
-    return update(_MEMBERS).where(
+    return Prepared(update(_MEMBERS).where(
         _MEMBERS.c.group_id == bindparam("group"), _MEMBERS.c.member_id == bindparam("member")
-    ).values({name: bindparam(f"new_{name}") for name in columns})
+    ).values({name: bindparam(f"new_{name}") for name in columns}))
 
 
 def _comeback_bonus(settings: CheckinSettings, last_comeback: date | None, last: date | None,
