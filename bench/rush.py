@@ -210,6 +210,9 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
     runtime = BotRuntime(loaded, PLUGINS, BUILTINS, SimulatedAdapter(chat), clock,
                          database_url=loaded.config.database.url, rng=random.Random(seed))
     await runtime.start(run_adapter=False)
+    # A running bot checkpoints SQLite's WAL from a thread (bot/runtime.py); a simulated
+    # clock skips that, and commits would then checkpoint (with an fsync) every ~1000 pages.
+    await runtime.db.start_checkpoints()
     started_s = time.perf_counter() - t0
     probe = Probe(runtime)
     events = plan(groups, seed)
