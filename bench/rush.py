@@ -210,9 +210,11 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
     runtime = BotRuntime(loaded, PLUGINS, BUILTINS, SimulatedAdapter(chat), clock,
                          database_url=loaded.config.database.url, rng=random.Random(seed))
     await runtime.start(run_adapter=False)
-    # A running bot checkpoints SQLite's WAL from a thread (bot/runtime.py); a simulated
-    # clock skips that, and commits would then checkpoint (with an fsync) every ~1000 pages.
+    # As a running bot (bot/runtime.py), which a simulated clock's runtime is not: the WAL
+    # checkpointed from a thread (else 1% of commits checkpoint, with an fsync), the word
+    # tables loaded and the start-up heap frozen out of the cyclic collector.
     await runtime.db.start_checkpoints()
+    await runtime.warm_up_and_settle()
     started_s = time.perf_counter() - t0
     probe = Probe(runtime)
     events = plan(groups, seed)

@@ -254,7 +254,7 @@ class BotRuntime:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeat"))
             self._tasks.append(asyncio.create_task(self._activity_flushes(), name="activity"))
-            self._tasks.append(asyncio.create_task(self._warm_up_and_settle(), name="warm-up"))
+            self._tasks.append(asyncio.create_task(self.warm_up_and_settle(), name="warm-up"))
             if isinstance(self.services.rooms, RoomLeases):
                 self._tasks.append(asyncio.create_task(
                     self.services.rooms.run(self._list_rooms), name="leases"))
@@ -313,7 +313,9 @@ class BotRuntime:
                     log.warning("warming up %s for %s failed; it loads on first use",
                                 enabled.plugin.name, group.id, exc_info=True)
 
-    async def _warm_up_and_settle(self) -> None:
+    async def warm_up_and_settle(self) -> None:
+        """What a running bot does in the background once started (a simulated clock's
+        runtime skips it; a bench standing for a real bot calls it)."""
         await self.warm_up()
         settle_heap()
 
