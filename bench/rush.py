@@ -17,7 +17,9 @@ most --drain-hours).
 One JSON line per mode. Wall-clock figures (latency, fan-out, calibration) depend on the
 machine — compare within one run; simulated-time figures (backlog, waits, sends) do not.
   reply_queued_ms     p50/p99/max wall time from a message in to its reply queued
-  during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned
+  during_fanout_ms    the same, for messages handled while the 09:00 briefings are planned,
+                      counted from when the fan-out's turn before it began (a message
+                      arriving then waits for that turn: its worst case)
   checkin_after_fanout_ms  check-ins handled after it, to compare (during are check-ins too)
   fanout_turn_ms      while the 09:00 fan-out runs: how long each of its turns held the loop
                       (what a message arriving meanwhile waits before it is handled)
@@ -234,7 +236,7 @@ async def run(groups: int, coalesce: bool, seed: int, drain_hours: float) -> dic
         elapsed = time.perf_counter() - t
         latencies.append(elapsed)
         if fanout is not None and not fanout.done():
-            during.append(elapsed)
+            during.append(elapsed + (turns[-1] if turns else 0.0))
         elif fanout is not None and text == "打卡":  # the same kind of message, after it
             after.append(elapsed)
 
