@@ -5,6 +5,12 @@ They live in memory; the deadlines live in the database. At start the plugin's `
 hook calls `settle` for every group: a game still running gets its timers back, one whose
 time ran out while the bot was down is timed out at once. Starting a game, an answer, a move
 and a chain hint settle first too (a group the config does not list has no start-up hook).
+
+A fan-out of daily quizzes (thousands of groups at 08:45) reads first, for all its groups at
+once, which of them run a game and each one's recent questions (`prepare_daily`, the job's
+fan-out hook), and its banks once; each group's start then writes its rows and reads
+nothing. A group's read is dropped as soon as its game changes here (`_changed`), so what a
+start uses is what it would have read itself.
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ import asyncio
 import dataclasses
 import random
 import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import ConfigIssue
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
@@ -78,6 +88,41 @@ def _cache(ctx: Ctx) -> dict[str, Current | None]:
     return ctx.state.setdefault("current", {})
 
 
+class GroupRead(NamedTuple):
+    """A group's state as a fan-out read it (`prepare_daily`)."""
+
+    game: str | None  # the game running there
+    recent: set[tuple[str, int]]  # its recent questions (service.recent_questions)
+
+
+def _fanout(ctx: Ctx) -> dict[str, GroupRead]:
+    return ctx.state.get("fanout", {})
+
+
+def _changed(ctx: Ctx) -> None:
+    """The group's game started, moved on or ended: what a fan-out read of it is stale."""
+    _fanout(ctx).pop(ctx.group.id, None)
+
+
+@asynccontextmanager
+async def prepare_daily(ctxs: Sequence[JobContext[QuizSettings]]) -> AsyncIterator[None]:
+    """The daily quiz's fan-out hook: the groups' running games and recent questions in a
+    few statements, and the banks read once, for as long as the fan-out runs."""
+    first, groups = ctxs[0], [c.group.id for c in ctxs]
+    async with first.services.db.transaction() as session:
+        games = await service.active_games(session, groups)
+        recent = await service.recent_questions_of(session, groups)
+    reads = first.state.setdefault("fanout", {})
+    reads.update((group, GroupRead(games.get(group), recent[group])) for group in groups)
+    first.state["fanout_banks"] = {}
+    try:
+        yield
+    finally:
+        for group in groups:
+            reads.pop(group, None)
+        first.state.pop("fanout_banks", None)
+
+
 def said(ctx: Context[QuizSettings]) -> str:
     """The message without a hand-typed `@小助手` in front (the configured bot name)."""
     return without_mention(ctx.message.text, ctx.services.config.config.bot.name)
@@ -90,17 +135,36 @@ async def send(ctx: Ctx, text: str, mentions: tuple[str, ...] = (),
                             mentions=mentions, image_path=image))
 
 
+BankRead = tuple[Path, LoadedBank | None, list[ConfigIssue]]
+
+
 def banks(ctx: Ctx) -> list[LoadedBank]:
     loaded = []
-    for path in bank_paths(ctx.services.config.base_dir, ctx.settings.banks):
-        try:
-            bank, problems = load_bank_kept(path)
-        except (ValueError, OSError):  # never loaded in this process: nothing to keep
+    for path, bank, problems in _read_banks(ctx):
+        if bank is None:  # never loaded in this process: nothing to keep
             ctx.log.warning("quiz bank %s cannot be read; `bot config check` says why", path)
             continue
         tell_operators_of_broken(ctx, problems)  # an edit broke it: the last good version plays
         loaded.append(bank)
     return loaded
+
+
+def _read_banks(ctx: Ctx) -> list[BankRead]:
+    """The group's bank files as read now, or once for a whole fan-out (a stat and a glob
+    each otherwise, several times per group)."""
+    memo: dict[tuple[str, ...], list[BankRead]] | None = ctx.state.get("fanout_banks")
+    key = tuple(ctx.settings.banks)
+    if memo is not None and key in memo:
+        return memo[key]
+    read: list[BankRead] = []
+    for path in bank_paths(ctx.services.config.base_dir, ctx.settings.banks):
+        try:
+            read.append((path, *load_bank_kept(path)))
+        except (ValueError, OSError):
+            read.append((path, None, []))
+    if memo is not None:
+        memo[key] = read
+    return read
 
 
 def find_banks(ctx: Ctx, name: str | None) -> list[LoadedBank]:
@@ -115,6 +179,10 @@ def find_banks(ctx: Ctx, name: str | None) -> list[LoadedBank]:
 async def current(ctx: Ctx) -> Current | None:
     cache = _cache(ctx)
     if ctx.group.id not in cache:
+        read = _fanout(ctx).get(ctx.group.id)
+        if read is not None and read.game is None:
+            cache[ctx.group.id] = None  # the fan-out read that no game runs here
+            return None
         async with ctx.transaction() as session:
             cache[ctx.group.id] = await _load_current(ctx, session)
         _rearm(ctx, cache[ctx.group.id])
@@ -193,13 +261,16 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
         names = join_list(ctx.group.language, (b.title(ctx.group.language) for b in banks(ctx)))
         names = names or "-"
         return ctx.t("quiz.no_bank", name=excerpt(bank_name or ""), banks=names)
+    read = _fanout(ctx).get(ctx.group.id)
     async with ctx.transaction() as session:
-        recent = await service.recent_questions(session, ctx.group.id)
+        recent = (read.recent if read is not None
+                  else await service.recent_questions(session, ctx.group.id))
         plan = service.plan_round(chosen, count, recent, rng(ctx))
         title = chosen[0].title(ctx.group.language) if len(chosen) == 1 else ctx.t("quiz.mixed")
         try:
             game_round = await service.claim(session, ctx.group.id, "quiz", started_by, now(ctx),
-                                             bank=title, plan=plan)
+                                             bank=title, plan=plan,
+                                             free=read is not None and read.game is None)
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
         asked, question = await _ask(ctx, session, game_round, 1)
@@ -222,6 +293,7 @@ def _question_at(ctx: Ctx, game_round: QuizRound, position: int) -> tuple[str, i
 async def _ask(ctx: Ctx, session: AsyncSession, game_round: QuizRound,
                position: int) -> tuple[QuizAsked, Question]:
     key, index, question = _question_at(ctx, game_round, position)
+    _changed(ctx)
     asked = await service.ask(session, game_round, position, key, index, question, now(ctx),
                               ctx.settings.time_limit)
     return asked, question
@@ -318,6 +390,7 @@ async def _finish(ctx: Ctx, session: AsyncSession, game_round: QuizRound, reason
     already (a timer and a message, or 停止, at once)."""
     if not await service.release(session, game_round, reason, now(ctx)):
         return
+    _changed(ctx)
     _cache(ctx)[ctx.group.id] = None
     await send(ctx, "\n".join([*lead, *await _scoreboard(ctx, session, game_round, reason)]))
 
@@ -429,6 +502,7 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
                                              now(ctx))
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
+        _changed(ctx)
         await service.add_move(session, game_round, 0, first, "bot", "", 0, now(ctx))
     deadline = now(ctx) + ctx.settings.chain.timeout
     _cache(ctx)[ctx.group.id] = Current("chain", game_round.id, last_idiom=first, position=0,
