@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 
 import bot.scheduler
 from bot.storage.models import JobRun
-from plugins.quiz import game
+from plugins.quiz import fanout, game
 from plugins.quiz import plugin as quiz_plugin
 from plugins.quiz.models import QuizActive, QuizAsked, QuizRound
 
@@ -120,8 +120,11 @@ async def rows(chat: Any) -> list[Any]:
     return [rounds, asked, active, runs]
 
 
+@pytest.mark.parametrize("window", [100, 4])
 async def test_each_group_of_a_daily_quiz_fan_out_gets_what_it_got_alone(
-        make_chat, bank_dir, monkeypatch, two_database_urls) -> None:
+        make_chat, bank_dir, monkeypatch, two_database_urls, window) -> None:
+    """`window`: groups whose recent questions one statement reads (all six, or four)."""
+    monkeypatch.setattr(fanout, "RECENT_WINDOW", window)
     fail_in(monkeypatch, FAILS)
     seen, stored, reads = await morning(make_chat, two_database_urls[0])
     with without_hook():
@@ -136,8 +139,9 @@ async def test_each_group_of_a_daily_quiz_fan_out_gets_what_it_got_alone(
     assert not seen[FAILS]  # and BUSY sees its own round end: no second one starts
     assert not any("有奖问答开始" in t for t in seen[BUSY]) and "本轮问答结束" in seen[BUSY][-1]
     assert dict(stored[3])[FAILS] == "failed" and dict(stored[3])[BUSY] == "fired"
-    # The reads: two for the whole fan-out, and the busy group's own (it is not started).
-    assert len(reads) <= 4 < len(reads_alone)
+    # The reads: the running games, recent questions a window at a time, and the busy
+    # group's own look at its game (it is not started).
+    assert len(reads) == 1 + -(-len(GROUPS) // window) + 2 < len(reads_alone)
 
 
 async def test_a_fan_out_reads_the_same_for_more_groups(make_chat, bank_dir) -> None:

@@ -9,7 +9,8 @@ from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
 from plugins.quiz.bank import check_banks
 from plugins.quiz.digest import contribute
-from plugins.quiz.game import prepare_daily, warm_up
+from plugins.quiz.fanout import prepare_daily
+from plugins.quiz.game import warm_up
 from plugins.quiz.handlers import daily_quiz, daily_schedules, restore, router
 from plugins.quiz.settings import QuizSettings
 from plugins.quiz.texts import TEXTS

@@ -6,11 +6,8 @@ hook calls `settle` for every group: a game still running gets its timers back, 
 time ran out while the bot was down is timed out at once. Starting a game, an answer, a move
 and a chain hint settle first too (a group the config does not list has no start-up hook).
 
-A fan-out of daily quizzes (thousands of groups at 08:45) reads first, for all its groups at
-once, which of them run a game and each one's recent questions (`prepare_daily`, the job's
-fan-out hook), and its banks once; each group's start then writes its rows and reads
-nothing. A group's read is dropped as soon as its game changes here (`_changed`), so what a
-start uses is what it would have read itself.
+A fan-out of daily quizzes reads for all its groups at once (fanout.py); every change to a
+group's game here tells it (`fanout.changed`).
 """
 
 from __future__ import annotations
@@ -19,23 +16,19 @@ import asyncio
 import dataclasses
 import random
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ConfigIssue
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
 from bot.i18n import join_list
 from bot.text import excerpt
-from plugins.quiz import service
+from plugins.quiz import fanout, service
 from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
 from plugins.quiz.bank import (
     LoadedBank,
@@ -88,41 +81,6 @@ def _cache(ctx: Ctx) -> dict[str, Current | None]:
     return ctx.state.setdefault("current", {})
 
 
-class GroupRead(NamedTuple):
-    """A group's state as a fan-out read it (`prepare_daily`)."""
-
-    game: str | None  # the game running there
-    recent: set[tuple[str, int]]  # its recent questions (service.recent_questions)
-
-
-def _fanout(ctx: Ctx) -> dict[str, GroupRead]:
-    return ctx.state.get("fanout", {})
-
-
-def _changed(ctx: Ctx) -> None:
-    """The group's game started, moved on or ended: what a fan-out read of it is stale."""
-    _fanout(ctx).pop(ctx.group.id, None)
-
-
-@asynccontextmanager
-async def prepare_daily(ctxs: Sequence[JobContext[QuizSettings]]) -> AsyncIterator[None]:
-    """The daily quiz's fan-out hook: the groups' running games and recent questions in a
-    few statements, and the banks read once, for as long as the fan-out runs."""
-    first, groups = ctxs[0], [c.group.id for c in ctxs]
-    async with first.services.db.transaction() as session:
-        games = await service.active_games(session, groups)
-        recent = await service.recent_questions_of(session, groups)
-    reads = first.state.setdefault("fanout", {})
-    reads.update((group, GroupRead(games.get(group), recent[group])) for group in groups)
-    first.state["fanout_banks"] = {}
-    try:
-        yield
-    finally:
-        for group in groups:
-            reads.pop(group, None)
-        first.state.pop("fanout_banks", None)
-
-
 def said(ctx: Context[QuizSettings]) -> str:
     """The message without a hand-typed `@小助手` in front (the configured bot name)."""
     return without_mention(ctx.message.text, ctx.services.config.config.bot.name)
@@ -133,9 +91,6 @@ async def send(ctx: Ctx, text: str, mentions: tuple[str, ...] = (),
     """Game messages are interactive: they go out with replies, ahead of timed posts."""
     ctx.outbox.put(Outgoing(text=text, kind=OutKind.REPLY, group_id=ctx.group.id,
                             mentions=mentions, image_path=image))
-
-
-BankRead = tuple[Path, LoadedBank | None, list[ConfigIssue]]
 
 
 def banks(ctx: Ctx) -> list[LoadedBank]:
@@ -149,14 +104,13 @@ def banks(ctx: Ctx) -> list[LoadedBank]:
     return loaded
 
 
-def _read_banks(ctx: Ctx) -> list[BankRead]:
+def _read_banks(ctx: Ctx) -> list[fanout.BankRead]:
     """The group's bank files as read now, or once for a whole fan-out (a stat and a glob
     each otherwise, several times per group)."""
-    memo: dict[tuple[str, ...], list[BankRead]] | None = ctx.state.get("fanout_banks")
-    key = tuple(ctx.settings.banks)
+    memo, key = fanout.bank_memo(ctx), tuple(ctx.settings.banks)
     if memo is not None and key in memo:
         return memo[key]
-    read: list[BankRead] = []
+    read: list[fanout.BankRead] = []
     for path in bank_paths(ctx.services.config.base_dir, ctx.settings.banks):
         try:
             read.append((path, *load_bank_kept(path)))
@@ -179,9 +133,8 @@ def find_banks(ctx: Ctx, name: str | None) -> list[LoadedBank]:
 async def current(ctx: Ctx) -> Current | None:
     cache = _cache(ctx)
     if ctx.group.id not in cache:
-        read = _fanout(ctx).get(ctx.group.id)
-        if read is not None and read.game is None:
-            cache[ctx.group.id] = None  # the fan-out read that no game runs here
+        if fanout.known_free(ctx):
+            cache[ctx.group.id] = None
             return None
         async with ctx.transaction() as session:
             cache[ctx.group.id] = await _load_current(ctx, session)
@@ -261,16 +214,14 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
         names = join_list(ctx.group.language, (b.title(ctx.group.language) for b in banks(ctx)))
         names = names or "-"
         return ctx.t("quiz.no_bank", name=excerpt(bank_name or ""), banks=names)
-    read = _fanout(ctx).get(ctx.group.id)
     async with ctx.transaction() as session:
-        recent = (read.recent if read is not None
-                  else await service.recent_questions(session, ctx.group.id))
+        recent = await fanout.recent_questions(ctx, session)
         plan = service.plan_round(chosen, count, recent, rng(ctx))
         title = chosen[0].title(ctx.group.language) if len(chosen) == 1 else ctx.t("quiz.mixed")
         try:
             game_round = await service.claim(session, ctx.group.id, "quiz", started_by, now(ctx),
                                              bank=title, plan=plan,
-                                             free=read is not None and read.game is None)
+                                             free=fanout.known_free(ctx))
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
         asked, question = await _ask(ctx, session, game_round, 1)
@@ -293,7 +244,7 @@ def _question_at(ctx: Ctx, game_round: QuizRound, position: int) -> tuple[str, i
 async def _ask(ctx: Ctx, session: AsyncSession, game_round: QuizRound,
                position: int) -> tuple[QuizAsked, Question]:
     key, index, question = _question_at(ctx, game_round, position)
-    _changed(ctx)
+    fanout.changed(ctx)
     asked = await service.ask(session, game_round, position, key, index, question, now(ctx),
                               ctx.settings.time_limit)
     return asked, question
@@ -390,7 +341,7 @@ async def _finish(ctx: Ctx, session: AsyncSession, game_round: QuizRound, reason
     already (a timer and a message, or 停止, at once)."""
     if not await service.release(session, game_round, reason, now(ctx)):
         return
-    _changed(ctx)
+    fanout.changed(ctx)
     _cache(ctx)[ctx.group.id] = None
     await send(ctx, "\n".join([*lead, *await _scoreboard(ctx, session, game_round, reason)]))
 
@@ -502,7 +453,7 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
                                              now(ctx))
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
-        _changed(ctx)
+        fanout.changed(ctx)
         await service.add_move(session, game_round, 0, first, "bot", "", 0, now(ctx))
     deadline = now(ctx) + ctx.settings.chain.timeout
     _cache(ctx)[ctx.group.id] = Current("chain", game_round.id, last_idiom=first, position=0,
