@@ -148,6 +148,7 @@ class BotRuntime:
             confirm=getattr(adapter, "confirm_sent", None),  # optional: can it tell?
         )
         self.outbox.attach(adapter.send)
+        self._hooks: dict[tuple[str, str], Prepare] = {}  # fan-out hooks, one per plugin job
         self.scheduler = Scheduler(
             self.db, clock, config.config.scheduler.grace, after_run=self._after_job,
             outbox=self.outbox,
@@ -419,7 +420,7 @@ class BotRuntime:
         digest = DigestJob(self.config, self.builtins + self.plugins, self.db.transaction,
                            self.outbox, self.activity.flush).scheduled()
         jobs = [digest] if digest is not None else []
-        self._hooks: dict[tuple[str, str], Prepare] = {}  # the config's: built with its jobs
+        self._hooks.clear()  # the config's: built with its jobs
         jobs.append(purge.nightly(self.db, self.clock, self.config.config.database.retention,
                                   ZoneInfo(self.config.config.bot.timezone)))
         for group in self.config.groups.values():

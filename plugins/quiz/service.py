@@ -45,7 +45,7 @@ _WIN = (update(QuizAsked).where(QuizAsked.id == bindparam("asked"), QuizAsked.ou
         .values(outcome="answered", winner_id=bindparam("member"),
                 winner_name=bindparam("name"), points=bindparam("new_points"),
                 closed_at=bindparam("at")))
-# A fan-out's reads, for many groups at once (plugins/quiz/game.py `prepare_daily`).
+# A fan-out's reads, for many groups at once (plugins/quiz/fanout.py).
 _GROUPS = bindparam("groups", expanding=True)
 _GAMES = (select(QuizActive.group_id, QuizRound.game)
           .join(QuizRound, QuizRound.id == QuizActive.round_id)
