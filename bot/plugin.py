@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from bot.i18n import Texts
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.config.loader import ContentProblem
@@ -44,6 +46,9 @@ Handler = Callable[["Context[Any]"], Awaitable[None]]
 # Guards and passive handlers return True when they consumed the message (stops the chain).
 Filter = Callable[["Context[Any]"], Awaitable[bool]]
 JobHandler = Callable[["JobContext[Any]"], Awaitable[None]]
+# A job's fan-out hook (bot/scheduler.py): entered once with the contexts of every group
+# whose slot a fan-out runs, before any of them runs; left when the fan-out is done.
+FanOutHook = Callable[[Sequence["JobContext[Any]"]], "AbstractAsyncContextManager[None]"]
 MemberHandler = Callable[["EventContext[Any]"], Awaitable[None]]
 
 
@@ -126,6 +131,8 @@ class Job(Generic[S]):
     name: str
     run: JobHandler
     when: Callable[[S], Iterable[Schedule]]
+    # Reads for all of a fan-out's groups at once (a few statements, not a few per group).
+    prepare: FanOutHook | None = None
 
 
 # Problems as text (at the plugin's block), KeyProblem (at one key of it) or ConfigIssue

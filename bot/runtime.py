@@ -11,6 +11,7 @@ import gc
 import logging
 import random
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,7 +42,7 @@ from bot.platform_state import PlatformState
 from bot.plugin import Job, Plugin, Schedule
 from bot.registry import migration_locations
 from bot.roles import Roles
-from bot.scheduler import CURRENT_SLOT, ScheduledJob, Scheduler, make_trigger
+from bot.scheduler import CURRENT_SLOT, Prepare, ScheduledJob, Scheduler, make_trigger
 from bot.storage import Database, insert_if_missing
 from bot.storage.models import FIRST_START, CoreState
 
@@ -147,6 +148,7 @@ class BotRuntime:
             confirm=getattr(adapter, "confirm_sent", None),  # optional: can it tell?
         )
         self.outbox.attach(adapter.send)
+        self._hooks: dict[tuple[str, str], Prepare] = {}  # fan-out hooks, one per plugin job
         self.scheduler = Scheduler(
             self.db, clock, config.config.scheduler.grace, after_run=self._after_job,
             outbox=self.outbox,
@@ -420,6 +422,7 @@ class BotRuntime:
         digest = DigestJob(self.config, self.builtins + self.plugins, self.db.transaction,
                            self.outbox, self.activity.flush).scheduled()
         jobs = [digest] if digest is not None else []
+        self._hooks.clear()  # the config's: built with its jobs
         jobs.append(purge.nightly(self.db, self.clock, self.config.config.database.retention,
                                   ZoneInfo(self.config.config.bot.timezone)))
         for group in self.config.groups.values():
@@ -451,7 +454,29 @@ class BotRuntime:
 
         key = f"{enabled.plugin.name}.{job.name}.{schedule.key}"
         trigger = make_trigger(schedule, group.timezone, seed=f"{group.id}|{key}")
-        return ScheduledJob(key, group.id, trigger, run, background=schedule.background)
+        return ScheduledJob(key, group.id, trigger, run, background=schedule.background,
+                            prepare=self._fanout_hook(enabled.plugin.name, job))
+
+    def _fanout_hook(self, plugin: str, job: Job[Any]) -> Prepare | None:
+        """The scheduler's fan-out hook for a plugin's job: one object for all its groups
+        (entered once per fan-out), handing the job's own hook the groups' contexts."""
+        if job.prepare is None:
+            return None
+        if (plugin, job.name) not in self._hooks:
+            prepare = job.prepare
+
+            def hook(jobs: Sequence[ScheduledJob]) -> AbstractAsyncContextManager[None]:
+                return prepare([self._job_context(j.group_id, plugin) for j in jobs])
+
+            self._hooks[(plugin, job.name)] = hook
+        return self._hooks[(plugin, job.name)]
+
+    def _job_context(self, group_id: str, plugin: str) -> JobContext[Any]:
+        """A context of the plugin in the group, at the fan-out's moment (no slot's payload)."""
+        group = self.config.groups[group_id]
+        enabled = next(e for e in group.plugins if e.plugin.name == plugin)
+        now = self.clock.now()
+        return JobContext(enabled.plugin, group, enabled.settings, now, self.services, slot=now)
 
     async def _plugins_started(self, rooms: set[str] | None = None) -> None:
         now = self.clock.now()

@@ -16,6 +16,13 @@ slots per statement, then run and queued in chunks, one transaction each (`fire_
 chunk's job state, its slots marked done and its posts commit together, and member messages
 are handled between chunks. A kill between chunks leaves the rest "running", completed at
 the next start like any interrupted slot.
+
+A fan-out hook (`ScheduledJob.prepare`): a kind of job whose every group reads the same sort
+of rows (a daily quiz: each group's running game and recent questions) can read them for all
+the fan-out's groups in a few statements before its chunks run. The scheduler enters the hook
+once per fan-out with the jobs claimed for it (jobs sharing one hook object, in order) and
+leaves it when the last chunk is done; what it read is the hook's to keep for that long and
+to drop after. A hook that fails is logged and the jobs read for themselves.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import sys
 import time as walltime
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -216,6 +224,8 @@ def _weekday_error(field: str, reason: str) -> ValueError:
 
 
 FireFn = Callable[[datetime, bool], Awaitable[None]]
+# A fan-out hook: entered with the fan-out's jobs that share it, before their chunks run.
+Prepare = Callable[[Sequence["ScheduledJob"]], AbstractAsyncContextManager[None]]
 
 
 @dataclass(frozen=True)
@@ -227,6 +237,7 @@ class ScheduledJob:
     trigger: BaseTrigger
     run: FireFn  # (slot, late) → runs the job's handler
     background: bool = False  # bookkeeping: a skipped slot is not reported
+    prepare: Prepare | None = None  # the fan-out hook (module docstring)
 
     @property
     def id(self) -> str:
@@ -390,10 +401,12 @@ class Scheduler:
 
     async def _run_chunks(self, claimed: Sequence[Due]) -> None:
         rest = deque(claimed)
-        while rest:
-            await self._run_chunk(rest)
-            await self.after_run()
-            await asyncio.sleep(0)  # member messages between chunks: replies stay fast
+        async with AsyncExitStack() as prepared:
+            await _prepare(prepared, claimed)
+            while rest:
+                await self._run_chunk(rest)
+                await self.after_run()
+                await asyncio.sleep(0)  # member messages between chunks: replies stay fast
 
     async def _run_chunk(self, rest: deque[Due]) -> None:
         """Run slots from `rest` in one transaction — each job in a savepoint of it, its
@@ -693,6 +706,21 @@ class Scheduler:
         due, self._arriving, self._arrival = self._arriving, [], None
         await self.fire_many(due)
 
+
+
+async def _prepare(stack: AsyncExitStack, claimed: Sequence[Due]) -> None:
+    """Enter each fan-out hook of `claimed` once, with its jobs; one that fails is left out
+    (its jobs then read for themselves)."""
+    hooks: dict[Prepare, list[ScheduledJob]] = {}
+    for job, _, _ in claimed:
+        if job.prepare is not None:
+            hooks.setdefault(job.prepare, []).append(job)
+    for hook, jobs in hooks.items():
+        try:
+            await stack.enter_async_context(hook(jobs))
+        except Exception:
+            log.exception("fan-out hook of %s failed; its %d jobs read for themselves",
+                          jobs[0].key, len(jobs))
 
 
 class _SlotExecutor(BaseExecutor):

@@ -190,3 +190,41 @@ async def test_a_daily_quiz_in_a_fan_out_runs_its_timers_after(make_chat, tmp_pa
         said = [d.text for d in sent if d.group_id == group]
         assert sum("第 1/1 题" in t for t in said) == 1
         assert any("本轮问答结束" in t for t in said)  # the time-out, armed in the fan-out
+
+
+async def test_a_fan_out_hook_is_entered_once_around_its_jobs(tmp_path):
+    """Jobs sharing a hook: it is entered once with the slots claimed here, left after the
+    last of them ran; a hook that fails is left out and its jobs run all the same."""
+    from contextlib import asynccontextmanager
+
+    from tests.test_timed_jobs import SHANGHAI
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", tmp_path)
+    await db.migrate()
+    slot = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+    scheduler = Scheduler(db, ManualClock(slot), timedelta(minutes=30))
+    scheduler.serves = lambda group: group != "elsewhere"
+    trace: list[object] = []
+
+    @asynccontextmanager
+    async def hook(jobs):
+        trace.append(("enter", [j.group_id for j in jobs]))
+        yield
+        trace.append("leave")
+
+    def broken(jobs):
+        raise RuntimeError("the hook's own bug")
+
+    def job(group: str, prepare=None) -> ScheduledJob:
+        async def run(_slot: datetime, _late: bool) -> None:
+            trace.append(group)
+        return ScheduledJob("p.j.a", group, make_trigger(Schedule("a", at=time(9)), SHANGHAI),
+                            run, prepare=prepare)
+
+    jobs = [job("g", hook), job("plain"), job("elsewhere", hook), job("h", hook),
+            job("x", broken)]
+    try:
+        assert await scheduler.fire_many([(j, slot, False) for j in jobs]) == 4
+        assert trace == [("enter", ["g", "h"]), "g", "plain", "h", "x", "leave"]
+    finally:
+        await db.close()

@@ -9,6 +9,7 @@ from bot.plugin import Job, Plugin
 from plugins.quiz import models  # noqa: F401  (tables for migrations)
 from plugins.quiz.bank import check_banks
 from plugins.quiz.digest import contribute
+from plugins.quiz.fanout import prepare_daily
 from plugins.quiz.game import warm_up
 from plugins.quiz.handlers import daily_quiz, daily_schedules, restore, router
 from plugins.quiz.settings import QuizSettings
@@ -36,7 +37,7 @@ plugin: Plugin[QuizSettings] = Plugin(
     title_en="Quiz",
     settings=QuizSettings,
     routers=[router],
-    jobs=[Job("daily", daily_quiz, when=daily_schedules)],
+    jobs=[Job("daily", daily_quiz, when=daily_schedules, prepare=prepare_daily)],
     texts=TEXTS,
     check_content=check_quiz_banks,
     digest=contribute,

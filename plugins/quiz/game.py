@@ -5,6 +5,9 @@ They live in memory; the deadlines live in the database. At start the plugin's `
 hook calls `settle` for every group: a game still running gets its timers back, one whose
 time ran out while the bot was down is timed out at once. Starting a game, an answer, a move
 and a chain hint settle first too (a group the config does not list has no start-up hook).
+
+A fan-out of daily quizzes reads for all its groups at once (fanout.py); every change to a
+group's game here tells it (`fanout.changed`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from bot.context import Context, JobContext
 from bot.events import Outgoing, OutKind
 from bot.i18n import join_list
 from bot.text import excerpt
-from plugins.quiz import service
+from plugins.quiz import fanout, service
 from plugins.quiz.answers import is_correct, normalize, without_emoji, without_mention
 from plugins.quiz.bank import (
     LoadedBank,
@@ -92,15 +95,30 @@ async def send(ctx: Ctx, text: str, mentions: tuple[str, ...] = (),
 
 def banks(ctx: Ctx) -> list[LoadedBank]:
     loaded = []
-    for path in bank_paths(ctx.services.config.base_dir, ctx.settings.banks):
-        try:
-            bank, problems = load_bank_kept(path)
-        except (ValueError, OSError):  # never loaded in this process: nothing to keep
+    for path, bank, problems in _read_banks(ctx):
+        if bank is None:  # never loaded in this process: nothing to keep
             ctx.log.warning("quiz bank %s cannot be read; `bot config check` says why", path)
             continue
         tell_operators_of_broken(ctx, problems)  # an edit broke it: the last good version plays
         loaded.append(bank)
     return loaded
+
+
+def _read_banks(ctx: Ctx) -> list[fanout.BankRead]:
+    """The group's bank files as read now, or once for a whole fan-out (a stat and a glob
+    each otherwise, several times per group)."""
+    memo, key = fanout.bank_memo(ctx), tuple(ctx.settings.banks)
+    if memo is not None and key in memo:
+        return memo[key]
+    read: list[fanout.BankRead] = []
+    for path in bank_paths(ctx.services.config.base_dir, ctx.settings.banks):
+        try:
+            read.append((path, *load_bank_kept(path)))
+        except (ValueError, OSError):
+            read.append((path, None, []))
+    if memo is not None:
+        memo[key] = read
+    return read
 
 
 def find_banks(ctx: Ctx, name: str | None) -> list[LoadedBank]:
@@ -115,6 +133,9 @@ def find_banks(ctx: Ctx, name: str | None) -> list[LoadedBank]:
 async def current(ctx: Ctx) -> Current | None:
     cache = _cache(ctx)
     if ctx.group.id not in cache:
+        if fanout.known_free(ctx):
+            cache[ctx.group.id] = None
+            return None
         async with ctx.transaction() as session:
             cache[ctx.group.id] = await _load_current(ctx, session)
         _rearm(ctx, cache[ctx.group.id])
@@ -194,12 +215,13 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
         names = names or "-"
         return ctx.t("quiz.no_bank", name=excerpt(bank_name or ""), banks=names)
     async with ctx.transaction() as session:
-        recent = await service.recent_questions(session, ctx.group.id)
+        recent = await fanout.recent_questions(ctx, session)
         plan = service.plan_round(chosen, count, recent, rng(ctx))
         title = chosen[0].title(ctx.group.language) if len(chosen) == 1 else ctx.t("quiz.mixed")
         try:
             game_round = await service.claim(session, ctx.group.id, "quiz", started_by, now(ctx),
-                                             bank=title, plan=plan)
+                                             bank=title, plan=plan,
+                                             free=fanout.known_free(ctx))
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
         asked, question = await _ask(ctx, session, game_round, 1)
@@ -222,6 +244,7 @@ def _question_at(ctx: Ctx, game_round: QuizRound, position: int) -> tuple[str, i
 async def _ask(ctx: Ctx, session: AsyncSession, game_round: QuizRound,
                position: int) -> tuple[QuizAsked, Question]:
     key, index, question = _question_at(ctx, game_round, position)
+    fanout.changed(ctx)
     asked = await service.ask(session, game_round, position, key, index, question, now(ctx),
                               ctx.settings.time_limit)
     return asked, question
@@ -318,6 +341,7 @@ async def _finish(ctx: Ctx, session: AsyncSession, game_round: QuizRound, reason
     already (a timer and a message, or 停止, at once)."""
     if not await service.release(session, game_round, reason, now(ctx)):
         return
+    fanout.changed(ctx)
     _cache(ctx)[ctx.group.id] = None
     await send(ctx, "\n".join([*lead, *await _scoreboard(ctx, session, game_round, reason)]))
 
@@ -429,6 +453,7 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
                                              now(ctx))
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
+        fanout.changed(ctx)
         await service.add_move(session, game_round, 0, first, "bot", "", 0, now(ctx))
     deadline = now(ctx) + ctx.settings.chain.timeout
     _cache(ctx)[ctx.group.id] = Current("chain", game_round.id, last_idiom=first, position=0,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot import ledger
-from bot.storage import dialect_insert
+from bot.storage import chunked, dialect_insert
 from plugins.quiz.bank import LoadedBank, Question
 from plugins.quiz.models import QuizActive, QuizAsked, QuizChainMove, QuizRound
 
@@ -44,6 +45,15 @@ _WIN = (update(QuizAsked).where(QuizAsked.id == bindparam("asked"), QuizAsked.ou
         .values(outcome="answered", winner_id=bindparam("member"),
                 winner_name=bindparam("name"), points=bindparam("new_points"),
                 closed_at=bindparam("at")))
+# A fan-out's reads, for many groups at once (plugins/quiz/fanout.py).
+_GROUPS = bindparam("groups", expanding=True)
+_GAMES = (select(QuizActive.group_id, QuizRound.game)
+          .join(QuizRound, QuizRound.id == QuizActive.round_id)
+          .where(QuizActive.group_id.in_(_GROUPS)))
+# Core inserts: a game's start writes two rows and an ORM flush of each cost several times
+# the statement (a daily quiz's fan-out starts thousands).
+_NEW_ROUND = insert(QuizRound.__table__).returning(QuizRound.id)
+_NEW_ASKED = insert(QuizAsked.__table__).returning(QuizAsked.id)
 _SCORES = (select(QuizAsked.winner_id, func.max(QuizAsked.winner_name), func.count(),
                   func.sum(QuizAsked.points))
            .where(QuizAsked.round_id == bindparam("round"), QuizAsked.outcome == "answered")
@@ -55,21 +65,41 @@ async def active_round(session: AsyncSession, group_id: str) -> QuizRound | None
     return None if round_id is None else await session.get(QuizRound, round_id)
 
 
+async def active_games(session: AsyncSession, group_ids: list[str]) -> dict[str, str]:
+    """The game running in each of these groups that runs one."""
+    games: dict[str, str] = {}
+    for part in chunked(group_ids):
+        games.update((group, game) for group, game in await session.execute(
+            _GAMES, {"groups": part}))
+    return games
+
+
 async def claim(session: AsyncSession, group_id: str, game: str, started_by: str,
-                now: datetime, *, bank: str = "", plan: list[Any] | None = None) -> QuizRound:
-    """Start a game in the group, or raise GameBusy naming the game already running."""
-    existing = await active_round(session, group_id)
+                now: datetime, *, bank: str = "", plan: list[Any] | None = None,
+                free: bool = False) -> QuizRound:
+    """Start a game in the group, or raise GameBusy naming the game already running.
+    `free`: the caller read that none runs (a fan-out's read): no need to look first — the
+    INSERT into quiz_active decides either way."""
+    existing = None if free else await active_round(session, group_id)
     if existing is not None:
         raise GameBusy(existing.game)
-    game_round = QuizRound(group_id=group_id, game=game, bank=bank, plan=plan or [],
-                           started_by=started_by, started_at=now, hints_used=0)
-    session.add(game_round)
-    await session.flush()
-    result = await session.execute(_activate(session.bind.dialect.name),
-                                   {"group_id": group_id, "round_id": game_round.id})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise GameBusy(game)
-    return game_round
+    values = {"group_id": group_id, "game": game, "bank": bank, "plan": plan or [],
+              "started_by": started_by, "started_at": now, "hints_used": 0}
+    round_id, activated = await session.run_sync(_insert_round, values)
+    if not activated:
+        existing = await active_round(session, group_id)  # started since it was read
+        raise GameBusy(existing.game if existing is not None else game)
+    return QuizRound(id=round_id, **values)
+
+
+def _insert_round(session: Session, values: dict[str, Any]) -> tuple[int, bool]:
+    """The round's row, then the group's quiz_active row if no game took it: (the round's
+    id, whether it did). Both in one call on the connection, not two through the ORM."""
+    connection = session.connection()
+    round_id = connection.scalar(_NEW_ROUND, values)
+    result = connection.execute(_activate(connection.dialect.name),
+                                {"group_id": values["group_id"], "round_id": round_id})
+    return round_id, result.rowcount == 1
 
 
 @cache
@@ -91,19 +121,41 @@ async def release(session: AsyncSession, game_round: QuizRound, reason: str,
 def plan_round(banks: list[LoadedBank], count: int, recent: set[tuple[str, int]],
                rng: random.Random) -> list[list[Any]]:
     """`count` questions drawn from the banks, preferring ones not asked here lately."""
-    pool = [(b.key, i) for b in banks for i in range(len(b.bank.questions))]
-    fresh = [q for q in pool if q not in recent]
+    pool = _pool(tuple((b.key, len(b.bank.questions)) for b in banks))
+    fresh = [q for q in pool if q not in recent] if recent else pool
     chosen = rng.sample(fresh, min(count, len(fresh)))
     if len(chosen) < count:
-        stale = [q for q in pool if q not in set(chosen)]
+        taken = set(chosen)
+        stale = [q for q in pool if q not in taken]
         chosen += rng.sample(stale, min(count - len(chosen), len(stale)))
     return [list(q) for q in chosen]
 
 
+@lru_cache(maxsize=64)
+def _pool(sizes: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
+    """Every (bank, index) of banks of these sizes: the same for every group of a fan-out
+    (a few hundred tuples each time otherwise). Callers only read it."""
+    return [(key, i) for key, size in sizes for i in range(size)]
+
+
+RECENT = 500  # questions a group was asked lately: a new round prefers others
+
+
 async def recent_questions(session: AsyncSession, group_id: str,
-                           limit: int = 500) -> set[tuple[str, int]]:
+                           limit: int = RECENT) -> set[tuple[str, int]]:
     rows = await session.execute(_recent(limit), {"group": group_id})
     return {(bank, index) for bank, index in rows}
+
+
+async def recent_questions_of(session: AsyncSession, group_ids: list[str],
+                              limit: int = RECENT) -> dict[str, set[tuple[str, int]]]:
+    """`recent_questions` of many groups, a few hundred groups per statement (each group's
+    latest `limit`, ranked within the group)."""
+    recent: dict[str, set[tuple[str, int]]] = {group: set() for group in group_ids}
+    for part in chunked(group_ids):
+        for group, bank, index in await session.execute(_recent_of(limit), {"groups": part}):
+            recent[group].add((bank, index))
+    return recent
 
 
 @cache
@@ -113,14 +165,27 @@ def _recent(limit: int) -> Any:
             .order_by(QuizAsked.id.desc()).limit(limit))
 
 
+@cache
+def _recent_of(limit: int) -> Any:
+    ranked = (select(QuizAsked.group_id, QuizAsked.bank, QuizAsked.question_index,
+                     func.row_number().over(partition_by=QuizAsked.group_id,
+                                            order_by=QuizAsked.id.desc()).label("n"))
+              .where(QuizAsked.group_id.in_(_GROUPS)).subquery())
+    return (select(ranked.c.group_id, ranked.c.bank, ranked.c.question_index)
+            .where(ranked.c.n <= limit))
+
+
 async def ask(session: AsyncSession, game_round: QuizRound, position: int, bank: str,
               index: int, question: Question, now: datetime, time_limit: timedelta) -> QuizAsked:
-    asked = QuizAsked(round_id=game_round.id, group_id=game_round.group_id, position=position,
-                      bank=bank, question_index=index, question=question.model_dump(mode="json"),
-                      asked_at=now, deadline_at=now + time_limit, winner_name="", points=0)
-    session.add(asked)
-    await session.flush()
-    return asked
+    values = {"round_id": game_round.id, "group_id": game_round.group_id,
+              "position": position, "bank": bank, "question_index": index,
+              "question": question.model_dump(mode="json"), "asked_at": now,
+              "deadline_at": now + time_limit, "winner_name": "", "points": 0}
+    return QuizAsked(id=await session.run_sync(_insert_row, _NEW_ASKED, values), **values)
+
+
+def _insert_row(session: Session, statement: Any, values: dict[str, Any]) -> int:
+    return session.connection().scalar(statement, values)
 
 
 async def open_question(session: AsyncSession, round_id: int) -> QuizAsked | None:
