@@ -108,9 +108,15 @@ class _Base(Generic[S]):
             self.outbox.put(outgoing)  # persisted by the next group commit (bot/outbox.py)
 
     def _queue(self, text: str, kind: OutKind, mentions: tuple[str, ...] = (),
-               coalesce: str | None = None) -> None:
+               coalesce: str | None = None, image_path: str | None = None) -> None:
         self._put(Outgoing(text=text, kind=kind, group_id=self.group.id, mentions=mentions,
-                           coalesce=coalesce))
+                           coalesce=coalesce, image_path=image_path))
+
+    async def say(self, text: str, mentions: tuple[str, ...] = (),
+                  image_path: str | None = None) -> None:
+        """Say something in the group that members are waiting for (a game's question or
+        result): sent with replies, ahead of posts, answering no one message."""
+        self._queue(text, OutKind.REPLY, mentions, image_path=image_path)
 
     async def post(self, text: str, mentions: tuple[str, ...] = ()) -> None:
         """Post to the group (timed or bulk content: lowest send priority)."""

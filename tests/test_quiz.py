@@ -296,6 +296,26 @@ async def test_a_round_with_hint_winner_points_timeout_and_scoreboard(make_chat,
     assert "时间到" not in " ".join(texts(await chat.say("dan", "北京")))
 
 
+async def _killed() -> None:
+    """The outbox's own write, in a process killed before it ran."""
+
+
+@pytest.mark.parametrize(("start", "shown"), [("答题 测试 2", "第 1/2 题"),
+                                             ("成语接龙 画蛇添足", "成语接龙开始")])
+async def test_a_kill_right_after_a_game_starts_keeps_what_it_posted(make_chat, bank_dir,
+                                                                      start, shown) -> None:
+    """A game's posts are written with the game's rows (the transactional outbox): a kill
+    before the outbox's next group commit can't leave a game running that nobody saw."""
+    chat = await make_chat(config())
+    outbox = chat.runtime.outbox
+    outbox.hold()  # nothing goes out before the kill
+    with pytest.MonkeyPatch.context() as patch:  # killed before the outbox writes anything
+        patch.setattr(outbox, "flush", _killed)
+        await chat.runtime.dispatcher.handle(chat.chat.message(chat.group, "carol", start))
+    chat = await chat.crash()
+    assert len([d for d in chat.sent if shown in d.text]) == 1
+
+
 async def test_one_round_per_group_and_only_admins_stop_it(make_chat, bank_dir) -> None:
     chat = await make_chat(config())
     await chat.say("carol", "答题")

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
-from bot.events import Outgoing, OutKind
 from bot.i18n import join_list
 from bot.text import excerpt
 from plugins.quiz import fanout, service
@@ -88,9 +87,9 @@ def said(ctx: Context[QuizSettings]) -> str:
 
 async def send(ctx: Ctx, text: str, mentions: tuple[str, ...] = (),
                image: str | None = None) -> None:
-    """Game messages are interactive: they go out with replies, ahead of timed posts."""
-    ctx.outbox.put(Outgoing(text=text, kind=OutKind.REPLY, group_id=ctx.group.id,
-                            mentions=mentions, image_path=image))
+    """Game messages are interactive: they go out with replies, ahead of timed posts. Sent
+    inside the transaction whose state they report, they are written with it."""
+    await ctx.say(text, mentions, image_path=image)
 
 
 def banks(ctx: Ctx) -> list[LoadedBank]:
@@ -225,9 +224,9 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
         except service.GameBusy as busy:
             return ctx.t(f"busy.{busy.game}")
         asked, question = await _ask(ctx, session, game_round, 1)
-    forget(ctx)
-    await send(ctx, ctx.t("quiz.start", bank=title, count=len(plan)))
-    await _post_question(ctx, asked, question, len(plan))
+        forget(ctx)
+        await send(ctx, ctx.t("quiz.start", bank=title, count=len(plan)))
+        await _post_question(ctx, asked, question, len(plan))
     return None
 
 
@@ -455,12 +454,12 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
             return ctx.t(f"busy.{busy.game}")
         fanout.changed(ctx)
         await service.add_move(session, game_round, 0, first, "bot", "", 0, now(ctx))
+        seconds = int(ctx.settings.chain.timeout.total_seconds())
+        await send(ctx, ctx.t("chain.start", idiom=first, pinyin=" ".join(idioms.pinyin[first]),
+                              seconds=seconds) + "\n" + chain_rule_text(ctx, first))
     deadline = now(ctx) + ctx.settings.chain.timeout
     _cache(ctx)[ctx.group.id] = Current("chain", game_round.id, last_idiom=first, position=0,
                                         used={first}, deadline=deadline)
-    seconds = int(ctx.settings.chain.timeout.total_seconds())
-    await send(ctx, ctx.t("chain.start", idiom=first, pinyin=" ".join(idioms.pinyin[first]),
-                          seconds=seconds) + "\n" + chain_rule_text(ctx, first))
     _arm_chain(ctx, game_round.id, 0, deadline)
     return None
 
@@ -543,7 +542,7 @@ async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> boo
             await send(ctx, text, mentions=(ctx.sender_id,))
             await _finish(ctx, session, game_round, "dead_end")
             return True
-    await send(ctx, text + "\n" + chain_rule_text(ctx, word), mentions=(ctx.sender_id,))
+        await send(ctx, text + "\n" + chain_rule_text(ctx, word), mentions=(ctx.sender_id,))
     _arm_chain(ctx, cur.round_id, position, deadline)
     return True
 
