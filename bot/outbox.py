@@ -52,9 +52,8 @@ from bot.adapters.base import SendError
 from bot.clock import Clock
 from bot.config.models import OutboxSettings
 from bot.events import Outgoing, OutKind, Sent
-from bot.storage import Database, chunked
+from bot.storage import Database, Prepared, chunked
 from bot.storage.models import OutboxMessage
-from bot.storage.prepared import Prepared
 from bot.text import MESSAGE_LIMIT, cap
 
 log = logging.getLogger("bot.outbox")
@@ -67,8 +66,7 @@ MENTION_ROOM = 24  # per line, room for "@群昵称 " within the message cap
 _TABLE = OutboxMessage.__table__
 # New rows through Core, not the ORM: an ORM flush of one row cost more than the check-in
 # it reports (issue 16.3). The ids come back in the order of the rows given.
-INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
-INSERT_ONE = Prepared(insert(_TABLE).returning(_TABLE.c.id))  # a reply: the hot path
+INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True))
 # One statement for a whole group commit's outcomes (executemany, not one UPDATE each).
 MARK = (
     update(_TABLE)
@@ -465,11 +463,8 @@ class Outbox:
 
     async def _insert(self, session: AsyncSession, items: list[_Item], now: datetime) -> None:
         """Write rows for `items` in `session` and note their ids."""
-        if len(items) == 1:
-            (items[0].row_id,) = await INSERT_ONE.one(session, self._row(items[0], now))
-            return
-        result = await session.execute(INSERT, [self._row(item, now) for item in items])
-        for item, row_id in zip(items, result.scalars(), strict=True):
+        ids = await INSERT.rows_each(session, [self._row(item, now) for item in items])
+        for item, (row_id,) in zip(items, ids, strict=True):
             item.row_id = row_id
 
     def _row(self, item: _Item, now: datetime) -> dict[str, object]:

@@ -43,7 +43,8 @@ ROW = {"name": "甲", "day": date(2026, 11, 23), "at": AT, "tags": ["a", "乙"],
 SELECT = Prepared(select(THINGS.c.name, THINGS.c.day, THINGS.c.at, THINGS.c.tags,
                          THINGS.c.score).where(THINGS.c.name == bindparam("name")))
 INSERT = Prepared(insert(THINGS))
-INSERT_RETURNING = Prepared(insert(THINGS).returning(THINGS.c.id, THINGS.c.at))
+INSERT_RETURNING = Prepared(insert(THINGS).returning(THINGS.c.id, THINGS.c.at,
+                                                     sort_by_parameter_order=True))
 RENAME = Prepared(update(THINGS).where(THINGS.c.name == bindparam("old"))
                   .values(name=bindparam("new")))
 
@@ -79,6 +80,15 @@ async def test_returning_and_rowcounts(db):
         assert [r[0] for r in await SELECT.rows(session, {"name": "乙"})] == ["乙"]
 
 
+async def test_each_row_returns_its_own_in_order(db):
+    rows = [{**ROW, "name": f"n{i}", "score": i} for i in range(7)]
+    async with db.transaction() as session:
+        returned = await INSERT_RETURNING.rows_each(session, rows)
+        by_id = {row_id: name for row_id, name in await Prepared(
+            select(THINGS.c.id, THINGS.c.name)).rows(session)}
+    assert [by_id[row_id] for row_id, _ in returned] == [row["name"] for row in rows]
+
+
 async def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_keeps_nothing(db):
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
@@ -94,12 +104,14 @@ async def test_writes_belong_to_the_transaction_and_its_savepoints(db):
             await INSERT.run(session, {**ROW, "name": "lost"})
             raise RuntimeError
     async with db.transaction() as session:
-        async with session.begin_nested() as savepoint:
-            await INSERT.run(session, {**ROW, "name": "undone"})
-            await savepoint.rollback()
+        await INSERT.run(session, {**ROW, "name": "before"})
+        for _ in range(2):  # a savepoint, and one after it (a fan-out chunk's jobs)
+            async with session.begin_nested() as savepoint:
+                await INSERT.run(session, {**ROW, "name": "undone"})
+                await savepoint.rollback()
         await INSERT.run(session, {**ROW, "name": "kept"})
     async with db.transaction() as session:
-        for name, expected in (("lost", 0), ("undone", 0), ("kept", 1)):
+        for name, expected in (("lost", 0), ("undone", 0), ("before", 1), ("kept", 1)):
             assert len(await SELECT.rows(session, {"name": name})) == expected, name
 
 

@@ -120,6 +120,16 @@ class Prepared:
             return
         _run(raw, plan.sql, [plan.parameters(row) for row in rows], many=True)
 
+    async def rows_each(self, session: AsyncSession, rows: Sequence[Params]) -> list[Row]:
+        """Runs it once per row (every row with the same names) and returns the row each
+        returned, in order: INSERT … RETURNING for several rows. On PostgreSQL one
+        executemany (give the statement `sort_by_parameter_order=True`)."""
+        raw, plan = await self._plan_for(session, rows[0])
+        if raw is None or plan is None:
+            return [tuple(row) for row in await self._execute(session, list(rows))]
+        return [plan.convert(_run(raw, plan.sql, plan.parameters(row)).fetchall())[0]
+                for row in rows]
+
     async def _execute(self, session: AsyncSession, params: Any) -> Any:
         return await session.execute(self.statement(session.bind.dialect.name), params)
 
@@ -164,7 +174,9 @@ async def _sqlite(session: AsyncSession) -> _Raw | None:
     sync = session.sync_session
     if not sync._is_clean():
         await session.flush()
-    transaction = sync.get_transaction()
+    # The innermost transaction: a savepoint's SAVEPOINT is only emitted when the session
+    # next asks for its connection, so a new savepoint must miss the cache.
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
     cached = session.info.get(_RAW)
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]  # type: ignore[no-any-return]
@@ -176,5 +188,5 @@ async def _sqlite(session: AsyncSession) -> _Raw | None:
         return None
     listeners = tuple(session.bind.sync_engine.dispatch.before_cursor_execute)
     raw = _Raw(adapted._connection._connection, listeners)
-    session.info[_RAW] = (sync.get_transaction(), raw)
+    session.info[_RAW] = (sync.get_nested_transaction() or sync.get_transaction(), raw)
     return raw

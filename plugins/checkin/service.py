@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ledger
 from bot.blackroom import Blackroom, banned_days
-from bot.storage.prepared import Prepared
+from bot.storage import Prepared
 from plugins.checkin.models import CheckinMember, CheckinOffence, CheckinRecord
 from plugins.checkin.settings import AntiCopySettings, CheckinSettings
 

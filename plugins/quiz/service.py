@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from bot import ledger
-from bot.storage import chunked, dialect_insert
+from bot.storage import Prepared, chunked, dialect_insert
 from plugins.quiz.bank import LoadedBank, Question
 from plugins.quiz.models import QuizActive, QuizAsked, QuizChainMove, QuizRound
 
@@ -52,8 +51,10 @@ _GAMES = (select(QuizActive.group_id, QuizRound.game)
           .where(QuizActive.group_id.in_(_GROUPS)))
 # Core inserts: a game's start writes two rows and an ORM flush of each cost several times
 # the statement (a daily quiz's fan-out starts thousands).
-_NEW_ROUND = insert(QuizRound.__table__).returning(QuizRound.id)
-_NEW_ASKED = insert(QuizAsked.__table__).returning(QuizAsked.id)
+_NEW_ROUND = Prepared(insert(QuizRound.__table__).returning(QuizRound.id))
+_NEW_ASKED = Prepared(insert(QuizAsked.__table__).returning(QuizAsked.id))
+_ACTIVATE = Prepared(lambda dialect: dialect_insert(dialect)(QuizActive.__table__)
+                     .on_conflict_do_nothing())
 _SCORES = (select(QuizAsked.winner_id, func.max(QuizAsked.winner_name), func.count(),
                   func.sum(QuizAsked.points))
            .where(QuizAsked.round_id == bindparam("round"), QuizAsked.outcome == "answered")
@@ -85,26 +86,11 @@ async def claim(session: AsyncSession, group_id: str, game: str, started_by: str
         raise GameBusy(existing.game)
     values = {"group_id": group_id, "game": game, "bank": bank, "plan": plan or [],
               "started_by": started_by, "started_at": now, "hints_used": 0}
-    round_id, activated = await session.run_sync(_insert_round, values)
-    if not activated:
+    (round_id,) = await _NEW_ROUND.one(session, values)
+    if not await _ACTIVATE.run(session, {"group_id": group_id, "round_id": round_id}):
         existing = await active_round(session, group_id)  # started since it was read
         raise GameBusy(existing.game if existing is not None else game)
     return QuizRound(id=round_id, **values)
-
-
-def _insert_round(session: Session, values: dict[str, Any]) -> tuple[int, bool]:
-    """The round's row, then the group's quiz_active row if no game took it: (the round's
-    id, whether it did). Both in one call on the connection, not two through the ORM."""
-    connection = session.connection()
-    round_id = connection.scalar(_NEW_ROUND, values)
-    result = connection.execute(_activate(connection.dialect.name),
-                                {"group_id": values["group_id"], "round_id": round_id})
-    return round_id, result.rowcount == 1
-
-
-@cache
-def _activate(dialect: str) -> Any:
-    return dialect_insert(dialect)(QuizActive.__table__).on_conflict_do_nothing()
 
 
 async def release(session: AsyncSession, game_round: QuizRound, reason: str,
@@ -181,11 +167,8 @@ async def ask(session: AsyncSession, game_round: QuizRound, position: int, bank:
               "position": position, "bank": bank, "question_index": index,
               "question": question.model_dump(mode="json"), "asked_at": now,
               "deadline_at": now + time_limit, "winner_name": "", "points": 0}
-    return QuizAsked(id=await session.run_sync(_insert_row, _NEW_ASKED, values), **values)
-
-
-def _insert_row(session: Session, statement: Any, values: dict[str, Any]) -> int:
-    return session.connection().scalar(statement, values)
+    (asked_id,) = await _NEW_ASKED.one(session, values)
+    return QuizAsked(id=asked_id, **values)
 
 
 async def open_question(session: AsyncSession, round_id: int) -> QuizAsked | None:
