@@ -38,6 +38,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -625,26 +626,26 @@ class Scheduler:
         if target < self._cursor:  # moved back: nothing fires
             await self.jump_to(target)
             return
-        while True:
-            due = sorted(
-                [(t, 0, i) for i, t in self._next.items() if t is not None and t <= target]
-                + [(t, 1, k) for k, (t, _) in self._timers.items() if t <= target]
-            )
-            if not due:
-                break
-            when, is_timer, key = due[0]
+        while (when := self._earliest()) is not None and when <= target:
             if when > self.clock.now():
                 self.clock.set(when)
-            if is_timer:
-                await self._run_timer(key)
+            # Every job due at this moment, as one fan-out; timers at it run after, one at a
+            # time in key order (each may arm others).
+            together = [i for i, t in self._next.items() if t == when]
+            if not together:
+                await self._run_timer(min(k for k, (t, _) in self._timers.items() if t == when))
                 continue
-            # Every job due at this moment, as one fan-out (timers at it run after).
-            together = [k for t, timer, k in due if t == when and not timer]
             for each in together:
                 self._next[each] = self._jobs[each].next_slot(when + timedelta(microseconds=1))
             await self.fire_many([(self._jobs[k], when, False) for k in together])
         self.clock.set(target)
         self._cursor = target
+
+    def _earliest(self) -> datetime | None:
+        """The next moment a slot or a timer is due (a scan, not a sort: thousands of
+        groups' jobs are scanned once per moment)."""
+        slots = (t for t in self._next.values() if t is not None)
+        return min(chain(slots, (t for t, _ in self._timers.values())), default=None)
 
     async def jump_to(self, target: datetime) -> None:
         """Set a manual clock to `target`; slots skipped over do not fire."""
