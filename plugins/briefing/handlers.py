@@ -175,8 +175,7 @@ async def _compose_and_record(
     await _report_broken(ctx, day, briefing.broken)
     if empty:
         return None
-    return service.render(briefing, TEXTS, ctx.group.language, ctx.settings.title,
-                          ctx.group.name)
+    return service.render(briefing, ctx.group.language, ctx.settings.title, ctx.group.name)
 
 
 def _check(ctx: AnyContext, posted: bool, trigger: str) -> None:

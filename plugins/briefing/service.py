@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
 from bot.config import ConfigIssue, files
-from bot.i18n import Texts
 from bot.storage import dialect_insert
-from plugins.briefing.content import TAGS_DIR, curated_items
+from plugins.briefing.content import TAGS_DIR, curated_items, tag_files
 from plugins.briefing.feeds import clean, dated
 from plugins.briefing.models import BriefingFeed, BriefingRun, BriefingShown
 from plugins.briefing.settings import BriefingSettings
+from plugins.briefing.texts import TEXTS
 
 ELLIPSIS = "…"
 _BREAKS = "，。、；：！？,.;:!? )）】」』"
@@ -107,7 +107,7 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
-def _version(path: Path) -> tuple[int, int, int, int] | None:
+def _version(path: str) -> tuple[int, int, int, int] | None:
     """What tells an edited, replaced or removed file (as load_content does, and its type)."""
     try:
         stat = os.stat(path)
@@ -119,17 +119,20 @@ def _version(path: Path) -> tuple[int, int, int, int] | None:
 def curated(settings: BriefingSettings, group_tags: tuple[str, ...], config_dir: Path,
             day: date) -> Curated:
     """The day's curated items: the owner's files, then the group's tag files. Cached by
-    everything they depend on, each file's version included."""
-    base = config_dir / "config"
-    paths = [base / name for name in settings.files]
-    tagged = [base / TAGS_DIR / f"{tag}.yaml" for tag in group_tags] if settings.tag_content \
-        else []
-    key = (day, group_tags, settings.item_length, files.max_file_bytes(), *paths, *tagged,
-           *map(_version, paths + tagged))
+    everything they depend on, each file's version included (a stat per file and group:
+    the key is plain text, as Paths cost more to build and hash than the stats)."""
+    base = os.path.join(config_dir, "config")
+    tagged = [f"{TAGS_DIR}/{tag}.yaml" for tag in group_tags] if settings.tag_content else []
+    key = (day, base, tuple(settings.files), group_tags, settings.tag_content,
+           settings.item_length, files.max_file_bytes(),
+           tuple([_version(os.path.join(base, name)) for name in settings.files + tagged]))
     found = _CURATED.get(key)
     if found is None:
-        found = _read_curated(paths + [p for p in tagged if p.is_file()], base, day, group_tags,
-                              settings.item_length)
+        folder = config_dir / "config"
+        paths = [folder / name for name in settings.files]
+        if settings.tag_content:
+            paths += tag_files(config_dir, group_tags)
+        found = _read_curated(paths, folder, day, group_tags, settings.item_length)
         _remember(_CURATED, key, found)
     return found
 
@@ -227,21 +230,26 @@ def _round_robin(queues: list[tuple[int, list[Item]]], take: Callable[[Item], bo
                     break
 
 
-def render(briefing: Briefing, texts: Texts, language: str, title: str | None,
-           group_name: str) -> str:
+def render(briefing: Briefing, language: str, title: str | None, group_name: str) -> str:
     day = briefing.day
-    lines = [
-        texts.get(language, "header", title=title or texts.get(language, "title"),
-                  date=long_date(day, language), weekday=weekday(day, language)),
-        texts.get(language, "almanac", lunar=lunar_date(day, language),
-                  term=solar_term(day, language)),
-    ]
+    lines = [_heading(language, title, day)]
     lines += [f"{n}. {item.text}" + (f" {item.link}" if item.link else "")
               for n, item in enumerate(briefing.items, start=1)]
     if briefing.closing:
         lines.append("——")
         lines.append(fill(briefing.closing, day, language, {"group": group_name}))
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _heading(language: str, title: str | None, day: date) -> str:
+    """The title and almanac lines: the same for every group of the language and title on
+    the day (a fan-out's thousands share a few)."""
+    return "\n".join([
+        TEXTS.get(language, "header", title=title or TEXTS.get(language, "title"),
+                  date=long_date(day, language), weekday=weekday(day, language)),
+        TEXTS.get(language, "almanac", lunar=lunar_date(day, language),
+                  term=solar_term(day, language))])
 
 
 def still_to_come(settings: BriefingSettings, local_now: datetime) -> bool:
