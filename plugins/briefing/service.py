@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, insert, null, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
 from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
 from bot.config import ConfigIssue, files
@@ -146,8 +146,8 @@ def _read_curated(paths: list[Path], base: Path, day: date, group_tags: tuple[st
     return Curated(items, content.closing, broken, tuple(content.kept))
 
 
-async def compose(
-    session: AsyncSession,
+def compose(
+    db: Connection,
     settings: BriefingSettings,
     group_tags: tuple[str, ...],
     config_dir: Path,
@@ -171,7 +171,7 @@ async def compose(
 
     for item in chosen.items:
         take(item)
-    _round_robin(await _feed_queues(session, settings, now), take)
+    _round_robin(_feed_queues(db, settings, now), take)
     return Briefing(day, items, chosen.closing or settings.closing, dict(chosen.broken),
                     chosen.kept)
 
@@ -187,15 +187,14 @@ _FEED_TEXTS = select(_FEEDS.c.url, cast(_FEEDS.c["items"], Text)).where(
     _FEEDS.c.url.in_(bindparam("urls", expanding=True)))
 
 
-async def _feed_queues(
-    session: AsyncSession, settings: BriefingSettings, now: datetime
+def _feed_queues(
+    db: Connection, settings: BriefingSettings, now: datetime
 ) -> list[tuple[int, list[Item]]]:
     """Each feed's cached items (from the last good fetch) with its item limit; items older
     than `feed_max_age` are not news, whenever they were last shown."""
     if not settings.feeds:
         return []
-    texts = dict((await session.execute(
-        _FEED_TEXTS, {"urls": [f.url for f in settings.feeds]})).all())
+    texts = dict(db.execute(_FEED_TEXTS, {"urls": [f.url for f in settings.feeds]}).all())
     queues = []
     for feed in settings.feeds:
         prepared = _prepared(feed.url, texts.get(feed.url), settings.item_length)
@@ -278,8 +277,8 @@ _SEEN = select(_SHOWN.c.item_key).where(
     _RUNS.c.trigger != EMPTY))
 
 
-async def seen(session: AsyncSession, group_id: str, day: date, dedupe_days: int) -> Seen:
-    shown = set(await session.scalars(_SEEN, {
+def seen(db: Connection, group_id: str, day: date, dedupe_days: int) -> Seen:
+    shown = set(db.scalars(_SEEN, {
         "group": group_id, "day": day, "since": day - timedelta(days=dedupe_days)}))
     posted = None in shown
     shown.discard(None)
@@ -292,11 +291,11 @@ _NOTED_EMPTY = select(_RUNS.c.id).where(
     _RUNS.c.trigger == EMPTY).limit(1)
 
 
-async def record_empty(session: AsyncSession, group_id: str, day: date, at: datetime) -> None:
+def record_empty(db: Connection, group_id: str, day: date, at: datetime) -> None:
     """The day's scheduled briefing had no items: nothing went to the group; the
     operators' digest says so (once a day, however often the job ran)."""
-    if await session.scalar(_NOTED_EMPTY, {"group": group_id, "day": day}) is None:
-        await session.execute(_RUN, _run_row(group_id, day, EMPTY, at, 0))
+    if db.scalar(_NOTED_EMPTY, {"group": group_id, "day": day}) is None:
+        db.execute(_RUN, _run_row(group_id, day, EMPTY, at, 0))
 
 
 def _run_row(group_id: str, day: date, trigger: str, at: datetime, items: int,
@@ -312,16 +311,16 @@ def _shown_insert(dialect: str) -> Any:
     return dialect_insert(dialect)(_SHOWN).on_conflict_do_nothing()
 
 
-async def record(
-    session: AsyncSession, group_id: str, briefing: Briefing, trigger: str, at: datetime,
+def record(
+    db: Connection, group_id: str, briefing: Briefing, trigger: str, at: datetime,
     member_id: str | None = None, member_day: date | None = None,
 ) -> None:
     """Remember what the group was shown. `member_day` claims the group's one member
     request of that day: a second one raises IntegrityError."""
     # Core statements built once, not ORM objects: a fan-out records thousands of groups.
-    await session.execute(_RUN, _run_row(group_id, briefing.day, trigger, at,
-                                         len(briefing.items), member_id, member_day))
+    db.execute(_RUN, _run_row(group_id, briefing.day, trigger, at, len(briefing.items),
+                                   member_id, member_day))
     keys = dict.fromkeys(item.key for item in briefing.items)
     if keys:
-        await session.execute(_shown_insert(session.bind.dialect.name), [
+        db.execute(_shown_insert(db.dialect.name), [
             {"group_id": group_id, "day": briefing.day, "item_key": key} for key in keys])
