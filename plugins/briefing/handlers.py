@@ -109,6 +109,8 @@ async def _tell_operators(ctx: AnyContext, feed: str, error: str) -> None:
 async def _report_broken(ctx: AnyContext, day: date, broken: dict[str, str]) -> None:
     """Log each curated file the briefing skipped; the group's operators hear once a day
     per file, however often the briefing is composed."""
+    if not broken:
+        return
     told = _told(ctx, day)
     language = ctx.services.config.config.bot.language
     for file, problem in broken.items():
