@@ -415,3 +415,99 @@ async def test_feed_items_older_than_a_few_days_are_never_news(make_chat, tmp_pa
     assert all("两周前的旧闻" not in day for day in shown)
     assert [p.at.day for p in posts] == [23, 24, 25]
     assert all(len(day) == len(set(day)) for day in shown)
+
+
+# -- issue 16.4: one fan-out composes thousands of briefings, sharing what it can ----------
+
+NEWS = {"url": "briefing/feeds/news.xml", "max_items": 2}
+NEWS_TITLES = [clip(item["title"], 60) for item in parse((FEEDS / "news.xml").read_bytes())]
+
+
+def _items(text: str) -> list[str]:
+    return [line.split(". ", 1)[1] for line in text.splitlines()[2:] if ". " in line]
+
+
+async def test_a_fanout_gives_each_group_its_own_briefing(make_chat, tmp_path):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {  # all at 09:00 in Shanghai: one fan-out
+        "a": _group("读书会", {"files": ["briefing/club.yaml"], "feeds": [NEWS],
+                               "tag_content": False}, tags=["reading"]),
+        "b": _group("Corner", {"files": ["briefing/club.yaml"], "feeds": [NEWS],
+                               "item_length": 12}, language="en"),
+        "c": _group("书友群", {"feeds": [NEWS], "title": "书友早知道", "items": 1}),
+        "d": _group("技术群", {"feeds": [{"url": "briefing/feeds/tech.atom", "max_items": 2}],
+                               "feed_max_age": "30d", "closing": "明天见"}),
+        # As "a" but no tag, as "b" but the usual length: what is shared must not leak.
+        "e": _group("书友会", {"files": ["briefing/club.yaml"], "feeds": [NEWS]}),
+    }}, now="2026-11-23 08:00")
+    posts = {p.group_id: p for p in await chat.advance("2h")}
+    assert {p.at.strftime("%H:%M") for p in posts.values()} == {"09:00"}
+    a, b, c, d, e = (posts[g].text for g in "abcde")
+    three_body, library = "《三体》英文版销量突破千万册", "国家图书馆推出夜间阅读季 & 周末讲座"
+    assert a.splitlines()[0] == "【每日早报】2026年11月23日 星期一"
+    assert _items(a) == ["本周共读《活着》第 1-3 章", "周末沙龙报名开始", three_body, library]
+    assert a.splitlines()[-1] == "今日话题：星期一读什么？"
+    assert b.splitlines()[0] == "Morning briefing · Monday, 23 November 2026"
+    # Its own length, and no tagged item (it shares no tag).
+    assert _items(b) == [clip(t, 12) for t in ("本周共读《活着》第 1-3 章", three_body, library)]
+    assert c.splitlines()[0] == "【书友早知道】2026年11月23日 星期一"
+    assert _items(c) == [three_body] and "——" not in c
+    assert _items(d) == ["Python 3.15 beta released", "SQLite adds a new JSON function"]
+    assert d.splitlines()[-2:] == ["——", "明天见"]
+    assert _items(e) == ["本周共读《活着》第 1-3 章", three_body, library]
+
+
+async def test_a_fanout_repeats_nothing_a_group_was_shown(make_chat, tmp_path):
+    _files(tmp_path)
+    chat = await make_chat({"groups": {
+        "a": _group("读书会", {"feeds": [NEWS]}),
+        "b": _group("书友群", {"feeds": [NEWS], "weekdays": ["tue"]}),  # from the 24th
+    }}, now="2026-11-23 08:00")
+    [first] = await chat.advance("2h")
+    assert first.group_id == "a" and len(_items(first.text)) == 2
+    posts = {p.group_id: _items(p.text) for p in await chat.advance("1d")}
+    assert posts["b"] == _items(first.text)  # b was shown nothing yet
+    assert posts["a"] == NEWS_TITLES[2:4]
+
+
+async def test_a_group_that_had_the_days_briefing_gets_none_from_the_fanout(make_chat, tmp_path):
+    _files(tmp_path)
+    club = {"files": ["briefing/club.yaml"]}
+    chat = await make_chat({"groups": {
+        "a": _group("读书会", club, owner="alice"), "b": _group("书友群", club),
+        "c": _group("英语角", club)}}, now="2026-11-23 07:00")
+    [reply] = await chat.say("alice", "早报", group="读书会")
+    assert reply.text.startswith("【每日早报】2026年11月23日")
+    posts = await chat.advance("3h")
+    assert sorted(p.group_id for p in posts) == ["b", "c"]
+    day2 = await chat.advance("1d")  # the next day, every group's again
+    assert sorted(p.group_id for p in day2) == ["a", "b", "c"]
+    assert {_items(p.text)[0] for p in day2} == {"今晚 9 点打卡截止"}
+
+
+async def test_what_is_composed_once_follows_the_feed_the_file_and_the_day(make_chat,
+                                                                          tmp_path):
+    _files(tmp_path)
+    served = {"body": (FEEDS / "tech.atom").read_bytes()}
+    feed = {"url": "https://feeds.example.org/tech", "max_items": 2}
+    settings = {"files": ["briefing/club.yaml"], "feeds": [feed], "feed_max_age": "30d"}
+    chat = await make_chat({"groups": {
+        "x": _group("读书会", settings, owner="alice"), "y": _group("书友群", settings)}},
+        now="2026-11-23 07:00")
+    _transport(chat, lambda request: httpx.Response(200, content=served["body"]))
+    await chat.advance("1m")  # the feed never fetched: fetched at start
+    [reply] = await chat.say("alice", "早报", group="读书会")  # composed and cached
+    assert _items(reply.text) == ["本周共读《活着》第 1-3 章", "Python 3.15 beta released",
+                                  "SQLite adds a new JSON function"]
+    # The same day, a new version of the feed (fetched at 08:30) and of the file.
+    served["body"] = (FEEDS / "news.xml").read_bytes()
+    edited = CURATED.replace("第 1-3 章", "第 4-6 章及后记")
+    (tmp_path / "config/briefing/club.yaml").write_text(edited, encoding="utf-8")
+    [post] = await chat.advance("2h")
+    assert post.group_id == "y"
+    assert _items(post.text) == ["本周共读《活着》第 4-6 章及后记", *NEWS_TITLES[:2]]
+    [reply] = await chat.say("alice", "早报", group="读书会")  # an admin's: posted again
+    assert _items(reply.text) == _items(post.text)
+    day2 = await chat.advance("1d")  # the next day's items, and the feed's not shown yet
+    assert {p.group_id: _items(p.text) for p in day2} == {
+        g: ["今晚 9 点打卡截止", *NEWS_TITLES[2:4]] for g in "xy"}

@@ -125,12 +125,11 @@ def first_seen(fetched: list[dict[str, str]], cached: list[dict[str, str]],
             for item in fetched]
 
 
-def age_of(item: dict[str, str], now: datetime) -> timedelta:
-    """How old an item is: its date, else when the bot first saw it (else brand new)."""
+def dated(item: dict[str, str]) -> datetime | None:
+    """When an item dates from: its date, else when the bot first saw it (None: brand new,
+    as old as nothing)."""
     stamp = item.get("published") or item.get("seen")
-    if not stamp:
-        return timedelta()
-    return now - datetime.fromisoformat(stamp)
+    return datetime.fromisoformat(stamp) if stamp else None
 
 
 def clean(text: str) -> str:

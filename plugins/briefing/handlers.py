@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
@@ -109,6 +109,8 @@ async def _tell_operators(ctx: AnyContext, feed: str, error: str) -> None:
 async def _report_broken(ctx: AnyContext, day: date, broken: dict[str, str]) -> None:
     """Log each curated file the briefing skipped; the group's operators hear once a day
     per file, however often the briefing is composed."""
+    if not broken:
+        return
     told = _told(ctx, day)
     language = ctx.services.config.config.bot.language
     for file, problem in broken.items():
@@ -132,11 +134,11 @@ def _told(ctx: AnyContext, day: date) -> set[tuple[str, str]]:
 
 async def post_briefing(ctx: JobContext[BriefingSettings]) -> None:
     day = ctx.slot.astimezone(ctx.group.timezone).date()
-    async with ctx.transaction() as session:
-        if await service.posted(session, ctx.group.id, day):  # asked for earlier today
-            ctx.log.info("briefing for %s already in the chat; not posted again", day)
-            return
-    text = await _compose_and_record(ctx, day, "scheduled")
+    try:
+        text = await _compose_and_record(ctx, day, "scheduled")
+    except Refused:  # asked for earlier today
+        ctx.log.info("briefing for %s already in the chat; not posted again", day)
+        return
     if text is None:
         ctx.log.warning("no briefing content for %s", day)
         return
@@ -151,36 +153,47 @@ async def _compose_and_record(
 ) -> str | None:
     """The briefing's text, recorded as shown; None when there is nothing to post.
 
-    A member's request may be refused (Refused), and claims the group's one member request
-    of the day in the same transaction (IntegrityError when two members ask at once)."""
+    Only an admin's request posts the day's briefing again: a scheduled one, or a member's,
+    is refused (Refused) once it is in the chat. A member's request claims the group's one
+    member request of the day in the same transaction (IntegrityError when two members ask
+    at once)."""
     await fill_saved(ctx)
     async with ctx.transaction() as session:
-        if trigger == "member":
-            await _check_member(ctx, session, day)
-        briefing = await service.compose(
-            session, ctx.settings, ctx.group.id, ctx.group.tags, ctx.services.config.base_dir,
-            day, ctx.now)
-        # A header and a closing line are no briefing: nothing goes to the group.
-        empty = not briefing.items
-        if not empty:
-            await service.record(session, ctx.group.id, briefing, trigger, ctx.now, member_id,
-                                 member_day=day if trigger == "member" else None)
-        elif trigger == "scheduled":  # the operators read it in the digest instead
-            await service.record_empty(session, ctx.group.id, day, ctx.now)
+        # One greenlet for the group's statements: each awaited on its own switched to the
+        # loop and back, and a fan-out composes thousands (issue 16.4).
+        briefing = await session.run_sync(_brief, ctx, day, trigger, member_id)
         tell_operators_of_broken(ctx, briefing.kept)
     await _report_broken(ctx, day, briefing.broken)
-    if empty:
+    if not briefing.items:  # a header and a closing line are no briefing
         return None
-    return service.render(briefing, TEXTS, ctx.group.language, ctx.settings.title,
-                          ctx.group.name)
+    return service.render(briefing, ctx.group.language, ctx.settings.title, ctx.group.name)
 
 
-async def _check_member(ctx: AnyContext, session: AsyncSession, day: date) -> None:
-    """Refuse a member once the day's briefing is in the chat, and before it is due:
-    posting early would use up the day's briefing before the feeds are fetched for it."""
-    if await service.posted(session, ctx.group.id, day):
+def _brief(session: Session, ctx: AnyContext, day: date, trigger: str,
+           member_id: str | None) -> service.Briefing:
+    """Whether the day's briefing is in the chat and what is not to be repeated (one read,
+    in the transaction that records this one), the briefing, and what it showed."""
+    db = session.connection()  # Core statements: no ORM session work for each of them
+    seen = service.seen(db, ctx.group.id, day, ctx.settings.dedupe_days)
+    if trigger != "admin":
+        _check(ctx, seen.posted, trigger)
+    briefing = service.compose(db, ctx.settings, ctx.group.tags, ctx.services.config.base_dir,
+                               day, ctx.now, seen.shown)
+    if briefing.items:
+        service.record(db, ctx.group.id, briefing, trigger, ctx.now, member_id,
+                       member_day=day if trigger == "member" else None)
+    elif trigger == "scheduled":  # nothing goes to the group; the operators' digest says so
+        service.record_empty(db, ctx.group.id, day, ctx.now)
+    return briefing
+
+
+def _check(ctx: AnyContext, posted: bool, trigger: str) -> None:
+    """One briefing a day unless an admin asks: none once the day's is in the chat, and a
+    member's not before it is due (posting early would use up the day's briefing before
+    the feeds are fetched for it)."""
+    if posted:
         raise Refused("member_limit")
-    if service.still_to_come(ctx.settings, ctx.local_now):
+    if trigger == "member" and service.still_to_come(ctx.settings, ctx.local_now):
         raise Refused("member_early")
 
 
