@@ -88,6 +88,11 @@ async def make_up(ctx: Context[CheckinSettings]) -> None:
         outcome = await service.make_up(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                         ctx.sender_name, ctx.now, ctx.group.timezone,
                                         ctx.services.blackroom)
+        await _report_make_up(ctx, outcome)  # in the transaction: kept with the state it reports
+
+
+async def _report_make_up(ctx: Context[CheckinSettings],
+                          outcome: service.Refused | service.Done) -> None:
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return
@@ -175,13 +180,15 @@ async def quiet(ctx: Context[CheckinSettings]) -> None:
     async with ctx.transaction() as session:
         now_quiet, unchanged = await service.set_quiet(session, ctx.group.id, ctx.sender_id,
                                                        ctx.sender_name, wanted)
+        await ctx.reply(ctx.t(_quiet_key(wanted, now_quiet, unchanged)))  # kept with the state
+
+
+def _quiet_key(wanted: bool | None, now_quiet: bool, unchanged: bool) -> str:
     if wanted is None:
-        key = "quiet.usage.on" if now_quiet else "quiet.usage.off"
-    elif now_quiet:
-        key = "quiet.already_on" if unchanged else "quiet.on"
-    else:
-        key = "quiet.already_off" if unchanged else "quiet.off"
-    await ctx.reply(ctx.t(key))
+        return "quiet.usage.on" if now_quiet else "quiet.usage.off"
+    if now_quiet:
+        return "quiet.already_on" if unchanged else "quiet.on"
+    return "quiet.already_off" if unchanged else "quiet.off"
 
 
 @router.on_leave
