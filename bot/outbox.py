@@ -240,8 +240,6 @@ class Outbox:
         if (shared := self.db.shared()) is not None:
             shared.on_commit.append(lambda: self.put(outgoing))
             return
-        if len(outgoing.text) > MESSAGE_LIMIT:  # every message, whoever wrote it: one cap
-            outgoing = outgoing.model_copy(update={"text": cap(outgoing.text)})
         if not self.may_send(outgoing):
             self.stats.dropped += 1
             log.warning("not sending to %s: the group is not set up for it", outgoing.group_id)
@@ -267,6 +265,10 @@ class Outbox:
         return items
 
     def _item(self, outgoing: Outgoing) -> _Item:
+        """Queued (`put`) or written with a caller's transaction (`stage`), every message,
+        whoever wrote it, is capped the same way."""
+        if len(outgoing.text) > MESSAGE_LIMIT:
+            outgoing = outgoing.model_copy(update={"text": cap(outgoing.text)})
         item = _Item(PRIORITY[outgoing.kind], next(self._seq), outgoing)
         if outgoing.kind is OutKind.DM and outgoing.group_id is None:
             account = self.reach(outgoing)

@@ -6,6 +6,7 @@ import calendar
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, EventContext, JobContext
 from bot.plugin import DigestQuery, Router, Schedule
@@ -14,7 +15,7 @@ from bot.storage import insert_if_missing
 from plugins.checkin import digest, service
 from plugins.checkin.models import CheckinDay
 from plugins.checkin.settings import CheckinSettings
-from plugins.tags.targeting import tagged_members
+from plugins.tags.targeting import tagged_in
 
 router = Router()
 BAR_WIDTH = 10
@@ -88,6 +89,11 @@ async def make_up(ctx: Context[CheckinSettings]) -> None:
         outcome = await service.make_up(session, ctx.settings, ctx.group.id, ctx.sender_id,
                                         ctx.sender_name, ctx.now, ctx.group.timezone,
                                         ctx.services.blackroom)
+        await _report_make_up(ctx, outcome)  # in the transaction: kept with the state it reports
+
+
+async def _report_make_up(ctx: Context[CheckinSettings],
+                          outcome: service.Refused | service.Done) -> None:
     if isinstance(outcome, service.Refused):
         await ctx.reply(ctx.t(f"refused.{outcome.key}", **outcome.values))
         return
@@ -175,13 +181,15 @@ async def quiet(ctx: Context[CheckinSettings]) -> None:
     async with ctx.transaction() as session:
         now_quiet, unchanged = await service.set_quiet(session, ctx.group.id, ctx.sender_id,
                                                        ctx.sender_name, wanted)
+        await ctx.reply(ctx.t(_quiet_key(wanted, now_quiet, unchanged)))  # kept with the state
+
+
+def _quiet_key(wanted: bool | None, now_quiet: bool, unchanged: bool) -> str:
     if wanted is None:
-        key = "quiet.usage.on" if now_quiet else "quiet.usage.off"
-    elif now_quiet:
-        key = "quiet.already_on" if unchanged else "quiet.on"
-    else:
-        key = "quiet.already_off" if unchanged else "quiet.off"
-    await ctx.reply(ctx.t(key))
+        return "quiet.usage.on" if now_quiet else "quiet.usage.off"
+    if now_quiet:
+        return "quiet.already_on" if unchanged else "quiet.on"
+    return "quiet.already_off" if unchanged else "quiet.off"
 
 
 @router.on_leave
@@ -212,24 +220,32 @@ async def run_job(ctx: JobContext[CheckinSettings]) -> None:
     if ctx.payload == "figures":
         await keep_figures(ctx, day - timedelta(days=1))
         return
+    tags = ctx.settings.reminder_tags if ctx.payload == "remind" else []
+    if tags:
+        await ctx.services.activity.flush_counts()  # the tags read them; its own transaction
+    # One transaction: the slot is marked done with the posts it sends (bot/scheduler.py's
+    # SlotUnit marks it in the job's first one), so a kill keeps both or neither.
     async with ctx.transaction() as session:
-        if ctx.payload == "remind":
-            jailed = await ctx.services.blackroom.members(ctx.group.id, ctx.now,
-                                                          session=session)
-            members = await service.to_remind(session, ctx.group.id, day, ctx.now,
-                                              ctx.settings.reminder_inactive_days,
-                                              frozenset(jailed))
-        else:
-            members = await service.completers(session, ctx.group.id, day - timedelta(days=1))
-    if ctx.payload == "remind" and ctx.settings.reminder_tags:
-        tagged = set(await tagged_members(ctx, ctx.settings.reminder_tags))
-        members = [member for member in members if member in tagged]
-    # A few messages with many @-mentions each, never one message per member.
-    batch = ctx.settings.reminder_batch
-    for start in range(0, len(members), batch):
-        chunk = tuple(members[start:start + batch])
-        key = "reminder" if ctx.payload == "remind" else "praise"
-        await ctx.post(ctx.t(key, count=len(members)), mentions=chunk)
+        members = await _to_post_for(ctx, session, day)
+        if tags:
+            tagged = set(await tagged_in(ctx, session, tags))
+            members = [member for member in members if member in tagged]
+        # A few messages with many @-mentions each, never one message per member.
+        batch = ctx.settings.reminder_batch
+        for start in range(0, len(members), batch):
+            chunk = tuple(members[start:start + batch])
+            key = "reminder" if ctx.payload == "remind" else "praise"
+            await ctx.post(ctx.t(key, count=len(members)), mentions=chunk)
+
+
+async def _to_post_for(ctx: JobContext[CheckinSettings], session: AsyncSession,
+                       day: date) -> list[str]:
+    """Who the reminder (those who have not checked in) or the praise (yesterday's) is for."""
+    if ctx.payload != "remind":
+        return await service.completers(session, ctx.group.id, day - timedelta(days=1))
+    jailed = await ctx.services.blackroom.members(ctx.group.id, ctx.now, session=session)
+    return await service.to_remind(session, ctx.group.id, day, ctx.now,
+                                   ctx.settings.reminder_inactive_days, frozenset(jailed))
 
 
 async def keep_figures(ctx: JobContext[CheckinSettings], day: date) -> None:

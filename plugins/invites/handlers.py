@@ -31,11 +31,10 @@ async def record_join(ctx: EventContext[InvitesSettings]) -> None:
     async with ctx.transaction() as session:
         paid = await service.record_join(session, ctx.group.id, ctx.member_id, ctx.member_name,
                                          inviter, ctx.settings, ctx.now, _reasons(ctx))
-    if paid is None or not ctx.settings.announce or inviter is None:
-        return
-    key = "thanks" if paid else "thanks.nopoints"
-    await ctx.post(ctx.t(key, name=ctx.member_name, inviter=inviter, points=paid,
-                         days=ctx.settings.stay_days), mentions=(inviter,))
+        if paid is not None and ctx.settings.announce and inviter is not None:
+            key = "thanks" if paid else "thanks.nopoints"  # kept with the join it reports
+            await ctx.post(ctx.t(key, name=ctx.member_name, inviter=inviter, points=paid,
+                                 days=ctx.settings.stay_days), mentions=(inviter,))
 
 
 @router.on_leave
@@ -60,14 +59,14 @@ async def set_inviter(ctx: Context[InvitesSettings]) -> None:
         outcome = await service.set_inviter(session, ctx.group.id, member, inviter,
                                             ctx.settings, ctx.now, _reasons(ctx))
         known = await service.inviter_of(session, ctx.group.id, member)
-    await ctx.reply(ctx.t(outcome, name=member, inviter=known or inviter))
+        await ctx.reply(ctx.t(outcome, name=member, inviter=known or inviter))
 
 
 async def _settle(ctx: Context[InvitesSettings] | JobContext[InvitesSettings]) -> None:
     await ctx.services.activity.flush_counts()  # whether invitees spoke is in the counters
     async with ctx.transaction() as session:
         bonuses = await _settle_due(ctx, session)
-    await _announce(ctx, bonuses)
+        await _announce(ctx, bonuses)  # kept with the settlement (the slot is marked in it)
 
 
 async def _settle_due(ctx: Context[InvitesSettings] | JobContext[InvitesSettings],
@@ -93,8 +92,8 @@ async def board(ctx: Context[InvitesSettings]) -> None:
     since = service.month_start(ctx.now, ctx.group.timezone)
     async with ctx.transaction() as session:  # settled and counted in one transaction
         bonuses = await _settle_due(ctx, session)
+        await _announce(ctx, bonuses)  # kept with the settlement
         month, total = await service.counted_since_and_ever(session, ctx.group.id, since)
-    await _announce(ctx, bonuses)
     lines = [ctx.t("board.header", group=ctx.group.name, days=ctx.settings.stay_days)]
     for title, counts in (("board.month", month), ("board.all", total)):
         lines.append(ctx.t(title))

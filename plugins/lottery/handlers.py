@@ -91,13 +91,13 @@ async def _open(ctx: Context[LotterySettings], keyword: str, prizes: list[tuple[
         async with ctx.transaction() as session:
             draw = await service.create(session, ctx.group.id, keyword, prizes, deadline,
                                         ctx.sender_id, ctx.now)
+            await ctx.post(ctx.t("created", id=draw.id, prizes=_prizes_text(ctx, draw.prizes),
+                                 keyword=keyword, deadline=_local(ctx, deadline),
+                                 commitment=draw.commitment))  # kept with the draw
     except service.KeywordTaken:
         await ctx.reply(ctx.t("keyword_taken", keyword=keyword))
         return
     _keywords(ctx).pop(ctx.group.id, None)
-    await ctx.post(ctx.t("created", id=draw.id, prizes=_prizes_text(ctx, draw.prizes),
-                         keyword=keyword, deadline=_local(ctx, deadline),
-                         commitment=draw.commitment))
     arm(ctx, draw)
 
 
@@ -148,14 +148,16 @@ async def cancel_draw(ctx: Context[LotterySettings]) -> None:
         outcome = await service.cancel(session, ctx.group.id, target.id, ctx.sender_id,
                                        ctx.now)
         people = [e.member_id for e in await service.entries(session, target.id)]
-    if outcome == "due":
-        await ctx.reply(ctx.t("cancel.due", id=target.id))
-        await draw_due(ctx)
-    elif isinstance(outcome, LotteryDraw):
+        # In the transaction: the cancellation (or the draw) and its report kept together.
+        if outcome == "due":
+            await ctx.reply(ctx.t("cancel.due", id=target.id))
+            await draw_due(ctx)
+        elif isinstance(outcome, LotteryDraw):
+            await _announce_cancel(ctx, outcome, people, reason)
+        else:  # another admin, or its draw, was a moment quicker
+            await ctx.reply(ctx.t("list.none"))
+    if isinstance(outcome, LotteryDraw):
         _keywords(ctx).pop(ctx.group.id, None)
-        await _announce_cancel(ctx, outcome, people, reason)
-    else:  # another admin, or its draw, was a moment quicker
-        await ctx.reply(ctx.t("list.none"))
 
 
 def pick_draw(draws: Sequence[LotteryDraw], args: str) -> tuple[LotteryDraw | None, str]:
@@ -211,9 +213,9 @@ async def join_by_keyword(ctx: Context[LotterySettings]) -> bool:
             outcome = await service.join(session, draw, ctx.sender_id, ctx.sender_name, ctx.now,
                                          ctx.services.blackroom)
         count = await service.entry_count(session, draw_id)
-    if outcome == "closed":
-        await draw_due(ctx)  # its timer may not have fired yet
-    await ctx.reply(ctx.t(outcome, id=draw_id, count=count))
+        if outcome == "closed":
+            await draw_due(ctx)  # its timer may not have fired yet
+        await ctx.reply(ctx.t(outcome, id=draw_id, count=count))  # kept with the entry
     return True
 
 
@@ -222,11 +224,10 @@ async def draw_due(ctx: Ctx) -> None:
     async with ctx.transaction() as session:
         jailed = await ctx.services.blackroom.members(ctx.group.id, ctx.now, session=session)
         drawn = await service.draw_due(session, ctx.group.id, ctx.now, jailed)
-        people = {d.id: await service.entries(session, d.id) for d in drawn}
+        for draw in drawn:  # in the transaction: the winners and their post kept together
+            await _announce(ctx, draw, await service.entries(session, draw.id), jailed)
     if drawn:
         _keywords(ctx).pop(ctx.group.id, None)
-    for draw in drawn:
-        await _announce(ctx, draw, people[draw.id], jailed)
 
 
 async def _announce(ctx: Ctx, draw: LotteryDraw, entries: list[LotteryEntry],

@@ -46,13 +46,13 @@ async def start_dice(ctx: Ctx) -> None:
     async with ctx.transaction() as session:
         game = await service.start_dice(session, ctx.group.id, target, prize, ctx.sender_id,
                                         ctx.now)
-        busy = None if game else await service.open_dice(session, ctx.group.id)
-    if game is None:
-        await ctx.reply(ctx.t("dice.busy", target=busy.target if busy else "?"))
-        return
-    limit = ctx.settings.rolls_per_member
-    key = "dice.started" if limit else "dice.started_unlimited"
-    await ctx.post(ctx.t(key, target=target, prize=prize, limit=limit))
+        if game is None:
+            busy = await service.open_dice(session, ctx.group.id)
+            await ctx.reply(ctx.t("dice.busy", target=busy.target if busy else "?"))
+            return
+        limit = ctx.settings.rolls_per_member
+        key = "dice.started" if limit else "dice.started_unlimited"
+        await ctx.post(ctx.t(key, target=target, prize=prize, limit=limit))  # with the game
 
 
 @router.command("roll", "掷骰子", "摇骰子", "🎲", help="掷骰子", help_en="roll the dice")
@@ -70,11 +70,12 @@ async def roll(ctx: Ctx) -> None:
             return
         value, won = await service.roll(session, game, ctx.sender_id, ctx.sender_name, ctx.now,
                                         rng(ctx))
-    if won:
-        await ctx.post(ctx.t("dice.won", name=ctx.sender_name, value=value, prize=game.prize),
-                       mentions=(ctx.sender_id,))
-    else:
-        await ctx.reply(ctx.t("dice.rolled", name=ctx.sender_name, value=value), mention=False)
+        if won:  # in the transaction: the roll and its report kept together
+            await ctx.post(ctx.t("dice.won", name=ctx.sender_name, value=value,
+                                 prize=game.prize), mentions=(ctx.sender_id,))
+        else:
+            await ctx.reply(ctx.t("dice.rolled", name=ctx.sender_name, value=value),
+                            mention=False)
 
 
 @router.command("stopdice", "结束骰子", role=Role.ADMIN, help="结束骰子游戏",
@@ -82,10 +83,10 @@ async def roll(ctx: Ctx) -> None:
 async def stop_dice(ctx: Ctx) -> None:
     async with ctx.transaction() as session:
         game = await service.stop_dice(session, ctx.group.id, ctx.now)
-    if game is None:
-        await ctx.reply(ctx.t("dice.none"))
-    else:
-        await ctx.post(ctx.t("dice.stopped", target=game.target))
+        if game is None:
+            await ctx.reply(ctx.t("dice.none"))
+        else:
+            await ctx.post(ctx.t("dice.stopped", target=game.target))  # with the stop
 
 
 @router.command("balloons", "放气球", role=Role.ADMIN,
@@ -108,7 +109,7 @@ async def start_balloons(ctx: Ctx) -> None:
             left = await _left(session, ctx.group.id)
             await ctx.reply(ctx.t("balloons.busy", left=len(left)))
             return
-    await ctx.post(ctx.t("balloons.started", count=count))
+        await ctx.post(ctx.t("balloons.started", count=count))  # kept with the game
 
 
 async def _left(session: AsyncSession, group_id: str) -> list[int]:
@@ -143,10 +144,11 @@ async def pop(ctx: Ctx) -> None:
                                   left=left))
             return
         all_balloons = await service.balloons(session, game.id)
-    await ctx.post(ctx.t("balloons.popped", name=ctx.sender_name, number=number,
-                         prize=result.prize), mentions=(ctx.sender_id,))
-    if all(b.member_id is not None for b in all_balloons):
-        await ctx.post(ctx.t("balloons.done", lines=_lines(ctx, all_balloons)))
+        # In the transaction: the pop and its report kept together.
+        await ctx.post(ctx.t("balloons.popped", name=ctx.sender_name, number=number,
+                             prize=result.prize), mentions=(ctx.sender_id,))
+        if all(b.member_id is not None for b in all_balloons):
+            await ctx.post(ctx.t("balloons.done", lines=_lines(ctx, all_balloons)))
 
 
 def _lines(ctx: Ctx, shown: list[Balloon]) -> str:
@@ -166,4 +168,4 @@ async def stop_balloons(ctx: Ctx) -> None:
             return
         game.status, game.ended_at = "stopped", ctx.now
         rest = [b for b in await service.balloons(session, game.id) if b.member_id is None]
-    await ctx.post(ctx.t("balloons.stopped", lines=_lines(ctx, rest)))
+        await ctx.post(ctx.t("balloons.stopped", lines=_lines(ctx, rest)))  # with the stop

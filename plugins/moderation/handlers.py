@@ -194,7 +194,9 @@ async def act(ctx: Context[ModerationSettings], state: GroupState, violation: Vi
             group_id=ctx.group.id, member_id=sender, rule=violation.rule, action=action,
             evidence=f"{violation.evidence} | {_shown(ctx.message)[:200]}", points=points,
             by="bot", at=ctx.now))
-    await _announce(ctx, violation, action, count, points)
+        await _announce(ctx, violation, action, count, points)  # kept with the action
+    if action == "remove" and ctx.capabilities.remove_member:
+        await _remove(ctx, violation)  # a call to the platform: once the action is kept
 
 
 def _shown(message: IncomingMessage) -> str:
@@ -221,7 +223,10 @@ async def _announce(ctx: Context[ModerationSettings], violation: Violation, acti
     rule = ctx.t(f"rule.{violation.rule}")
     kind, _, amount = action.partition(":")
     if kind == "remove":
-        await _remove(ctx, rule, violation)
+        if not ctx.capabilities.remove_member:  # else told once removed (`_remove`)
+            owner = (ctx.group.owner,) if ctx.group.owner else ()
+            await ctx.notice(ctx.t("remove.ask_owner", name=ctx.sender_name, rule=rule,
+                                   evidence=violation.evidence), mentions=owner)
         return
     if kind == "deduct" and not points:
         kind = "warn"  # nothing to deduct: it stays a warning
@@ -231,14 +236,9 @@ async def _announce(ctx: Context[ModerationSettings], violation: Violation, acti
                      mentions=(ctx.sender_id,))
 
 
-async def _remove(ctx: Context[ModerationSettings], rule: str, violation: Violation) -> None:
-    if ctx.capabilities.remove_member:
-        await ctx.services.remove_member(ctx.group.id, ctx.sender_id)
-        await ctx.notice(ctx.t("removed", name=ctx.sender_name, rule=rule))
-        return
-    owner = (ctx.group.owner,) if ctx.group.owner else ()
-    await ctx.notice(ctx.t("remove.ask_owner", name=ctx.sender_name, rule=rule,
-                           evidence=violation.evidence), mentions=owner)
+async def _remove(ctx: Context[ModerationSettings], violation: Violation) -> None:
+    await ctx.services.remove_member(ctx.group.id, ctx.sender_id)
+    await ctx.notice(ctx.t("removed", name=ctx.sender_name, rule=ctx.t(f"rule.{violation.rule}")))
 
 
 # -- admins --------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ async def warn(ctx: Context[ModerationSettings]) -> None:
         session.add(ModerationAction(group_id=ctx.group.id, member_id=target, rule="manual",
                                      action="warn", evidence=reason[:200], points=0,
                                      by=ctx.sender_id, at=ctx.now))
-    await ctx.notice(ctx.t("manual_notice", reason=reason), mentions=(target,))
+        await ctx.notice(ctx.t("manual_notice", reason=reason), mentions=(target,))  # with it
 
 
 @router.command("unwarn", "撤销警告", role=Role.ADMIN, help="撤销对成员的最近一次处理",
@@ -295,6 +295,11 @@ async def _undo(ctx: Context[ModerationSettings], member: str | None, *,
         if allowance:
             await service.add_exception(session, ctx.group.id, allowance.stored)
             state.allowed.add(allowance.stored)
+        await _report_undo(ctx, action, allowance)  # kept with the undo
+
+
+async def _report_undo(ctx: Context[ModerationSettings], action: ModerationAction,
+                       allowance: Allowance | None) -> None:
     rule = ctx.t(f"rule.{action.rule}")
     if allowance is None:
         await ctx.reply(ctx.t("undone", name=action.member_id, rule=rule, action=action.action))
@@ -339,11 +344,10 @@ async def member_joined(ctx: EventContext[ModerationSettings]) -> None:
         member.joined_at, member.name = ctx.now, ctx.member_name
         until = await ctx.services.blackroom.until(ctx.group.id, ctx.member_id, ctx.now,
                                                    session=session)
-    if until is not None:
-        admins = tuple(sorted({*ctx.group.admins, *([ctx.group.owner] if ctx.group.owner else [])}))
-        await ctx.notice(ctx.t("rejoined", name=ctx.member_name,
-                               until=f"{until.astimezone(ctx.group.timezone):%m-%d %H:%M}"),
-                         mentions=admins)
+        if until is not None:  # told with the join it reports
+            await ctx.notice(ctx.t("rejoined", name=ctx.member_name,
+                                   until=f"{until.astimezone(ctx.group.timezone):%m-%d %H:%M}"),
+                             mentions=_admins(ctx))
     if not ctx.settings.rules_text:
         return
     state.welcome.append(ctx.member_id)
@@ -356,6 +360,10 @@ async def member_joined(ctx: EventContext[ModerationSettings]) -> None:
     # Joins within the window share one welcome: the first join sets the timer.
     ctx.services.scheduler.call_at(ctx.now + ctx.settings.welcome_within,
                                    f"moderation.welcome:{ctx.group.id}", welcome)
+
+
+def _admins(ctx: EventContext[ModerationSettings]) -> tuple[str, ...]:
+    return tuple(sorted({*ctx.group.admins, *([ctx.group.owner] if ctx.group.owner else [])}))
 
 
 def welcome_text(ctx: EventContext[ModerationSettings], joined: int) -> str:

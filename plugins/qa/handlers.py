@@ -46,9 +46,10 @@ async def answer_question(ctx: Context[QaSettings]) -> bool:
         # every answer (one statement less on the way to most replies).
         await service.remember_answer(session, ctx.group.id, ctx.sender_id, key, ctx.now,
                                       purge=recent.in_group_last_hour == 0)
-    text = faq.entries[match.entry].answer
-    # FAQ and taught answers are owners' and admins' text: only {name} and {group} filled.
-    await ctx.reply(fill(text, {"name": ctx.sender_name, "group": ctx.group.name}))
+        text = faq.entries[match.entry].answer
+        # FAQ and taught answers are owners' and admins' text: only {name} and {group}
+        # filled. In the transaction: kept with the record that it was answered.
+        await ctx.reply(fill(text, {"name": ctx.sender_name, "group": ctx.group.name}))
     return True
 
 
@@ -130,8 +131,8 @@ async def teach(ctx: Context[QaSettings]) -> None:
             session, ctx.group.id, question, answer, ctx.sender_id, ctx.now, closes
         )
         _taught_changed(ctx)
+        await ctx.reply(ctx.t("teach.done", question=excerpt(question), closed=closed))
     _taught_changed(ctx)
-    await ctx.reply(ctx.t("teach.done", question=excerpt(question), closed=closed))
 
 
 @router.command(
@@ -149,9 +150,9 @@ async def forget(ctx: Context[QaSettings]) -> None:
     async with ctx.transaction() as session:
         removed = await service.forget(session, ctx.group.id, question)
         _taught_changed(ctx)
+        await ctx.reply(ctx.t("forget.done" if removed else "forget.none",
+                              question=excerpt(question)))  # kept with the change
     _taught_changed(ctx)
-    await ctx.reply(ctx.t("forget.done" if removed else "forget.none",
-                          question=excerpt(question)))
 
 
 @router.command(

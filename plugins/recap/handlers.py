@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import ConfigError
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
@@ -57,39 +59,42 @@ async def note_replies(ctx: Context[RecapSettings]) -> bool:
 async def post_recap(ctx: JobContext[RecapSettings]) -> None:
     today = ctx.slot.astimezone(ctx.group.timezone).date()
     yesterday = today - timedelta(days=1)
-    lines, credited = await _yesterday(ctx, yesterday)
     preview = [_event_line(ctx, e, "event") for e in _events(ctx, today)]
-    if not lines and not preview:
-        ctx.log.info("no recap for %s: nothing recorded and no events", yesterday)
-        return
-    text = [ctx.t("header", date=f"{yesterday:%m-%d}"), *lines] if lines else []
-    if preview:
-        text += [ctx.t("preview"), *preview]
-    await ctx.post("\n".join(text), mentions=tuple(dict.fromkeys(credited)))
+    # One transaction: the recap is written with the slot's completion (bot/scheduler.py's
+    # SlotUnit marks it in the job's first one), so a kill keeps both or neither.
+    async with ctx.transaction() as session:
+        lines, credited = await _yesterday(ctx, session, yesterday)
+        if not lines and not preview:
+            ctx.log.info("no recap for %s: nothing recorded and no events", yesterday)
+            return
+        text = [ctx.t("header", date=f"{yesterday:%m-%d}"), *lines] if lines else []
+        if preview:
+            text += [ctx.t("preview"), *preview]
+        await ctx.post("\n".join(text), mentions=tuple(dict.fromkeys(credited)))
 
 
-async def _yesterday(ctx: JobContext[RecapSettings], day: date) -> tuple[list[str], list[str]]:
+async def _yesterday(ctx: JobContext[RecapSettings], session: AsyncSession,
+                     day: date) -> tuple[list[str], list[str]]:
     """Yesterday's lines by the rules, in order, cut to max_lines; and who they credit."""
     s, tz, group = ctx.settings, ctx.group.timezone, ctx.group.id
     found: list[tuple[str, str | None]] = []
-    async with ctx.transaction() as session:
-        for c in await service.highlights(session, group, day, s):
-            found.append((ctx.t("highlight", name=c.name, text=excerpt(c.text, QUOTE_EXCERPT),
-                                count=c.count), c.member_id))
-        asked = await service.answered_questions(session, group, day, tz, s.questions)
-        wording = await service.faq_questions(session, ctx.group, ctx.services.config.base_dir)
-        for c in asked:
-            if c.text in wording:
-                found.append((ctx.t("question", name=c.name,
-                                    text=excerpt(wording[c.text], QUOTE_EXCERPT)), c.member_id))
-        count, notes = await service.checkins(session, group, day, s.notes)
-        if count:
-            found.append((ctx.t("checkins", count=count), None))
-        for c in notes:
-            found.append((ctx.t("note", name=c.name, text=excerpt(c.text, QUOTE_EXCERPT)),
-                          c.member_id))
-        for c in await service.quiz_winners(session, group, day, tz, s.quiz_winners):
-            found.append((ctx.t("quiz", name=c.name, count=c.count), c.member_id))
+    for c in await service.highlights(session, group, day, s):
+        found.append((ctx.t("highlight", name=c.name, text=excerpt(c.text, QUOTE_EXCERPT),
+                            count=c.count), c.member_id))
+    asked = await service.answered_questions(session, group, day, tz, s.questions)
+    wording = await service.faq_questions(session, ctx.group, ctx.services.config.base_dir)
+    for c in asked:
+        if c.text in wording:
+            found.append((ctx.t("question", name=c.name,
+                                text=excerpt(wording[c.text], QUOTE_EXCERPT)), c.member_id))
+    count, notes = await service.checkins(session, group, day, s.notes)
+    if count:
+        found.append((ctx.t("checkins", count=count), None))
+    for c in notes:
+        found.append((ctx.t("note", name=c.name, text=excerpt(c.text, QUOTE_EXCERPT)),
+                      c.member_id))
+    for c in await service.quiz_winners(session, group, day, tz, s.quiz_winners):
+        found.append((ctx.t("quiz", name=c.name, count=c.count), c.member_id))
     kept = found[: s.max_lines]
     return [line for line, _ in kept], [member for _, member in kept if member]
 

@@ -189,16 +189,16 @@ async def pool(ctx: Context[RedPacketSettings]) -> None:
         return
     async with ctx.transaction() as session:
         balance = await service.add_to_pool(session, ctx.group.id, amount)
-    await ctx.reply(ctx.t("pool.added", amount=amount, balance=balance))
+        await ctx.reply(ctx.t("pool.added", amount=amount, balance=balance))  # with the top-up
 
 
 async def expire(ctx: Ctx) -> None:
     """Refund what nobody grabbed from packets past their expiry."""
     async with ctx.transaction() as session:
         closed = await service.expire_due(session, ctx.group.id, ctx.now)
-    for packet, left in closed:
-        await ctx.post(ctx.t("expired", sender=sender_label(ctx, packet), grabbed=packet.grabbed,
-                             count=packet.count, left=left))
+        for packet, left in closed:  # in the transaction: each refund kept with its post
+            await ctx.post(ctx.t("expired", sender=sender_label(ctx, packet),
+                                 grabbed=packet.grabbed, count=packet.count, left=left))
 
 
 def system_schedules(settings: RedPacketSettings) -> list[Schedule]:

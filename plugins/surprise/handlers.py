@@ -40,16 +40,20 @@ async def give_surprises(ctx: JobContext[SurpriseSettings]) -> None:
                 await ledger.change(session, ctx.group.id, fading.member_id, s.bonus,
                                     ledger.Change(ctx.t("reason"), "surprise", ctx.now),
                                     name=fading.name)
-    for n, fading in enumerate(chosen):
-        _watching(ctx).add(fading.member_id)
-        suffix = "" if s.bonus else ".nobonus"
-        if s.mode == "dm":
-            await ctx.dm(fading.member_id, ctx.t("dm" + suffix, name=fading.name,
-                                                 group=ctx.group.name, bonus=s.bonus))
-        else:
-            key = f"group.{(today.toordinal() + n) % VARIANTS}{suffix}"
-            await ctx.post(ctx.t(key, name=fading.name, bonus=s.bonus),
-                           mentions=(fading.member_id,))
+        for n, fading in enumerate(chosen):  # in the transaction: each kept with its bonus
+            await _tell(ctx, fading, f"{(today.toordinal() + n) % VARIANTS}")
+    _watching(ctx).update(fading.member_id for fading in chosen)
+
+
+async def _tell(ctx: JobContext[SurpriseSettings], fading: service.Fading, variant: str) -> None:
+    s = ctx.settings
+    suffix = "" if s.bonus else ".nobonus"
+    if s.mode == "dm":
+        await ctx.dm(fading.member_id, ctx.t("dm" + suffix, name=fading.name,
+                                             group=ctx.group.name, bonus=s.bonus))
+    else:
+        await ctx.post(ctx.t(f"group.{variant}{suffix}", name=fading.name, bonus=s.bonus),
+                       mentions=(fading.member_id,))
 
 
 @router.passive

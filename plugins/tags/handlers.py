@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.context import Context, EventContext, JobContext
 from bot.i18n import join_list
 from bot.plugin import Role, Router
@@ -51,7 +53,7 @@ async def _tag_members(ctx: Context[TagsSettings], targets: tuple[str, ...],
     async with ctx.transaction() as session:
         for member in targets:
             await service.add(session, ctx.group.id, member, member, words, "admin", ctx.now)
-    await ctx.reply(ctx.t("tagged", names=_names(ctx, targets), tags=_names(ctx, words)))
+        await ctx.reply(ctx.t("tagged", names=_names(ctx, targets), tags=_names(ctx, words)))
 
 
 async def _show_tags(ctx: Context[TagsSettings], targets: tuple[str, ...]) -> None:
@@ -102,8 +104,8 @@ async def untag(ctx: Context[TagsSettings]) -> None:
         return
     async with ctx.transaction() as session:
         removed = sum([await service.remove(session, ctx.group.id, m, words) for m in targets])
-    key = "untagged" if removed else "untag.none"
-    await ctx.reply(ctx.t(key, names=_names(ctx, targets), tags=_names(ctx, words)))
+        key = "untagged" if removed else "untag.none"  # the reply kept with the change
+        await ctx.reply(ctx.t(key, names=_names(ctx, targets), tags=_names(ctx, words)))
 
 
 # -- the join questionnaire -----------------------------------------------------------------
@@ -119,9 +121,9 @@ async def ask_newcomer(ctx: EventContext[TagsSettings]) -> None:
         return
     async with ctx.transaction() as session:
         await service.open_questionnaire(session, ctx.group.id, ctx.member_id, ctx.now)
+        await ctx.post(_question_text(ctx, ctx.settings.questions[0], "question",
+                                      ctx.member_name), mentions=(ctx.member_id,))
     _open(ctx).add(ctx.member_id)
-    await ctx.post(_question_text(ctx, ctx.settings.questions[0], "question", ctx.member_name),
-                   mentions=(ctx.member_id,))
 
 
 @router.on_leave
@@ -143,18 +145,21 @@ async def take_answer(ctx: Context[TagsSettings]) -> bool:
         done = await service.answer(session, ctx.group.id, ctx.sender_id, ctx.sender_name,
                                     number, ctx.settings, ctx.now)
         still_open = await session.get(TagQuestionnaire, (ctx.group.id, ctx.sender_id))
+        if done is not None:
+            await _next_or_thanks(ctx, session, done)  # kept with the answer
     if still_open is None:
         _open(ctx).discard(ctx.sender_id)
-    if done is None:
-        return False
+    return done is not None
+
+
+async def _next_or_thanks(ctx: Context[TagsSettings], session: AsyncSession,
+                          done: service.Answered) -> None:
     if done.next_question is not None:
         question = ctx.settings.questions[done.next_question]
         await ctx.reply(_question_text(ctx, question, "question.next", ctx.sender_name))
-    else:
-        async with ctx.transaction() as session:
-            tags = await service.stored_tags(session, ctx.group.id, ctx.sender_id)
-        await ctx.reply(ctx.t("answered", name=ctx.sender_name, tags=_names(ctx, tags)))
-    return True
+        return
+    tags = await service.stored_tags(session, ctx.group.id, ctx.sender_id)
+    await ctx.reply(ctx.t("answered", name=ctx.sender_name, tags=_names(ctx, tags)))
 
 
 async def load_open(ctx: JobContext[TagsSettings]) -> None:

@@ -11,7 +11,7 @@ from bot.context import Context, JobContext
 from bot.i18n import Texts
 from bot.plugin import Role, Router, Schedule
 from bot.scheduler import make_trigger
-from plugins.tags.targeting import post_to_tagged
+from plugins.tags.targeting import post_to_tagged_in
 from plugins.timed_posts import service
 from plugins.timed_posts.settings import TimedPost, TimedPostsSettings
 
@@ -49,46 +49,61 @@ def schedules(settings: TimedPostsSettings) -> list[Schedule]:
     return result
 
 
-async def compose(ctx: JobContext[TimedPostsSettings], post: TimedPost) -> str:
-    """The post's text with its topic drawn and placeholders filled, for the slot's day."""
+async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
+    post = ctx.payload
+    try:
+        await _send(ctx, post)
+    except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
+        ctx.log.error("timed post %s not sent: %s", post.key(), exc)
+        config_dir = ctx.services.config.base_dir
+        problem = service.unreadable(post, ctx.settings, config_dir, exc)
+        if problem is not None:  # the operators hear once; the next post goes out when fixed
+            tell_operators_of_broken(ctx, [problem], kept=False)
+
+
+async def _send(ctx: JobContext[TimedPostsSettings], post: TimedPost) -> None:
+    """Fill the post in for the slot's day (its topic drawn) and post it to the group, or
+    to the members with its tags."""
     config_dir = ctx.services.config.base_dir
     text = service.template(post, config_dir)
-    topic = None
-    if post.pool is not None:
-        choices = service.topics(ctx.settings.pool(post.pool), config_dir)
-        async with ctx.transaction() as session:
-            topic = await service.draw(session, ctx.group.id, post.pool, choices, ctx.slot)
-    return await _filled(ctx, text, ctx.slot, topic)
+    choices = None if post.pool is None else service.topics(ctx.settings.pool(post.pool),
+                                                            config_dir)
+    values = await _values(ctx, text)  # may ask the platform: not inside the transaction
+    if post.tags:
+        await ctx.services.activity.flush_counts()  # the tags read them; its own transaction
+    # One transaction: the topic drawn, the post and the slot's completion (bot/scheduler.py's
+    # SlotUnit marks it in the job's first one) kept together, or lost together by a kill.
+    async with ctx.transaction() as session:
+        if post.pool is not None and choices is not None:
+            values["topic"] = await service.draw(session, ctx.group.id, post.pool, choices,
+                                                 ctx.slot)
+        filled = fill(text, ctx.slot.astimezone(ctx.group.timezone).date(),
+                      ctx.group.language, values)
+        if post.tags:  # only the members with these tags are @-mentioned, in batches
+            await post_to_tagged_in(ctx, session, filled, post.tags)
+        else:
+            await ctx.post(filled)
 
 
 async def _filled(ctx: AnyContext, text: str, at: datetime, topic: str | None) -> str:
-    """`text` with the values the post is sent with, for the day of `at` — one place for
-    the post and the `定时` preview, so the owner sees what members will."""
-    values = {"group": ctx.group.name}
+    """`text` with the values the post is sent with, for the day of `at`: what the `定时`
+    preview shows, so the owner sees what members will."""
+    values = await _values(ctx, text)
     if topic is not None:
         values["topic"] = topic
-    if "{members}" in text:  # asks the platform: only when the post shows it
-        info = await ctx.services.roles.platform_info(ctx.group.id)
-        count = info.member_count if info is not None else None
-        values["members"] = str(count) if count is not None else "?"
     day = at.astimezone(ctx.group.timezone).date()
     return fill(text, day, ctx.group.language, values)
 
 
-async def send_post(ctx: JobContext[TimedPostsSettings]) -> None:
-    post = ctx.payload
-    try:
-        text = await compose(ctx, post)
-    except (OSError, ValueError) as exc:  # a file removed or emptied while the bot runs
-        ctx.log.error("timed post %s not sent: %s", post.key(), exc)
-        problem = service.unreadable(post, ctx.settings, ctx.services.config.base_dir, exc)
-        if problem is not None:  # the operators hear once; the next post goes out when fixed
-            tell_operators_of_broken(ctx, [problem], kept=False)
-        return
-    if post.tags:  # only the members with these tags are @-mentioned, in batches
-        await post_to_tagged(ctx, text, post.tags)
-        return
-    await ctx.post(text)
+async def _values(ctx: AnyContext, text: str) -> dict[str, str]:
+    """The values a post is filled with but its topic: one place for the post and the
+    preview."""
+    values = {"group": ctx.group.name}
+    if "{members}" in text:  # asks the platform: only when the post shows it
+        info = await ctx.services.roles.platform_info(ctx.group.id)
+        count = info.member_count if info is not None else None
+        values["members"] = str(count) if count is not None else "?"
+    return values
 
 
 async def _preview(ctx: Context[TimedPostsSettings], post: TimedPost,
