@@ -132,14 +132,12 @@ class ProcessedIds:
         if not self._unsaved:
             return
         pending, self._unsaved = self._unsaved, {}
-        insert = dialect_insert(session.bind.dialect.name)
         try:
-            await session.execute(
-                insert(PROCESSED)
-                .values([{"account": self.account, "message_id": m, "at": at}
-                         for m, at in pending.items()])
-                .on_conflict_do_nothing()
-            )
+            # One statement text whatever the count (executemany): a multi-row VALUES per
+            # count filled SQLAlchemy's and sqlite3's statement caches with large variants
+            # (bench/memory.py: RSS +45% from 20,000 to 200,000 messages).
+            await _CLAIM.run_many(session, [{"account": self.account, "message_id": m,
+                                             "at": at} for m, at in pending.items()])
         except Exception:
             self._unsaved = {**pending, **self._unsaved}
             raise

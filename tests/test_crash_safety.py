@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.clock import ManualClock
 from bot.config.models import OutboxSettings
@@ -251,6 +251,25 @@ def test_the_command_rate_forgets_members_idle_for_a_minute():
     rate.check(("g", "late"), start + timedelta(minutes=2))  # the sweep
     assert len(rate) == 1
     assert rate.check(("g", "m1"), start + timedelta(minutes=2))[0]  # forgotten, allowed
+
+
+async def test_handled_ids_are_written_with_one_statement_whatever_their_number(make_chat):
+    """A statement per count of ids (a multi-row VALUES) filled SQLAlchemy's and sqlite3's
+    statement caches with large variants: memory grew with traffic (issue 14, point 7)."""
+    chat = await make_chat(CONFIG, now=NOW)
+    written: set[str] = set()
+    event.listen(chat.runtime.db.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: written.add(sql) if "processed_messages" in sql
+                 and sql.lstrip().upper().startswith("INSERT") else None)
+    for count in (1, 3, 7):
+        for n in range(count):
+            await chat.runtime.dispatcher.handle(
+                chat.chat.message(chat.group, "amy", "随便聊聊", message_id=f"c{count}-{n}"))
+        await chat.runtime.outbox.flush()
+    async with chat.runtime.db.transaction() as session:
+        ids = set((await session.scalars(select(ProcessedMessage.message_id))).all())
+    assert {f"c{count}-{n}" for count in (1, 3, 7) for n in range(count)} <= ids
+    assert len(written) == 1
 
 
 async def test_a_graceful_stop_sends_what_it_can_then_keeps_the_rest(tmp_path):
