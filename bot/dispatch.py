@@ -105,7 +105,9 @@ class CommandRate:
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._recent: dict[tuple[str, str], deque[datetime]] = {}
+        # A list per member, not a deque: a deque's first block holds 64 slots (~600 bytes)
+        # for the one or two times a member has; thousands of members are active at once.
+        self._recent: dict[tuple[str, str], list[datetime]] = {}
         self._warned: set[tuple[str, str]] = set()
         self._checks = 0
 
@@ -123,9 +125,9 @@ class CommandRate:
         self._checks += 1
         if self._checks % self.SWEEP == 0:
             self._sweep(now)
-        window = self._recent.setdefault(key, deque())
+        window = self._recent.setdefault(key, [])
         while window and now - window[0] >= timedelta(minutes=1):
-            window.popleft()
+            del window[0]  # at most `per_minute` times: cheap
         if len(window) < self.per_minute:
             window.append(now)
             self._warned.discard(key)
