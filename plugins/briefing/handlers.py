@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import tell_operators_of_broken
 from bot.context import Context, JobContext
@@ -159,9 +159,7 @@ async def _compose_and_record(
     at once)."""
     await fill_saved(ctx)
     async with ctx.transaction() as session:
-        # One greenlet for the group's statements: each awaited on its own switched to the
-        # loop and back, and a fan-out composes thousands (issue 16.4).
-        briefing = await session.run_sync(_brief, ctx, day, trigger, member_id)
+        briefing = await _brief(session, ctx, day, trigger, member_id)
         tell_operators_of_broken(ctx, briefing.kept)
     await _report_broken(ctx, day, briefing.broken)
     if not briefing.items:  # a header and a closing line are no briefing
@@ -169,21 +167,20 @@ async def _compose_and_record(
     return service.render(briefing, ctx.group.language, ctx.settings.title, ctx.group.name)
 
 
-def _brief(session: Session, ctx: AnyContext, day: date, trigger: str,
-           member_id: str | None) -> service.Briefing:
+async def _brief(session: AsyncSession, ctx: AnyContext, day: date, trigger: str,
+                 member_id: str | None) -> service.Briefing:
     """Whether the day's briefing is in the chat and what is not to be repeated (one read,
     in the transaction that records this one), the briefing, and what it showed."""
-    db = session.connection()  # Core statements: no ORM session work for each of them
-    seen = service.seen(db, ctx.group.id, day, ctx.settings.dedupe_days)
+    seen = await service.seen(session, ctx.group.id, day, ctx.settings.dedupe_days)
     if trigger != "admin":
         _check(ctx, seen.posted, trigger)
-    briefing = service.compose(db, ctx.settings, ctx.group.tags, ctx.services.config.base_dir,
-                               day, ctx.now, seen.shown)
+    briefing = await service.compose(session, ctx.settings, ctx.group.tags,
+                                     ctx.services.config.base_dir, day, ctx.now, seen.shown)
     if briefing.items:
-        service.record(db, ctx.group.id, briefing, trigger, ctx.now, member_id,
-                       member_day=day if trigger == "member" else None)
+        await service.record(session, ctx.group.id, briefing, trigger, ctx.now, member_id,
+                             member_day=day if trigger == "member" else None)
     elif trigger == "scheduled":  # nothing goes to the group; the operators' digest says so
-        service.record_empty(db, ctx.group.id, day, ctx.now)
+        await service.record_empty(session, ctx.group.id, day, ctx.now)
     return briefing
 
 

@@ -9,16 +9,16 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, insert, null, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.almanac import fill, long_date, lunar_date, solar_term, weekday
 from bot.config import ConfigIssue, files
-from bot.storage import dialect_insert
+from bot.storage import Prepared, dialect_insert
 from plugins.briefing.content import TAGS_DIR, curated_items, tag_files
 from plugins.briefing.feeds import clean, dated
 from plugins.briefing.models import BriefingFeed, BriefingRun, BriefingShown
@@ -146,8 +146,8 @@ def _read_curated(paths: list[Path], base: Path, day: date, group_tags: tuple[st
     return Curated(items, content.closing, broken, tuple(content.kept))
 
 
-def compose(
-    db: Connection,
+async def compose(
+    session: AsyncSession,
     settings: BriefingSettings,
     group_tags: tuple[str, ...],
     config_dir: Path,
@@ -171,7 +171,7 @@ def compose(
 
     for item in chosen.items:
         take(item)
-    _round_robin(_feed_queues(db, settings, now), take)
+    _round_robin(await _feed_queues(session, settings, now), take)
     return Briefing(day, items, chosen.closing or settings.closing, dict(chosen.broken),
                     chosen.kept)
 
@@ -183,18 +183,18 @@ def _as_named(path: Path, base: Path) -> str:
 
 # The cache as stored (its text: a new fetch is a new text), so a feed's items are prepared
 # once per version, not for every group.
-_FEED_TEXTS = select(_FEEDS.c.url, cast(_FEEDS.c["items"], Text)).where(
-    _FEEDS.c.url.in_(bindparam("urls", expanding=True)))
+_FEED_TEXTS = Prepared(select(_FEEDS.c.url, cast(_FEEDS.c["items"], Text)).where(
+    _FEEDS.c.url.in_(bindparam("urls", expanding=True))))
 
 
-def _feed_queues(
-    db: Connection, settings: BriefingSettings, now: datetime
+async def _feed_queues(
+    session: AsyncSession, settings: BriefingSettings, now: datetime
 ) -> list[tuple[int, list[Item]]]:
     """Each feed's cached items (from the last good fetch) with its item limit; items older
     than `feed_max_age` are not news, whenever they were last shown."""
     if not settings.feeds:
         return []
-    texts = dict(db.execute(_FEED_TEXTS, {"urls": [f.url for f in settings.feeds]}).all())
+    texts = dict(await _FEED_TEXTS.rows(session, {"urls": [f.url for f in settings.feeds]}))
     queues = []
     for feed in settings.feeds:
         prepared = _prepared(feed.url, texts.get(feed.url), settings.item_length)
@@ -269,33 +269,34 @@ class Seen:
 
 # Both in one statement per briefing (a fan-out composes thousands): a NULL key for each
 # briefing of the day in the chat already, then the keys shown in the window.
-_SEEN = select(_SHOWN.c.item_key).where(
+_SEEN = Prepared(select(_SHOWN.c.item_key).where(
     _SHOWN.c.group_id == bindparam("group"), _SHOWN.c.day < bindparam("day"),
     _SHOWN.c.day >= bindparam("since"),
 ).union_all(select(null()).where(
     _RUNS.c.group_id == bindparam("group"), _RUNS.c.day == bindparam("day"),
-    _RUNS.c.trigger != EMPTY))
+    _RUNS.c.trigger != EMPTY)))
 
 
-def seen(db: Connection, group_id: str, day: date, dedupe_days: int) -> Seen:
-    shown = set(db.scalars(_SEEN, {
-        "group": group_id, "day": day, "since": day - timedelta(days=dedupe_days)}))
+async def seen(session: AsyncSession, group_id: str, day: date, dedupe_days: int) -> Seen:
+    shown = {key for (key,) in await _SEEN.rows(session, {
+        "group": group_id, "day": day, "since": day - timedelta(days=dedupe_days)})}
     posted = None in shown
     shown.discard(None)
     return Seen(posted, shown)
 
 
-_RUN = insert(_RUNS)
-_NOTED_EMPTY = select(_RUNS.c.id).where(
+_RUN = Prepared(insert(_RUNS))
+_NOTED_EMPTY = Prepared(select(_RUNS.c.id).where(
     _RUNS.c.group_id == bindparam("group"), _RUNS.c.day == bindparam("day"),
-    _RUNS.c.trigger == EMPTY).limit(1)
+    _RUNS.c.trigger == EMPTY).limit(1))
+_SHOWN_INSERT = Prepared(lambda dialect: dialect_insert(dialect)(_SHOWN).on_conflict_do_nothing())
 
 
-def record_empty(db: Connection, group_id: str, day: date, at: datetime) -> None:
+async def record_empty(session: AsyncSession, group_id: str, day: date, at: datetime) -> None:
     """The day's scheduled briefing had no items: nothing went to the group; the
     operators' digest says so (once a day, however often the job ran)."""
-    if db.scalar(_NOTED_EMPTY, {"group": group_id, "day": day}) is None:
-        db.execute(_RUN, _run_row(group_id, day, EMPTY, at, 0))
+    if not await _NOTED_EMPTY.rows(session, {"group": group_id, "day": day}):
+        await _RUN.run(session, _run_row(group_id, day, EMPTY, at, 0))
 
 
 def _run_row(group_id: str, day: date, trigger: str, at: datetime, items: int,
@@ -304,23 +305,16 @@ def _run_row(group_id: str, day: date, trigger: str, at: datetime, items: int,
             "member_day": member_day, "at": at, "items": items}
 
 
-@cache
-def _shown_insert(dialect: str) -> Any:
-    """Built once per dialect, when first used: building a statement per briefing cost
-    more than SQLite's work (issue 16.4)."""
-    return dialect_insert(dialect)(_SHOWN).on_conflict_do_nothing()
-
-
-def record(
-    db: Connection, group_id: str, briefing: Briefing, trigger: str, at: datetime,
+async def record(
+    session: AsyncSession, group_id: str, briefing: Briefing, trigger: str, at: datetime,
     member_id: str | None = None, member_day: date | None = None,
 ) -> None:
     """Remember what the group was shown. `member_day` claims the group's one member
     request of that day: a second one raises IntegrityError."""
-    # Core statements built once, not ORM objects: a fan-out records thousands of groups.
-    db.execute(_RUN, _run_row(group_id, briefing.day, trigger, at, len(briefing.items),
-                                   member_id, member_day))
+    # Prepared statements, not ORM objects: a fan-out records thousands of groups.
+    await _RUN.run(session, _run_row(group_id, briefing.day, trigger, at, len(briefing.items),
+                                     member_id, member_day))
     keys = dict.fromkeys(item.key for item in briefing.items)
     if keys:
-        db.execute(_shown_insert(db.dialect.name), [
+        await _SHOWN_INSERT.run_many(session, [
             {"group_id": group_id, "day": briefing.day, "item_key": key} for key in keys])
