@@ -5,11 +5,10 @@ from bot.storage.base import (
     UTCDateTime,
     chunked,
     dialect_insert,
-    insert_all_if_missing,
     insert_if_missing,
 )
 from bot.storage.database import Database, Shared
 from bot.storage.prepared import Prepared
 
 __all__ = ["Base", "Database", "Prepared", "Shared", "UTCDateTime", "chunked", "dialect_insert",
-           "insert_all_if_missing", "insert_if_missing"]
+           "insert_if_missing"]

@@ -59,15 +59,6 @@ async def insert_if_missing(session: Any, model: type[Base], **values: Any) -> N
     await session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
-async def insert_all_if_missing(session: Any, model: type[Base],
-                                rows: list[dict[str, Any]]) -> None:
-    """`insert_if_missing` for many rows in one statement (nothing to do for none)."""
-    if not rows:
-        return
-    insert = dialect_insert(session.bind.dialect.name)
-    await session.execute(insert(model).values(rows).on_conflict_do_nothing())
-
-
 T = TypeVar("T")
 IN_CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 
