@@ -85,13 +85,6 @@ def said(ctx: Context[QuizSettings]) -> str:
     return without_mention(ctx.message.text, ctx.services.config.config.bot.name)
 
 
-async def send(ctx: Ctx, text: str, mentions: tuple[str, ...] = (),
-               image: str | None = None) -> None:
-    """Game messages are interactive: they go out with replies, ahead of timed posts. Sent
-    inside the transaction whose state they report, they are written with it."""
-    await ctx.say(text, mentions, image_path=image)
-
-
 def banks(ctx: Ctx) -> list[LoadedBank]:
     loaded = []
     for path, bank, problems in _read_banks(ctx):
@@ -225,7 +218,7 @@ async def start_quiz(ctx: Ctx, bank_name: str | None, count: int, started_by: st
             return ctx.t(f"busy.{busy.game}")
         asked, question = await _ask(ctx, session, game_round, 1)
         forget(ctx)
-        await send(ctx, ctx.t("quiz.start", bank=title, count=len(plan)))
+        await ctx.say(ctx.t("quiz.start", bank=title, count=len(plan)))
         await _post_question(ctx, asked, question, len(plan))
     return None
 
@@ -254,8 +247,8 @@ async def _post_question(ctx: Ctx, asked: QuizAsked, question: Question, total: 
     if question.image and ctx.capabilities.send_image:
         image = _image_path(ctx, asked.bank, question.image)
     seconds = int(ctx.settings.time_limit.total_seconds())
-    await send(ctx, ctx.t("quiz.question", n=asked.position, total=total, text=question.text(),
-                          seconds=seconds), image=image)
+    await ctx.say(ctx.t("quiz.question", n=asked.position, total=total, text=question.text(),
+                        seconds=seconds), image_path=image)
     _cache(ctx)[ctx.group.id] = Current("quiz", asked.round_id, asked.id, question,
                                         asked.deadline_at)
     _arm_question(ctx, asked.id, asked.asked_at + ctx.settings.hint_after, asked.deadline_at)
@@ -293,7 +286,7 @@ async def hint(ctx: Ctx, asked_id: int) -> None:
         text = ctx.t("quiz.hint_choice", letter=question.wrong_letter())
     else:
         text = ctx.t("quiz.hint_length", count=len(question.answers[0]))
-    await send(ctx, text)
+    await ctx.say(text)
 
 
 async def timeout(ctx: Ctx, asked_id: int, *, resume: bool = True) -> None:
@@ -308,7 +301,7 @@ async def timeout(ctx: Ctx, asked_id: int, *, resume: bool = True) -> None:
         lines = [ctx.t("quiz.timeout", answer=question.answer)]
         if question.explanation:
             lines.append(ctx.t("quiz.explanation", text=question.explanation))
-        await send(ctx, "\n".join(lines))
+        await ctx.say("\n".join(lines))
         await _next(ctx, session, asked.round_id, asked.position, resume=resume)
 
 
@@ -342,7 +335,7 @@ async def _finish(ctx: Ctx, session: AsyncSession, game_round: QuizRound, reason
         return
     fanout.changed(ctx)
     _cache(ctx)[ctx.group.id] = None
-    await send(ctx, "\n".join([*lead, *await _scoreboard(ctx, session, game_round, reason)]))
+    await ctx.say("\n".join([*lead, *await _scoreboard(ctx, session, game_round, reason)]))
 
 
 async def _scoreboard(ctx: Ctx, session: AsyncSession, game_round: QuizRound,
@@ -380,7 +373,7 @@ async def answer(ctx: Context[QuizSettings]) -> bool:
                        points=points)]
         if cur.question.explanation:
             lines.append(ctx.t("quiz.explanation", text=cur.question.explanation))
-        await send(ctx, "\n".join(lines), mentions=(ctx.sender_id,))
+        await ctx.say("\n".join(lines), mentions=(ctx.sender_id,))
         await _next(ctx, session, asked.round_id, asked.position)
     return True
 
@@ -455,8 +448,8 @@ async def start_chain(ctx: Ctx, first: str, started_by: str) -> str | None:
         fanout.changed(ctx)
         await service.add_move(session, game_round, 0, first, "bot", "", 0, now(ctx))
         seconds = int(ctx.settings.chain.timeout.total_seconds())
-        await send(ctx, ctx.t("chain.start", idiom=first, pinyin=" ".join(idioms.pinyin[first]),
-                              seconds=seconds) + "\n" + chain_rule_text(ctx, first))
+        await ctx.say(ctx.t("chain.start", idiom=first, pinyin=" ".join(idioms.pinyin[first]),
+                            seconds=seconds) + "\n" + chain_rule_text(ctx, first))
     deadline = now(ctx) + ctx.settings.chain.timeout
     _cache(ctx)[ctx.group.id] = Current("chain", game_round.id, last_idiom=first, position=0,
                                         used={first}, deadline=deadline)
@@ -539,10 +532,10 @@ async def _take_move(ctx: Context[QuizSettings], cur: Current, word: str) -> boo
         text = ctx.t("chain.ok", name=ctx.sender_name, idiom=word, points=points,
                      count=position)
         if not dictionary().continuations(word, ctx.settings.chain.same_sound, cur.used):
-            await send(ctx, text, mentions=(ctx.sender_id,))
+            await ctx.say(text, mentions=(ctx.sender_id,))
             await _finish(ctx, session, game_round, "dead_end")
             return True
-        await send(ctx, text + "\n" + chain_rule_text(ctx, word), mentions=(ctx.sender_id,))
+        await ctx.say(text + "\n" + chain_rule_text(ctx, word), mentions=(ctx.sender_id,))
     _arm_chain(ctx, cur.round_id, position, deadline)
     return True
 
