@@ -420,10 +420,6 @@ class Scheduler:
         posts: list[Outgoing] = []
         outbox = self.outbox
         async with self.db.sharing() as shared:
-            if self.db.is_sqlite:  # pysqlite opens a transaction at the first write only,
-                # and a SAVEPOINT opened before it would commit at its RELEASE
-                await _OUTCOME.run(shared.session, {"k": "", "g": "", "s": self.clock.now(),
-                                                    "o": RUNNING})
             while rest and len(outcomes) < FANOUT_CHUNK and (
                     walltime.perf_counter() - started < FANOUT_SLICE or not outcomes):
                 job, slot, late = rest.popleft()
@@ -441,21 +437,18 @@ class Scheduler:
         is queued)."""
         unit = SlotUnit(self, job, slot, "late" if late else "fired", chunked=True)
         shared.staged, queued = [], len(shared.on_commit)
-        shared.isolate, shared.savepoint = True, None  # opened at the job's first write
+        shared.begin_unit()  # its savepoint opened at the job's first use of the database
         token = CURRENT_SLOT.set(unit)
         try:
             await job.run(slot, late)
-            if shared.savepoint is not None:
-                await shared.savepoint.commit()
+            await shared.end_unit(keep=True)
         except Exception:
             log.exception("job %s failed for slot %s", job.id, slot.isoformat())
-            if shared.savepoint is not None:
-                await shared.savepoint.rollback()
+            await shared.end_unit(keep=False)
             del shared.on_commit[queued:]  # its rows were rolled back with it
             return "failed"
         finally:
             CURRENT_SLOT.reset(token)
-            shared.isolate, shared.savepoint = False, None
             # A context the job left behind (a timer's) posts straight to the outbox now.
             unit.done = True
         posts += shared.staged + unit.kept

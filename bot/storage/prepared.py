@@ -97,7 +97,7 @@ class Prepared:
         if raw is None or plan is None:
             result = await self._execute(session, params)
             return [tuple(row) for row in result]
-        return plan.convert(_run(raw, plan.sql, plan.parameters(params or {})).fetchall())
+        return plan.convert(run_raw(raw, plan.sql, plan.parameters(params or {})).fetchall())
 
     async def one(self, session: AsyncSession, params: Params | None = None) -> Row:
         rows = await self.rows(session, params)
@@ -110,7 +110,7 @@ class Prepared:
         raw, plan = await self._plan_for(session, params or {})
         if raw is None or plan is None:
             return int((await self._execute(session, params)).rowcount)
-        return int(_run(raw, plan.sql, plan.parameters(params or {})).rowcount)
+        return int(run_raw(raw, plan.sql, plan.parameters(params or {})).rowcount)
 
     async def run_many(self, session: AsyncSession, rows: Sequence[Params]) -> None:
         """Runs it once per row (executemany; every row with the same names)."""
@@ -118,7 +118,7 @@ class Prepared:
         if raw is None or plan is None:
             await self._execute(session, list(rows))
             return
-        _run(raw, plan.sql, [plan.parameters(row) for row in rows], many=True)
+        run_raw(raw, plan.sql, [plan.parameters(row) for row in rows], many=True)
 
     async def rows_each(self, session: AsyncSession, rows: Sequence[Params]) -> list[Row]:
         """Runs it once per row (every row with the same names) and returns the row each
@@ -127,15 +127,15 @@ class Prepared:
         raw, plan = await self._plan_for(session, rows[0])
         if raw is None or plan is None:
             return [tuple(row) for row in await self._execute(session, list(rows))]
-        return [plan.convert(_run(raw, plan.sql, plan.parameters(row)).fetchall())[0]
+        return [plan.convert(run_raw(raw, plan.sql, plan.parameters(row)).fetchall())[0]
                 for row in rows]
 
     async def _execute(self, session: AsyncSession, params: Any) -> Any:
         return await session.execute(self.statement(session.bind.dialect.name), params)
 
     async def _plan_for(self, session: AsyncSession,
-                        params: Params) -> tuple[_Raw | None, _Plan | None]:
-        raw = await _sqlite(session)
+                        params: Params) -> tuple[RawSqlite | None, _Plan | None]:
+        raw = await raw_sqlite(session)
         if raw is None:
             return None, None
         names = tuple(params)
@@ -145,7 +145,7 @@ class Prepared:
         return raw, self._plans[names]
 
 
-def _run(raw: _Raw, sql: str, values: Any, many: bool = False) -> Any:
+def run_raw(raw: RawSqlite, sql: str, values: Any, many: bool = False) -> Any:
     """sqlite3's execute (or executemany), its errors raised as SQLAlchemy's. The engine's
     `before_cursor_execute` listeners still hear of it (benches count statements), without
     a connection or context: there is none."""
@@ -160,7 +160,7 @@ def _run(raw: _Raw, sql: str, values: Any, many: bool = False) -> Any:
 
 
 @dataclass(frozen=True)
-class _Raw:
+class RawSqlite:
     connection: sqlite3.Connection
     listeners: tuple[Callable[..., Any], ...]
 
@@ -168,18 +168,20 @@ class _Raw:
 _RAW = "qunbot.sqlite3"
 
 
-async def _sqlite(session: AsyncSession) -> _Raw | None:
+async def raw_sqlite(session: AsyncSession) -> RawSqlite | None:
     """The sqlite3 connection under `session`'s transaction (None on other databases),
     after flushing what the ORM has pending."""
     sync = session.sync_session
     if not sync._is_clean():
         await session.flush()
-    # The innermost transaction: a savepoint's SAVEPOINT is only emitted when the session
-    # next asks for its connection, so a new savepoint must miss the cache.
+    # Known per transaction, savepoints included: a savepoint's SAVEPOINT is only emitted
+    # when the session next asks for its connection, so a new savepoint must ask. Once it
+    # ends, its parent's connection is still known (a fan-out chunk: the chunk's
+    # transaction around a savepoint per group).
+    known: dict[Any, RawSqlite] = session.info.setdefault(_RAW, {})
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    cached = session.info.get(_RAW)
-    if cached is not None and transaction is not None and cached[0] is transaction:
-        return cached[1]  # type: ignore[no-any-return]
+    if transaction is not None and (raw := known.get(transaction)) is not None:
+        return raw
     if session.bind.dialect.name != "sqlite":
         return None
     connection = await session.connection()
@@ -187,6 +189,8 @@ async def _sqlite(session: AsyncSession) -> _Raw | None:
     if not isinstance(adapted, InlineAdaptedConnection):
         return None
     listeners = tuple(session.bind.sync_engine.dispatch.before_cursor_execute)
-    raw = _Raw(adapted._connection._connection, listeners)
-    session.info[_RAW] = (sync.get_nested_transaction() or sync.get_transaction(), raw)
+    raw = RawSqlite(adapted._connection._connection, listeners)
+    for ended in [t for t in known if not t.is_active]:
+        del known[ended]
+    known[sync.get_nested_transaction() or sync.get_transaction()] = raw
     return raw
