@@ -25,7 +25,7 @@ from bot.storage.inline_sqlite import (
     InlineDBAPI,
     inline_creator,
 )
-from bot.storage.savepoints import Savepoint, open_savepoint
+from bot.storage.savepoints import Savepoint, UnitSession, open_savepoint
 
 # Shipped inside the package, so a plain (non-editable) install migrates too.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
@@ -83,7 +83,8 @@ class Database:
         _plain_savepoints(self.engine.sync_engine.dialect)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
+                                            sync_session_class=UnitSession)
         # SQLite has one writer; one shared connection turns lock errors into a queue.
         self._sqlite_lock = asyncio.Lock() if self.is_sqlite else None
         self._checkpointer: Checkpointer | None = None

@@ -33,21 +33,24 @@ Row = tuple[Any, ...]
 Processor = Callable[[Any], Any] | None
 
 
+Source = tuple[str | None, Any]  # (the parameter's key, or None: the statement's constant)
+
+
 @dataclass(frozen=True)
 class _Plan:
-    """One compiled form: SQL text, bind names in position order and their processors,
-    and the result columns' processors (empty for a statement that returns no rows)."""
+    """One compiled form: SQL text, where each bind's value comes from in position order
+    and its processor, and the result columns' processors (empty for a statement that
+    returns no rows)."""
 
     sql: str
-    compiled: Any
-    order: tuple[str, ...]
+    sources: tuple[Source, ...]
     binds: tuple[Processor, ...]
     columns: tuple[Processor, ...]
 
     def parameters(self, params: Params) -> tuple[Any, ...]:
-        values = self.compiled.construct_params(params, escape_names=False)
-        return tuple(values[name] if bind is None else bind(values[name])
-                     for name, bind in zip(self.order, self.binds, strict=True))
+        return tuple((params[key] if key is not None else constant) if bind is None
+                     else bind(params[key] if key is not None else constant)
+                     for (key, constant), bind in zip(self.sources, self.binds, strict=True))
 
     def convert(self, rows: list[Row]) -> list[Row]:
         if not any(self.columns):
@@ -59,17 +62,26 @@ class _Plan:
 
 def _plan(statement: Executable, dialect: Dialect, names: tuple[str, ...]) -> _Plan | None:
     """The compiled form, or None for what only SQLAlchemy's execution does: Python-side
-    column defaults, expanding (IN) parameters, a non-positional driver."""
+    column defaults, expanding (IN) parameters, binds computed per call, a non-positional
+    driver."""
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
     if (compiled.insert_prefetch or compiled.update_prefetch or compiled.literal_execute_params
             or compiled.post_compile_params or not compiled.positional):
         return None
+    sources = []
+    for name in compiled.positiontup:  # as construct_params finds each bind's value
+        bind = compiled.binds[name]
+        if bind.key in names or name in names:
+            sources.append((bind.key if bind.key in names else name, None))
+        elif bind.callable is not None or bind.required:
+            return None
+        else:
+            sources.append((None, bind.value))
     processors = compiled._bind_processors
-    order = tuple(compiled.positiontup)
     columns = tuple(entry.type._cached_result_processor(dialect, None)
                     for entry in compiled._result_columns)
-    return _Plan(compiled.string, compiled, order, tuple(processors.get(n) for n in order),
-                 columns)
+    return _Plan(compiled.string, tuple(sources),
+                 tuple(processors.get(n) for n in compiled.positiontup), columns)
 
 
 class Prepared:

@@ -26,7 +26,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 from bot.storage.prepared import RawSqlite, raw_sqlite, run_raw
 
 _UNIT = "qunbot.unit"  # session.info: the SqliteSavepoint open in it
-_LISTENING = "qunbot.unit_listener"
+
+
+class UnitSession(Session):
+    """The database's sessions: what a unit flushes goes in an ORM savepoint of its own
+    (`_flush_inside`, listening on this class: once, not per session)."""
 
 
 class Savepoint(Protocol):
@@ -59,14 +63,10 @@ class SqliteSavepoint:
     def __init__(self, session: AsyncSession, raw: RawSqlite) -> None:
         self.session, self.raw = session, raw
         self.orm: SessionTransaction | None = None  # opened by a flush inside the unit
-        sync = session.sync_session
-        if not sync.info.get(_LISTENING):
-            event.listen(sync, "before_flush", _flush_inside)
-            sync.info[_LISTENING] = True
         if not raw.connection.in_transaction:  # pysqlite begins only at a first write, and
             self._sql("BEGIN")  # a SAVEPOINT outside a transaction would commit at RELEASE
         self._sql(f"SAVEPOINT {self.NAME}")
-        sync.info[_UNIT] = self
+        session.sync_session.info[_UNIT] = self
 
     async def release(self) -> None:
         """Keep the unit's work (raises, the unit still open, if its flush fails)."""
@@ -94,6 +94,7 @@ class SqliteSavepoint:
         run_raw(self.raw, sql, ())
 
 
+@event.listens_for(UnitSession, "before_flush")
 def _flush_inside(session: Session, _context: Any, _instances: Any) -> None:
     """A flush inside a unit runs in an ORM savepoint (see the module docstring), opened
     here unless the unit opened one itself."""
