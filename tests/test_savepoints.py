@@ -53,6 +53,15 @@ async def unit(shared, work, *, fails: bool = False) -> bool:
     return True
 
 
+async def fails_alone(db: Database, failing) -> None:
+    """`failing` between two units that succeed: only its own work is lost."""
+    async with db.sharing() as shared:
+        assert await unit(shared, adds("甲"))
+        assert not await unit(shared, failing)
+        assert await unit(shared, adds("丙"))
+    assert await names(db) == ["丙", "甲"]
+
+
 def adds(name: str):
     async def work(session):
         await ADD.run(session, {"name": name})
@@ -64,11 +73,7 @@ async def test_each_unit_is_kept_or_undone_alone(db):
         await ADD.run(session, {"name": "乙"})
         raise RuntimeError("the job's own bug")
 
-    async with db.sharing() as shared:
-        assert await unit(shared, adds("甲"))
-        assert not await unit(shared, half_done)
-        assert await unit(shared, adds("丙"))
-    assert await names(db) == ["丙", "甲"]
+    await fails_alone(db, half_done)
 
 
 async def test_a_failed_orm_flush_loses_only_its_own_unit(db):
@@ -77,22 +82,14 @@ async def test_a_failed_orm_flush_loses_only_its_own_unit(db):
         session.add(Thing(name="甲"))  # taken by the unit before: the flush fails
         await session.flush()
 
-    async with db.sharing() as shared:
-        assert await unit(shared, adds("甲"))
-        assert not await unit(shared, duplicate)
-        assert await unit(shared, adds("丙"))
-    assert await names(db) == ["丙", "甲"]
+    await fails_alone(db, duplicate)
 
 
 async def test_a_flush_at_the_end_of_a_unit_that_fails_loses_only_that_unit(db):
     async def pending_duplicate(session):
         session.add(Thing(name="甲"))  # flushed when the unit is kept: it fails then
 
-    async with db.sharing() as shared:
-        assert await unit(shared, adds("甲"))
-        assert not await unit(shared, pending_duplicate)
-        assert await unit(shared, adds("丙"))
-    assert await names(db) == ["丙", "甲"]
+    await fails_alone(db, pending_duplicate)
 
 
 async def test_a_failed_statement_loses_only_its_own_unit(db):
@@ -100,11 +97,7 @@ async def test_a_failed_statement_loses_only_its_own_unit(db):
         await ADD.run(session, {"name": "新"})
         await session.execute(insert(Thing), {"name": "甲"})
 
-    async with db.sharing() as shared:
-        assert await unit(shared, adds("甲"))
-        assert not await unit(shared, duplicate)
-        assert await unit(shared, adds("丙"))
-    assert await names(db) == ["丙", "甲"]
+    await fails_alone(db, duplicate)
 
 
 async def test_a_unit_that_swallows_its_failed_flush_is_not_kept(db):
@@ -114,11 +107,7 @@ async def test_a_unit_that_swallows_its_failed_flush_is_not_kept(db):
         with pytest.raises(IntegrityError):
             await session.flush()
 
-    async with db.sharing() as shared:
-        assert await unit(shared, adds("甲"))
-        assert not await unit(shared, swallows)
-        assert await unit(shared, adds("丙"))
-    assert await names(db) == ["丙", "甲"]
+    await fails_alone(db, swallows)
 
 
 async def test_what_an_undone_unit_changed_in_memory_is_not_written_later(db):
