@@ -294,9 +294,14 @@ class BotRuntime:
     async def warm_up(self) -> None:
         """Load, in threads, what first uses would: the core's word segmenter (activity
         counters), its numeral parser, and what each group's plugins declare, once per
-        plugin and settings."""
+        plugin and settings; and every group's 小黑屋, in two statements."""
         await asyncio.to_thread(load_segmenter)
         await asyncio.to_thread(load_numerals)
+        try:
+            await self.services.blackroom.preload(list(self.config.groups), self.clock.now())
+        except Exception:
+            log.warning("reading the 小黑屋 ahead failed; each group reads its own",
+                        exc_info=True)
         done: set[tuple[object, object]] = set()
         for group in self.config.groups.values():
             for enabled in group.plugins:

@@ -316,3 +316,43 @@ async def test_a_room_served_elsewhere_meanwhile_is_read_again_when_gained(datab
             assert len(await here.spans(session, "g", "carol", now - timedelta(days=3))) == 1
     finally:
         await db.close()
+
+
+async def test_the_warm_up_reads_every_group_at_once(database_url, tmp_path):
+    """Issue 16.4: every check-in at 09:00 is its group's first of the day; the 小黑屋 is
+    read for all groups ahead, so none of them reads it then — and it reads the same."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from bot.blackroom import Blackroom
+    from bot.storage import Database
+
+    db = Database(database_url, tmp_path)
+    await db.migrate()
+    writer, now = Blackroom(db), datetime(2026, 11, 23, 9, tzinfo=UTC)
+    try:
+        async with db.transaction() as session:
+            await writer.put(session, "g1", "carol", now + timedelta(days=1), "x", "checkin",
+                             now=now)
+            await writer.put(session, "g1", "erin", now - timedelta(days=1), "x", "checkin",
+                             now=now - timedelta(days=2))  # over by now
+            await writer.put(session, "g2", "dave", now + timedelta(hours=1), "x", "moderation",
+                             now=now)
+            await writer.release(session, "g2", "dave", now, by="owner")
+        room = Blackroom(db)
+        await room.preload(["g1", "g2", "g3"], now)
+        statements: list[str] = []
+        event.listen(db.engine.sync_engine, "before_cursor_execute",
+                     lambda *args: statements.append(args[2]))
+        assert await room.members("g1", now) == {"carol"}
+        assert not await room.is_in("g1", "erin", now)
+        assert not await room.is_in("g2", "dave", now)  # released
+        assert await room.members("g3", now) == set()
+        async with db.transaction() as session:
+            assert await room.spans(session, "g3", "frank", now - timedelta(days=3)) == []
+            assert statements == []  # all from what the warm-up read
+            # a released stay still breaks a streak: its span is read when asked for
+            assert len(await room.spans(session, "g2", "dave", now - timedelta(days=3))) == 1
+    finally:
+        await db.close()
