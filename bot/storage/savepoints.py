@@ -83,7 +83,7 @@ class SqliteSavepoint:
         if self.orm is not None:
             await self.session.run_sync(_rollback, self.orm)
         root = sync.get_transaction()
-        if root is None or not root.is_active:  # nothing of the unit's can do this, but
+        if root is None or not root.is_active:  # the unit rolled the session back itself:
             raise RuntimeError("the shared transaction was rolled back inside a unit")
         self._sql(f"ROLLBACK TO {self.NAME}")
         self._sql(f"RELEASE {self.NAME}")
