@@ -148,13 +148,13 @@ class _Item:
 AlikeKey = tuple[str, str, str]  # (group, message kind, coalesce kind)
 
 
-def _alike_key(outgoing: Outgoing) -> AlikeKey | None:
-    """What a reply may be merged with, or None if it always goes alone."""
-    if (outgoing.coalesce is None or outgoing.group_id is None or outgoing.image_path
-            or len(outgoing.mentions) > 1 or outgoing.mention_at
-            or len(outgoing.text) > COALESCE_CHARS):
+def _alike_key(packed: Packed) -> AlikeKey | None:
+    """What a queued reply may be merged with, or None if it always goes alone."""
+    text, kind, group_id, _to, mentions, image_path, mention_at, coalesce = packed
+    if (coalesce is None or group_id is None or image_path or len(mentions) > 1
+            or mention_at or len(text) > COALESCE_CHARS):
         return None
-    return (outgoing.group_id, outgoing.kind.value, outgoing.coalesce)
+    return (group_id, kind, coalesce)
 
 
 def merge(outgoing: list[Outgoing]) -> Outgoing:
@@ -505,15 +505,14 @@ class Outbox:
             item.row_id = row_id
 
     def _row(self, item: _Item, now: datetime) -> dict[str, object]:
-        o = item.outgoing
+        text, kind, group_id, to, mentions, image_path, _mention_at, coalesce = item.packed
         return {
-            "account": item.account or self.account, "group_id": o.group_id, "to_id": o.to,
-            "text": o.text,
-            "mentions": list(o.mentions), "kind": o.kind.value, "image_path": o.image_path,
+            "account": item.account or self.account, "group_id": group_id, "to_id": to,
+            "text": text, "mentions": list(mentions), "kind": kind, "image_path": image_path,
             "priority": item.priority, "status": item.status, "attempts": item.attempts,
             "not_before": item.not_before, "last_error": item.last_error, "created_at": now,
             "platform_id": None, "sent_at": None, "client_id": item.client_id,
-            "coalesce": o.coalesce,
+            "coalesce": coalesce,
         }
 
     def _queue(self, item: _Item) -> None:
@@ -524,7 +523,7 @@ class Outbox:
 
     def _push_ready(self, item: _Item) -> None:
         heapq.heappush(self._ready, item)
-        key = _alike_key(item.outgoing) if self.settings.coalesce else None
+        key = _alike_key(item.packed) if self.settings.coalesce else None
         if key is not None:
             self._alike.setdefault(key, {})[item.seq] = item
 
@@ -537,7 +536,7 @@ class Outbox:
     def _take_alike(self, item: _Item) -> list[_Item]:
         """`item` and the ready replies that may go out with it (issue 16.5), in queue
         order, as many as one message holds. Those taken leave the queue."""
-        key = _alike_key(item.outgoing) if self.settings.coalesce else None
+        key = _alike_key(item.packed) if self.settings.coalesce else None
         if key is None:
             return [item]
         alike = self._alike.get(key, {})
