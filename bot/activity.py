@@ -212,6 +212,17 @@ class ActivityRecorder:
             set_={**added, "name": name},
         )
 
+    @staticmethod
+    @cache
+    def _add_words(dialect: str) -> Insert:
+        """Built once per dialect, like `_upsert` (its `excluded` is a new alias each time:
+        a reference cycle of a dozen objects for the collector)."""
+        insert = dialect_insert(dialect)(ActivityWord.__table__)
+        table = ActivityWord.__table__
+        return insert.on_conflict_do_update(
+            index_elements=[table.c.group_id, table.c.day, table.c.word],
+            set_={"count": table.c.count + insert.excluded["count"]})
+
     async def _flush_words(self, texts: dict[tuple[str, date], list[str]]) -> None:
         counted = await asyncio.to_thread(
             lambda: {key: keywords(batch) for key, batch in texts.items()})
@@ -220,11 +231,7 @@ class ActivityRecorder:
         newest = max(d for _, d in texts)
         async with self.db.transaction() as session:
             if rows:
-                insert = dialect_insert(session.bind.dialect.name)(ActivityWord.__table__)
-                table = ActivityWord.__table__
-                await session.execute(insert.on_conflict_do_update(
-                    index_elements=[table.c.group_id, table.c.day, table.c.word],
-                    set_={"count": table.c.count + insert.excluded["count"]}), rows)
+                await session.execute(self._add_words(session.bind.dialect.name), rows)
             # Days before yesterday are over in every time zone: keep their top words only.
             closed = newest - timedelta(days=2)
             if self._closed_through is None or closed > self._closed_through:

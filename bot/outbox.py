@@ -40,7 +40,7 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -109,40 +109,35 @@ def unpack(packed: Packed) -> Outgoing:
         image_path=image_path, mention_at=mention_at, coalesce=coalesce)
 
 
-@dataclass(order=True)
-class _Item:
-    priority: int
-    seq: int
-    packed: Packed = field(compare=False)  # the message (`outgoing`)
-    row_id: int | None = field(default=None, compare=False)
-    attempts: int = field(default=0, compare=False)
-    not_before: datetime | None = field(default=None, compare=False)
-    status: str = field(default="queued", compare=False)
-    last_error: str | None = field(default=None, compare=False)
-    saving: bool = field(default=False, compare=False)  # its INSERT is under way
-    client_id: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
-    platform_id: str | None = field(default=None, compare=False)
-    # Heap entries of this item left behind when it went out inside a merged message
-    # (removed lazily: a pop that finds one skips it).
-    stale: int = field(default=0, compare=False)
-    account: str | None = field(default=None, compare=False)  # another's to send (a DM)
+# A message in the outbox, as plain values too (a queue holds 100,000s of them):
+#   (priority, seq, packed, client_id, account, attempts, not_before, last_error)
+# Queues order them by (priority, seq); seq is unique. A retry is a new tuple (its attempts
+# counted); what changes while one waits — its row id — is kept beside it (`_row_ids`).
+# `account` is set for a direct message another account's process sends.
+Item = tuple[int, int, Packed, str, str | None, int, datetime | None, str | None]
+Staged = tuple[Item, int]  # written with a caller's transaction: the item and its row id
 
-    @property
-    def outgoing(self) -> Outgoing:
-        return unpack(self.packed)
 
-    @property
-    def group_id(self) -> str | None:
-        return self.packed[2]
+def _seq(item: Item) -> int:
+    return item[1]
 
-    @property
-    def target(self) -> str | None:
-        """The group, or the person of a direct message."""
-        return self.packed[2] or self.packed[3]
 
-    @property
-    def text(self) -> str:
-        return self.packed[0]
+def _packed(item: Item) -> Packed:
+    return item[2]
+
+
+def _group(item: Item) -> str | None:
+    return item[2][2]
+
+
+def _target(item: Item) -> str | None:
+    """The group, or the person of a direct message."""
+    return item[2][2] or item[2][3]
+
+
+def _entry(item: Item) -> tuple[int, int]:
+    """Which of an item's queue entries this is (seq, attempts): a retry is queued anew."""
+    return item[1], item[5]
 
 
 AlikeKey = tuple[str, str, str]  # (group, message kind, coalesce kind)
@@ -223,13 +218,20 @@ class Outbox:
         self.rng = rng or random.Random()
         self.stats = OutboxStats()
         self._transport: Transport | None = None
-        self._ready: list[_Item] = []
-        self._stale = 0  # entries in _ready of items already sent in a merged message
-        # Ready items that may be merged, by what they may be merged with, in queue order.
-        self._alike: dict[AlikeKey, dict[int, _Item]] = {}
-        self._delayed: list[tuple[datetime, int, _Item]] = []  # retries, by due time
-        self._unsaved: dict[int, _Item] = {}  # by seq: queued, not yet in the database
-        self._finished: list[tuple[_Item, str, str | None]] = []  # (item, status, error)
+        self._ready: list[Item] = []
+        # Entries (`_entry`) in _ready of items already sent inside a merged message: left
+        # in the heap, skipped when they reach its top.
+        self._merged: set[tuple[int, int]] = set()
+        # Ready items that may be merged, by what they may be merged with, then by seq.
+        self._alike: dict[AlikeKey, dict[int, Item]] = {}
+        self._delayed: list[tuple[datetime, int, Item]] = []  # retries, by due time
+        # By seq: messages not yet in the database, with the status to write them with.
+        self._unsaved: dict[int, tuple[Item, str]] = {}
+        self._saving: set[int] = set()  # seqs whose INSERT is under way
+        self._row_ids: dict[int, int] = {}  # seq → row, for messages written and held here
+        self._released: set[int] = set()  # set aside: forget their rows once written
+        # Outcomes to mark: (item, status, error, the platform's message id).
+        self._finished: list[tuple[Item, str, str | None, str | None]] = []
         self._seq = itertools.count()
         self._bucket = TokenBucket(settings.per_minute, settings.burst, clock.now())
         self._last_target: str | None = None
@@ -249,7 +251,7 @@ class Outbox:
         # The account a direct message goes out through (bot/leases.py operator_account):
         # one of another account's is only written here, for that account's process to send.
         self.reach: Callable[[Outgoing], str] = lambda _: self.account
-        self._in_flight: list[_Item] = []  # handed to the transport, no outcome yet
+        self._in_flight: list[Item] = []  # handed to the transport, no outcome yet
         # Rows added to a caller's transaction, not yet queued (committed, maybe, while the
         # caller is still closing its session): `adopt` must not take them as orphans.
         self._staged_rows: set[int] = set()
@@ -281,12 +283,12 @@ class Outbox:
             log.warning("not sending to %s: the group is not set up for it", outgoing.group_id)
             return
         item = self._item(outgoing)
-        self._unsaved[item.seq] = item
-        if item.account is None:
+        self._unsaved[_seq(item)] = (item, "queued")
+        if item[4] is None:
             self._push_ready(item)
             self._wakeup.set()
 
-    async def stage(self, session: AsyncSession, outgoing: list[Outgoing]) -> list[_Item]:
+    async def stage(self, session: AsyncSession, outgoing: list[Outgoing]) -> list[Staged]:
         """Add rows for `outgoing` to a caller's transaction; `enqueue` them once it commits."""
         items = []
         for message in outgoing:
@@ -296,33 +298,35 @@ class Outbox:
             items.append(self._item(message))
         if not items:
             return []
-        await self._insert(session, items, self.clock.now())
-        self._staged_rows.update(item.row_id for item in items if item.row_id is not None)
-        return items
+        row_ids = await self._insert(session, [(i, "queued") for i in items], self.clock.now())
+        self._staged_rows.update(row_ids)
+        return list(zip(items, row_ids, strict=True))
 
-    def _item(self, outgoing: Outgoing) -> _Item:
+    def _item(self, outgoing: Outgoing) -> Item:
         """Queued (`put`) or written with a caller's transaction (`stage`), every message,
         whoever wrote it, is capped the same way."""
         if len(outgoing.text) > MESSAGE_LIMIT:
             outgoing = outgoing.model_copy(update={"text": cap(outgoing.text)})
-        item = _Item(PRIORITY[outgoing.kind], next(self._seq), pack(outgoing))
+        account = None
         if outgoing.kind is OutKind.DM and outgoing.group_id is None:
             account = self.reach(outgoing)
-            item.account = account if account != self.account else None
-        return item
+            account = account if account != self.account else None
+        return (PRIORITY[outgoing.kind], next(self._seq), pack(outgoing), uuid.uuid4().hex,
+                account, 0, None, None)
 
-    def enqueue(self, items: list[_Item]) -> None:
+    def enqueue(self, staged: list[Staged]) -> None:
         """Queue staged messages whose transaction committed (another account's stay
         written only: its process sends them). Inside a shared transaction (a fan-out
         chunk), once that commits."""
         if (shared := self.db.shared()) is not None:
-            shared.on_commit.append(lambda: self.enqueue(items))
+            shared.on_commit.append(lambda: self.enqueue(staged))
             return
-        for item in items:
-            self._staged_rows.discard(item.row_id)
-            if item.account is None:
+        for item, row_id in staged:
+            self._staged_rows.discard(row_id)
+            if item[4] is None:
+                self._row_ids[_seq(item)] = row_id
                 self._push_ready(item)
-        if items:
+        if staged:
             self._wakeup.set()
 
     @property
@@ -331,7 +335,7 @@ class Outbox:
 
     @property
     def pending(self) -> int:
-        return len(self._ready) - self._stale + len(self._delayed)
+        return len(self._ready) - len(self._merged) + len(self._delayed)
 
     async def load(self) -> None:
         """Take back what a previous run queued but did not send."""
@@ -394,19 +398,23 @@ class Outbox:
     def _known_rows(self) -> set[int | None]:
         """Rows this process has in hand: queued, being sent, or awaiting their mark."""
         items = [*self._ready, *(item for _, _, item in self._delayed),
-                 *(item for item, _, _ in self._finished)]
-        items += self._in_flight
-        return {item.row_id for item in items} | set(self._staged_rows)
+                 *(item for item, *_ in self._finished), *self._in_flight]
+        return {self._row_ids.get(_seq(item)) for item in items} | set(self._staged_rows)
 
     def set_aside(self, rooms: set[str]) -> None:
         """Another process serves `rooms` now: forget their messages here (those not yet
         written stay in the next group commit; the new holder adopts them)."""
-        leaving = {id(i): i for i in self._ready if i.group_id in rooms}  # each once
-        self._stale -= sum(i.stale for i in leaving.values())
-        self._ready = [i for i in self._ready if i.group_id not in rooms]
+        leaving = [i for i in self._ready if _group(i) in rooms]
+        leaving += [i for _, _, i in self._delayed if _group(i) in rooms]
+        for item in leaving:
+            if _entry(item) in self._merged:  # sent already: its row awaits its mark
+                self._merged.discard(_entry(item))
+            else:
+                self._released.add(_seq(item))
+        self._ready = [i for i in self._ready if _group(i) not in rooms]
         heapq.heapify(self._ready)
         self._alike = {key: alike for key, alike in self._alike.items() if key[0] not in rooms}
-        self._delayed = [d for d in self._delayed if d[2].group_id not in rooms]
+        self._delayed = [d for d in self._delayed if _group(d[2]) not in rooms]
         heapq.heapify(self._delayed)
 
     async def _take_back(self, rows: Sequence[OutboxMessage]) -> None:
@@ -424,9 +432,10 @@ class Outbox:
                 image_path=row.image_path,
                 coalesce=row.coalesce,
             )
-            item = _Item(row.priority, next(self._seq), pack(outgoing), row.id, row.attempts,
-                         row.not_before)
-            item.client_id = row.client_id or item.client_id
+            item = (row.priority, next(self._seq), pack(outgoing),
+                    row.client_id or uuid.uuid4().hex, None, row.attempts, row.not_before,
+                    row.last_error)
+            self._row_ids[_seq(item)] = row.id
             self._queue(item)
 
     async def _confirmed(self, row: OutboxMessage) -> bool:
@@ -462,96 +471,103 @@ class Outbox:
     async def flush(self) -> None:
         """Write new messages and finished sends to the database in one transaction."""
         async with self._save_lock:
-            unsaved, finished = list(self._unsaved.values()), self._finished
+            unsaved, finished = self._unsaved, self._finished
             if not unsaved and not finished and not any(w.dirty for w in self._write_behind):
                 return
             self._unsaved, self._finished = {}, []
-            for item in unsaved:
-                item.saving = True
+            self._saving.update(unsaved)
             try:
-                await self._save(unsaved, finished)
+                await self._save(list(unsaved.values()), finished)
             except Exception:
-                self._unsaved = {**{i.seq: i for i in unsaved}, **self._unsaved}
+                self._unsaved = {**unsaved, **self._unsaved}
                 self._finished = finished + self._finished
                 raise
             finally:
-                for item in unsaved:
-                    item.saving = False
+                self._saving.difference_update(unsaved)
 
-    async def _save(
-        self, unsaved: list[_Item], finished: list[tuple[_Item, str, str | None]]
-    ) -> None:
+    async def _save(self, unsaved: list[tuple[Item, str]],
+                    finished: list[tuple[Item, str, str | None, str | None]]) -> None:
         now = self.clock.now()
         async with self.db.transaction() as session:
             if unsaved:
-                await self._insert(session, unsaved, now)
+                row_ids = await self._insert(session, unsaved, now)
+                for (item, _), row_id in zip(unsaved, row_ids, strict=True):
+                    if item[4] is None:  # (another account's is its process's to send)
+                        self._row_ids[_seq(item)] = row_id
             if finished:
-                await session.execute(MARK, [self._mark(item, status, error, now)
-                                             for item, status, error in finished])
+                await session.execute(MARK, [self._mark(*outcome, now) for outcome in finished])
             for other in self._write_behind:
                 await other.save(session)
+        for item, status, *_ in finished:  # final: its row is no longer held here
+            if status != "queued":
+                self._row_ids.pop(_seq(item), None)
+        if self._released:  # set aside: their rows are the new holder's once written
+            pending = {_seq(item) for item, *_ in self._finished} | self._unsaved.keys()
+            for seq in self._released - pending:
+                self._row_ids.pop(seq, None)
+                self._released.discard(seq)
 
-    @staticmethod
-    def _mark(item: _Item, status: str, error: str | None, now: datetime) -> dict[str, object]:
-        assert item.row_id is not None
-        return {"row_id": item.row_id, "status": status, "attempts": item.attempts,
-                "last_error": error, "not_before": item.not_before,
-                "sent_at": now if status == "sent" else None, "platform_id": item.platform_id}
+    def _mark(self, item: Item, status: str, error: str | None, platform_id: str | None,
+              now: datetime) -> dict[str, object]:
+        _priority, seq, _packed, _client_id, _account, attempts, not_before, _ = item
+        return {"row_id": self._row_ids[seq], "status": status, "attempts": attempts,
+                "last_error": error, "not_before": not_before,
+                "sent_at": now if status == "sent" else None, "platform_id": platform_id}
 
-    async def _insert(self, session: AsyncSession, items: list[_Item], now: datetime) -> None:
-        """Write rows for `items` in `session` and note their ids."""
-        ids = await INSERT.rows_each(session, [self._row(item, now) for item in items])
-        for item, (row_id,) in zip(items, ids, strict=True):
-            item.row_id = row_id
+    async def _insert(self, session: AsyncSession, items: list[tuple[Item, str]],
+                      now: datetime) -> list[int]:
+        """Write rows for `items` (each with its status) in `session`: their ids, in order."""
+        ids = await INSERT.rows_each(session, [self._row(*item, now) for item in items])
+        return [row_id for (row_id,) in ids]
 
-    def _row(self, item: _Item, now: datetime) -> dict[str, object]:
-        text, kind, group_id, to, mentions, image_path, _mention_at, coalesce = item.packed
+    def _row(self, item: Item, status: str, now: datetime) -> dict[str, object]:
+        priority, _seq, packed, client_id, account, attempts, not_before, last_error = item
+        text, kind, group_id, to, mentions, image_path, _mention_at, coalesce = packed
         return {
-            "account": item.account or self.account, "group_id": group_id, "to_id": to,
+            "account": account or self.account, "group_id": group_id, "to_id": to,
             "text": text, "mentions": list(mentions), "kind": kind, "image_path": image_path,
-            "priority": item.priority, "status": item.status, "attempts": item.attempts,
-            "not_before": item.not_before, "last_error": item.last_error, "created_at": now,
-            "platform_id": None, "sent_at": None, "client_id": item.client_id,
+            "priority": priority, "status": status, "attempts": attempts,
+            "not_before": not_before, "last_error": last_error, "created_at": now,
+            "platform_id": None, "sent_at": None, "client_id": client_id,
             "coalesce": coalesce,
         }
 
-    def _queue(self, item: _Item) -> None:
-        if item.not_before is None:
+    def _queue(self, item: Item) -> None:
+        not_before = item[6]
+        if not_before is None:
             self._push_ready(item)
         else:
-            heapq.heappush(self._delayed, (item.not_before, item.seq, item))
+            heapq.heappush(self._delayed, (not_before, _seq(item), item))
 
-    def _push_ready(self, item: _Item) -> None:
+    def _push_ready(self, item: Item) -> None:
         heapq.heappush(self._ready, item)
-        key = _alike_key(item.packed) if self.settings.coalesce else None
+        key = _alike_key(_packed(item)) if self.settings.coalesce else None
         if key is not None:
-            self._alike.setdefault(key, {})[item.seq] = item
+            self._alike.setdefault(key, {})[_seq(item)] = item
 
-    def _drop_stale(self) -> None:
+    def _drop_merged(self) -> None:
         """Pop heap entries of items that already went out in a merged message."""
-        while self._ready and self._ready[0].stale:
-            heapq.heappop(self._ready).stale -= 1
-            self._stale -= 1
+        while self._ready and _entry(self._ready[0]) in self._merged:
+            self._merged.discard(_entry(heapq.heappop(self._ready)))
 
-    def _take_alike(self, item: _Item) -> list[_Item]:
+    def _take_alike(self, item: Item) -> list[Item]:
         """`item` and the ready replies that may go out with it (issue 16.5), in queue
         order, as many as one message holds. Those taken leave the queue."""
-        key = _alike_key(item.packed) if self.settings.coalesce else None
+        key = _alike_key(_packed(item)) if self.settings.coalesce else None
         if key is None:
             return [item]
         alike = self._alike.get(key, {})
-        alike.pop(item.seq, None)
-        batch, size = [item], len(item.text) + MENTION_ROOM
+        alike.pop(_seq(item), None)
+        batch, size = [item], len(_packed(item)[0]) + MENTION_ROOM
         # `item` heads the heap, so it is the oldest of its kind: the rest follow in order.
-        for other in sorted(alike.values(), key=lambda i: i.seq):
-            size += len(other.text) + 1 + MENTION_ROOM
+        for seq in sorted(alike):
+            size += len(_packed(alike[seq])[0]) + 1 + MENTION_ROOM
             if len(batch) == COALESCE_LINES or size > MESSAGE_LIMIT:
                 break
-            batch.append(other)
+            batch.append(alike[seq])
         for other in batch[1:]:
-            del alike[other.seq]
-            other.stale += 1
-            self._stale += 1
+            del alike[_seq(other)]
+            self._merged.add(_entry(other))
         if not alike:
             self._alike.pop(key, None)
         return batch
@@ -560,9 +576,9 @@ class Outbox:
         while self._delayed and self._delayed[0][0] <= now:
             self._push_ready(heapq.heappop(self._delayed)[2])
 
-    def _wait_for(self, item: _Item, now: datetime) -> float:
+    def _wait_for(self, item: Item, now: datetime) -> float:
         waits = [self._bucket.wait(now)]
-        target = item.target
+        target = _target(item)
         if self._switch_ok_at and target != self._last_target:
             waits.append((self._switch_ok_at - now).total_seconds())
         local = now.astimezone(self.timezone)
@@ -579,14 +595,14 @@ class Outbox:
             return None
         now = self.clock.now()
         self._promote_due(now)
-        self._drop_stale()
+        self._drop_merged()
         if not self._ready:
             if not self._delayed:
                 return None
             return max(0.0, (self._delayed[0][0] - now).total_seconds())
         item = self._ready[0]
-        if not self.serves(item.outgoing):  # its room's lease moved: the new holder sends it
-            self.set_aside({item.group_id or ""})
+        if not self.serves(unpack(_packed(item))):  # its room's lease moved: the new holder
+            self.set_aside({_group(item) or ""})  # sends it
             return 0.0
         wait = self._wait_for(item, now)
         if wait > 0:
@@ -597,19 +613,23 @@ class Outbox:
             await self.flush()  # marks are otherwise written by the run loop's group commit
         return 0.0
 
-    def _record(self, item: _Item, status: str, error: str | None = None) -> None:
+    def _record(self, item: Item, status: str, error: str | None = None,
+                platform_id: str | None = None) -> None:
         """Note an outcome; only what reached the database needs an UPDATE."""
-        item.status, item.last_error = status, error
-        if item.row_id is None and not item.saving:
+        seq = _seq(item)
+        if seq not in self._row_ids and seq not in self._saving:
             if status in ("sent", "dropped"):
-                self._unsaved.pop(item.seq, None)  # never written, nothing to remember
-            return  # a retry or failure is written with its status by the next flush
-        self._finished.append((item, status, error))
+                self._unsaved.pop(seq, None)  # never written, nothing to remember
+            else:  # a retry or failure is written with its status by the next flush
+                self._unsaved[seq] = (item, status)
+            return
+        self._finished.append((item, status, error, platform_id))
 
-    async def _send(self, items: list[_Item], now: datetime) -> None:
+    async def _send(self, items: list[Item], now: datetime) -> None:
         """Send one message: one item's, or several merged; each item keeps its own row,
         and all of them are marked in the same group commit (one `_finished` batch)."""
-        outgoing = items[0].outgoing if len(items) == 1 else merge([i.outgoing for i in items])
+        messages = [unpack(_packed(item)) for item in items]
+        outgoing = messages[0] if len(items) == 1 else merge(messages)
         if not self.may_send(outgoing):
             self.stats.dropped += len(items)
             for item in items:
@@ -638,29 +658,27 @@ class Outbox:
         self.stats.sent += 1
         self.stats.coalesced += len(items) - 1
         for item in items:
-            item.platform_id = sent.message_id if sent is not None else None
-            self._record(item, "sent")
+            self._record(item, "sent", platform_id=sent.message_id if sent is not None else None)
 
     def _count_day(self, now: datetime) -> None:
         today = now.astimezone(self.timezone).date()
         self._day = (today, self._day[1] + 1 if self._day[0] == today else 1)
 
-    def _failed(self, item: _Item, now: datetime, error: str, permanent: bool) -> None:
-        item.attempts += 1
-        if permanent or item.attempts >= self.settings.max_attempts:
+    def _failed(self, item: Item, now: datetime, error: str, permanent: bool) -> None:
+        priority, seq, packed, client_id, account, attempts, not_before, _ = item
+        attempts += 1
+        if permanent or attempts >= self.settings.max_attempts:
             self.stats.failed += 1
-            log.error(
-                "giving up on a message to %s after %d attempt(s): %s",
-                item.target,
-                item.attempts,
-                error,
-            )
-            self._record(item, "failed", error)
+            log.error("giving up on a message to %s after %d attempt(s): %s",
+                      _target(item), attempts, error)
+            failed = (priority, seq, packed, client_id, account, attempts, not_before, error)
+            self._record(failed, "failed", error)
             return
         self.stats.retried += 1
-        item.not_before = now + self.settings.retry_after * 2 ** (item.attempts - 1)
-        self._queue(item)
-        self._record(item, "queued", error)
+        not_before = now + self.settings.retry_after * 2 ** (attempts - 1)
+        retry = (priority, seq, packed, client_id, account, attempts, not_before, error)
+        self._queue(retry)
+        self._record(retry, "queued", error)
 
     async def drain(self) -> int:
         """Send everything the budget allows right now (tests and the simulated clock)."""

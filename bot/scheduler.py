@@ -33,11 +33,12 @@ import random
 import sys
 import time as walltime
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -94,20 +95,27 @@ _CRON_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # crontab:
 
 def make_trigger(schedule: Schedule, timezone: ZoneInfo, seed: str = "") -> BaseTrigger:
     """The trigger of a schedule; `seed` (the group and job) draws a `between` window's
-    moment, so each group gets its own moment and keeps it across restarts."""
-    if schedule.cron is not None:
-        return cron_trigger(schedule.cron, timezone)
+    moment, so each group gets its own moment and keeps it across restarts. Equal
+    schedules in one time zone share one trigger (immutable): the scheduler works out a
+    slot once per trigger, not once per group (`Scheduler.next_slots`)."""
     if schedule.between is not None:
         return WindowTrigger(*schedule.between, schedule.weekdays, timezone, seed)
+    if schedule.cron is not None:
+        return _shared_cron(schedule.cron, timezone)
     assert schedule.at is not None
-    days = ",".join(WEEKDAY_NAMES[d] for d in sorted(set(schedule.weekdays))) or "*"
-    return CronTrigger(
-        hour=schedule.at.hour,
-        minute=schedule.at.minute,
-        second=schedule.at.second,
-        day_of_week=days,
-        timezone=timezone,
-    )
+    return _daily_trigger(schedule.at, frozenset(schedule.weekdays), timezone)
+
+
+@cache
+def _daily_trigger(at: time, weekdays: frozenset[int], timezone: ZoneInfo) -> BaseTrigger:
+    days = ",".join(WEEKDAY_NAMES[d] for d in sorted(weekdays)) or "*"
+    return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, day_of_week=days,
+                       timezone=timezone)
+
+
+@cache
+def _shared_cron(expression: str, timezone: ZoneInfo) -> BaseTrigger:
+    return cron_trigger(expression, timezone)
 
 
 class WindowTrigger(BaseTrigger):
@@ -231,6 +239,20 @@ FireFn = Callable[[datetime, bool], Awaitable[None]]
 Prepare = Callable[[Sequence["ScheduledJob"]], AbstractAsyncContextManager[None]]
 
 
+def next_slots(jobs: Iterable[ScheduledJob], after: datetime) -> dict[str, datetime | None]:
+    """Each job's first slot at or after `after`, worked out once per trigger (equal
+    schedules share one: `make_trigger`) — a cron trigger takes ~35 µs, 70 ms for 2,000
+    groups' briefings at 09:00, held on the loop."""
+    slots: dict[int, datetime | None] = {}
+    result = {}
+    for job in jobs:
+        key = id(job.trigger)
+        if key not in slots:
+            slots[key] = job.next_slot(after)
+        result[job.id] = slots[key]
+    return result
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """One job for one group: `key` names the slot series in the ledger."""
@@ -347,8 +369,8 @@ class Scheduler:
     def set_jobs(self, jobs: Sequence[ScheduledJob]) -> None:
         """Reconcile with the config: add new jobs, replace changed ones, drop the rest."""
         self._jobs = {job.id: job for job in jobs}
-        now = self._cursor = self.clock.now()
-        self._next = {job.id: job.next_slot(now) for job in jobs}
+        self._cursor = self.clock.now()
+        self._next = next_slots(jobs, self._cursor)
         if self._aps is not None:
             self._sync_apscheduler()
 
@@ -625,13 +647,12 @@ class Scheduler:
                 self.clock.set(when)
             # Every job due at this moment, as one fan-out; timers at it run after, one at a
             # time in key order (each may arm others).
-            together = [i for i, t in self._next.items() if t == when]
+            together = [self._jobs[i] for i, t in self._next.items() if t == when]
             if not together:
                 await self._run_timer(min(k for k, (t, _) in self._timers.items() if t == when))
                 continue
-            for each in together:
-                self._next[each] = self._jobs[each].next_slot(when + timedelta(microseconds=1))
-            await self.fire_many([(self._jobs[k], when, False) for k in together])
+            self._next.update(next_slots(together, when + timedelta(microseconds=1)))
+            await self.fire_many([(job, when, False) for job in together])
         self.clock.set(target)
         self._cursor = target
 
@@ -646,7 +667,7 @@ class Scheduler:
         assert isinstance(self.clock, ManualClock), "jump_to needs a manual clock"
         self.clock.set(target)
         self._cursor = target
-        self._next = {i: j.next_slot(target) for i, j in self._jobs.items()}
+        self._next = next_slots(self._jobs.values(), target)
 
     # -- real time --------------------------------------------------------------------------
 
@@ -671,29 +692,35 @@ class Scheduler:
         self._aps = None
 
     def _sync_apscheduler(self) -> None:
+        """One APScheduler job per trigger, for all the jobs sharing it: at 2,000 groups,
+        one per group held the loop ~0.2 s at each slot while APScheduler worked out every
+        group's next run, three trigger computations each (issue 16.4)."""
         assert self._aps is not None
-        wanted = self._jobs
+        wanted = self.together()
         for existing in self._aps.get_jobs():
             if existing.id not in wanted:
                 existing.remove()
-        for job_id, job in wanted.items():
-            self._aps.add_job(
-                self._fire_by_id,
-                trigger=job.trigger,
-                id=job_id,
-                args=[job_id],
-                replace_existing=True,
-            )
+        for aps_id, jobs in wanted.items():
+            self._aps.add_job(self._fire_by_id, trigger=jobs[0].trigger, id=aps_id,
+                              args=[tuple(job.id for job in jobs)], replace_existing=True)
 
-    async def _fire_by_id(self, job_id: str, slot: datetime | None = None) -> None:
+    def together(self) -> dict[str, list[ScheduledJob]]:
+        """The jobs by the trigger they share, named by the first of them (in id order)."""
+        by_trigger: dict[int, list[ScheduledJob]] = {}
+        for job in sorted(self._jobs.values(), key=lambda job: job.id):
+            by_trigger.setdefault(id(job.trigger), []).append(job)
+        return {jobs[0].id: jobs for jobs in by_trigger.values()}
+
+    async def _fire_by_id(self, job_ids: tuple[str, ...], slot: datetime | None = None) -> None:
         # `slot` comes from _SlotExecutor; the default only satisfies APScheduler's
-        # signature check, which sees just `args=[job_id]`.
-        job = self._jobs.get(job_id)
-        if job is None or slot is None:
+        # signature check, which sees just `args=[job_ids]`.
+        jobs = [job for job_id in job_ids if (job := self._jobs.get(job_id)) is not None]
+        if not jobs or slot is None:
             return
         # APScheduler submits every job due at a moment in one go: they gather here and
         # run as one fan-out, started once the loop has taken them all.
-        self._arriving.append((job, slot, self.clock.now() - slot > timedelta(minutes=1)))
+        late = self.clock.now() - slot > timedelta(minutes=1)
+        self._arriving += [(job, slot, late) for job in jobs]
         if self._arrival is None:
             self._arrival = asyncio.ensure_future(self._fire_arrived())
         await asyncio.shield(self._arrival)

@@ -161,14 +161,18 @@ async def test_slots_apscheduler_submits_together_run_as_one_fan_out(tmp_path, m
     try:
         slot = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
         executor = scheduler._aps._lookup_executor("default")
-        for job in jobs:  # what APScheduler does when the slot is due: all in one go
-            executor.submit_job(scheduler._aps.get_job(job.id), [slot])
-        await _yield_until(lambda: len(fired) == 3 and not any(executor._instances.values()))
-        for job in jobs:  # the same slots again: the ledger refuses them
-            executor.submit_job(scheduler._aps.get_job(job.id), [slot])
-        await _yield_until(lambda: not any(executor._instances.values()))
-        assert sorted(fired) == [(g, slot) for g in ("g", "h", "i")]
-        assert fan_outs == [3, 3]
+        (shared,) = scheduler._aps.get_jobs()  # the three groups' jobs share a schedule
+        mondays = make_trigger(Schedule("b", at=time(9), weekdays=(0,)), SHANGHAI)
+        scheduler.set_jobs([*jobs, ScheduledJob("p.k.b", "g", mondays, recorder("g+"))])
+        # What APScheduler does when slots are due: all in one go (at one moment, two
+        # schedules' jobs), then the same slots again: the ledger refuses them.
+        for _ in range(2):
+            for aps_job in scheduler._aps.get_jobs():
+                executor.submit_job(aps_job, [slot])
+            await _yield_until(lambda: len(fired) >= 4 and not any(executor._instances.values()))
+        assert sorted(fired) == [(g, slot) for g in ("g", "g+", "h", "i")]
+        assert shared.args[0] == ("p.j.a@g", "p.j.a@h", "p.j.a@i")
+        assert fan_outs == [4, 4]
     finally:
         scheduler.shutdown()
         await db.close()

@@ -149,3 +149,26 @@ async def test_statements_are_still_heard_by_engine_listeners(db):
     assert len(ours) == 2
     # On SQLite they ran on the sqlite3 connection itself (what the tests above cover).
     assert all(c is None for c in ours) == db.is_sqlite
+
+
+async def test_a_finished_transaction_leaves_nothing_for_the_cyclic_collector(db):
+    """Sessions are freed as soon as they end, not left in reference cycles for the
+    collector (46 objects each, thousands a minute under load: its pauses grew with them)."""
+    import gc
+
+    async def one(n: int) -> None:
+        async with db.transaction() as session:
+            await INSERT.run(session, {**ROW, "name": f"n{n}"})
+            assert await SELECT.rows(session, {"name": f"n{n}"})
+            async with session.begin_nested():
+                await RENAME.run(session, {"old": f"n{n}", "new": f"m{n}"})
+
+    await one(0)  # caches filled
+    gc.collect()
+    gc.disable()
+    try:
+        for n in range(1, 6):
+            await one(n)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

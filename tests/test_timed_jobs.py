@@ -8,11 +8,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.plugin import Schedule
-from bot.scheduler import ScheduledJob, Scheduler, cron_trigger, make_trigger
+from bot.scheduler import ScheduledJob, Scheduler, cron_trigger, make_trigger, next_slots
 from bot.storage import Database
 from bot.storage.models import JobRun
 from bot.testing import texts
@@ -159,24 +160,30 @@ async def _noop(slot: datetime, late: bool) -> None:
     return None
 
 
-async def test_the_real_time_driver_registers_every_job_with_apscheduler(tmp_path):
+async def test_the_real_time_driver_registers_each_trigger_once_with_its_jobs(tmp_path):
+    """APScheduler holds one job per schedule, carrying every group's job on it: what it
+    works out at each slot no longer grows with the number of groups."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", tmp_path)
     await db.migrate()
     scheduler = Scheduler(
         db, ManualClock(datetime(2026, 11, 23, 8, tzinfo=SHANGHAI)), timedelta(minutes=30)
     )
     jobs = [
-        ScheduledJob(f"p.j.{k}", "g", make_trigger(Schedule(k, at=time(9)), SHANGHAI), _noop)
-        for k in ("a", "b")
+        ScheduledJob(f"p.j.{k}", group, make_trigger(Schedule(k, at=at), SHANGHAI), _noop)
+        for k, at in (("a", time(9)), ("b", time(10))) for group in ("g", "h")
     ]
     scheduler.set_jobs(jobs)
     scheduler.start()
+
+    def registered() -> dict[str, tuple[str, set[str]]]:
+        return {f"{j.next_run_time.astimezone(SHANGHAI):%H:%M}": set(j.args[0])
+                for j in scheduler._aps.get_jobs()}
+
     try:
-        assert {j.id for j in scheduler._aps.get_jobs()} == {"p.j.a@g", "p.j.b@g"}
-        scheduler.set_jobs(jobs[:1])
-        assert [j.id for j in scheduler._aps.get_jobs()] == ["p.j.a@g"]
-        nxt = scheduler._aps.get_jobs()[0].next_run_time
-        assert nxt.astimezone(SHANGHAI).strftime("%H:%M") == "09:00"
+        assert registered() == {"09:00": {"p.j.a@g", "p.j.a@h"},
+                                "10:00": {"p.j.b@g", "p.j.b@h"}}
+        scheduler.set_jobs([job for job in jobs if job.id != "p.j.a@g"][:2])
+        assert registered() == {"09:00": {"p.j.a@h"}, "10:00": {"p.j.b@g"}}
     finally:
         scheduler.shutdown()
         await db.close()
@@ -292,3 +299,31 @@ def test_a_bad_crontab_weekday_is_refused_in_plain_words(field, words):
         cron_trigger(f"0 21 * * {field}", SHANGHAI)
     assert "cron 的“星期”段" in str(caught.value) and words in str(caught.value)
     assert "APScheduler" not in str(caught.value)
+
+
+def test_equal_schedules_share_one_trigger_and_a_slot_is_worked_out_once_per_trigger():
+    """2,000 groups' briefings at 09:00: one trigger, one computation of the next slot."""
+    daily = make_trigger(Schedule("a", at=time(9)), SHANGHAI)
+    assert make_trigger(Schedule("b", at=time(9)), SHANGHAI) is daily
+    assert make_trigger(Schedule("c", cron="0 9 * * *"), SHANGHAI) is make_trigger(
+        Schedule("d", cron="0 9 * * *"), SHANGHAI)
+    assert make_trigger(Schedule("a", at=time(9)), ZoneInfo("Asia/Tokyo")) is not daily
+    assert make_trigger(Schedule("a", at=time(9), weekdays=(0,)), SHANGHAI) is not daily
+    window = Schedule("w", between=(time(9), time(12)))
+    assert make_trigger(window, SHANGHAI, "g|w") is not make_trigger(window, SHANGHAI, "h|w")
+
+    asked: list[datetime] = []
+
+    class Counted(CronTrigger):
+        def get_next_fire_time(self, previous, now):
+            asked.append(now)
+            return super().get_next_fire_time(previous, now)
+
+    counted = Counted(hour=9, timezone=SHANGHAI)
+    jobs = [ScheduledJob("p.j.a", f"g{n}", counted, _noop) for n in range(50)]
+    jobs.append(ScheduledJob("p.j.b", "g0", daily, _noop))
+    after = datetime(2026, 11, 23, 8, tzinfo=SHANGHAI)
+    slots = next_slots(jobs, after)
+    assert len(asked) == 1
+    assert set(slots.values()) == {datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)}
+    assert len(slots) == 51

@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
@@ -190,7 +191,11 @@ async def raw_sqlite(session: AsyncSession) -> RawSqlite | None:
     # when the session next asks for its connection, so a new savepoint must ask. Once it
     # ends, its parent's connection is still known (a fan-out chunk: the chunk's
     # transaction around a savepoint per group).
-    known: dict[Any, RawSqlite] = session.info.setdefault(_RAW, {})
+    # Weakly: a transaction refers to its session, so a plain dict here would make every
+    # session a reference cycle, left for the cyclic collector to free (46 objects each).
+    known: WeakKeyDictionary[Any, RawSqlite] | None = session.info.get(_RAW)
+    if known is None:
+        known = session.info[_RAW] = WeakKeyDictionary()
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     if transaction is not None and (raw := known.get(transaction)) is not None:
         return raw
