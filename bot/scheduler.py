@@ -253,6 +253,14 @@ def next_slots(jobs: Iterable[ScheduledJob], after: datetime) -> dict[str, datet
     return result
 
 
+def by_slot(slots: dict[str, datetime | None]) -> dict[datetime, list[str]]:
+    due: dict[datetime, list[str]] = {}
+    for job_id, slot in slots.items():
+        if slot is not None:
+            due.setdefault(slot, []).append(job_id)
+    return due
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """One job for one group: `key` names the slot series in the ledger."""
@@ -346,7 +354,8 @@ class Scheduler:
         self.skipped: list[tuple[ScheduledJob, datetime]] = []  # since the last report
         self._after_run = after_run
         self._jobs: dict[str, ScheduledJob] = {}
-        self._next: dict[str, datetime | None] = {}
+        # Simulated time: job ids by their next slot (a fan-out's jobs share a moment).
+        self._due: dict[datetime, list[str]] = {}
         self._cursor = clock.now()  # simulated time: slots up to here have been walked
         self._aps: AsyncIOScheduler | None = None
         self._timers: dict[str, tuple[datetime, Callable[[], Awaitable[None]]]] = {}
@@ -370,7 +379,7 @@ class Scheduler:
         """Reconcile with the config: add new jobs, replace changed ones, drop the rest."""
         self._jobs = {job.id: job for job in jobs}
         self._cursor = self.clock.now()
-        self._next = next_slots(jobs, self._cursor)
+        self._due = by_slot(next_slots(jobs, self._cursor))
         if self._aps is not None:
             self._sync_apscheduler()
 
@@ -408,8 +417,10 @@ class Scheduler:
             return int(await self.fire(job, slot, late))
         claimed: list[Due] = []
         for part in chunked(mine, FANOUT_CLAIMS):
+            # Member messages before each claim: finding the due slots was a turn already.
+            await asyncio.sleep(0)
             claimed += await self._claim_many(part)
-            await asyncio.sleep(0)  # member messages between claims too
+        await asyncio.sleep(0)
         await self._run_chunks(claimed)
         return len(claimed)
 
@@ -429,6 +440,7 @@ class Scheduler:
         rest = deque(claimed)
         async with AsyncExitStack() as prepared:
             await _prepare(prepared, claimed)
+            await asyncio.sleep(0)  # (the hooks' reads were a turn of their own)
             while rest:
                 await self._run_chunk(rest)
                 await self.after_run()
@@ -647,11 +659,13 @@ class Scheduler:
                 self.clock.set(when)
             # Every job due at this moment, as one fan-out; timers at it run after, one at a
             # time in key order (each may arm others).
-            together = [self._jobs[i] for i, t in self._next.items() if t == when]
+            together = [self._jobs[i] for i in self._due.pop(when, ())]
             if not together:
                 await self._run_timer(min(k for k, (t, _) in self._timers.items() if t == when))
                 continue
-            self._next.update(next_slots(together, when + timedelta(microseconds=1)))
+            for job_id, slot in next_slots(together, when + timedelta(microseconds=1)).items():
+                if slot is not None:
+                    self._due.setdefault(slot, []).append(job_id)
             await self.fire_many([(job, when, False) for job in together])
         self.clock.set(target)
         self._cursor = target
@@ -659,15 +673,14 @@ class Scheduler:
     def _earliest(self) -> datetime | None:
         """The next moment a slot or a timer is due (a scan, not a sort: thousands of
         groups' jobs are scanned once per moment)."""
-        slots = (t for t in self._next.values() if t is not None)
-        return min(chain(slots, (t for t, _ in self._timers.values())), default=None)
+        return min(chain(self._due, (t for t, _ in self._timers.values())), default=None)
 
     async def jump_to(self, target: datetime) -> None:
         """Set a manual clock to `target`; slots skipped over do not fire."""
         assert isinstance(self.clock, ManualClock), "jump_to needs a manual clock"
         self.clock.set(target)
         self._cursor = target
-        self._next = next_slots(self._jobs.values(), target)
+        self._due = by_slot(next_slots(self._jobs.values(), target))
 
     # -- real time --------------------------------------------------------------------------
 
