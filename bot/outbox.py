@@ -491,8 +491,10 @@ class Outbox:
         async with self.db.transaction() as session:
             if unsaved:
                 row_ids = await self._insert(session, unsaved, now)
-                for (item, _), row_id in zip(unsaved, row_ids, strict=True):
-                    if item[4] is None:  # (another account's is its process's to send)
+                for (item, status), row_id in zip(unsaved, row_ids, strict=True):
+                    # Held here until marked; not another account's (its process sends
+                    # it), nor one written with its outcome already (failed for good).
+                    if item[4] is None and status == "queued":
                         self._row_ids[_seq(item)] = row_id
             if finished:
                 await session.execute(MARK, [self._mark(*outcome, now) for outcome in finished])

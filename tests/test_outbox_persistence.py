@@ -278,3 +278,24 @@ async def test_a_backlog_is_nothing_the_collector_walks_whatever_happened_to_it(
     platform.down = False
     clock.set(clock.now() + timedelta(seconds=5))
     assert await outbox.drain() == 35  # every one, the retried one included
+
+
+async def test_the_outbox_forgets_each_row_once_it_has_its_outcome(open_outbox):
+    """Sent, failed for good before or after being written, or retried: the rows the
+    outbox holds are only those still waiting (memory follows the backlog, not the day)."""
+    platform = Platform()
+    outbox, _ = await open_outbox(platform, max_attempts=1)
+    outbox.put(_msg("先写后发"))
+    await outbox.flush()
+    outbox.put(_msg("直接发"))
+    await outbox.drain()
+    platform.down = True
+    outbox.put(_msg("没写就失败"))
+    await outbox.drain()
+    outbox.put(_msg("写了才失败"))
+    await outbox.flush()
+    await outbox.drain()
+    assert outbox._row_ids == {} and outbox.pending == 0
+    async with outbox.db.transaction() as session:
+        rows = {row.text: row.status for row in await session.scalars(select(OutboxMessage))}
+    assert rows == {"先写后发": "sent", "没写就失败": "failed", "写了才失败": "failed"}
