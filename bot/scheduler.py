@@ -705,9 +705,10 @@ class Scheduler:
         self._aps = None
 
     def _sync_apscheduler(self) -> None:
-        """One APScheduler job per trigger, for all the jobs sharing it: at 2,000 groups,
-        one per group held the loop ~0.2 s at each slot while APScheduler worked out every
-        group's next run, three trigger computations each (issue 16.4)."""
+        """One APScheduler job per trigger, for all the jobs sharing it: with one per
+        group, APScheduler worked out each group's run times at each slot (two trigger
+        computations, ~35 µs each) and stored each job again, all in one turn of the loop:
+        an estimated 0.1–0.2 s at 2,000 groups (issue 16.4)."""
         assert self._aps is not None
         wanted = self.together()
         for existing in self._aps.get_jobs():
