@@ -253,14 +253,6 @@ def next_slots(jobs: Iterable[ScheduledJob], after: datetime) -> dict[str, datet
     return result
 
 
-def by_slot(slots: dict[str, datetime | None]) -> dict[datetime, list[str]]:
-    due: dict[datetime, list[str]] = {}
-    for job_id, slot in slots.items():
-        if slot is not None:
-            due.setdefault(slot, []).append(job_id)
-    return due
-
-
 @dataclass(frozen=True)
 class ScheduledJob:
     """One job for one group: `key` names the slot series in the ledger."""
@@ -379,7 +371,8 @@ class Scheduler:
         """Reconcile with the config: add new jobs, replace changed ones, drop the rest."""
         self._jobs = {job.id: job for job in jobs}
         self._cursor = self.clock.now()
-        self._due = by_slot(next_slots(jobs, self._cursor))
+        self._due = {}
+        self._note_due(next_slots(jobs, self._cursor))
         if self._aps is not None:
             self._sync_apscheduler()
 
@@ -663,16 +656,19 @@ class Scheduler:
             if not together:
                 await self._run_timer(min(k for k, (t, _) in self._timers.items() if t == when))
                 continue
-            for job_id, slot in next_slots(together, when + timedelta(microseconds=1)).items():
-                if slot is not None:
-                    self._due.setdefault(slot, []).append(job_id)
+            self._note_due(next_slots(together, when + timedelta(microseconds=1)))
             await self.fire_many([(job, when, False) for job in together])
         self.clock.set(target)
         self._cursor = target
 
+    def _note_due(self, slots: dict[str, datetime | None]) -> None:
+        for job_id, slot in slots.items():
+            if slot is not None:
+                self._due.setdefault(slot, []).append(job_id)
+
     def _earliest(self) -> datetime | None:
-        """The next moment a slot or a timer is due (a scan, not a sort: thousands of
-        groups' jobs are scanned once per moment)."""
+        """The next moment a slot or a timer is due (jobs are kept by moment: a few
+        distinct ones, however many groups)."""
         return min(chain(self._due, (t for t, _ in self._timers.values())), default=None)
 
     async def jump_to(self, target: datetime) -> None:
@@ -680,7 +676,8 @@ class Scheduler:
         assert isinstance(self.clock, ManualClock), "jump_to needs a manual clock"
         self.clock.set(target)
         self._cursor = target
-        self._due = by_slot(next_slots(self._jobs.values(), target))
+        self._due = {}
+        self._note_due(next_slots(self._jobs.values(), target))
 
     # -- real time --------------------------------------------------------------------------
 
