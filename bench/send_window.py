@@ -29,7 +29,7 @@ from bench.calibration import py_loop_us  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config.models import OutboxSettings  # noqa: E402
 from bot.events import Outgoing, OutKind, Sent  # noqa: E402
-from bot.outbox import Outbox  # noqa: E402
+from bot.outbox import Outbox, unpack  # noqa: E402
 from bot.storage import Database  # noqa: E402
 
 
@@ -51,9 +51,9 @@ async def measure(n: int, gap_ms: float, database: str) -> dict[str, float]:
     async def save(unsaved: list[Any], finished: list[Any]) -> None:
         await original(unsaved, finished)
         now = time.perf_counter()
-        for item, status, _ in finished:
+        for item, status, *_ in finished:
             if status == "sent":
-                marked_at.setdefault(item.outgoing.text, now)
+                marked_at.setdefault(unpack(item[2]).text, now)  # (item: bot/outbox.py)
 
     outbox._save = save  # type: ignore[method-assign]
     outbox.attach(transport)
