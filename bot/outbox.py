@@ -126,6 +126,15 @@ def _packed(item: Item) -> Packed:
     return item[2]
 
 
+def _text(item: Item) -> str:
+    return item[2][0]
+
+
+def _elsewhere(item: Item) -> str | None:
+    """The account whose process sends it (a direct message), None if this one does."""
+    return item[4]
+
+
 def _group(item: Item) -> str | None:
     return item[2][2]
 
@@ -284,7 +293,7 @@ class Outbox:
             return
         item = self._item(outgoing)
         self._unsaved[_seq(item)] = (item, "queued")
-        if item[4] is None:
+        if _elsewhere(item) is None:
             self._push_ready(item)
             self._wakeup.set()
 
@@ -323,7 +332,7 @@ class Outbox:
             return
         for item, row_id in staged:
             self._staged_rows.discard(row_id)
-            if item[4] is None:
+            if _elsewhere(item) is None:
                 self._row_ids[_seq(item)] = row_id
                 self._push_ready(item)
         if staged:
@@ -494,7 +503,7 @@ class Outbox:
                 for (item, status), row_id in zip(unsaved, row_ids, strict=True):
                     # Held here until marked; not another account's (its process sends
                     # it), nor one written with its outcome already (failed for good).
-                    if item[4] is None and status == "queued":
+                    if _elsewhere(item) is None and status == "queued":
                         self._row_ids[_seq(item)] = row_id
             if finished:
                 await session.execute(MARK, [self._mark(*outcome, now) for outcome in finished])
@@ -535,7 +544,7 @@ class Outbox:
         }
 
     def _queue(self, item: Item) -> None:
-        not_before = item[6]
+        *_, not_before, _last_error = item
         if not_before is None:
             self._push_ready(item)
         else:
@@ -560,13 +569,14 @@ class Outbox:
             return [item]
         alike = self._alike.get(key, {})
         alike.pop(_seq(item), None)
-        batch, size = [item], len(_packed(item)[0]) + MENTION_ROOM
+        batch, size = [item], len(_text(item)) + MENTION_ROOM
         # `item` heads the heap, so it is the oldest of its kind: the rest follow in order.
         for seq in sorted(alike):
-            size += len(_packed(alike[seq])[0]) + 1 + MENTION_ROOM
+            other = alike[seq]
+            size += len(_text(other)) + 1 + MENTION_ROOM
             if len(batch) == COALESCE_LINES or size > MESSAGE_LIMIT:
                 break
-            batch.append(alike[seq])
+            batch.append(other)
         for other in batch[1:]:
             del alike[_seq(other)]
             self._merged.add(_entry(other))

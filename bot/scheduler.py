@@ -707,7 +707,7 @@ class Scheduler:
         computations, ~35 µs each) and stored each job again, all in one turn of the loop:
         an estimated 0.1–0.2 s at 2,000 groups (issue 16.4)."""
         assert self._aps is not None
-        wanted = self.together()
+        wanted = self._by_trigger()
         for existing in self._aps.get_jobs():
             if existing.id not in wanted:
                 existing.remove()
@@ -715,7 +715,7 @@ class Scheduler:
             self._aps.add_job(self._fire_by_id, trigger=jobs[0].trigger, id=aps_id,
                               args=[tuple(job.id for job in jobs)], replace_existing=True)
 
-    def together(self) -> dict[str, list[ScheduledJob]]:
+    def _by_trigger(self) -> dict[str, list[ScheduledJob]]:
         """The jobs by the trigger they share, named by the first of them (in id order)."""
         by_trigger: dict[int, list[ScheduledJob]] = {}
         for job in sorted(self._jobs.values(), key=lambda job: job.id):
