@@ -73,11 +73,13 @@ log = logging.getLogger("bot.scheduler")
 # between claims and between chunks. A message arriving meanwhile waits for the turn under
 # way (and on SQLite, for the chunk's lock): a turn is kept to a few milliseconds so that
 # wait plus the message's own work stays under the reply-latency target (5 ms, issue 16.4).
-# A turn is the slice plus the chunk's commit (~0.9 ms): 2.4 ms at the median with 1.5 ms.
-# Slow jobs (a quiz, a briefing: ~0.2 ms a group) go several to a chunk, cheap ones tens.
-FANOUT_CLAIMS = 100
+# A turn is the slice plus the chunk's outcomes, posts and commit (~0.8 ms): 1.55 ms at the
+# median with a 1 ms slice (2.3 ms with 1.5 ms, when one young collection or disk stall on
+# top of it put the message past 5 ms); a claim of 40 slots is a turn of about as long.
+# Slow jobs (a quiz, a briefing: ~0.13 ms a group) go several to a chunk, cheap ones tens.
+FANOUT_CLAIMS = 40
 FANOUT_CHUNK = 200
-FANOUT_SLICE = 0.0015
+FANOUT_SLICE = 0.001
 Due = tuple["ScheduledJob", datetime, bool]  # (job, slot, late)
 _RUNS = JobRun.__table__
 _CLAIMED = (_RUNS.c.job, _RUNS.c.group_id, _RUNS.c.slot_at)
