@@ -83,6 +83,10 @@ FANOUT_SLICE = 0.001
 Due = tuple["ScheduledJob", datetime, bool]  # (job, slot, late)
 _RUNS = JobRun.__table__
 _CLAIMED = (_RUNS.c.job, _RUNS.c.group_id, _RUNS.c.slot_at)
+# Slots claimed "running" for a fan-out: the rows returned are the claims won. (Through
+# SQLAlchemy's executemany with RETURNING, a claim of 40 took 2.5-3 ms of the loop.)
+_CLAIM_MANY = Prepared(
+    lambda dialect: dialect_insert(dialect)(_RUNS).on_conflict_do_nothing().returning(*_CLAIMED))
 # One statement for a chunk's outcomes (executemany; Core, so not an ORM bulk update).
 _OUTCOME = Prepared(
     update(_RUNS)
@@ -424,11 +428,8 @@ class Scheduler:
         now = self.clock.now()
         rows = [{"job": job.key, "group_id": job.group_id, "slot_at": slot, "fired_at": now,
                  "outcome": RUNNING} for job, slot, _ in part]
-        insert = dialect_insert(self.db.engine.dialect.name)
         async with self.db.transaction() as session:
-            result = await session.execute(
-                insert(_RUNS).on_conflict_do_nothing().returning(*_CLAIMED), rows)
-            won = {(key, group, slot) for key, group, slot in result}
+            won = set(await _CLAIM_MANY.rows_each(session, rows))
         return [d for d in part if (d[0].key, d[0].group_id, d[1]) in won]
 
     async def _run_chunks(self, claimed: Sequence[Due]) -> None:

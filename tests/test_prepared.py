@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage import Database, UTCDateTime
+from bot.storage import Database, UTCDateTime, dialect_insert
 from bot.storage.models import ProcessedMessage
 from bot.storage.prepared import Prepared
 
@@ -87,6 +87,19 @@ async def test_each_row_returns_its_own_in_order(db):
         by_id = {row_id: name for row_id, name in await Prepared(
             select(THINGS.c.id, THINGS.c.name)).rows(session)}
     assert [by_id[row_id] for row_id, _ in returned] == [row["name"] for row in rows]
+
+
+async def test_rows_skipped_on_conflict_return_nothing_and_no_rows_is_no_statement(db):
+    """A fan-out's claim: the rows returned are the claims won, the rest were taken."""
+    claim = Prepared(lambda dialect: dialect_insert(dialect)(THINGS).on_conflict_do_nothing()
+                     .returning(THINGS.c.name, THINGS.c.at))
+    async with db.transaction() as session:
+        await INSERT.run(session, {**ROW, "name": "taken"})
+        won = await claim.rows_each(session, [{**ROW, "name": name}
+                                              for name in ("a", "taken", "b")])
+        assert await claim.rows_each(session, []) == []
+        await INSERT.run_many(session, [])
+    assert sorted(won) == [("a", AT), ("b", AT)]
 
 
 async def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_keeps_nothing(db):

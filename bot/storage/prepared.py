@@ -127,6 +127,8 @@ class Prepared:
 
     async def run_many(self, session: AsyncSession, rows: Sequence[Params]) -> None:
         """Runs it once per row (executemany; every row with the same names)."""
+        if not rows:
+            return
         raw, plan = await self._plan_for(session, rows[0])
         if raw is None or plan is None:
             await self._execute(session, list(rows))
@@ -134,14 +136,18 @@ class Prepared:
         run_raw(raw, plan.sql, [plan.parameters(row) for row in rows], many=True)
 
     async def rows_each(self, session: AsyncSession, rows: Sequence[Params]) -> list[Row]:
-        """Runs it once per row (every row with the same names) and returns the row each
-        returned, in order: INSERT … RETURNING for several rows. On PostgreSQL one
-        executemany (give the statement `sort_by_parameter_order=True`)."""
+        """Runs it once per row (every row with the same names) and returns the rows they
+        returned, in order: one each for INSERT … RETURNING, none for a row that ON
+        CONFLICT DO NOTHING skipped. On PostgreSQL one executemany (for the order, give
+        the statement `sort_by_parameter_order=True`)."""
+        if not rows:
+            return []
         raw, plan = await self._plan_for(session, rows[0])
         if raw is None or plan is None:
             return [tuple(row) for row in await self._execute(session, list(rows))]
-        return [plan.convert(run_raw(raw, plan.sql, plan.parameters(row)).fetchall())[0]
-                for row in rows]
+        return [returned for row in rows
+                for returned in plan.convert(run_raw(raw, plan.sql, plan.parameters(row))
+                                             .fetchall())]
 
     async def _execute(self, session: AsyncSession, params: Any) -> Any:
         return await session.execute(self.statement(session.bind.dialect.name), params)
