@@ -21,9 +21,11 @@ from sqlalchemy.pool import StaticPool
 from bot.storage.base import Base
 from bot.storage.inline_sqlite import (
     AUTOCHECKPOINT_PAGES,
+    RESTART_FRAMES,
     Checkpointer,
     InlineDBAPI,
     inline_creator,
+    sqlite3_of,
 )
 from bot.storage.savepoints import Savepoint, UnitSession, open_savepoint
 
@@ -89,16 +91,19 @@ class Database:
         self._sqlite_lock = asyncio.Lock() if self.is_sqlite else None
         self._checkpointer: Checkpointer | None = None
 
-    async def start_checkpoints(self) -> None:
+    async def start_checkpoints(self, every: float = 0.25,
+                                restart_after: int = RESTART_FRAMES) -> Checkpointer | None:
         """A running bot's SQLite file: checkpoint the WAL off the event loop (a thread);
-        commits then checkpoint only past a far larger WAL (a backstop)."""
+        commits then checkpoint only past a far larger WAL (a backstop). Returns the
+        `Checkpointer` (None without a SQLite file)."""
         path = make_url(self.url).database if self.is_sqlite else None
         if self._checkpointer is not None or not path or path == ":memory:":
-            return
+            return self._checkpointer
         async with self.engine.connect() as connection:
             await connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
-        self._checkpointer = Checkpointer(path)
+        self._checkpointer = Checkpointer(path, every, restart_after)
         self._checkpointer.start()
+        return self._checkpointer
 
     def _engine_options(self) -> dict[str, Any]:
         if self.is_sqlite:
@@ -144,12 +149,19 @@ class Database:
         # next transaction (issue 16.4: 17–21 ms p99). Inline SQLite never suspends, so
         # there is nothing for a cancellation to cut in half.
         async with self._sqlite_lock:
+            if self._checkpointer is not None and self._checkpointer.nearly_copied.is_set():
+                await self._last_checkpoint_pass(self._checkpointer)
             session = self._sessions()
             try:
                 async with session.begin():
                     yield session
             finally:
                 await session.close()
+
+    async def _last_checkpoint_pass(self, checkpointer: Checkpointer) -> None:
+        async with self.engine.connect() as connection:
+            adapted = (await connection.get_raw_connection()).dbapi_connection
+            checkpointer.last_pass(sqlite3_of(adapted))
 
     async def migrate(self) -> None:
         """Bring the schema to the migration heads (the bot does this on every start). A
