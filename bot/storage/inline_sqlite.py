@@ -192,7 +192,7 @@ class Checkpointer:
             while not self._stop.wait(self.every):
                 try:
                     self.checkpoint(connection)
-                except (sqlite3.Error, OSError):
+                except sqlite3.Error:
                     log.warning("WAL checkpoint failed; will retry", exc_info=True)
         finally:
             connection.close()
@@ -210,10 +210,18 @@ class Checkpointer:
         self.nearly_copied.set()
 
     def _flush(self) -> None:
+        """Sync both files now, so that the loop's last pass has less to sync. A file that
+        cannot be synced here (Windows cannot through a read-only handle) is left to
+        SQLite's own sync in that pass."""
         for path in (self.path, self.path + "-wal"):
-            descriptor = os.open(path, os.O_RDONLY)
             try:
-                os.fdatasync(descriptor)
+                descriptor = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                _datasync(descriptor)
+            except OSError:
+                pass
             finally:
                 os.close(descriptor)
 
@@ -227,6 +235,9 @@ class Checkpointer:
                 _passive_checkpoint(connection)
             except sqlite3.Error:
                 log.warning("WAL checkpoint on the loop failed", exc_info=True)
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
 
 
 def _passive_checkpoint(connection: sqlite3.Connection) -> int:
