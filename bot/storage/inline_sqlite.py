@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import os
 import sqlite3
@@ -214,27 +215,22 @@ class Checkpointer:
         cannot be synced here (Windows cannot through a read-only handle) is left to
         SQLite's own sync in that pass."""
         for path in (self.path, self.path + "-wal"):
-            try:
+            with contextlib.suppress(OSError):
                 descriptor = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                _datasync(descriptor)
-            except OSError:
-                pass
-            finally:
-                os.close(descriptor)
+                try:
+                    _datasync(descriptor)
+                finally:
+                    os.close(descriptor)
 
     def last_pass(self, connection: sqlite3.Connection) -> None:
-        """(On the loop, outside any transaction.) Copy what is left if the thread has
-        readied it: the next transaction then starts the WAL over. A failure costs only
-        that restart (the thread's passes go on); the member's transaction goes ahead."""
-        if self.nearly_copied.is_set():
-            self.nearly_copied.clear()
-            try:
-                _passive_checkpoint(connection)
-            except sqlite3.Error:
-                log.warning("WAL checkpoint on the loop failed", exc_info=True)
+        """(On the loop, outside any transaction, once `nearly_copied` is set.) Copy what
+        is left: the next transaction then starts the WAL over. A failure costs only that
+        restart (the thread's passes go on); the member's transaction goes ahead."""
+        self.nearly_copied.clear()
+        try:
+            _passive_checkpoint(connection)
+        except sqlite3.Error:
+            log.warning("WAL checkpoint on the loop failed", exc_info=True)
 
 
 _datasync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
